@@ -1,0 +1,39 @@
+// The one exception type for bad input anywhere in nibble.
+//
+// Every parser (design, tech, trace, SCALE-Sim, ONNX, IDX, sweep) reports a
+// problem by throwing InputError with the file, the line (or 0 when the input
+// has no lines, e.g. a binary file) and the field path, so the command can
+// print `nibble: FILE:LINE: field: message` and exit with code 2.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace nibble {
+
+class InputError : public std::runtime_error {
+ public:
+  /// `line` is 1-based; 0 means "no line" (the location is the file, or a field path).
+  InputError(std::string file, std::int64_t line, std::string field, std::string message);
+
+  const std::string& file() const { return m_file; }
+  std::int64_t line() const { return m_line; }
+  const std::string& field() const { return m_field; }
+  const std::string& message() const { return m_message; }
+
+  /// The same error located in `file` at `line`, for a parser that learns its
+  /// location only after a lower layer threw.
+  InputError relocated(const std::string& file, std::int64_t line) const;
+
+ private:
+  static std::string format(const std::string& file, std::int64_t line, const std::string& field,
+                            const std::string& message);
+
+  std::string m_file;     ///< input file ("" when the input came from the command line)
+  std::int64_t m_line;    ///< 1-based line, 0 when unknown or not line-oriented
+  std::string m_field;    ///< field or key path, e.g. "array.rows"; may be empty
+  std::string m_message;  ///< what was expected, in words
+};
+
+}  // namespace nibble

@@ -1,0 +1,73 @@
+#include "sim/common/files.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "sim/common/error.hpp"
+
+namespace nibble {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kMarker = ".nibble-output";
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path, 0, "", "is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "", std::string("cannot open: ") + std::strerror(errno));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw InputError(path, 0, "", "read error");
+  return buf.str();
+}
+
+void prepare_output_dir(const std::string& dir, bool force) {
+  std::error_code ec;
+  const fs::path root(dir);
+  if (fs::exists(root, ec)) {
+    if (!fs::is_directory(root, ec)) throw InputError(dir, 0, "--out", "exists and is not a directory");
+    const bool ours = fs::exists(root / kMarker, ec);
+    const bool empty = fs::is_empty(root, ec);
+    if (!ours && !empty && !force) {
+      throw InputError(dir, 0, "--out",
+                       "directory holds files nibble did not write; choose another --out or pass --force");
+    }
+  } else {
+    fs::create_directories(root, ec);
+    if (ec) throw InputError(dir, 0, "--out", "cannot create directory: " + ec.message());
+  }
+  write_file_atomic((root / kMarker).string(), "This directory was written by nibble.\n");
+}
+
+}  // namespace nibble

@@ -1,0 +1,38 @@
+// Small text helpers shared by every parser and by the command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nibble {
+
+/// Whole-string unsigned decimal; nullopt on sign, junk, empty or overflow.
+std::optional<std::uint64_t> parse_u64(std::string_view text);
+/// Whole-string signed decimal; nullopt on junk, empty or overflow.
+std::optional<std::int64_t> parse_i64(std::string_view text);
+/// Whole-string finite or infinite double ("nan" is rejected); nullopt on junk.
+std::optional<double> parse_double(std::string_view text);
+
+/// Trims ASCII whitespace at both ends.
+std::string_view trim(std::string_view text);
+/// Splits on `sep`, keeping empty fields.
+std::vector<std::string_view> split(std::string_view text, char sep);
+
+/// Levenshtein distance (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate closest to `word` if it is close enough to be a likely typo
+/// (distance at most a third of the longer word, and at most 3); else "".
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+/// a*b and a+b that report overflow instead of wrapping.
+std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b);
+std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
+
+/// Shortest round-tripping decimal for a double (printf %.17g, trimmed),
+/// so reports are deterministic and exact.
+std::string format_double(double value);
+
+}  // namespace nibble

@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
+
+namespace nibble {
+namespace {
+
+TEST(Text, ParseU64RejectsJunkSignsAndOverflow) {
+  EXPECT_EQ(parse_u64("18446744073709551615"), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_FALSE(parse_u64("18446744073709551616"));
+  EXPECT_FALSE(parse_u64("-1"));
+  EXPECT_FALSE(parse_u64("+1"));
+  EXPECT_FALSE(parse_u64("12a"));
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_EQ(parse_u64("0"), 0u);
+}
+
+TEST(Text, ParseI64AndDouble) {
+  EXPECT_EQ(parse_i64("-9223372036854775808"), std::numeric_limits<std::int64_t>::min());
+  EXPECT_FALSE(parse_i64("9223372036854775808"));
+  EXPECT_EQ(parse_i64("+7"), 7);
+  EXPECT_FALSE(parse_i64("+"));
+  EXPECT_DOUBLE_EQ(*parse_double("1.5e3"), 1500.0);
+  EXPECT_FALSE(parse_double("nan"));
+  EXPECT_FALSE(parse_double("1.5x"));
+}
+
+TEST(Text, ClosestMatchSuggestsTyposOnly) {
+  const std::vector<std::string> commands{"simulate", "compare", "train", "trace", "sweep"};
+  EXPECT_EQ(closest_match("simualte", commands), "simulate");
+  EXPECT_EQ(closest_match("trian", commands), "train");
+  EXPECT_EQ(closest_match("xyzzy", commands), "");
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("trian", "train"), 1u);
+}
+
+TEST(Text, CheckedArithmeticDetectsOverflow) {
+  EXPECT_FALSE(checked_mul(1ull << 32, 1ull << 32));
+  EXPECT_EQ(checked_mul(1ull << 31, 1ull << 32), 1ull << 63);
+  EXPECT_FALSE(checked_add(std::numeric_limits<std::uint64_t>::max(), 1));
+}
+
+TEST(Text, FormatDoubleRoundTrips) {
+  EXPECT_EQ(format_double(0.1), "0.1");
+  EXPECT_EQ(format_double(1.0 / 3.0), "0.3333333333333333");
+  EXPECT_EQ(format_double(2048.0), "2048");
+}
+
+TEST(Error, MessageNamesFileLineAndField) {
+  const InputError e("design.yaml", 12, "array.rows", "expected a whole number >= 1, got 0");
+  EXPECT_STREQ(e.what(), "design.yaml:12: array.rows: expected a whole number >= 1, got 0");
+  EXPECT_STREQ(InputError("", 0, "--batch", "must be >= 1").what(), "--batch: must be >= 1");
+  EXPECT_STREQ(e.relocated("other.yaml", 3).what(), "other.yaml:3: array.rows: expected a whole number >= 1, got 0");
+}
+
+}  // namespace
+}  // namespace nibble

@@ -1,0 +1,122 @@
+// A training-step trace: the ops one training step of one network runs, each
+// tagged with its phase and operand formats. Traces are what the simulator
+// consumes; docs/trace-format.md describes the text form.
+//
+// GEMM convention (all phases): C[m x n] (+)= A[m x k] * B[k x n], repeated
+// `groups` times (grouped/depthwise convs, batched matmuls). A is the streamed
+// operand and B the stationary one in a weight-stationary array; MACs are
+// groups * m * n * k.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/numerics/format.hpp"
+
+namespace nibble::workloads {
+
+using numerics::Format;
+
+enum class OpKind {
+  kGemm,        ///< dense (batched) matrix multiply
+  kConv,        ///< convolution as implicit GEMM, groups == 1
+  kGroupConv,   ///< grouped or depthwise convolution as `groups` implicit GEMMs
+  kVector,      ///< element-wise work for the vector unit
+};
+
+enum class Phase {
+  kForward,     ///< Y = W . X
+  kInputGrad,   ///< dX = W^T . dY
+  kWeightGrad,  ///< dW = dY . X^T
+  kUpdate,      ///< optimizer step over the weights
+};
+
+enum class VectorKind {
+  kQuantize,        ///< one element converted to a GEMM input format (incl. scale)
+  kActivation,      ///< ReLU / Clip / Sigmoid / Tanh / GELU forward
+  kActivationGrad,  ///< their backward
+  kPool,            ///< max/avg pooling forward (elements = input elements read)
+  kPoolGrad,        ///< pooling backward
+  kNorm,            ///< batch-norm / layer-norm forward
+  kNormGrad,        ///< batch-norm / layer-norm backward
+  kEltwise,         ///< add, multiply, col2im scatter-add, concat copies
+  kSoftmax,         ///< softmax forward (attention)
+  kLoss,            ///< softmax-cross-entropy forward + backward
+  kOptimizer,       ///< SGD-momentum update of one weight
+};
+
+/// The forward layer's convolution geometry that produced a conv op's GEMM.
+struct ConvGeometry {
+  std::uint64_t n = 1;           ///< batch
+  std::uint64_t c = 1;           ///< input channels
+  std::uint64_t h = 1;           ///< input height
+  std::uint64_t w = 1;           ///< input width
+  std::uint64_t k = 1;           ///< output channels (filters)
+  std::uint64_t r = 1;           ///< filter height
+  std::uint64_t s = 1;           ///< filter width
+  std::uint64_t stride_h = 1;    ///< vertical stride
+  std::uint64_t stride_w = 1;    ///< horizontal stride
+  std::uint64_t pad_h = 0;       ///< padding, top and bottom
+  std::uint64_t pad_w = 0;       ///< padding, left and right
+  std::uint64_t dilation_h = 1;  ///< vertical dilation
+  std::uint64_t dilation_w = 1;  ///< horizontal dilation
+  std::uint64_t groups = 1;      ///< channel groups (c for depthwise)
+
+  /// Output height: (h + 2 pad_h - dilation_h (r - 1) - 1) / stride_h + 1.
+  std::uint64_t out_h() const;
+  /// Output width, same rule.
+  std::uint64_t out_w() const;
+  bool operator==(const ConvGeometry& other) const;
+};
+
+struct TraceOp {
+  std::string layer;                    ///< layer name, unique within the network
+  OpKind kind = OpKind::kGemm;          ///< what kind of work
+  Phase phase = Phase::kForward;        ///< which part of the training step
+
+  // GEMM ops (kind != kVector)
+  std::uint64_t m = 0;                  ///< rows of A and C
+  std::uint64_t n = 0;                  ///< columns of B and C
+  std::uint64_t k = 0;                  ///< reduction length
+  std::uint64_t groups = 1;             ///< independent GEMMs of this shape
+  std::optional<ConvGeometry> conv;     ///< set for kConv and kGroupConv
+  Format a_format = Format::kFp32;      ///< streamed operand A
+  Format b_format = Format::kFp32;      ///< stationary operand B
+  Format acc_format = Format::kFp32;    ///< accumulator, and the format C is written in
+
+  // vector ops (kind == kVector)
+  VectorKind vector = VectorKind::kEltwise;  ///< what the vector unit does
+  std::uint64_t elements = 0;                ///< elements processed
+  Format in_format = Format::kFp32;          ///< element format read
+  Format out_format = Format::kFp32;         ///< element format written
+
+  bool is_gemm() const { return kind != OpKind::kVector; }
+  /// groups * m * n * k for GEMM ops, 0 for vector ops (callers that need
+  /// overflow safety use the trace reader, which rejects overflowing ops).
+  std::uint64_t macs() const;
+  bool operator==(const TraceOp& other) const;
+};
+
+struct Trace {
+  static constexpr int kVersion = 1;    ///< the format version this build writes and reads
+  std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
+  std::uint64_t batch = 1;              ///< training batch size
+  std::string policy;                   ///< precision policy name
+  std::vector<TraceOp> ops;             ///< in execution order
+
+  bool operator==(const Trace& other) const;
+};
+
+std::string_view op_kind_name(OpKind kind);          ///< gemm conv group-conv vector
+std::optional<OpKind> parse_op_kind(std::string_view name);
+std::string_view phase_name(Phase phase);            ///< forward input_grad weight_grad update
+std::optional<Phase> parse_phase(std::string_view name);
+std::string_view vector_kind_name(VectorKind kind);  ///< quantize activation activation-grad ...
+std::optional<VectorKind> parse_vector_kind(std::string_view name);
+const std::vector<Phase>& all_phases();
+const std::vector<VectorKind>& all_vector_kinds();
+
+}  // namespace nibble::workloads
