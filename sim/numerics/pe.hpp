@@ -1,0 +1,46 @@
+// What one processing element computes, bit for bit. The SystemC model, the
+// RTL co-simulation and the training emulator all call (or are checked
+// against) these functions; there is no second definition anywhere.
+//
+// Accumulator words are 32-bit patterns:
+//   int32        two's complement, saturating at [-2^31, 2^31 - 1]. For the
+//                INT4 x FP4 modes it holds a fixed-point number whose LSB is
+//                4^(1 - fp4_bias) (see fp4_shift_product).
+//   fp16         IEEE binary16 bits in the low 16 bits (upper 16 bits zero).
+//   fp32         IEEE binary32 bits.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/numerics/format.hpp"
+
+namespace nibble::numerics {
+
+/// The operand formats one PE multiplies. A is the streamed operand, B the
+/// stationary one (docs/timing.md).
+enum class PeMode : std::uint8_t {
+  kInt4xInt4,  ///< forward GEMM: INT4 activations x INT4 weights -> exact integer product
+  kFp4xInt4,   ///< input-gradient GEMM: A = FP4 gradient, B = INT4 weight -> shift of B
+  kInt4xFp4,   ///< weight-gradient GEMM: A = INT4 activation, B = FP4 gradient -> shift of A
+  kFp8xFp8,    ///< HFP8 PE: FP8 x FP8 fused multiply-add
+  kFp16xFp16,  ///< FP16 PE: FP16 x FP16 fused multiply-add
+  kFp32xFp32,  ///< FP32 PE: FP32 x FP32 fused multiply-add
+};
+
+/// Arithmetic parameters of a PE, fixed per design (and per op for `acc`).
+struct PeArith {
+  Format acc = Format::kInt32;      ///< accumulator: kInt32, kFp16 or kFp32
+  int fp4_bias = 7;                 ///< FP4 exponent bias (docs/numerics.md)
+  Format fp8_a = Format::kFp8E4M3;  ///< FP8 layout of A in kFp8xFp8
+  Format fp8_b = Format::kFp8E4M3;  ///< FP8 layout of B in kFp8xFp8
+};
+
+/// One multiply-accumulate: returns acc + a*b in the accumulator format of
+/// `arith`, rounded once (round-to-nearest-even) for floating accumulators and
+/// saturated for int32. `a_bits`/`b_bits` are the operands' codes in the
+/// formats the mode names (4-bit codes in the low bits). Throws FormatError
+/// for a mode/accumulator pair no PE implements.
+std::uint32_t pe_mac(const PeArith& arith, PeMode mode, std::uint32_t acc, std::uint32_t a_bits,
+                     std::uint32_t b_bits);
+
+}  // namespace nibble::numerics
