@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "sim/config/yaml_reader.hpp"
+
+namespace nibble::config {
+namespace {
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(YamlReader, ReadsTypedValuesAndRejectsUnknownKeysWithSuggestion) {
+  const auto root = load_yaml_text("name: tiny\narray:\n  rows: 4\n  colums: 8\nclock_mhz: 500.5\n", "d.yaml");
+  YamlMap top(root, "d.yaml", "");
+  EXPECT_EQ(top.string("name"), "tiny");
+  EXPECT_DOUBLE_EQ(top.number("clock_mhz", 1e-3, 1e6), 500.5);
+  YamlMap array = top.map("array");
+  EXPECT_EQ(array.u64("rows", 1), 4u);
+  EXPECT_EQ(message_of([&] { array.u64("cols", 1); }), "d.yaml:2: array.cols: missing key");
+  EXPECT_EQ(message_of([&] { array.finish({"cols"}); }), "d.yaml:4: array.colums: unknown key (did you mean 'cols'?)");
+  EXPECT_NO_THROW(top.finish());
+}
+
+TEST(YamlReader, RangeTypeAndChoiceErrorsNameLineAndKey) {
+  const auto root = load_yaml_text("rows: 0\ncols: -3\nflow: wss\nbw: [1, 2]\nok: maybe\n", "x.yaml");
+  YamlMap top(root, "x.yaml", "");
+  EXPECT_EQ(message_of([&] { top.u64("rows", 1); }), "x.yaml:1: rows: expected a whole number >= 1, got 0");
+  EXPECT_EQ(message_of([&] { top.u64("cols", 1); }), "x.yaml:2: cols: expected a whole number >= 1, got '-3'");
+  EXPECT_EQ(message_of([&] { top.choice("flow", {"ws", "os", "is"}); }),
+            "x.yaml:3: flow: expected one of ws, os, is, got 'wss' (did you mean 'ws'?)");
+  EXPECT_EQ(message_of([&] { top.number("bw", 0, 10); }), "x.yaml:4: bw: expected a single value, not a list or mapping");
+  EXPECT_EQ(message_of([&] { top.boolean("ok"); }), "x.yaml:5: ok: expected true or false, got 'maybe'");
+}
+
+TEST(YamlReader, SyntaxErrorsEmptyFilesAndDeepNesting) {
+  EXPECT_EQ(message_of([] { load_yaml_text("a: [1, 2\n", "s.yaml"); }).rfind("s.yaml:", 0), 0u);
+  EXPECT_EQ(message_of([] { load_yaml_text("", "e.yaml"); }), "e.yaml: file is empty, expected a YAML mapping");
+  EXPECT_EQ(message_of([] { load_yaml_text("- 1\n- 2\n", "l.yaml"); }),
+            "l.yaml:1: expected a YAML mapping of keys at the top level");
+  EXPECT_EQ(message_of([] { load_yaml_text("a: " + std::string(1000, '['), "n.yaml"); }),
+            "n.yaml:1: nesting deeper than 64 levels");
+  EXPECT_EQ(message_of([] { load_yaml_file("/nonexistent.yaml"); }).rfind("/nonexistent.yaml: cannot open", 0), 0u);
+}
+
+}  // namespace
+}  // namespace nibble::config
