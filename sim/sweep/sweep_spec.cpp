@@ -1,0 +1,163 @@
+#include "sim/sweep/sweep_spec.hpp"
+
+#include <filesystem>
+
+#include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
+#include "sim/config/yaml_reader.hpp"
+
+namespace nibble::sweep {
+
+namespace fs = std::filesystem;
+
+std::string SweepPoint::signature() const {
+  std::string out = "design=" + design;
+  for (const auto& [key, value] : overrides) out += ";" + key + "=" + value;
+  out += ";model=" + workload.model + ";batch=" + std::to_string(workload.batch) +
+         ";seq=" + std::to_string(workload.seq) + ";policy=" + policy;
+  return out;
+}
+
+std::string SweepPoint::name(std::size_t total) const {
+  std::size_t width = 4;
+  for (std::size_t n = total; n >= 10000; n /= 10) ++width;
+  std::string digits = std::to_string(index);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return "p" + digits;
+}
+
+std::vector<SweepPoint> SweepSpec::points() const {
+  std::vector<SweepPoint> out;
+  for (const auto& design : designs) {
+    for (const auto& overrides : parameter_sets) {
+      for (const auto& workload : workloads) {
+        for (const auto& policy : policies) {
+          SweepPoint point;
+          point.index = out.size();
+          point.design = design;
+          point.overrides = overrides;
+          point.workload = workload;
+          point.policy = policy;
+          out.push_back(std::move(point));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<YAML::Node> list_or_scalar(const YAML::Node& node) {
+  std::vector<YAML::Node> out;
+  if (node.IsSequence()) {
+    for (const auto& item : node) out.push_back(item);
+  } else {
+    out.push_back(node);
+  }
+  return out;
+}
+
+std::string resolve(const std::string& sweep_file, const std::string& path) {
+  const fs::path p(path);
+  if (p.is_absolute()) return p.lexically_normal().string();
+  return (fs::path(sweep_file).parent_path() / p).lexically_normal().string();
+}
+
+}  // namespace
+
+SweepSpec load_sweep(const std::string& path, std::size_t max_points) {
+  using config::YamlMap;
+  const YAML::Node root = config::load_yaml_file(path);
+  YamlMap top(root, path, "");
+  SweepSpec spec;
+  spec.file = path;
+  spec.name = top.string_or("name", fs::path(path).stem().string());
+
+  for (const auto& node : list_or_scalar(top.required("design"))) {
+    spec.designs.push_back(resolve(path, config::scalar_text(node, path, "design")));
+  }
+  if (spec.designs.empty()) throw top.error("design", "expected at least one design file");
+
+  const std::string mode = top.choice_or("sweep", "product", {"product", "list"});
+  if (mode == "product") {
+    if (top.has("points")) throw top.error("points", "only allowed with 'sweep: list'");
+    spec.parameter_sets.push_back({});
+    if (top.has("parameters")) {
+      YamlMap parameters = top.map("parameters");
+      for (const auto& entry : parameters.node()) {
+        const std::string key = config::scalar_text(entry.first, path, "parameters");
+        const std::string field = "parameters." + key;
+        const auto values = list_or_scalar(parameters.required(key));
+        if (values.empty()) throw parameters.error(key, "expected a list of at least one value");
+        spec.parameter_keys.push_back(key);
+        std::vector<std::vector<std::pair<std::string, std::string>>> next;
+        for (const auto& set : spec.parameter_sets) {
+          for (const auto& value : values) {
+            auto extended = set;
+            extended.emplace_back(key, config::scalar_text(value, path, field));
+            next.push_back(std::move(extended));
+            if (next.size() > max_points) {
+              throw parameters.error(key, "the sweep expands to more than " + std::to_string(max_points) + " points");
+            }
+          }
+        }
+        spec.parameter_sets = std::move(next);
+      }
+    }
+  } else {
+    if (top.has("parameters")) throw top.error("parameters", "only allowed with 'sweep: product'");
+    const YAML::Node points = top.required("points");
+    if (!points.IsSequence() || points.size() == 0) throw top.error("points", "expected a list of points");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const std::string field = "points[" + std::to_string(i) + "]";
+      if (!points[i].IsMap()) throw InputError(path, config::line_of(points[i]), field, "expected a mapping key: value");
+      std::vector<std::pair<std::string, std::string>> set;
+      for (const auto& entry : points[i]) {
+        const std::string key = config::scalar_text(entry.first, path, field);
+        set.emplace_back(key, config::scalar_text(entry.second, path, field + "." + key));
+        bool known = false;
+        for (const auto& k : spec.parameter_keys) known = known || k == key;
+        if (!known) spec.parameter_keys.push_back(key);
+      }
+      spec.parameter_sets.push_back(std::move(set));
+    }
+  }
+
+  const YAML::Node workloads = top.required("workloads");
+  if (!workloads.IsSequence() || workloads.size() == 0) {
+    throw top.error("workloads", "expected a list of workloads, e.g. [{model: resnet18, batch: 32}]");
+  }
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    YamlMap w(workloads[i], path, "workloads[" + std::to_string(i) + "]");
+    SweepWorkload workload;
+    workload.model = w.string("model");
+    workload.batch = w.u64_or("batch", 32, 1, 1u << 20);
+    workload.seq = w.u64_or("seq", 0, 1, 1u << 20);
+    w.finish();
+    spec.workloads.push_back(workload);
+  }
+
+  if (top.has("policies")) {
+    for (const auto& node : list_or_scalar(top.required("policies"))) {
+      spec.policies.push_back(config::scalar_text(node, path, "policies"));
+    }
+  } else {
+    spec.policies.push_back("natural");
+  }
+  top.finish({"name", "sweep", "parameters", "points", "policies"});
+
+  std::uint64_t total = 1;
+  for (const std::uint64_t n : {spec.designs.size(), spec.parameter_sets.size(), spec.workloads.size(),
+                                spec.policies.size()}) {
+    const auto product = checked_mul(total, n);
+    if (!product || *product > max_points) {
+      throw InputError(path, 0, "", "the sweep expands to more than the limit of " + std::to_string(max_points) +
+                                        " points");
+    }
+    total = *product;
+  }
+  return spec;
+}
+
+}  // namespace nibble::sweep

@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "sim/common/files.hpp"
+#include "sim/sweep/sweep_runner.hpp"
+
+namespace nibble::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+SweepSpec probe_spec() { return load_sweep(std::string(NIBBLE_SOURCE_DIR) + "/tests/sweep/probe-sweep.yaml"); }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("nibble_sweep_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+PointOutcome fake(const SweepPoint& point) {
+  PointOutcome out;
+  if (point.overrides[0].second == "16" && point.workload.model == "fmnist-mlp" && point.overrides[1].second == "os") {
+    out.error = "scratchpad too small";  // one failing point must not stop the sweep
+    return out;
+  }
+  out.ok = true;
+  out.metrics = {{"seconds_per_step", std::to_string(point.index * 2)}, {"energy_per_step_j", std::to_string(100 - point.index)}};
+  return out;
+}
+
+TEST(SweepRunner, ParallelRunIsIdenticalToSerialAndKeepsFailures) {
+  const auto spec = probe_spec();
+  RunOptions serial;
+  serial.out_dir = fresh_dir("serial").string();
+  serial.progress = false;
+  RunOptions parallel = serial;
+  parallel.out_dir = fresh_dir("parallel").string();
+  parallel.jobs = 4;
+  const std::string a = results_csv(spec, run_local(spec, serial, fake));
+  const std::string b = results_csv(spec, run_local(spec, parallel, fake));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.find("\n11,p0011,"), std::string::npos);
+  EXPECT_NE(a.find(",os,fmnist-mlp,64,0,natural,error,scratchpad too small,,\n"), std::string::npos);
+  EXPECT_EQ(a.substr(0, a.find('\n')),
+            "index,point,design,array.rows,array.dataflow,model,batch,seq,policy,status,error,seconds_per_step,"
+            "energy_per_step_j");
+}
+
+TEST(SweepRunner, ResumeReusesFinishedPointsOnly) {
+  const auto spec = probe_spec();
+  RunOptions options;
+  options.out_dir = fresh_dir("resume").string();
+  options.progress = false;
+  std::atomic<int> calls{0};
+  const Evaluator counting = [&](const SweepPoint& p) {
+    ++calls;
+    return fake(p);
+  };
+  const std::string first = results_csv(spec, run_local(spec, options, counting));
+  EXPECT_EQ(calls.load(), 12);
+  // An interrupted run: two result files lost, one corrupted, one from another sweep.
+  fs::remove(fs::path(options.out_dir) / "points" / "p0003.json");
+  fs::remove(fs::path(options.out_dir) / "points" / "p0009.json");
+  write_file_atomic((fs::path(options.out_dir) / "points" / "p0004.json").string(), "{not json");
+  PointOutcome other;
+  other.ok = true;
+  write_file_atomic((fs::path(options.out_dir) / "points" / "p0005.json").string(), other.to_json("design=elsewhere"));
+  calls = 0;
+  options.resume = true;
+  const auto results = run_local(spec, options, counting);
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(results.reused, 8u);
+  EXPECT_EQ(results_csv(spec, results), first);
+}
+
+TEST(SweepRunner, ParetoFrontMinimizesBoth) {
+  // (time, energy): 0 and 2 trade off, 1 is dominated by 0, 3 ties 0 exactly (kept).
+  const std::vector<std::pair<double, double>> points{{1, 5}, {2, 6}, {3, 1}, {1, 5}, {4, 1}};
+  EXPECT_EQ(pareto_front(points), (std::vector<std::size_t>{0, 2, 3}));
+  EXPECT_TRUE(pareto_front({}).empty());
+}
+
+TEST(SweepRunner, OutcomeJsonRoundTripsAndRejectsForeignSignatures) {
+  PointOutcome outcome;
+  outcome.ok = true;
+  outcome.metrics = {{"a", "1.5"}, {"b", "x,y"}};
+  PointOutcome back;
+  ASSERT_TRUE(PointOutcome::from_json(outcome.to_json("sig"), "sig", &back));
+  EXPECT_EQ(back.metrics, outcome.metrics);
+  EXPECT_FALSE(PointOutcome::from_json(outcome.to_json("sig"), "other", &back));
+  EXPECT_FALSE(PointOutcome::from_json("[]", "sig", &back));
+}
+
+}  // namespace
+}  // namespace nibble::sweep
