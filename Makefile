@@ -14,7 +14,11 @@ endif
 PACKAGES := $(shell sed -e 's/\#.*//' .ci/debian-packages.txt)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build test test-asan run bench bench-accuracy fuzz clean
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_RUNS    ?= 1000000
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps configure build test test-asan run bench bench-accuracy fuzz fuzz-smoke clean
 
 all: build
 
@@ -57,5 +61,15 @@ run: build
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
 
+## fuzz: every parser under libFuzzer (clang), FUZZ_RUNS executions or FUZZ_SECONDS each
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DNIBBLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_RUNS) $(FUZZ_SECONDS)
+
+## fuzz-smoke: a few seconds of fuzzing per parser
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

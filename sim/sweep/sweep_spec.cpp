@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/config/yaml_reader.hpp"
 
@@ -67,8 +68,12 @@ std::string resolve(const std::string& sweep_file, const std::string& path) {
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path, std::size_t max_points) {
+  return parse_sweep(read_file(path), path, max_points);
+}
+
+SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points) {
   using config::YamlMap;
-  const YAML::Node root = config::load_yaml_file(path);
+  const YAML::Node root = config::load_yaml_text(text, path);
   YamlMap top(root, path, "");
   SweepSpec spec;
   spec.file = path;

@@ -48,5 +48,7 @@ struct SweepSpec {
 /// Caps the number of points at `max_points` (a sweep that would expand to
 /// more is an error saying how many).
 SweepSpec load_sweep(const std::string& path, std::size_t max_points = 100000);
+/// The same from YAML text; relative design paths resolve against `path`'s folder.
+SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points = 100000);
 
 }  // namespace nibble::sweep
