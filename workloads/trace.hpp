@@ -100,12 +100,20 @@ struct TraceOp {
   bool operator==(const TraceOp& other) const;
 };
 
+/// A node of an imported network that was left out of the trace (`--skip-unknown`).
+struct SkippedNode {
+  std::string node;     ///< node name as written in the trace (sanitized)
+  std::string op_type;  ///< the ONNX op type that nibble cannot cost
+  bool operator==(const SkippedNode& other) const { return node == other.node && op_type == other.op_type; }
+};
+
 struct Trace {
   static constexpr int kVersion = 1;    ///< the format version this build writes and reads
   std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
   std::uint64_t batch = 1;              ///< training batch size
   std::string policy;                   ///< precision policy name
   std::vector<TraceOp> ops;             ///< in execution order
+  std::vector<SkippedNode> skipped;     ///< imported nodes left out of `ops` (empty for zoo models)
 
   bool operator==(const Trace& other) const;
 };
@@ -118,5 +126,13 @@ std::string_view vector_kind_name(VectorKind kind);  ///< quantize activation ac
 std::optional<VectorKind> parse_vector_kind(std::string_view name);
 const std::vector<Phase>& all_phases();
 const std::vector<VectorKind>& all_vector_kinds();
+const std::vector<OpKind>& all_op_kinds();
+
+/// True if `name` can be a layer or model name in a trace: 1 to 256 printable
+/// ASCII characters, no spaces (the text format separates fields by spaces).
+bool is_valid_trace_name(std::string_view name);
+/// `name` with every character that is_valid_trace_name() rejects replaced by
+/// '_' (empty -> "_", cut to 256 characters), for names taken from files.
+std::string sanitize_trace_name(std::string_view name);
 
 }  // namespace nibble::workloads

@@ -1,0 +1,258 @@
+#include "sim/energy/energy_model.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
+
+namespace nibble::energy {
+
+namespace {
+
+const char* const kComponentNames[kComponentCount] = {
+    "mac", "accumulator", "registers", "scratchpad_input", "scratchpad_weight",
+    "scratchpad_output", "dram", "vector", "leakage"};
+
+const char* const kModeCounters[CounterMap::kModes] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16",
+                                                       "mac_fp32"};
+const char* const kAccCounters[CounterMap::kAccFormats] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
+const char* const kSpadCounters[6] = {"spad_input_read_bytes",  "spad_input_write_bytes",
+                                      "spad_weight_read_bytes", "spad_weight_write_bytes",
+                                      "spad_output_read_bytes", "spad_output_write_bytes"};
+
+constexpr double kPjPerJ = 1e12;
+
+StatRegistry::Id need(const StatRegistry& registry, const std::string& name, const std::string& origin) {
+  const auto id = registry.find(name);
+  if (!id) {
+    throw InputError(origin, 0, name,
+                     "missing counter '" + name + "': the energy model needs it (a whole-number column of that name)");
+  }
+  return *id;
+}
+
+double bank_kib(const ScratchpadSummary& s) {
+  return static_cast<double>(s.capacity_bytes) / static_cast<double>(s.banks) / 1024.0;
+}
+
+}  // namespace
+
+const char* component_name(Component component) { return kComponentNames[static_cast<std::size_t>(component)]; }
+
+const std::vector<std::string>& energy_column_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const char* c : kComponentNames) out.push_back(std::string("energy_") + c + "_pj");
+    out.emplace_back("energy_total_pj");
+    return out;
+  }();
+  return names;
+}
+
+double RowEnergy::total_pj() const {
+  double sum = 0.0;
+  for (const double v : pj) sum += v;
+  return sum;
+}
+
+RowEnergy& RowEnergy::operator+=(const RowEnergy& other) {
+  for (std::size_t i = 0; i < kComponentCount; ++i) pj[i] += other.pj[i];
+  return *this;
+}
+
+const std::vector<std::string>& required_counter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = {"cycles", "macs"};
+    for (const char* c : kModeCounters) out.emplace_back(c);
+    for (const char* c : kAccCounters) out.emplace_back(c);
+    out.emplace_back("pe_reg_write_bits");
+    for (const char* c : kSpadCounters) out.emplace_back(c);
+    out.emplace_back("dram_bytes_read");
+    out.emplace_back("dram_bytes_written");
+    out.emplace_back("vec_ops");
+    return out;
+  }();
+  return names;
+}
+
+CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
+    : origin(origin), registry_size(registry.size()) {
+  cycles = need(registry, "cycles", origin);
+  macs = need(registry, "macs", origin);
+  for (std::size_t i = 0; i < kModes; ++i) mac[i] = need(registry, kModeCounters[i], origin);
+  for (std::size_t i = 0; i < kAccFormats; ++i) acc_add[i] = need(registry, kAccCounters[i], origin);
+  pe_reg_write_bits = need(registry, "pe_reg_write_bits", origin);
+  for (std::size_t i = 0; i < 6; ++i) spad[i] = need(registry, kSpadCounters[i], origin);
+  dram_read = need(registry, "dram_bytes_read", origin);
+  dram_write = need(registry, "dram_bytes_written", origin);
+  vec_ops = need(registry, "vec_ops", origin);
+  const auto& kinds = vector_kinds();
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    if (const auto id = registry.find("vec_ops_" + kinds[k])) vec_kinds.emplace_back(k, *id);
+  }
+}
+
+EnergyModel::EnergyModel(TechTable tech, ArchSummary arch) : m_tech(std::move(tech)), m_arch(std::move(arch)) {
+  validate(m_arch);
+  m_area = chip_area(m_tech, m_arch);
+  ActionEnergies& e = m_actions;
+  e.mac = {m_tech.pj(Action::kMacInt4Int4), m_tech.pj(Action::kMacInt4Fp4), m_tech.pj(Action::kMacFp8),
+           m_tech.pj(Action::kMacFp16), m_tech.pj(Action::kMacFp32)};
+  e.acc = {m_tech.pj(Action::kAccAddInt32), m_tech.pj(Action::kAccAddFp16), m_tech.pj(Action::kAccAddFp32)};
+  e.reg_bit = m_tech.pj(Action::kPeRegWriteBit);
+  // Counters are bytes; an access moves word_bits/8 of them.
+  const ScratchpadSummary* spads[3] = {&m_arch.input, &m_arch.weight, &m_arch.output};
+  for (std::size_t s = 0; s < 3; ++s) {
+    const double bytes_per_access = static_cast<double>(spads[s]->word_bits) / 8.0;
+    const double kib = bank_kib(*spads[s]);
+    const double width = static_cast<double>(spads[s]->word_bits);
+    e.spad_byte[2 * s] = m_tech.sram_read_pj(kib, width) / bytes_per_access;
+    e.spad_byte[2 * s + 1] = m_tech.sram_write_pj(kib, width) / bytes_per_access;
+  }
+  e.dram_read_byte = m_tech.pj(Action::kDramReadByte);
+  e.dram_write_byte = m_tech.pj(Action::kDramWriteByte);
+  e.vector_default = m_tech.pj(Action::kVectorOp);
+  for (const auto& kind : vector_kinds()) e.vector_kind.push_back(m_tech.vector_pj(kind));
+  e.leakage_w = m_tech.leakage_w_per_mm2.value * m_area.total_mm2();
+  e.leakage_pj_per_cycle = e.leakage_w * kPjPerJ / (m_arch.clock_mhz * 1e6);
+  // A user's SRAM curve extrapolated to an extreme bank size, or an extreme
+  // area, could overflow; a report must never carry an infinite energy.
+  const char* const spad_names[3] = {"input", "weight", "output"};
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (!std::isfinite(e.spad_byte[i])) {
+      throw InputError(m_tech.origin, 0, std::string("scratchpads.") + spad_names[i / 2],
+                       "the technology table's SRAM curve gives a non-finite energy at this bank size");
+    }
+  }
+  if (!std::isfinite(e.leakage_pj_per_cycle) || !std::isfinite(m_area.total_mm2())) {
+    throw InputError(m_tech.origin, 0, "area", "the chip area or its leakage is not finite");
+  }
+}
+
+RowEnergy EnergyModel::row(const CounterMap& map, const StatVector& v) const {
+  if (v.size() != map.registry_size) {
+    throw std::logic_error("StatVector has " + std::to_string(v.size()) + " counters, the registry " +
+                           std::to_string(map.registry_size));
+  }
+  const ActionEnergies& e = m_actions;
+  const auto n = [&](StatRegistry::Id id) { return static_cast<double>(v[id]); };
+  RowEnergy out;
+  auto& pj = out.pj;
+
+  double mac = 0.0;
+  for (std::size_t i = 0; i < CounterMap::kModes; ++i) mac += n(map.mac[i]) * e.mac[i];
+  pj[static_cast<std::size_t>(Component::kMac)] = mac;
+
+  double acc = 0.0;
+  for (std::size_t i = 0; i < CounterMap::kAccFormats; ++i) acc += n(map.acc_add[i]) * e.acc[i];
+  pj[static_cast<std::size_t>(Component::kAccumulator)] = acc;
+
+  pj[static_cast<std::size_t>(Component::kRegisters)] = n(map.pe_reg_write_bits) * e.reg_bit;
+
+  for (std::size_t s = 0; s < 3; ++s) {
+    pj[static_cast<std::size_t>(Component::kScratchpadInput) + s] =
+        n(map.spad[2 * s]) * e.spad_byte[2 * s] + n(map.spad[2 * s + 1]) * e.spad_byte[2 * s + 1];
+  }
+
+  pj[static_cast<std::size_t>(Component::kDram)] = n(map.dram_read) * e.dram_read_byte + n(map.dram_write) * e.dram_write_byte;
+
+  double vector = 0.0;
+  std::uint64_t by_kind = 0;
+  for (const auto& [k, id] : map.vec_kinds) {
+    vector += n(id) * e.vector_kind[k];
+    const auto sum = checked_add(by_kind, v[id]);
+    if (!sum) throw InputError(map.origin, 0, "vec_ops_" + vector_kinds()[k], "vector op counts overflow 64 bits");
+    by_kind = *sum;
+  }
+  if (by_kind > v[map.vec_ops]) {
+    throw InputError(map.origin, 0, "vec_ops",
+                     "vec_ops (" + std::to_string(v[map.vec_ops]) + ") is smaller than the sum of vec_ops_<kind> (" +
+                         std::to_string(by_kind) + ")");
+  }
+  vector += static_cast<double>(v[map.vec_ops] - by_kind) * e.vector_default;
+  pj[static_cast<std::size_t>(Component::kVector)] = vector;
+
+  pj[static_cast<std::size_t>(Component::kLeakage)] = n(map.cycles) * e.leakage_pj_per_cycle;
+  return out;
+}
+
+EnergyReport EnergyModel::account(const StatRegistry& registry, const std::vector<StatVector>& rows,
+                                  const std::string& origin) const {
+  const CounterMap map(registry, origin);
+  EnergyReport report;
+  report.rows.reserve(rows.size());
+  double macs = 0.0;
+  double cycles = 0.0;
+  for (const StatVector& v : rows) {
+    report.rows.push_back(row(map, v));
+    report.total += report.rows.back();
+    macs += static_cast<double>(v[map.macs]);
+    cycles += static_cast<double>(v[map.cycles]);
+  }
+  report.area = m_area;
+  report.metrics = metrics(report.total, macs, cycles);
+  return report;
+}
+
+EnergyMetrics EnergyModel::metrics(const RowEnergy& total, double macs, double cycles) const {
+  EnergyMetrics m;
+  const double pj = total.total_pj();
+  m.energy_per_step_j = pj / kPjPerJ;
+  m.seconds = cycles / (m_arch.clock_mhz * 1e6);
+  m.macs = macs;
+  // (2 macs ops) / (pj 1e-12 J) / 1e12 = 2 macs / pj  [TOPS/W = ops per pJ]
+  m.tops_per_watt = pj > 0.0 ? 2.0 * macs / pj : 0.0;
+  m.edp_js = m.energy_per_step_j * m.seconds;
+  m.average_power_w = m.seconds > 0.0 ? m.energy_per_step_j / m.seconds : 0.0;
+  m.area_mm2 = m_area.total_mm2();
+  return m;
+}
+
+std::vector<MacMode> native_modes(PeKind kind) {
+  switch (kind) {
+    case PeKind::kInt4Fp4: return {MacMode::kInt4Int4, MacMode::kInt4Fp4};
+    case PeKind::kHfp8: return {MacMode::kFp8};
+    case PeKind::kFp16: return {MacMode::kFp16};
+    case PeKind::kFp32: return {MacMode::kFp32};
+  }
+  throw std::logic_error("unknown PeKind");
+}
+
+const char* mac_mode_name(MacMode mode) {
+  static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32"};
+  return names[static_cast<std::size_t>(mode)];
+}
+
+PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
+  const ActionEnergies& e = model.actions();
+  const ArchSummary& arch = model.arch();
+  bool native = false;
+  for (const MacMode n : native_modes(arch.pe_kind)) native = native || n == mode;
+  if (!native) {
+    throw std::logic_error(std::string("a ") + pe_kind_name(arch.pe_kind) + " PE does not execute mode " +
+                           mac_mode_name(mode));
+  }
+  const std::size_t m = static_cast<std::size_t>(mode);
+  static const int kOperandBits[CounterMap::kModes] = {4, 4, 8, 16, 32};
+  const AccFormat acc_format =
+      mode_accumulator(arch, mode == MacMode::kInt4Int4, mode == MacMode::kInt4Fp4);
+  const std::size_t acc = static_cast<std::size_t>(acc_format);
+  const double a_bits = kOperandBits[m];
+  const double p_bits = acc_bits(acc_format);
+
+  double pj = e.mac[m] + e.acc[acc];
+  pj += (a_bits + p_bits) * e.reg_bit;                                        // activation hop + partial-sum hop
+  pj += a_bits / 8.0 / static_cast<double>(arch.cols) * e.spad_byte[0];     // one input read feeds a row of cols PEs
+  pj += p_bits / 8.0 / static_cast<double>(arch.rows) * e.spad_byte[5];     // one output write per rows MACs
+
+  PeakEfficiency out;
+  out.macs_per_second = static_cast<double>(arch.rows) * static_cast<double>(arch.cols) *
+                        static_cast<double>(arch.cores) * arch.clock_mhz * 1e6;
+  out.pj_per_mac = pj + e.leakage_w * kPjPerJ / out.macs_per_second;
+  out.power_w = out.pj_per_mac * out.macs_per_second / kPjPerJ;
+  out.tops_per_watt = 2.0 / out.pj_per_mac;
+  return out;
+}
+
+}  // namespace nibble::energy

@@ -1,0 +1,171 @@
+// Energy accounting: action counts x energy per action + leakage x time.
+//
+// For every row (a layer and a phase) the energy of each component is exactly
+//   mac         = sum over PE modes of mac_<mode> x E(mode)
+//   accumulator = sum over formats of acc_add_<fmt> x E(acc_add_<fmt>)
+//   registers   = pe_reg_write_bits x E(pe_reg_write_bit)
+//   scratchpad_<buf> = <buf>_read_bytes x E_read/byte(<buf>) + <buf>_write_bytes x E_write/byte(<buf>)
+//   dram        = dram_bytes_read x E(dram_read_byte) + dram_bytes_written x E(dram_write_byte)
+//   vector      = sum over kinds of vec_ops_<kind> x E(kind) + (vec_ops - sum of kinds) x E(vector_op)
+//   leakage     = leakage power (W/mm^2 x chip area) x cycles / clock
+// and the row total is their sum (docs/energy-model.md). Nothing else enters.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/common/stats.hpp"
+#include "sim/energy/arch_summary.hpp"
+#include "sim/energy/tech_table.hpp"
+
+namespace nibble::energy {
+
+/// Energy components of a row, in this order in every output.
+enum class Component : std::size_t {
+  kMac,               ///< multiplies and shifts
+  kAccumulator,       ///< accumulator adds
+  kRegisters,         ///< PE operand/pipeline register writes
+  kScratchpadInput,   ///< input scratchpad reads and writes
+  kScratchpadWeight,  ///< weight scratchpad
+  kScratchpadOutput,  ///< output/partial-sum scratchpad
+  kDram,              ///< off-chip traffic
+  kVector,            ///< vector-unit element-ops
+  kLeakage,           ///< static power x time
+  kCount,
+};
+constexpr std::size_t kComponentCount = static_cast<std::size_t>(Component::kCount);
+/// snake_case component name ("mac", "scratchpad_input", ...).
+const char* component_name(Component component);
+/// The per-row energy columns, stable names for layers.csv: energy_<component>_pj
+/// for each component, then energy_total_pj.
+const std::vector<std::string>& energy_column_names();
+
+/// Energy of one row (or a total) by component, pJ.
+struct RowEnergy {
+  std::array<double, kComponentCount> pj{};  ///< indexed by Component
+  double operator[](Component c) const { return pj[static_cast<std::size_t>(c)]; }
+  /// Sum of the components, in Component order.
+  double total_pj() const;
+  /// Component-wise sum.
+  RowEnergy& operator+=(const RowEnergy& other);
+};
+
+/// Where the counters the model reads live in one registry; built once per
+/// registry so that accounting a row is a handful of multiply-adds.
+class CounterMap {
+ public:
+  /// Resolves every counter by name. A missing counter is an InputError whose
+  /// file is `origin` and whose field is the counter's name. The per-kind
+  /// `vec_ops_<kind>` counters are optional (absent = 0).
+  explicit CounterMap(const StatRegistry& registry, const std::string& origin = "");
+
+  static constexpr std::size_t kModes = 5;       ///< mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32
+  static constexpr std::size_t kAccFormats = 3;  ///< acc_add_int32, acc_add_fp16, acc_add_fp32
+
+  std::string origin;                         ///< source of the counters, for errors
+  std::size_t registry_size;                  ///< counters in the registry (rows must match)
+  StatRegistry::Id cycles;                    ///< row cycles (for leakage)
+  StatRegistry::Id macs;                      ///< GEMM MACs (for TOPS/W)
+  std::array<StatRegistry::Id, kModes> mac;   ///< MACs per PE mode
+  std::array<StatRegistry::Id, kAccFormats> acc_add;  ///< accumulator adds per format
+  StatRegistry::Id pe_reg_write_bits;         ///< register bits written
+  std::array<StatRegistry::Id, 6> spad;       ///< input r/w, weight r/w, output r/w bytes
+  StatRegistry::Id dram_read;                 ///< dram_bytes_read
+  StatRegistry::Id dram_write;                ///< dram_bytes_written
+  StatRegistry::Id vec_ops;                   ///< all vector element-ops
+  std::vector<std::pair<std::size_t, StatRegistry::Id>> vec_kinds;  ///< (index in vector_kinds(), counter) present
+};
+
+/// The counter names the model needs (for docs and error messages).
+const std::vector<std::string>& required_counter_names();
+
+/// Per-action energies resolved for one architecture (SRAM energies at its
+/// bank sizes, leakage at its area), pJ unless noted.
+struct ActionEnergies {
+  std::array<double, CounterMap::kModes> mac{};        ///< per MAC, by mode
+  std::array<double, CounterMap::kAccFormats> acc{};   ///< per add, by format
+  double reg_bit = 0.0;                                ///< per register bit written
+  std::array<double, 6> spad_byte{};                   ///< per byte: input r/w, weight r/w, output r/w
+  double dram_read_byte = 0.0;                         ///< per byte read
+  double dram_write_byte = 0.0;                        ///< per byte written
+  double vector_default = 0.0;                         ///< per element-op without a kind entry
+  std::vector<double> vector_kind;                     ///< per element-op, indexed like vector_kinds()
+  double leakage_w = 0.0;                              ///< chip static power, W
+  double leakage_pj_per_cycle = 0.0;                   ///< leakage_w / clock, pJ
+};
+
+/// Chip-level figures of a whole run (a training step).
+struct EnergyMetrics {
+  double energy_per_step_j = 0.0;  ///< total energy of all rows, J
+  double seconds = 0.0;            ///< sum of row cycles / clock
+  double macs = 0.0;               ///< GEMM MACs
+  double tops_per_watt = 0.0;      ///< 2 ops per MAC / energy (0 when no energy)
+  double edp_js = 0.0;             ///< energy x delay, J*s
+  double average_power_w = 0.0;    ///< energy / seconds (0 when no time)
+  double area_mm2 = 0.0;           ///< chip area
+};
+
+/// The energy of every row, their sum and the chip's figures.
+struct EnergyReport {
+  std::vector<RowEnergy> rows;  ///< in input order
+  RowEnergy total;              ///< sum over rows, component by component
+  AreaBreakdown area;           ///< chip area by part
+  EnergyMetrics metrics;        ///< derived figures
+};
+
+/// A technology table applied to one architecture.
+class EnergyModel {
+ public:
+  /// Validates the architecture (InputError naming the field) and resolves
+  /// every action's energy.
+  EnergyModel(TechTable tech, ArchSummary arch);
+
+  const TechTable& tech() const { return m_tech; }
+  const ArchSummary& arch() const { return m_arch; }
+  const ActionEnergies& actions() const { return m_actions; }
+  const AreaBreakdown& area() const { return m_area; }
+
+  /// Energy of one row. Throws InputError when vec_ops is smaller than the
+  /// sum of its kinds, std::logic_error when the row's size differs from the map's registry.
+  RowEnergy row(const CounterMap& map, const StatVector& counters) const;
+
+  /// Every row, the total and the metrics. `origin` names the counters' source in errors.
+  EnergyReport account(const StatRegistry& registry, const std::vector<StatVector>& rows,
+                       const std::string& origin = "") const;
+
+  /// Metrics of a total energy, its MACs and cycles on this chip.
+  EnergyMetrics metrics(const RowEnergy& total, double macs, double cycles) const;
+
+ private:
+  TechTable m_tech;           ///< the table
+  ArchSummary m_arch;         ///< the architecture
+  ActionEnergies m_actions;   ///< resolved energies
+  AreaBreakdown m_area;       ///< chip area
+};
+
+/// GEMM datapath modes, as in the mac_<mode> counters.
+enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32 };
+
+/// Peak efficiency of the array in one mode (docs/energy-model.md, "Peak"):
+/// every PE busy every cycle on a weight-stationary GEMM with k = rows (no
+/// partial sum read back), weights loaded once for an unbounded stream, no
+/// DRAM; per MAC: product + accumulator add + (operand + accumulator) register
+/// bits + operand_bits/cols input-scratchpad read bits + acc_bits/rows
+/// output-scratchpad write bits + leakage.
+struct PeakEfficiency {
+  double pj_per_mac = 0.0;      ///< energy per MAC including leakage
+  double macs_per_second = 0.0; ///< rows x cols x cores x clock
+  double power_w = 0.0;         ///< at that rate
+  double tops_per_watt = 0.0;   ///< 2 ops per MAC
+};
+/// `mode` must be one the architecture's PE kind executes (std::logic_error otherwise).
+PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode);
+/// The modes a PE kind executes natively (int4-fp4: INT4xINT4 and INT4xFP4; the others one each).
+std::vector<MacMode> native_modes(PeKind kind);
+/// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32" (the counters' suffixes).
+const char* mac_mode_name(MacMode mode);
+
+}  // namespace nibble::energy

@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "sim/common/error.hpp"
+#include "sim/report/layers_table.hpp"
+
+namespace nibble::report {
+namespace {
+
+TEST(LayersTable, WholeNumberColumnsBecomeCounters) {
+  const std::string text =
+      "layer,phase,cycles,utilization,macs\n"
+      "conv1,forward,100,0.5,6400\n"
+      "\"fc,1\",weight_grad,18446744073709551615,1,0\n";
+  const LayersTable t = parse_layers_csv(text, "layers.csv", {"cycles", "macs"});
+  EXPECT_EQ(t.layers, (std::vector<std::string>{"conv1", "fc,1"}));
+  EXPECT_EQ(t.phases, (std::vector<std::string>{"forward", "weight_grad"}));
+  ASSERT_EQ(t.registry.size(), 2u);
+  EXPECT_EQ(t.registry.def(0).name, "cycles");
+  EXPECT_EQ(t.rows[1][t.registry.at("cycles")], 18446744073709551615ull);  // 2^64 - 1 survives
+  EXPECT_EQ(t.rows[0][t.registry.at("macs")], 6400u);
+  EXPECT_EQ(t.other_columns, std::vector<std::string>{"utilization"});
+  EXPECT_EQ(t.lines, (std::vector<std::int64_t>{2, 3}));
+}
+
+TEST(LayersTable, RequiredCountersMustBeWholeNumbers) {
+  try {
+    parse_layers_csv("layer,phase,macs\na,forward,12\nb,forward,1.5\n", "layers.csv", {"macs"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.field(), "macs");
+  }
+  EXPECT_THROW(parse_layers_csv("layer,phase\na,forward\n", "l.csv", {"macs"}), InputError);
+  EXPECT_THROW(parse_layers_csv("phase,macs\nforward,1\n", "l.csv"), InputError);         // no layer column
+  EXPECT_THROW(parse_layers_csv("layer,phase,x,x\na,b,1,2\n", "l.csv"), InputError);      // duplicate column
+  EXPECT_THROW(parse_layers_csv("layer,phase,macs\na,b,-1\n", "l.csv", {"macs"}), InputError);
+}
+
+}  // namespace
+}  // namespace nibble::report
+
+namespace nibble::report {
+namespace {
+
+// Random damage to a CSV must give a table or an InputError, nothing else.
+TEST(LayersTable, DamagedFilesFailCleanly) {
+  const std::string good =
+      "layer,phase,cycles,macs,note\nconv1,forward,100,6400,\"a,b\"\nfc,weight_grad,7,0,\"say \"\"hi\"\"\"\r\n";
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string text = good;
+    for (int e = 0; e < 3; ++e) {
+      const std::size_t at = rng() % text.size();
+      if (rng() % 2) {
+        text[at] = ",\"\r\n9x"[rng() % 6];
+      } else {
+        text.erase(at, 1 + rng() % 5);
+      }
+      if (text.empty()) break;
+    }
+    try {
+      const LayersTable t = parse_layers_csv(text, "damaged.csv", {});
+      ASSERT_EQ(t.rows.size(), t.layers.size());
+      for (const auto& row : t.rows) ASSERT_EQ(row.size(), t.registry.size());
+    } catch (const InputError&) {
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nibble::report

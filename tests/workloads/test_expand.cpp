@@ -1,0 +1,182 @@
+// Training-step expansion: MACs per phase derived by hand, which ops exist
+// (no input gradient for the first layer), operand formats per policy, and
+// the vector ops around the GEMMs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "models/zoo/zoo.hpp"
+#include "sim/common/error.hpp"
+#include "workloads/expand.hpp"
+#include "workloads/stats.hpp"
+
+namespace nibble::workloads {
+namespace {
+
+Trace zoo_trace(const std::string& model, std::uint64_t batch, const Policy& policy, models::ZooOptions o = {}) {
+  o.batch = batch;
+  return expand_training_step(models::build_zoo_model(model, o), policy);
+}
+
+std::vector<TraceOp> ops_of(const Trace& t, const std::string& layer, Phase phase, bool gemm) {
+  std::vector<TraceOp> out;
+  for (const auto& op : t.ops) {
+    if (op.layer == layer && op.phase == phase && op.is_gemm() == gemm) out.push_back(op);
+  }
+  return out;
+}
+
+TraceOp gemm_of(const Trace& t, const std::string& layer, Phase phase) {
+  const auto ops = ops_of(t, layer, phase, true);
+  if (ops.size() != 1) throw std::logic_error(layer + ": expected one GEMM, got " + std::to_string(ops.size()));
+  return ops[0];
+}
+
+std::string pair(const TraceOp& op) {
+  return std::string(numerics::format_name(op.a_format)) + "*" + std::string(numerics::format_name(op.b_format)) + "->" +
+         std::string(numerics::format_name(op.acc_format));
+}
+
+// ResNet-18, batch 4 (forward per sample 1,814,073,344, see tests/models/test_zoo.cpp):
+//   forward     = 4 x 1,814,073,344                 = 7,256,293,376
+//   input_grad  = forward minus conv1 (4 x 118,013,952, its input is the image)
+//               = 4 x 1,696,059,392                 = 6,784,237,568
+//   weight_grad = forward (every conv and fc has weights) = 7,256,293,376
+TEST(Expand, ResNet18MacsPerPhase) {
+  const TraceStats s = compute_stats(zoo_trace("resnet18", 4, named_policy("int4-fp4")));
+  EXPECT_EQ(s.forward_macs, 7256293376u);
+  EXPECT_EQ(s.input_grad_macs, 6784237568u);
+  EXPECT_EQ(s.weight_grad_macs, 7256293376u);
+  // 21 layers with GEMMs (20 convs + fc): 21 forward, 20 input-gradient, 21 weight-gradient.
+  EXPECT_EQ(s.gemm_ops, 62u);
+}
+
+// fmnist-cnn, batch 32 (per sample: conv1 225,792, conv2 3,612,672, fc1 401,408, fc2 1,280):
+//   forward     = 32 x 4,241,152              = 135,716,864
+//   input_grad  = 32 x (4,241,152 - 225,792)  = 32 x 4,015,360 = 128,491,520
+//   weight_grad = forward                      = 135,716,864
+TEST(Expand, FashionMnistCnnMacsPerPhase) {
+  const Trace t = zoo_trace("fmnist-cnn", 32, named_policy("int4-fp4"));
+  const TraceStats s = compute_stats(t);
+  EXPECT_EQ(s.forward_macs, 135716864u);
+  EXPECT_EQ(s.input_grad_macs, 128491520u);
+  EXPECT_EQ(s.weight_grad_macs, 135716864u);
+  // conv2's three GEMMs: forward M = N*E*F = 32*14*14 = 6272, N = K = 64, K = C*R*S = 32*9 = 288;
+  // input_grad M = 6272, N = 288, K = 64; weight_grad M = 288, N = 64, K = 6272.
+  const TraceOp f = gemm_of(t, "conv2", Phase::kForward);
+  const TraceOp ig = gemm_of(t, "conv2", Phase::kInputGrad);
+  const TraceOp wg = gemm_of(t, "conv2", Phase::kWeightGrad);
+  EXPECT_EQ((std::vector<std::uint64_t>{f.m, f.n, f.k}), (std::vector<std::uint64_t>{6272, 64, 288}));
+  EXPECT_EQ((std::vector<std::uint64_t>{ig.m, ig.n, ig.k}), (std::vector<std::uint64_t>{6272, 288, 64}));
+  EXPECT_EQ((std::vector<std::uint64_t>{wg.m, wg.n, wg.k}), (std::vector<std::uint64_t>{288, 64, 6272}));
+  // col2im after conv2's input gradient (3x3): 6272 * 288 elements; none after fc layers.
+  const auto vec = ops_of(t, "conv2", Phase::kInputGrad, false);
+  EXPECT_TRUE(std::any_of(vec.begin(), vec.end(), [](const TraceOp& op) {
+    return op.vector == VectorKind::kEltwise && op.elements == 6272u * 288u;
+  }));
+}
+
+TEST(Expand, EveryZooModelPhasesMatchTheForwardGraph) {
+  // Input-gradient MACs = forward minus the layers whose input needs no gradient (the first
+  // conv of the CNNs; none for bert-base and lstm, whose embeddings are trained).
+  struct Case { const char* model; std::uint64_t forward, first; };
+  const Case cases[] = {
+      {"resnet50", 4089184256u, 118013952u},    // conv1 112*112*64*3*49
+      {"mobilenet_v2", 300774272u, 10838016u},  // features.0.0: 112*112*32*3*9
+      {"vgg16", 15470264320u, 86704128u},       // features.0: 224*224*64*3*9
+      {"alexnet", 714188480u, 70276800u},       // features.0: 55*55*64*3*121
+      {"bert-base", 11174217216u, 0u},
+      {"lstm", 464100000u, 0u},
+      {"fmnist-mlp", 203264u, 200704u},          // fc1 784*256
+  };
+  for (const auto& c : cases) {
+    const TraceStats s = compute_stats(zoo_trace(c.model, 1, named_policy("int4-fp4")));
+    EXPECT_EQ(s.forward_macs, c.forward) << c.model;
+    EXPECT_EQ(s.input_grad_macs, c.forward - c.first) << c.model;
+    EXPECT_EQ(s.weight_grad_macs, c.forward) << c.model;
+  }
+}
+
+TEST(Expand, FirstLayerHasNoInputGradient) {
+  const Trace t = zoo_trace("resnet18", 2, named_policy("fp16"));
+  EXPECT_TRUE(ops_of(t, "conv1", Phase::kInputGrad, true).empty());
+  EXPECT_EQ(ops_of(t, "conv1", Phase::kWeightGrad, true).size(), 1u);
+  EXPECT_EQ(ops_of(t, "layer1.0.conv1", Phase::kInputGrad, true).size(), 1u);
+}
+
+TEST(Expand, Int4Fp4Formats) {
+  const Trace t = zoo_trace("resnet18", 2, named_policy("int4-fp4"));
+  // First and last layers at fp16 (fp32 accumulation).
+  EXPECT_EQ(pair(gemm_of(t, "conv1", Phase::kForward)), "fp16*fp16->fp32");
+  EXPECT_EQ(pair(gemm_of(t, "fc", Phase::kInputGrad)), "fp16*fp16->fp32");
+  // layer1.0.conv1 reads maxpool(relu(.)): non-negative, so uint4.
+  EXPECT_EQ(pair(gemm_of(t, "layer1.0.conv1", Phase::kForward)), "uint4*int4->fp16");
+  EXPECT_EQ(pair(gemm_of(t, "layer1.0.conv1", Phase::kInputGrad)), "fp4*int4->fp16");
+  EXPECT_EQ(pair(gemm_of(t, "layer1.0.conv1", Phase::kWeightGrad)), "uint4*fp4->fp16");
+  // Two-phase rounding: dY is quantized once per backward GEMM.
+  const auto ig = ops_of(t, "layer1.0.conv2", Phase::kInputGrad, false);
+  const auto wg = ops_of(t, "layer1.0.conv2", Phase::kWeightGrad, false);
+  const auto is_fp4_quantize = [](const TraceOp& op) {
+    return op.vector == VectorKind::kQuantize && op.out_format == Format::kFp4 && op.elements == 2u * 64 * 56 * 56;
+  };
+  EXPECT_EQ(std::count_if(ig.begin(), ig.end(), is_fp4_quantize), 1);
+  EXPECT_EQ(std::count_if(wg.begin(), wg.end(), is_fp4_quantize), 1);
+
+  // MobileNetV2: features.3's expansion conv reads features.2's linear bottleneck (BN, no ReLU): int4.
+  const Trace mb = zoo_trace("mobilenet_v2", 1, named_policy("int4-fp4"));
+  EXPECT_EQ(pair(gemm_of(mb, "features.3.conv.0.0", Phase::kForward)), "int4*int4->fp16");
+  EXPECT_EQ(gemm_of(mb, "features.1.conv.0.0", Phase::kForward).kind, OpKind::kGroupConv);
+
+  // BERT: attention probabilities (softmax output) are non-negative, so the context GEMM streams uint4.
+  const Trace bert = zoo_trace("bert-base", 1, named_policy("int4-fp4"));
+  const TraceOp ctx = gemm_of(bert, "encoder.layer.3.attention.self.context", Phase::kForward);
+  EXPECT_EQ(pair(ctx), "uint4*int4->fp16");
+  EXPECT_EQ(ctx.groups, 12u);  // batch 1 x 12 heads; M = S = 128, N = 64, K = S = 128
+  EXPECT_EQ((std::vector<std::uint64_t>{ctx.m, ctx.n, ctx.k}), (std::vector<std::uint64_t>{128, 64, 128}));
+}
+
+TEST(Expand, OtherPolicies) {
+  const Trace hfp8 = zoo_trace("resnet18", 1, named_policy("hfp8"));
+  EXPECT_EQ(pair(gemm_of(hfp8, "conv1", Phase::kForward)), "fp8-e4m3*fp8-e4m3->fp16");
+  EXPECT_EQ(pair(gemm_of(hfp8, "layer2.0.conv1", Phase::kInputGrad)), "fp8-e5m2*fp8-e4m3->fp16");
+  EXPECT_EQ(pair(gemm_of(hfp8, "layer2.0.conv1", Phase::kWeightGrad)), "fp8-e4m3*fp8-e5m2->fp16");
+  // hfp8 quantizes dY once (no two-phase rounding), before the input-gradient GEMM.
+  const auto wg_vector = ops_of(hfp8, "layer2.0.conv1", Phase::kWeightGrad, false);
+  EXPECT_EQ(std::count_if(wg_vector.begin(), wg_vector.end(),
+                          [](const TraceOp& op) { return op.vector == VectorKind::kQuantize; }),
+            0);
+  const Trace fp16 = zoo_trace("resnet18", 1, named_policy("fp16"));
+  EXPECT_EQ(pair(gemm_of(fp16, "layer3.1.conv2", Phase::kWeightGrad)), "fp16*fp16->fp32");
+  const Trace fp32 = zoo_trace("resnet18", 1, named_policy("fp32"));
+  EXPECT_EQ(pair(gemm_of(fp32, "fc", Phase::kForward)), "fp32*fp32->fp32");
+  // fp32 needs no quantization at all.
+  EXPECT_EQ(compute_stats(fp32).vector_elements_by_kind.count("quantize"), 0u);
+}
+
+TEST(Expand, VectorOpsAroundTheGemms) {
+  const Trace t = zoo_trace("fmnist-cnn", 2, named_policy("int4-fp4"));
+  const TraceStats s = compute_stats(t);
+  // Optimizer over every weight: conv1 32*9+32, conv2 64*288+64, fc1 128*3136+128, fc2 10*128+10.
+  EXPECT_EQ(s.vector_elements_by_kind.at("optimizer"), 320u + 18496u + 401536u + 1290u);
+  // Loss over the logits: 2 x 10.
+  EXPECT_EQ(s.vector_elements_by_kind.at("loss"), 20u);
+  // Pooling reads every window position: 2x2 windows of 14x14 and 7x7 outputs.
+  EXPECT_EQ(s.vector_elements_by_kind.at("pool"), 2u * 32 * 14 * 14 * 4 + 2u * 64 * 7 * 7 * 4);
+  // The update ops come last, one per layer with parameters.
+  EXPECT_EQ(t.ops.back().phase, Phase::kUpdate);
+  EXPECT_EQ(t.ops.back().layer, "fc2");
+
+  // ResNet: the residual's gradient fans out, so the block input sums two gradients.
+  const Trace r = zoo_trace("resnet18", 1, named_policy("int4-fp4"));
+  const auto sums = ops_of(r, "layer1.0.relu", Phase::kInputGrad, false);
+  EXPECT_TRUE(std::any_of(sums.begin(), sums.end(), [](const TraceOp& op) {
+    return op.vector == VectorKind::kEltwise && op.elements == 64u * 56 * 56;
+  }));
+}
+
+TEST(Expand, DeterministicOutput) {
+  EXPECT_TRUE(zoo_trace("bert-base", 2, named_policy("int4-fp4")) == zoo_trace("bert-base", 2, named_policy("int4-fp4")));
+}
+
+}  // namespace
+}  // namespace nibble::workloads

@@ -1,0 +1,98 @@
+// Precision policies: named policies, the YAML policy file, per-layer overrides
+// and their errors.
+#include <gtest/gtest.h>
+
+#include "models/zoo/zoo.hpp"
+#include "sim/common/error.hpp"
+#include "workloads/expand.hpp"
+
+namespace nibble::workloads {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+models::Graph resnet50() { return models::build_zoo_model("resnet50", {}); }
+
+Precision precision_of(const models::Graph& g, const Policy& p, const std::string& layer) {
+  return layer_precisions(g, p).at(g.find(layer));
+}
+
+TEST(Policy, NamedPolicies) {
+  EXPECT_EQ(named_policy("int4-fp4").first_last, Precision::kFp16);
+  EXPECT_EQ(named_policy("hfp8").first_last, Precision::kHfp8);
+  EXPECT_EQ(named_policy("fp32").storage(), Format::kFp32);
+  EXPECT_EQ(named_policy("int4-fp4").storage(), Format::kFp16);
+  EXPECT_EQ(error_of([] { named_policy("int4fp4"); }),
+            "policy: unknown policy 'int4fp4' (did you mean 'int4-fp4'?); expected one of fp32, fp16, hfp8, int4-fp4");
+  const PrecisionFormats f = precision_formats(Precision::kInt4Fp4, true);
+  EXPECT_EQ(f.activation, Format::kUint4);
+  EXPECT_EQ(f.gradient, Format::kFp4);
+  EXPECT_EQ(f.acc, Format::kFp16);
+}
+
+TEST(Policy, FileWithFirstLast1x1AndLayerOverrides) {
+  const std::string text =
+      "# ResNet-50 as Sun et al. trained it: 1x1 convolutions in FP8\n"
+      "policy: int4-fp4\n"
+      "name: paper-resnet50\n"
+      "first_last: hfp8\n"
+      "conv1x1: hfp8\n"
+      "layers:\n"
+      "  layer3.0.conv2: fp16\n"
+      "  layer1.0.conv1: int4-fp4\n";
+  const Policy p = parse_policy_text(text, "p.yaml", std::nullopt);
+  EXPECT_EQ(p.name, "paper-resnet50");
+  const models::Graph g = resnet50();
+  EXPECT_EQ(precision_of(g, p, "conv1"), Precision::kHfp8);           // first
+  EXPECT_EQ(precision_of(g, p, "fc"), Precision::kHfp8);              // last
+  EXPECT_EQ(precision_of(g, p, "layer2.1.conv1"), Precision::kHfp8);  // 1x1
+  EXPECT_EQ(precision_of(g, p, "layer2.1.conv2"), Precision::kInt4Fp4);  // 3x3
+  EXPECT_EQ(precision_of(g, p, "layer3.0.conv2"), Precision::kFp16);  // override
+  EXPECT_EQ(precision_of(g, p, "layer1.0.conv1"), Precision::kInt4Fp4);  // override beats conv1x1
+  // Without a name the policy is called after its base and file.
+  EXPECT_EQ(parse_policy_text("first_last: fp32\n", "dir/mine.yaml", std::string("hfp8")).name, "hfp8+mine");
+}
+
+TEST(Policy, FileErrorsNameLineAndKey) {
+  EXPECT_EQ(error_of([] { parse_policy_text("polcy: fp16\n", "p.yaml", std::nullopt); }),
+            "p.yaml:1: polcy: unknown key (did you mean 'policy'?)");
+  EXPECT_EQ(error_of([] { parse_policy_text("policy: int8\n", "p.yaml", std::nullopt); }).rfind(
+                "p.yaml:1: policy: expected one of fp32, fp16, hfp8, int4-fp4, got 'int8'", 0),
+            0u);
+  EXPECT_EQ(error_of([] { parse_policy_text("policy: fp16\n", "p.yaml", std::string("hfp8")); }),
+            "p.yaml:1: policy: the file says 'fp16' but --policy says 'hfp8'; give one of them, or make them agree");
+  EXPECT_EQ(error_of([] { parse_policy_text("layers:\n  conv1: fp12\n", "p.yaml", std::nullopt); }).rfind(
+                "p.yaml:2: layers.conv1: expected one of fp32, fp16, hfp8, int4-fp4, got 'fp12'", 0),
+            0u);
+  const models::Graph g = resnet50();
+  const Policy typo = parse_policy_text("layers:\n  fc: fp32\n  layer1.0.conv9: fp16\n", "p.yaml", std::nullopt);
+  EXPECT_EQ(error_of([&] { layer_precisions(g, typo); }),
+            "p.yaml:3: layers.layer1.0.conv9: no layer of this name in resnet50 (did you mean 'layer1.0.conv1'?)");
+  const Policy relu = parse_policy_text("layers:\n  relu: fp16\n", "p.yaml", std::nullopt);
+  EXPECT_EQ(error_of([&] { layer_precisions(g, relu); }),
+            "p.yaml:2: layers.relu: this is a activation layer; precisions apply to layers with GEMMs (conv, linear, "
+            "matmul, lstm)");
+  EXPECT_EQ(error_of([] { read_policy_file("/nonexistent.yaml", std::nullopt); }).rfind("/nonexistent.yaml: cannot open", 0), 0u);
+}
+
+TEST(Policy, OverrideChangesTheTrace) {
+  const Policy p = parse_policy_text("layers:\n  layer1.0.conv2: fp16\n", "p.yaml", std::nullopt);
+  const Trace t = expand_training_step(resnet50(), p);
+  for (const auto& op : t.ops) {
+    if (op.layer == "layer1.0.conv2" && op.is_gemm()) {
+      EXPECT_EQ(op.a_format, Format::kFp16);
+      EXPECT_EQ(op.acc_format, Format::kFp32);
+    }
+  }
+  EXPECT_EQ(t.policy, "int4-fp4+p");
+}
+
+}  // namespace
+}  // namespace nibble::workloads

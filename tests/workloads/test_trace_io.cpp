@@ -1,0 +1,212 @@
+// The trace text format: exact round trips, and the error for every kind of
+// malformed line (docs/trace-format.md promises `file:line: field: message`).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "models/zoo/zoo.hpp"
+#include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
+#include "workloads/expand.hpp"
+#include "workloads/trace_io.hpp"
+
+namespace nibble::workloads {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+Trace zoo_trace(const std::string& model, std::uint64_t batch, const std::string& policy) {
+  models::ZooOptions o;
+  o.batch = batch;
+  return expand_training_step(models::build_zoo_model(model, o), named_policy(policy));
+}
+
+const std::string kHeader =
+    "nibble-trace 1\nmodel m\nbatch 2\npolicy int4-fp4\nops 1\n";
+const std::string kConv =
+    "conv c1 forward m=8 n=4 k=27 groups=1 a=int4 b=int4 acc=fp16 input=2x3x6x6 filters=4 kernel=3x3 "
+    "stride=2x2 pad=0x0 dilation=1x1\n";
+
+std::string read_error(const std::string& text) {
+  return error_of([&] { read_trace(text, "t.trace"); });
+}
+
+TEST(TraceIo, RoundTripsByteForByte) {
+  for (const char* model : {"resnet18", "mobilenet_v2", "bert-base", "lstm", "fmnist-cnn"}) {
+    for (const char* policy : {"int4-fp4", "hfp8", "fp16", "fp32"}) {
+      Trace trace = zoo_trace(model, 2, policy);
+      trace.skipped.push_back(SkippedNode{"odd/node", "Elu"});
+      const std::string text = write_trace(trace);
+      const Trace back = read_trace(text, "x.trace");
+      EXPECT_TRUE(back == trace) << model << " " << policy;
+      EXPECT_EQ(write_trace(back), text) << model << " " << policy;
+    }
+  }
+}
+
+TEST(TraceIo, ReadsTheDocumentedExample) {
+  const Trace t = read_trace(kHeader + "# comment\n\n" + kConv, "t.trace");
+  ASSERT_EQ(t.ops.size(), 1u);
+  const TraceOp& op = t.ops[0];
+  EXPECT_EQ(op.kind, OpKind::kConv);
+  EXPECT_EQ(op.macs(), 8u * 4 * 27);
+  ASSERT_TRUE(op.conv.has_value());
+  EXPECT_EQ(op.conv->out_h(), 2u);  // (6 - 3) / 2 + 1
+  EXPECT_EQ(op.conv->k, 4u);
+  // CRLF line ends and tabs between fields read the same.
+  std::string crlf = kHeader + kConv;
+  for (std::size_t at = crlf.find('\n'); at != std::string::npos; at = crlf.find('\n', at + 2)) crlf.insert(at, "\r");
+  EXPECT_TRUE(read_trace(crlf, "t.trace") == t);
+}
+
+TEST(TraceIo, HeaderErrors) {
+  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 1' on the first line (is this a nibble trace?)");
+  EXPECT_EQ(read_error("nibble-trace 2\n"), "t.trace:1: version: this nibble reads trace version 1, got 2");
+  EXPECT_EQ(read_error("nibble-trace one\n"), "t.trace:1: version: expected a whole number, got 'one'");
+  EXPECT_EQ(read_error("nibble-trace 1\nbatch 2\n"), "t.trace:2: model: expected 'model VALUE' here");
+  EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch 0\n"), "t.trace:3: batch: expected a whole number >= 1, got 0");
+  EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch -2\n"),
+            "t.trace:3: batch: expected a whole number >= 1, got '-2'");
+  EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch 2\npolicy p\nops 2\n" + kConv),
+            "t.trace:6: ops: the header says 2 ops, the file ends after 1");
+  EXPECT_EQ(read_error(kHeader + kConv + kConv), "t.trace:7: ops: the header says 1 ops, found more (remove the extra lines or fix the count)");
+}
+
+TEST(TraceIo, OpErrorsNameLineAndField) {
+  const auto op_error = [](const std::string& line) { return read_error(kHeader + line + "\n"); };
+  EXPECT_EQ(op_error("matmul x forward"), "t.trace:6: kind: expected gemm, conv, group-conv or vector, got 'matmul'");
+  EXPECT_EQ(op_error("gemm x backward m=1"),
+            "t.trace:6: phase: expected forward, input_grad, weight_grad or update, got 'backward'");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=0 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: k: expected a whole number >= 1, got 0");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=-2 k=3 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: n: expected a whole number >= 1, got '-2'");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2x k=3 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: n: expected a whole number >= 1, got '2x'");
+  EXPECT_EQ(op_error("gemm x forward m=99999999999999999999 n=2 k=3 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: m: the number 99999999999999999999 does not fit in 64 bits");
+  // 2^32 * 2^32 * 2 overflows 64 bits.
+  EXPECT_EQ(op_error("gemm x forward m=4294967296 n=4294967296 k=2 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: macs: groups*m*n*k overflows 64 bits");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int5 b=int4 acc=fp16"),
+            "t.trace:6: a: expected a format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, int32, "
+            "fp16-chunked), got 'int5'");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int32 b=int4 acc=fp16"),
+            "t.trace:6: a: expected an operand format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32), "
+            "got the accumulator-only 'int32'");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int4 b=int4 acc=fp8-e4m3"),
+            "t.trace:6: acc: expected an accumulator format of 16 bits or more (fp16, fp32, int32, fp16-chunked), "
+            "got 'fp8-e4m3'");
+  EXPECT_EQ(op_error("gemm x forward n=1 m=2 k=3 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: m: expected 'm=...' here, got 'n=1'");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3"), "t.trace:6: groups: missing field 'groups=' (fields are in a fixed order)");
+  EXPECT_EQ(op_error("gemm x update m=1 n=2 k=3 groups=1 a=int4 b=int4 acc=fp16"),
+            "t.trace:6: phase: a GEMM op runs in forward, input_grad or weight_grad, not update");
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int4 b=int4 acc=fp16 extra=1"),
+            "t.trace:6: fields: unexpected extra field 'extra=1' after the last field of a gemm op");
+  EXPECT_EQ(op_error("vector x forward op=gelu elements=4 in=fp16 out=fp16"),
+            "t.trace:6: op: expected a vector op (quantize, activation, activation-grad, pool, pool-grad, norm, "
+            "norm-grad, eltwise, softmax, loss, optimizer), got 'gelu'");
+  EXPECT_EQ(op_error("vector x forward op=pool elements=0 in=fp16 out=fp16"),
+            "t.trace:6: elements: expected a whole number >= 1, got 0");
+}
+
+TEST(TraceIo, ConvGeometryMustMatchTheGemm) {
+  const auto conv_error = [](const std::string& line) { return read_error(kHeader + line); };
+  // Forward m = N*E*F = 2*2*2 = 8: m=9 is inconsistent.
+  std::string bad = kConv;
+  bad.replace(bad.find("m=8"), 3, "m=9");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: m: expected 8 for a forward conv of this geometry (m=N*E*F, n=K/g, "
+                             "k=C/g*R*S, E=2, F=2), got 9");
+  // The same numbers are wrong for an input_grad op, whose n is C/g*R*S = 27 and k is K/g = 4.
+  bad = kConv;
+  bad.replace(bad.find("forward"), 7, "input_grad");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: n: expected 27 for a input_grad conv of this geometry (m=N*E*F, "
+                             "n=C/g*R*S, k=K/g, E=2, F=2), got 4");
+  bad = kConv;
+  bad.replace(bad.find("groups=1"), 8, "groups=2");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: groups: a conv op has groups=1 (grouped convolutions are group-conv ops), got 2");
+  bad = kConv;
+  bad.replace(bad.find("kernel=3x3"), 10, "kernel=7x7");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: kernel: the 7x7 window (with dilation) does not fit the padded 6x6 input");
+  bad = kConv;
+  bad.replace(bad.find("input=2x3x6x6"), 13, "input=2x3x6");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: input: expected 4 numbers joined by 'x', got '2x3x6'");
+  bad = kConv;
+  bad.replace(bad.find("pad=0x0"), 7, "pad=0x-1");
+  EXPECT_EQ(conv_error(bad), "t.trace:6: pad: expected a whole number >= 0, got '-1'");
+  // group-conv with groups=3 needs C=3 and K divisible by 3.
+  EXPECT_EQ(conv_error("group-conv d forward m=8 n=1 k=9 groups=3 a=int4 b=int4 acc=fp16 input=2x3x6x6 filters=4 "
+                       "kernel=3x3 stride=2x2 pad=0x0 dilation=1x1\n"),
+            "t.trace:6: groups: groups=3 must divide the input channels (3) and the filters (4)");
+  // A geometry whose element counts overflow: N*C*H*W = 2^64.
+  EXPECT_EQ(conv_error("conv c forward m=1 n=1 k=1 groups=1 a=int4 b=int4 acc=fp16 input=65536x65536x65536x65536 "
+                       "filters=1 kernel=1x1 stride=1x1 pad=0x0 dilation=1x1\n"),
+            "t.trace:6: input: N*C*H*W overflows 64 bits");
+}
+
+// The bundled traces (docs/trace-format.md lists the commands that wrote them) still equal
+// what this build writes, so tests elsewhere that read them read current traces.
+TEST(TraceIo, BundledTracesAreCurrent) {
+  struct Bundled { const char* file; const char* model; std::uint64_t batch; const char* policy; };
+  const Bundled files[] = {
+      {"fmnist-mlp_b32_int4-fp4.trace", "fmnist-mlp", 32, "int4-fp4"},
+      {"fmnist-cnn_b32_int4-fp4.trace", "fmnist-cnn", 32, "int4-fp4"},
+      {"resnet18_b8_int4-fp4.trace", "resnet18", 8, "int4-fp4"},
+      {"resnet18_b8_fp16.trace", "resnet18", 8, "fp16"},
+      {"bert-base_b2_s128_hfp8.trace", "bert-base", 2, "hfp8"},
+  };
+  for (const auto& b : files) {
+    const std::string path = std::string(NIBBLE_SOURCE_DIR) + "/workloads/traces/" + b.file;
+    const std::string text = read_file(path);
+    EXPECT_LT(text.size(), 200u * 1024) << b.file;
+    EXPECT_EQ(write_trace(zoo_trace(b.model, b.batch, b.policy)), text) << b.file;
+    EXPECT_TRUE(read_trace(text, path) == zoo_trace(b.model, b.batch, b.policy)) << b.file;
+  }
+}
+
+// Random byte edits of a real trace either read cleanly or give an InputError, never
+// anything else (a crash, a hang, another exception type).
+TEST(TraceIo, MutatedTracesAreReadOrRejected) {
+  const std::string text = write_trace(zoo_trace("fmnist-cnn", 2, "int4-fp4"));
+  std::mt19937_64 rng(12345);
+  const std::string alphabet = "0123456789x=- #\n\tabcz";
+  for (int round = 0; round < 2000; ++round) {
+    std::string mutated = text;
+    for (int edit = 0; edit < 3; ++edit) {
+      const std::size_t at = rng() % mutated.size();
+      mutated[at] = alphabet[rng() % alphabet.size()];
+    }
+    try {
+      read_trace(mutated, "m.trace");
+    } catch (const InputError&) {
+    }
+  }
+}
+
+TEST(TraceIo, WriterRejectsWhatTheReaderWould) {
+  Trace t;
+  t.model = "m";
+  t.policy = "p";
+  TraceOp op;
+  op.layer = "has space";
+  op.m = op.n = op.k = 1;
+  t.ops.push_back(op);
+  EXPECT_THROW(write_trace(t), std::logic_error);
+  t.ops[0].layer = "ok";
+  t.ops[0].elements = 5;  // a GEMM op with a vector field set would not survive a round trip
+  EXPECT_THROW(write_trace(t), std::logic_error);
+  t.ops[0].elements = 0;
+  EXPECT_NO_THROW(write_trace(t));
+  EXPECT_EQ(validate_op(t.ops[0]), "");
+}
+
+}  // namespace
+}  // namespace nibble::workloads

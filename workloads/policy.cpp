@@ -1,0 +1,130 @@
+#include "workloads/policy.hpp"
+
+#include <array>
+#include <set>
+#include <utility>
+
+#include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
+#include "sim/config/yaml_reader.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::workloads {
+
+namespace {
+
+constexpr std::array<std::pair<Precision, std::string_view>, 4> kPrecisions{{
+    {Precision::kFp32, "fp32"},
+    {Precision::kFp16, "fp16"},
+    {Precision::kHfp8, "hfp8"},
+    {Precision::kInt4Fp4, "int4-fp4"},
+}};
+
+std::string file_stem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  const std::size_t dot = name.find_last_of('.');
+  if (dot != std::string::npos && dot > 0) name.resize(dot);
+  return name;
+}
+
+}  // namespace
+
+std::string_view precision_name(Precision precision) {
+  for (const auto& [p, name] : kPrecisions) {
+    if (p == precision) return name;
+  }
+  return "?";
+}
+
+std::optional<Precision> parse_precision(std::string_view name) {
+  for (const auto& [p, n] : kPrecisions) {
+    if (n == name) return p;
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : kPrecisions) out.emplace_back(entry.second);
+    return out;
+  }();
+  return names;
+}
+
+PrecisionFormats precision_formats(Precision precision, bool non_negative) {
+  switch (precision) {
+    case Precision::kFp32:
+      return {Format::kFp32, Format::kFp32, Format::kFp32, Format::kFp32};
+    case Precision::kFp16:
+      return {Format::kFp16, Format::kFp16, Format::kFp16, Format::kFp32};
+    case Precision::kHfp8:
+      return {Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp8E5M2, Format::kFp16};
+    case Precision::kInt4Fp4:
+      return {non_negative ? Format::kUint4 : Format::kInt4, Format::kInt4, Format::kFp4, Format::kFp16};
+  }
+  return {Format::kFp32, Format::kFp32, Format::kFp32, Format::kFp32};
+}
+
+bool uses_two_phase_rounding(Precision precision) { return precision == Precision::kInt4Fp4; }
+
+Format Policy::storage() const { return base == Precision::kFp32 ? Format::kFp32 : Format::kFp16; }
+
+Policy named_policy(const std::string& name) {
+  const auto precision = parse_precision(name);
+  if (!precision) {
+    std::string all;
+    for (const auto& n : precision_names()) all += (all.empty() ? "" : ", ") + n;
+    const std::string suggestion = closest_match(name, precision_names());
+    throw InputError("", 0, "policy",
+                     "unknown policy '" + name + "'" + (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") +
+                         "; expected one of " + all);
+  }
+  Policy policy;
+  policy.name = name;
+  policy.base = *precision;
+  // Only int4-fp4 keeps the first and last layers wider; the others are uniform.
+  policy.first_last = *precision == Precision::kInt4Fp4 ? Precision::kFp16 : *precision;
+  return policy;
+}
+
+Policy parse_policy_text(const std::string& text, const std::string& origin,
+                         const std::optional<std::string>& cli_policy) {
+  config::YamlMap top(config::load_yaml_text(text, origin), origin, "");
+  Policy policy = named_policy(cli_policy.value_or("int4-fp4"));
+  if (top.has("policy")) {
+    const std::string base = top.choice("policy", precision_names());
+    if (cli_policy && *cli_policy != base) {
+      throw top.error("policy", "the file says '" + base + "' but --policy says '" + *cli_policy +
+                                    "'; give one of them, or make them agree");
+    }
+    policy = named_policy(base);
+  }
+  policy.file = origin;
+  policy.name = top.has("name") ? top.string("name") : policy.name + "+" + sanitize_trace_name(file_stem(origin));
+  if (!is_valid_trace_name(policy.name)) {
+    throw top.error("name", "expected 1 to 256 printable characters without spaces, got '" + policy.name + "'");
+  }
+  if (top.has("first_last")) policy.first_last = *parse_precision(top.choice("first_last", precision_names()));
+  if (top.has("conv1x1")) policy.conv1x1 = *parse_precision(top.choice("conv1x1", precision_names()));
+  if (top.has("layers")) {
+    config::YamlMap layers = top.map("layers");
+    std::set<std::string> seen;
+    for (const auto& entry : layers.node()) {
+      const std::string key = config::scalar_text(entry.first, origin, "layers");
+      if (!seen.insert(key).second) throw layers.error(key, "layer listed twice");
+      const std::string value = layers.choice(key, precision_names());
+      policy.layers.push_back(LayerOverride{key, *parse_precision(value), config::line_of(entry.first)});
+    }
+    layers.finish();
+  }
+  top.finish({"policy", "name", "first_last", "conv1x1", "layers"});
+  return policy;
+}
+
+Policy read_policy_file(const std::string& path, const std::optional<std::string>& cli_policy) {
+  return parse_policy_text(read_file(path), path, cli_policy);
+}
+
+}  // namespace nibble::workloads

@@ -1,0 +1,78 @@
+// Precision policies: which number formats each GEMM layer's operands use in
+// each phase of training. Named policies (fp32, fp16, hfp8, int4-fp4) and a
+// small YAML policy file with per-layer overrides (docs/trace-format.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/numerics/format.hpp"
+
+namespace nibble::workloads {
+
+using numerics::Format;
+
+/// The precision of one GEMM layer: the formats of its three GEMMs.
+enum class Precision {
+  kFp32,     ///< fp32 x fp32, fp32 accumulation
+  kFp16,     ///< fp16 x fp16, fp32 accumulation (the FP16 baseline accelerator)
+  kHfp8,     ///< fp8-e4m3 forward operands, fp8-e5m2 gradients, fp16 accumulation (Sun et al. 2019)
+  kInt4Fp4,  ///< int4/uint4 weights and activations, radix-4 fp4 gradients (TPR), fp16 accumulation
+};
+
+std::string_view precision_name(Precision precision);  ///< fp32 fp16 hfp8 int4-fp4
+std::optional<Precision> parse_precision(std::string_view name);
+const std::vector<std::string>& precision_names();
+
+/// Operand formats of a layer at one precision.
+struct PrecisionFormats {
+  Format activation;  ///< activations (forward A, weight-grad A); int4 for int4-fp4
+  Format weight;      ///< weights (forward B, input-grad B)
+  Format gradient;    ///< output gradients dY (input-grad A, weight-grad B)
+  Format acc;         ///< accumulator and GEMM output
+};
+/// The formats of `precision`; `non_negative` picks uint4 for int4-fp4 activations
+/// that are known to be >= 0 (after a ReLU, sigmoid or softmax).
+PrecisionFormats precision_formats(Precision precision, bool non_negative);
+/// True when the precision quantizes dY twice (two-phase rounding: odd powers of
+/// four for the input-gradient GEMM, even for the weight-gradient GEMM).
+bool uses_two_phase_rounding(Precision precision);
+
+/// A per-layer override from a policy file, with its location for errors.
+struct LayerOverride {
+  std::string layer;       ///< layer name in the graph
+  Precision precision;     ///< precision for that layer's GEMMs
+  std::int64_t line = 0;   ///< line of the key in the policy file
+};
+
+struct Policy {
+  std::string name = "int4-fp4";               ///< written to the trace's policy line
+  Precision base = Precision::kInt4Fp4;        ///< every GEMM layer not covered below
+  Precision first_last = Precision::kFp16;     ///< first and last GEMM layers
+  std::optional<Precision> conv1x1;            ///< every 1x1 convolution (hfp8 = the paper's FP8 for ResNet-50)
+  std::vector<LayerOverride> layers;           ///< per-layer precision; wins over everything above
+  std::string file;                            ///< the policy file ("" for a named policy)
+
+  /// Format of activations and gradients between GEMMs (vector ops work in it):
+  /// fp32 for the fp32 policy, fp16 otherwise.
+  Format storage() const;
+};
+
+/// A named policy: fp32, fp16, hfp8 (all layers at that precision) or int4-fp4
+/// (first and last GEMM layers fp16). Unknown names: InputError (field "policy")
+/// with a suggestion.
+Policy named_policy(const std::string& name);
+
+/// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, layers
+/// (a mapping layer -> precision). `cli_policy` is the --policy value if the
+/// user gave one: it is the base when the file has no `policy` key, and it
+/// must agree with the file otherwise. Errors name file:line and key.
+Policy read_policy_file(const std::string& path, const std::optional<std::string>& cli_policy);
+/// The same from YAML text (tests); `origin` names it in errors.
+Policy parse_policy_text(const std::string& text, const std::string& origin,
+                         const std::optional<std::string>& cli_policy);
+
+}  // namespace nibble::workloads

@@ -1,0 +1,145 @@
+#include "workloads/trace.hpp"
+
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "sim/common/text.hpp"
+
+namespace nibble::workloads {
+
+namespace {
+
+constexpr std::array<std::pair<OpKind, std::string_view>, 4> kOpKinds{{
+    {OpKind::kGemm, "gemm"},
+    {OpKind::kConv, "conv"},
+    {OpKind::kGroupConv, "group-conv"},
+    {OpKind::kVector, "vector"},
+}};
+
+constexpr std::array<std::pair<Phase, std::string_view>, 4> kPhases{{
+    {Phase::kForward, "forward"},
+    {Phase::kInputGrad, "input_grad"},
+    {Phase::kWeightGrad, "weight_grad"},
+    {Phase::kUpdate, "update"},
+}};
+
+constexpr std::array<std::pair<VectorKind, std::string_view>, 11> kVectorKinds{{
+    {VectorKind::kQuantize, "quantize"},
+    {VectorKind::kActivation, "activation"},
+    {VectorKind::kActivationGrad, "activation-grad"},
+    {VectorKind::kPool, "pool"},
+    {VectorKind::kPoolGrad, "pool-grad"},
+    {VectorKind::kNorm, "norm"},
+    {VectorKind::kNormGrad, "norm-grad"},
+    {VectorKind::kEltwise, "eltwise"},
+    {VectorKind::kSoftmax, "softmax"},
+    {VectorKind::kLoss, "loss"},
+    {VectorKind::kOptimizer, "optimizer"},
+}};
+
+template <typename Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
+  for (const auto& [e, name] : table) {
+    if (e == value) return name;
+  }
+  return "?";
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_of(const std::array<std::pair<Enum, std::string_view>, N>& table, std::string_view name) {
+  for (const auto& [e, n] : table) {
+    if (n == name) return e;
+  }
+  return std::nullopt;
+}
+
+template <typename Enum, std::size_t N>
+std::vector<Enum> values_of(const std::array<std::pair<Enum, std::string_view>, N>& table) {
+  std::vector<Enum> out;
+  for (const auto& entry : table) out.push_back(entry.first);
+  return out;
+}
+
+/// Sliding-window output size; 0 when the window does not fit or sizes overflow.
+std::uint64_t window_out(std::uint64_t in, std::uint64_t kernel, std::uint64_t stride, std::uint64_t pad,
+                         std::uint64_t dilation) {
+  if (kernel == 0 || stride == 0 || dilation == 0) return 0;
+  const auto twice_pad = checked_mul(2, pad);
+  const auto padded = twice_pad ? checked_add(in, *twice_pad) : std::nullopt;
+  const auto reach = checked_mul(dilation, kernel - 1);
+  if (!padded || !reach || *reach >= *padded) return 0;
+  return (*padded - *reach - 1) / stride + 1;
+}
+
+}  // namespace
+
+std::uint64_t ConvGeometry::out_h() const { return window_out(h, r, stride_h, pad_h, dilation_h); }
+std::uint64_t ConvGeometry::out_w() const { return window_out(w, s, stride_w, pad_w, dilation_w); }
+
+bool ConvGeometry::operator==(const ConvGeometry& o) const {
+  return n == o.n && c == o.c && h == o.h && w == o.w && k == o.k && r == o.r && s == o.s &&
+         stride_h == o.stride_h && stride_w == o.stride_w && pad_h == o.pad_h && pad_w == o.pad_w &&
+         dilation_h == o.dilation_h && dilation_w == o.dilation_w && groups == o.groups;
+}
+
+std::uint64_t TraceOp::macs() const {
+  if (!is_gemm()) return 0;
+  // Saturates instead of wrapping; the trace reader rejects ops where this would overflow.
+  std::uint64_t total = groups;
+  for (const std::uint64_t factor : {m, n, k}) {
+    const auto product = checked_mul(total, factor);
+    if (!product) return std::numeric_limits<std::uint64_t>::max();
+    total = *product;
+  }
+  return total;
+}
+
+bool TraceOp::operator==(const TraceOp& o) const {
+  return layer == o.layer && kind == o.kind && phase == o.phase && m == o.m && n == o.n && k == o.k &&
+         groups == o.groups && conv == o.conv && a_format == o.a_format && b_format == o.b_format &&
+         acc_format == o.acc_format && vector == o.vector && elements == o.elements &&
+         in_format == o.in_format && out_format == o.out_format;
+}
+
+bool Trace::operator==(const Trace& o) const {
+  return model == o.model && batch == o.batch && policy == o.policy && ops == o.ops && skipped == o.skipped;
+}
+
+std::string_view op_kind_name(OpKind kind) { return name_of(kOpKinds, kind); }
+std::optional<OpKind> parse_op_kind(std::string_view name) { return parse_of(kOpKinds, name); }
+std::string_view phase_name(Phase phase) { return name_of(kPhases, phase); }
+std::optional<Phase> parse_phase(std::string_view name) { return parse_of(kPhases, name); }
+std::string_view vector_kind_name(VectorKind kind) { return name_of(kVectorKinds, kind); }
+std::optional<VectorKind> parse_vector_kind(std::string_view name) { return parse_of(kVectorKinds, name); }
+
+const std::vector<Phase>& all_phases() {
+  static const std::vector<Phase> values = values_of(kPhases);
+  return values;
+}
+
+const std::vector<VectorKind>& all_vector_kinds() {
+  static const std::vector<VectorKind> values = values_of(kVectorKinds);
+  return values;
+}
+
+const std::vector<OpKind>& all_op_kinds() {
+  static const std::vector<OpKind> values = values_of(kOpKinds);
+  return values;
+}
+
+bool is_valid_trace_name(std::string_view name) {
+  if (name.empty() || name.size() > 256) return false;
+  for (const char c : name) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+std::string sanitize_trace_name(std::string_view name) {
+  std::string out;
+  for (const char c : name.substr(0, 256)) out += (c <= ' ' || c > '~') ? '_' : c;
+  return out.empty() ? "_" : out;
+}
+
+}  // namespace nibble::workloads
