@@ -8,6 +8,8 @@
 //                4^(1 - fp4_bias) (see fp4_shift_product).
 //   fp16         IEEE binary16 bits in the low 16 bits (upper 16 bits zero).
 //   fp32         IEEE binary32 bits.
+// FP8 operands use their layout's default bias (fp8.hpp). Rounding, NaN and
+// signed-zero rules, and which mode/accumulator pairs exist: docs/numerics.md.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,16 @@ struct PeArith {
   int fp4_bias = 7;                 ///< FP4 exponent bias (docs/numerics.md)
   Format fp8_a = Format::kFp8E4M3;  ///< FP8 layout of A in kFp8xFp8
   Format fp8_b = Format::kFp8E4M3;  ///< FP8 layout of B in kFp8xFp8
+  bool a_unsigned = false;          ///< A holds UINT4 codes 0..15 (post-ReLU activations) in kInt4xInt4 and kInt4xFp4
 };
+
+/// Lower-case name of a mode for messages and files: int4xint4 fp4xint4
+/// int4xfp4 fp8xfp8 fp16xfp16 fp32xfp32.
+const char* pe_mode_name(PeMode mode);
+/// True if some PE has this mode/accumulator pair (docs/numerics.md, "PE
+/// arithmetic"): INT4/FP4 modes accumulate in int32, fp16 or fp32; FP8 and
+/// FP16 modes in fp16 or fp32; FP32 mode in fp32 only.
+bool pe_accumulator_supported(PeMode mode, Format acc);
 
 /// One multiply-accumulate: returns acc + a*b in the accumulator format of
 /// `arith`, rounded once (round-to-nearest-even) for floating accumulators and
