@@ -1,0 +1,65 @@
+#include "sim/arch/arch_stats.hpp"
+
+#include "sim/design/trace_names.hpp"
+
+namespace nibble::arch {
+
+ArchStats::ArchStats(StatRegistry& r)
+    : cycles(r.add("cycles", "cycles", "cycles attributed to the op(s), memory stalls included")),
+      compute_cycles(r.add("compute_cycles", "cycles", "cycles the op(s) take with ideal memory (same folds)")),
+      stall_cycles(r.add("stall_cycles", "cycles", "cycles - compute_cycles: waiting for DRAM transfers")),
+      macs(r.add("macs", "count", "GEMM multiply-accumulates of the workload (groups x m x n x k)")),
+      mac_int4_int4(r.add("mac_int4_int4", "count", "PE operations in the INT4 x INT4 multiply-add datapath")),
+      mac_int4_fp4(r.add("mac_int4_fp4", "count", "PE operations in the INT4 x FP4 shift-add datapath (both backward modes)")),
+      mac_fp8(r.add("mac_fp8", "count", "PE operations in the FP8 x FP8 fused multiply-add datapath")),
+      mac_fp16(r.add("mac_fp16", "count", "PE operations in the FP16 x FP16 fused multiply-add datapath")),
+      mac_fp32(r.add("mac_fp32", "count", "PE operations in the FP32 x FP32 fused multiply-add datapath")),
+      acc_add_int32(r.add("acc_add_int32", "count", "int32 accumulator adds: one per PE operation plus output-buffer adds")),
+      acc_add_fp16(r.add("acc_add_fp16", "count", "FP16 accumulator adds: one per PE operation plus output-buffer adds")),
+      acc_add_fp32(r.add("acc_add_fp32", "count", "FP32 accumulator adds: one per PE operation plus output-buffer adds")),
+      pe_reg_write_bits(r.add("pe_reg_write_bits", "bits",
+                              "bits written into PE registers: operand hops, partial-sum hops, weight preload shifts")),
+      spad_input_read_bytes(r.add("spad_input_read_bytes", "bytes", "bytes read from the input scratchpad")),
+      spad_input_write_bytes(r.add("spad_input_write_bytes", "bytes", "bytes written into the input scratchpad")),
+      spad_weight_read_bytes(r.add("spad_weight_read_bytes", "bytes", "bytes read from the weight scratchpad")),
+      spad_weight_write_bytes(r.add("spad_weight_write_bytes", "bytes", "bytes written into the weight scratchpad")),
+      spad_output_read_bytes(r.add("spad_output_read_bytes", "bytes", "bytes read from the output scratchpad")),
+      spad_output_write_bytes(r.add("spad_output_write_bytes", "bytes", "bytes written into the output scratchpad")),
+      dram_bytes_read(r.add("dram_bytes_read", "bytes", "bytes read from DRAM, whole bursts")),
+      dram_bytes_written(r.add("dram_bytes_written", "bytes", "bytes written to DRAM, whole bursts")),
+      vec_ops(r.add("vec_ops", "count", "vector-unit element operations, all kinds")),
+      vec_ops_kind{},
+      folds(0),
+      dram_transfers(0) {
+  for (const auto kind : workloads::all_vector_kinds()) {
+    vec_ops_kind.at(static_cast<std::size_t>(kind)) =
+        r.add(design::vector_counter_name(kind), "count",
+              "vector-unit element operations of kind " + std::string(workloads::vector_kind_name(kind)));
+  }
+  folds = r.add("folds", "count", "array folds scheduled (each pass of a multi-pass op is a fold)");
+  dram_transfers = r.add("dram_transfers", "count", "DRAM transactions issued (tile loads and result stores)");
+  size = r.size();
+}
+
+StatRegistry::Id ArchStats::mac(numerics::PeMode mode) const {
+  switch (mode) {
+    case numerics::PeMode::kInt4xInt4: return mac_int4_int4;
+    case numerics::PeMode::kFp4xInt4:
+    case numerics::PeMode::kInt4xFp4: return mac_int4_fp4;
+    case numerics::PeMode::kFp8xFp8: return mac_fp8;
+    case numerics::PeMode::kFp16xFp16: return mac_fp16;
+    case numerics::PeMode::kFp32xFp32: return mac_fp32;
+  }
+  return mac_fp32;
+}
+
+StatRegistry::Id ArchStats::acc_add(numerics::Format acc) const {
+  switch (acc) {
+    case numerics::Format::kInt32: return acc_add_int32;
+    case numerics::Format::kFp16:
+    case numerics::Format::kFp16Chunked: return acc_add_fp16;
+    default: return acc_add_fp32;
+  }
+}
+
+}  // namespace nibble::arch

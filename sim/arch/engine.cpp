@@ -1,0 +1,639 @@
+#include "sim/arch/engine.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "sim/arch/fold_clock.hpp"
+#include "sim/common/error.hpp"
+#include "sim/design/trace_names.hpp"
+
+namespace nibble::arch {
+
+using design::Dataflow;
+using design::packed_bytes;
+using design::ScratchpadConfig;
+using numerics::Format;
+
+namespace {
+
+constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
+
+// a * b, saturating: only used to ask "does it fit", where saturation means no.
+std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > kMax / a) return kMax;
+  return a * b;
+}
+
+// Bytes of `elements` elements of `bits`, saturating.
+std::uint64_t sat_bytes(std::uint64_t elements, std::uint64_t bits) {
+  const std::uint64_t total = sat_mul(elements, bits);
+  return total == kMax ? kMax : (total + 7) / 8;
+}
+
+// Largest count of items of `bits_per_item` that fit `bytes`.
+std::uint64_t fit(std::uint64_t bytes, std::uint64_t bits_per_item) {
+  return bits_per_item == 0 ? kMax : sat_mul(bytes, 8) / bits_per_item;
+}
+
+std::string op_name(const workloads::TraceOp& op) {
+  return "op '" + op.layer + "' (" + std::string(workloads::phase_name(op.phase)) + ")";
+}
+
+InputError too_small(const design::Design& d, const workloads::TraceOp& op, const std::string& spad,
+                     const std::string& what, std::uint64_t need, std::uint64_t have) {
+  return InputError(d.source, 0, "scratchpads." + spad + ".capacity_bytes",
+                    "too small for " + op_name(op) + ": " + what + " needs " + std::to_string(need) +
+                        " bytes, a tile may use " + std::to_string(have));
+}
+
+std::uint64_t supply_interval(std::uint64_t demand_bits, const ScratchpadConfig& spad) {
+  return std::max<std::uint64_t>(1, ceil_div(demand_bits, spad.bits_per_cycle()));
+}
+
+}  // namespace
+
+std::uint64_t burst_bytes(const design::Design& d, std::uint64_t bytes) {
+  return ceil_div(bytes, d.dram.burst_bytes) * d.dram.burst_bytes;
+}
+
+GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const workloads::TraceOp& op,
+                   std::uint64_t m, std::uint64_t n, std::uint64_t k) {
+  const std::uint64_t r = d.array.rows;
+  const std::uint64_t c = d.array.cols;
+  GemmPlan p;
+  p.dataflow = d.array.dataflow;
+  p.scalesim = d.timing == design::TimingConvention::kScaleSim;
+  p.groups = op.groups;
+  p.passes = exec.passes;
+  p.psum_bits = design::psum_bits(exec.acc);
+  p.pe_psum_bits = numerics::format_bits(exec.pe_acc == Format::kFp16Chunked ? Format::kFp16 : exec.pe_acc);
+  p.out_bits = numerics::format_bits(op.acc_format);
+  p.chunk = exec.acc == Format::kFp16Chunked ? d.array.chunk : 0;
+  p.reduction = k;
+  const ScratchpadConfig* stat_buf = &d.weight;
+  const ScratchpadConfig* str_buf = &d.input;
+  std::string stat_name = "weight";
+  std::string str_name = "input";
+  if (p.dataflow == Dataflow::kIs) {
+    // is = ws on C^T = B^T A^T: A stays in the PEs, B's columns stream.
+    p.vectors = n;
+    p.columns = m;
+    p.stationary_bits = exec.a_bits;
+    p.streamed_bits = exec.b_bits;
+    p.stationary_in_input = true;
+    std::swap(stat_buf, str_buf);
+    std::swap(stat_name, str_name);
+  } else {
+    p.vectors = m;
+    p.columns = n;
+    p.stationary_bits = exec.b_bits;
+    p.streamed_bits = exec.a_bits;
+  }
+  const std::uint64_t big_m = p.vectors;
+  const std::uint64_t big_n = p.columns;
+  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
+  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+  const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);  // passes chain into one partial sum
+  const ScratchpadConfig& out = d.output;
+
+  // Scratchpad supply: the array takes one step per `interval` cycles when a
+  // buffer cannot deliver a step's operands in one cycle.
+  // Per step: os reads R + C operands and drains C results; ws/is reads R
+  // operands, preloads C stationary operands, and reads and writes C partial
+  // sums of the PE's accumulator width.
+  const std::uint64_t pe_pb = static_cast<std::uint64_t>(p.pe_psum_bits);
+  if (p.dataflow == Dataflow::kOs) {
+    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * sb, *stat_buf),
+                           supply_interval(c * pe_pb, out)});
+  } else {
+    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * sb, *stat_buf),
+                           supply_interval(2 * c * pe_pb, out)});
+  }
+  if (big_m == 0 || big_n == 0 || k == 0) return p;  // an empty share: nothing to plan
+
+  const bool stat_group = sat_bytes(sat_mul(k, big_n), sb) <= stat_buf->tile_capacity();
+  const bool str_group = sat_bytes(sat_mul(big_m, k), tb) <= str_buf->tile_capacity();
+
+  if (p.scalesim) {
+    // SCALE-Sim's folds: the whole temporal dimension streams through each
+    // fold; tiles that do not fit a buffer half are reloaded per fold.
+    p.block = p.dataflow == Dataflow::kOs ? k : big_m;
+    p.stationary = stat_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    return p;
+  }
+
+  if (p.dataflow == Dataflow::kOs) {
+    // Output-stationary: an R x C output tile per fold, the reduction in
+    // chunks of Tk steps that the input and weight buffers can hold.
+    const std::uint64_t out_tile = packed_bytes(r * c, pb);
+    if (out_tile > out.tile_capacity()) {
+      throw too_small(d, op, "output", "one " + std::to_string(r) + " x " + std::to_string(c) + " tile of partial sums",
+                      out_tile, out.tile_capacity());
+    }
+    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    const bool stat_block = sat_bytes(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
+    p.stationary = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
+    std::uint64_t tk = k;
+    if (p.streamed == Residency::kPerFold) tk = std::min(tk, fit(str_buf->tile_capacity(), r * tb));
+    if (p.stationary == Residency::kPerFold) tk = std::min(tk, fit(stat_buf->tile_capacity(), c * sb));
+    if (p.chunk != 0) {
+      // Each fold is one FP16 chunk: the PEs accumulate it, the output buffer adds it in FP32.
+      const std::uint64_t want = std::min(k, p.chunk);
+      if (tk < want) {
+        const bool input_short = fit(str_buf->tile_capacity(), r * tb) < want;
+        throw too_small(d, op, input_short ? str_name : stat_name,
+                        "one fold of an fp16-chunked accumulator (" + std::to_string(want) + " steps)",
+                        input_short ? packed_bytes(r * want, tb) : packed_bytes(c * want, sb),
+                        input_short ? str_buf->tile_capacity() : stat_buf->tile_capacity());
+      }
+      tk = want;
+    }
+    if (tk == 0) {
+      const bool input_short = fit(str_buf->tile_capacity(), r * tb) == 0;
+      throw too_small(d, op, input_short ? str_name : stat_name, "one reduction step of the tile",
+                      input_short ? packed_bytes(r, tb) : packed_bytes(c, sb),
+                      input_short ? str_buf->tile_capacity() : stat_buf->tile_capacity());
+    }
+    p.block = tk;
+    return p;
+  }
+
+  // Weight- and input-stationary: an R x C stationary tile per fold, blocks of
+  // Tm streamed vectors whose partial sums stay in the output buffer.
+  const std::uint64_t stat_tile = packed_bytes(r * c, sb);
+  if (stat_tile > stat_buf->tile_capacity()) {
+    throw too_small(d, op, stat_name, "one " + std::to_string(r) + " x " + std::to_string(c) + " stationary tile",
+                    stat_tile, stat_buf->tile_capacity());
+  }
+  const std::uint64_t out_limit = fit(out.tile_capacity(), c * pb);
+  if (out_limit == 0) {
+    throw too_small(d, op, "output", "one row of " + std::to_string(c) + " partial sums", packed_bytes(c, pb),
+                    out.tile_capacity());
+  }
+  const bool stat_block = sat_bytes(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
+  const std::uint64_t a_bytes = sat_bytes(sat_mul(big_m, k), tb);
+  const std::uint64_t b_bytes = sat_bytes(sat_mul(k, big_n), sb);
+  const std::uint64_t n_blocks = ceil_div(big_n, c);
+
+  // Loop order "columns outside": for each column block, every vector block.
+  std::uint64_t tm_n = std::min(big_m, out_limit);
+  if (!str_group) tm_n = std::min(tm_n, fit(str_buf->tile_capacity(), r * tb));
+  if (tm_n == 0) {
+    throw too_small(d, op, str_name, "one " + std::to_string(r) + "-element streamed vector", packed_bytes(r, tb),
+                    str_buf->tile_capacity());
+  }
+  const std::uint64_t traffic_n = sat_mul(a_bytes, str_group ? 1 : n_blocks) +
+                                  sat_mul(b_bytes, (stat_group || stat_block) ? 1 : ceil_div(big_m, tm_n));
+  // Loop order "vectors outside": a block of Tm vectors with all of K stays
+  // in the streamed buffer while every column block passes.
+  const std::uint64_t tm_m = std::min({big_m, out_limit, fit(str_buf->tile_capacity(), sat_mul(k, tb))});
+  const std::uint64_t traffic_m =
+      tm_m == 0 || str_group ? kMax : sat_mul(a_bytes, 1) + sat_mul(b_bytes, stat_group ? 1 : ceil_div(big_m, tm_m));
+  if (traffic_m < traffic_n) {
+    p.m_outer = true;
+    p.block = tm_m;
+    p.streamed = Residency::kPerBlock;
+    p.stationary = stat_group ? Residency::kPerGroup : Residency::kPerFold;
+  } else {
+    p.block = tm_n;
+    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.stationary = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
+  }
+  return p;
+}
+
+namespace {
+
+/// One fold as the controller issues it.
+struct Fold {
+  std::uint64_t steps = 0;       ///< T: streamed vectors (ws/is) or reduction steps (os)
+  std::uint64_t rows = 0;        ///< PE rows in use
+  std::uint64_t cols = 0;        ///< PE columns in use
+  std::uint64_t pass = 0;        ///< slice pair of a multi-pass op
+  // Stationary operand (os: B).
+  bool stat_load = false;        ///< this fold loads its stationary tile
+  std::uint64_t stat_bytes = 0;  ///< bytes of that tile
+  std::uint64_t stat_unit = 0;   ///< residency unit (fold, block or group) number
+  std::uint64_t stat_slot = 0;   ///< the tile's place within its unit
+  std::uint64_t stat_slots = 1;  ///< tiles per unit
+  bool stat_unit_first = false;  ///< first fold of its unit
+  bool stat_unit_last = false;   ///< last fold of its unit
+  // Streamed operand (os: A).
+  bool str_load = false;
+  std::uint64_t str_bytes = 0;
+  std::uint64_t str_unit = 0;
+  std::uint64_t str_slot = 0;
+  std::uint64_t str_slots = 1;
+  bool str_unit_first = false;
+  bool str_unit_last = false;
+  // Output block (partial sums held in the output buffer).
+  std::uint64_t out_block = 0;   ///< block number
+  bool out_first = false;        ///< first fold of the block: needs its half of the output buffer
+  bool out_last = false;         ///< last fold of the block: its results are stored
+  std::uint64_t store_bytes = 0; ///< bytes stored after an out_last fold
+  bool psum_read = false;        ///< ws/is: psum_in comes from the output buffer
+  bool chunk_end = false;        ///< ws/is fp16-chunked: the chunk's FP16 sums are added into FP32 totals
+  bool os_add = false;           ///< os: the fold's results are added to the output buffer's partial sums
+};
+
+/// Walks the folds of a plan in the controller's loop order (docs/timing.md).
+class FoldSequence {
+ public:
+  FoldSequence(const design::Design& d, const GemmPlan& p) : m_p(p), m_r(d.array.rows), m_c(d.array.cols) {
+    const bool os = p.dataflow == Dataflow::kOs;
+    m_cblocks = ceil_div(p.columns, m_c);
+    if (os) {
+      m_vblocks = ceil_div(p.vectors, m_r);
+      m_ktiles = p.scalesim ? 1 : ceil_div(p.reduction, p.block);
+    } else {
+      m_vblocks = ceil_div(p.vectors, p.block);
+      m_ktiles = ceil_div(p.reduction, m_r);
+    }
+    m_empty = p.vectors == 0 || p.columns == 0 || p.reduction == 0 || p.groups == 0;
+  }
+
+  std::uint64_t folds() const {
+    if (m_empty) return 0;
+    return m_p.groups * m_cblocks * m_vblocks * m_ktiles * m_p.passes;
+  }
+
+  /// The next fold; false at the end.
+  bool next(Fold& f) {
+    if (m_empty || m_done) return false;
+    fill(f);
+    advance();
+    return true;
+  }
+
+ private:
+  // Indices: g, then (columns, vectors) in loop order, then k, then pass.
+  void advance() {
+    if (++m_pass < m_p.passes) return;
+    m_pass = 0;
+    if (++m_kt < m_ktiles) return;
+    m_kt = 0;
+    if (m_p.m_outer) {
+      if (++m_cb < m_cblocks) return;
+      m_cb = 0;
+      if (++m_vb < m_vblocks) return;
+      m_vb = 0;
+    } else {
+      if (++m_vb < m_vblocks) return;
+      m_vb = 0;
+      if (++m_cb < m_cblocks) return;
+      m_cb = 0;
+    }
+    if (++m_g < m_p.groups) return;
+    m_done = true;
+  }
+
+  void fill(Fold& f) {
+    const GemmPlan& p = m_p;
+    const bool os = p.dataflow == Dataflow::kOs;
+    const bool first_pass = m_pass == 0;
+    const bool last_pass = m_pass + 1 == p.passes;
+    const bool last_k = m_kt + 1 == m_ktiles;
+    const bool last_v = m_vb + 1 == m_vblocks;
+    const bool last_c = m_cb + 1 == m_cblocks;
+    const bool last_in_group = last_pass && last_k && last_v && last_c;
+    f = Fold{};
+    f.pass = m_pass;
+    f.cols = std::min(m_c, p.columns - m_cb * m_c);
+    const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
+    const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+    // Which loop is inner decides what a block of the inner loop reuses.
+    const bool first_v = m_vb == 0;
+    const bool first_c = m_cb == 0;
+    // How each operand's tile is found: per fold, per block of the inner
+    // loop, or per group (docs/timing.md, "Tiling").
+    const std::uint64_t stat_block = m_g * m_cblocks + m_cb;  // column block: reused while vector blocks pass
+    const std::uint64_t str_block = m_g * m_vblocks + m_vb;   // vector block: reused while column blocks pass
+    if (os) {
+      f.rows = std::min(m_r, p.vectors - m_vb * m_r);
+      f.steps = p.scalesim ? p.reduction : std::min(p.block, p.reduction - m_kt * p.block);
+      f.out_block = (m_g * m_cblocks + m_cb) * m_vblocks + m_vb;
+      f.os_add = !p.scalesim && (m_kt > 0 || !first_pass);
+    } else {
+      f.rows = std::min(m_r, p.reduction - m_kt * m_r);
+      f.steps = std::min(p.block, p.vectors - m_vb * p.block);
+      f.out_block = p.m_outer ? (m_g * m_vblocks + m_vb) * m_cblocks + m_cb : (m_g * m_cblocks + m_cb) * m_vblocks + m_vb;
+      if (!p.scalesim) {
+        // Partial sums chain through k-tiles and, within a k-tile, through the
+        // passes of a multi-pass op; a chunk starts at its first k-tile's first pass.
+        const std::uint64_t k0 = m_kt * m_r;
+        const bool chunk_start = p.chunk != 0 && k0 % p.chunk == 0 && first_pass;
+        f.psum_read = (m_kt > 0 || !first_pass) && !chunk_start;
+        f.chunk_end = p.chunk != 0 && last_pass && (last_k || (k0 + m_r) % p.chunk == 0);
+      }
+    }
+    const std::uint64_t stat_tile = os ? packed_bytes(f.steps * f.cols, sb) : packed_bytes(f.rows * f.cols, sb);
+    const std::uint64_t str_tile = packed_bytes(f.rows * f.steps, tb);
+    Unit su = unit(p.stationary, first_pass, last_pass, first_v, stat_block, m_kt, m_ktiles,
+                   last_pass && last_k && last_v, m_cb * m_ktiles + m_kt, m_cblocks * m_ktiles, last_in_group,
+                   m_stat_count);
+    Unit tu = unit(p.streamed, first_pass, last_pass, first_c, str_block, m_kt, m_ktiles,
+                   last_pass && last_k && last_c, m_vb * m_ktiles + m_kt, m_vblocks * m_ktiles, last_in_group,
+                   m_str_count);
+    f.stat_load = su.load;
+    f.stat_bytes = stat_tile;
+    f.stat_unit = su.id;
+    f.stat_slot = su.slot;
+    f.stat_slots = su.slots;
+    f.stat_unit_first = su.first;
+    f.stat_unit_last = su.last;
+    f.str_load = tu.load;
+    f.str_bytes = str_tile;
+    f.str_unit = tu.id;
+    f.str_slot = tu.slot;
+    f.str_slots = tu.slots;
+    f.str_unit_first = tu.first;
+    f.str_unit_last = tu.last;
+    if (p.scalesim) {
+      // SCALE-Sim drains every fold's outputs; no output block waits.
+      f.out_first = false;
+      f.out_last = last_pass;
+    } else {
+      f.out_first = m_kt == 0 && first_pass;
+      f.out_last = last_k && last_pass;
+    }
+    const std::uint64_t outputs = os ? f.rows * f.cols : f.steps * f.cols;
+    f.store_bytes = f.out_last ? packed_bytes(outputs, static_cast<std::uint64_t>(p.out_bits)) : 0;
+  }
+
+  struct Unit {
+    bool load = false;        ///< this fold loads the tile
+    std::uint64_t id = 0;     ///< residency unit number, in loop order
+    std::uint64_t slot = 0;   ///< the tile within its unit
+    std::uint64_t slots = 1;  ///< tiles per unit
+    bool first = false;       ///< the unit's first load
+    bool last = false;        ///< the unit's last fold
+  };
+
+  // Where one operand's tile comes from, for its residency.
+  Unit unit(Residency residency, bool first_pass, bool last_pass, bool first_of_reuse, std::uint64_t block,
+            std::uint64_t slot_in_block, std::uint64_t block_slots, bool block_last, std::uint64_t slot_in_group,
+            std::uint64_t group_slots, bool group_last, std::uint64_t& loads) const {
+    Unit u;
+    switch (residency) {
+      case Residency::kPerFold:
+        u.load = first_pass;
+        if (first_pass) ++loads;
+        u.id = loads - 1;
+        u.first = first_pass;
+        u.last = last_pass;
+        break;
+      case Residency::kPerBlock:
+        u.load = first_pass && first_of_reuse;
+        u.id = block;
+        u.slot = slot_in_block;
+        u.slots = block_slots;
+        u.first = u.load && slot_in_block == 0;
+        u.last = block_last;
+        break;
+      case Residency::kPerGroup:
+        u.load = first_pass && first_of_reuse;
+        u.id = m_g;
+        u.slot = slot_in_group;
+        u.slots = group_slots;
+        u.first = u.load && slot_in_group == 0;
+        u.last = group_last;
+        break;
+    }
+    return u;
+  }
+
+  const GemmPlan& m_p;
+  std::uint64_t m_r;
+  std::uint64_t m_c;
+  std::uint64_t m_cblocks = 0;
+  std::uint64_t m_vblocks = 0;
+  std::uint64_t m_ktiles = 0;
+  bool m_empty = false;
+  bool m_done = false;
+  std::uint64_t m_g = 0;
+  std::uint64_t m_cb = 0;
+  std::uint64_t m_vb = 0;
+  std::uint64_t m_kt = 0;
+  std::uint64_t m_pass = 0;
+  std::uint64_t m_stat_count = 0;
+  std::uint64_t m_str_count = 0;
+};
+
+/// Completion cycles of the tiles of the residency unit in use, and the
+/// release cycles of past units (a unit's buffer half is reused L units later).
+class OperandTrack {
+ public:
+  explicit OperandTrack(std::uint64_t lookahead) : m_lookahead(lookahead) {}
+
+  /// The cycle from which unit `unit` may be loaded: when unit - L released its half.
+  std::uint64_t slot_free(std::uint64_t unit, std::uint64_t start) const {
+    if (unit < m_lookahead) return start;
+    const std::uint64_t earlier = unit - m_lookahead;
+    return earlier < m_released.size() ? m_released[earlier] : start;
+  }
+  void begin_unit(std::uint64_t slots) { m_done.assign(slots, 0); }
+  void loaded(std::uint64_t slot, std::uint64_t cycle) { m_done.at(slot) = cycle; }
+  std::uint64_t ready(std::uint64_t slot) const { return m_done.at(slot); }
+  void release(std::uint64_t unit, std::uint64_t cycle) {
+    if (m_released.size() <= unit) m_released.resize(unit + 1, 0);
+    m_released[unit] = cycle;
+  }
+
+ private:
+  std::uint64_t m_lookahead;              ///< 2 with double buffering, else 1
+  std::vector<std::uint64_t> m_done;      ///< load completion per tile of the current unit
+  std::vector<std::uint64_t> m_released;  ///< release cycle per unit number
+};
+
+struct Counter {
+  StatVector* counts;
+  void add(StatRegistry::Id id, std::uint64_t value) const {
+    if (counts != nullptr) (*counts)[id] += value;
+  }
+};
+
+}  // namespace
+
+std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
+                       std::uint64_t start, StatVector* counts, const ArchStats& st) {
+  FoldSequence seq(d, p);
+  if (seq.folds() == 0) return start;
+  const Counter count{counts};
+  const bool os = p.dataflow == Dataflow::kOs;
+  const std::uint64_t interval = p.interval;
+  // Array steps count from the op's start; a scratchpad too narrow for one
+  // step per cycle stretches every step to `interval` cycles.
+  const auto to_step = [&](std::uint64_t cycle) { return cycle <= start ? 0 : ceil_div(cycle - start, interval); };
+  const auto to_cycle = [&](std::uint64_t step) { return start + step * interval; };
+
+  const ScratchpadConfig& stat_buf = p.stationary_in_input ? d.input : d.weight;
+  const ScratchpadConfig& str_buf = p.stationary_in_input ? d.weight : d.input;
+  const StatRegistry::Id stat_read = p.stationary_in_input ? st.spad_input_read_bytes : st.spad_weight_read_bytes;
+  const StatRegistry::Id stat_write = p.stationary_in_input ? st.spad_input_write_bytes : st.spad_weight_write_bytes;
+  const StatRegistry::Id str_read = p.stationary_in_input ? st.spad_weight_read_bytes : st.spad_input_read_bytes;
+  const StatRegistry::Id str_write = p.stationary_in_input ? st.spad_weight_write_bytes : st.spad_input_write_bytes;
+  OperandTrack stat(stat_buf.double_buffer ? 2 : 1);
+  OperandTrack str(str_buf.double_buffer ? 2 : 1);
+  const std::uint64_t out_lookahead = d.output.double_buffer ? 2 : 1;
+  std::vector<std::uint64_t> stored;  // store completion per output block
+  std::uint64_t end = start;
+
+  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
+  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+  const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);
+  const std::uint64_t peb = static_cast<std::uint64_t>(p.pe_psum_bits);
+  const StatRegistry::Id mac_id = st.mac(exec.pe_mode);
+  const StatRegistry::Id pe_add_id = st.acc_add(exec.pe_acc);
+  // Adds in the output buffer: chunk totals in FP32, otherwise the accumulator's format.
+  const StatRegistry::Id buf_add_id = st.acc_add(p.chunk != 0 ? Format::kFp32 : exec.acc);
+
+  const auto load = [&](const Fold& f) {
+    if (f.stat_load) {
+      if (f.stat_unit_first) stat.begin_unit(f.stat_slots);
+      const std::uint64_t bytes = burst_bytes(d, f.stat_bytes);
+      const std::uint64_t done = port.transfer(stat.slot_free(f.stat_unit, start), bytes, false);
+      stat.loaded(f.stat_slot, done);
+      end = std::max(end, done);
+      count.add(st.dram_bytes_read, bytes);
+      count.add(st.dram_transfers, 1);
+      count.add(stat_write, f.stat_bytes);
+    }
+    if (f.str_load) {
+      if (f.str_unit_first) str.begin_unit(f.str_slots);
+      const std::uint64_t bytes = burst_bytes(d, f.str_bytes);
+      const std::uint64_t done = port.transfer(str.slot_free(f.str_unit, start), bytes, false);
+      str.loaded(f.str_slot, done);
+      end = std::max(end, done);
+      count.add(st.dram_bytes_read, bytes);
+      count.add(st.dram_transfers, 1);
+      count.add(str_write, f.str_bytes);
+    }
+  };
+
+  std::unique_ptr<FoldClock> clock = make_fold_clock(d);
+  Fold cur;
+  Fold nxt;
+  seq.next(cur);
+  load(cur);
+  bool more = true;
+  while (more) {
+    // Output space: the block's half of the output buffer is free once the
+    // block L_O earlier has been stored.
+    std::uint64_t stream_ready = str.ready(cur.str_slot);
+    if (cur.out_first && cur.out_block >= out_lookahead && cur.out_block - out_lookahead < stored.size()) {
+      stream_ready = std::max(stream_ready, stored[cur.out_block - out_lookahead]);
+    }
+    const FoldTiming t = clock->next(cur.steps, to_step(stat.ready(cur.stat_slot)), to_step(stream_ready));
+    const std::uint64_t done = to_cycle(t.done);
+    end = std::max(end, done);
+    if (cur.stat_unit_last) stat.release(cur.stat_unit, to_cycle(clock->stationary_released(t, cur.steps)));
+    if (cur.str_unit_last) str.release(cur.str_unit, to_cycle(clock->stream_released(t, cur.steps)));
+
+    // Action counts of the fold (docs/timing.md, "Action counts").
+    const std::uint64_t pe_ops = cur.steps * cur.rows * cur.cols;
+    count.add(st.folds, 1);
+    if (cur.pass == 0) count.add(st.macs, pe_ops);
+    count.add(mac_id, pe_ops);
+    count.add(pe_add_id, pe_ops);
+    if (os) {
+      count.add(st.pe_reg_write_bits, pe_ops * (tb + sb) + cur.rows * (cur.rows + 1) / 2 * cur.cols * peb);
+      count.add(str_read, packed_bytes(cur.steps * cur.rows, tb));
+      count.add(stat_read, packed_bytes(cur.steps * cur.cols, sb));
+      const std::uint64_t tile = cur.rows * cur.cols;
+      count.add(st.spad_output_write_bytes, packed_bytes(tile, pb));
+      // The output buffer adds each reduction chunk's results into the
+      // running sums; fp16-chunked adds every chunk, the first one into +0.
+      if (cur.os_add || p.chunk != 0) count.add(buf_add_id, tile);
+      if (cur.os_add) count.add(st.spad_output_read_bytes, packed_bytes(tile, pb));
+    } else {
+      const std::uint64_t preload_hops = cur.rows * (cur.rows + 1) / 2 + cur.rows;  // shifts + shadow->active copy
+      count.add(st.pe_reg_write_bits, preload_hops * cur.cols * sb + pe_ops * (tb + peb));
+      count.add(stat_read, packed_bytes(cur.rows * cur.cols, sb));
+      count.add(str_read, packed_bytes(cur.steps * cur.rows, tb));
+      const std::uint64_t row = cur.steps * cur.cols;
+      count.add(st.spad_output_write_bytes, packed_bytes(row, pb));
+      if (cur.psum_read) count.add(st.spad_output_read_bytes, packed_bytes(row, pb));
+      if (cur.chunk_end) {
+        count.add(buf_add_id, row);
+        count.add(st.spad_output_read_bytes, packed_bytes(row, 32));
+        count.add(st.spad_output_write_bytes, packed_bytes(row, 32));
+      }
+    }
+    more = seq.next(nxt);
+    if (more) load(nxt);  // prefetch: issued now, starts when its buffer half is free
+    if (cur.out_last) {
+      const std::uint64_t outputs = os ? cur.rows * cur.cols : cur.steps * cur.cols;
+      const std::uint64_t bytes = burst_bytes(d, cur.store_bytes);
+      const std::uint64_t written = port.transfer(done, bytes, true);
+      if (!p.scalesim) {
+        if (stored.size() <= cur.out_block) stored.resize(cur.out_block + 1, 0);
+        stored[cur.out_block] = written;
+      }
+      end = std::max(end, written);
+      count.add(st.spad_output_read_bytes, packed_bytes(outputs, pb));
+      count.add(st.dram_bytes_written, bytes);
+      count.add(st.dram_transfers, 1);
+    }
+    cur = nxt;
+  }
+  // SCALE-Sim reports folds x per-fold - 1 cycles (FACTS.md): its count ends
+  // one cycle before the last fold's end.
+  if (p.scalesim && end > start) --end;
+  return end;
+}
+
+std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
+                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st) {
+  if (elements == 0) return start;
+  const Counter count{counts};
+  const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
+  const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_bits(op.out_format));
+  // A chunk's inputs and results share one half of the output scratchpad.
+  std::uint64_t chunk = fit(d.output.tile_capacity(), in_bits + out_bits);
+  if (chunk == 0) {
+    throw too_small(d, op, "output", "one vector element in and out", packed_bytes(1, in_bits + out_bits),
+                    d.output.tile_capacity());
+  }
+  const std::uint64_t lanes = d.vector.lanes;
+  if (chunk >= lanes) chunk -= chunk % lanes;  // whole lane groups
+  const std::uint64_t cpe = d.vector.cycles_for(op.vector);
+  const std::uint64_t chunks = ceil_div(elements, chunk);
+  const std::uint64_t lookahead = d.output.double_buffer ? 2 : 1;
+  std::vector<std::uint64_t> loaded(chunks, 0);
+  std::vector<std::uint64_t> freed(chunks, 0);  // store completion: the chunk's half is free again
+  const auto size_of = [&](std::uint64_t i) { return std::min(chunk, elements - i * chunk); };
+  const auto load = [&](std::uint64_t i, std::uint64_t ready) {
+    const std::uint64_t bytes = burst_bytes(d, packed_bytes(size_of(i), in_bits));
+    loaded[i] = port.transfer(ready, bytes, false);
+    count.add(st.dram_bytes_read, bytes);
+    count.add(st.dram_transfers, 1);
+  };
+  for (std::uint64_t i = 0; i < std::min(lookahead, chunks); ++i) load(i, start);
+  std::uint64_t compute_end = start;
+  std::uint64_t end = start;
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    const std::uint64_t n = size_of(i);
+    const std::uint64_t begin = std::max(loaded[i], compute_end);
+    compute_end = begin + ceil_div(n, lanes) * cpe;
+    const std::uint64_t bytes = burst_bytes(d, packed_bytes(n, out_bits));
+    freed[i] = port.transfer(compute_end, bytes, true);
+    count.add(st.dram_bytes_written, bytes);
+    count.add(st.dram_transfers, 1);
+    end = std::max({end, compute_end, freed[i]});
+    if (i + lookahead < chunks) load(i + lookahead, freed[i]);
+  }
+  count.add(st.vec_ops, elements);
+  count.add(st.vec(op.vector), elements);
+  // Fills and results pass through the output scratchpad (docs/timing.md).
+  count.add(st.spad_output_write_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
+  count.add(st.spad_output_read_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
+  return end;
+}
+
+}  // namespace nibble::arch

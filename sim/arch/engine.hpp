@@ -1,0 +1,83 @@
+// The controller's work for one op on one core, as events: tile loads and
+// result stores (DRAM transfers), array folds, vector chunks. Pure C++ so the
+// rules can be read and tested without a SystemC kernel; the Core module runs
+// it with its TLM port to the DRAM. docs/timing.md states every rule used here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/arch/arch_stats.hpp"
+#include "sim/common/stats.hpp"
+#include "sim/design/design.hpp"
+#include "sim/design/pe_support.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::arch {
+
+/// Where the controller sends DRAM transfers.
+class MemoryPort {
+ public:
+  virtual ~MemoryPort() = default;
+  /// Moves `bytes` (whole bursts) to (`write`) or from DRAM, starting no
+  /// earlier than cycle `ready`; returns the cycle the transfer completes.
+  virtual std::uint64_t transfer(std::uint64_t ready, std::uint64_t bytes, bool write) = 0;
+};
+
+/// Every transfer completes the cycle it is ready: the "ideal memory" that
+/// defines compute_cycles.
+class IdealMemory final : public MemoryPort {
+ public:
+  std::uint64_t transfer(std::uint64_t ready, std::uint64_t /*bytes*/, bool /*write*/) override { return ready; }
+};
+
+/// How an operand's tiles stay in their scratchpad (docs/timing.md, "Tiling").
+enum class Residency {
+  kPerFold,   ///< every fold loads its tile
+  kPerBlock,  ///< a block of tiles is loaded once and reused by the inner loop
+  kPerGroup,  ///< the whole operand of one GEMM group is loaded once
+};
+
+/// The controller's tiling of one GEMM share on one core.
+struct GemmPlan {
+  design::Dataflow dataflow = design::Dataflow::kWs;  ///< the array's dataflow
+  bool scalesim = false;        ///< SCALE-Sim fold order and timing
+  bool m_outer = false;         ///< ws/is loop order: vector blocks outside column blocks
+  std::uint64_t groups = 1;     ///< independent GEMMs, run one after another
+  std::uint64_t vectors = 0;    ///< M: streamed vectors (ws: m, is: n) or output rows (os: m)
+  std::uint64_t columns = 0;    ///< N: stationary columns (ws: n, is: m) or output columns (os: n)
+  std::uint64_t reduction = 0;  ///< K
+  std::uint64_t block = 1;      ///< ws/is: vectors per block (Tm); os: reduction steps per fold (Tk)
+  std::uint64_t passes = 1;     ///< folds per tile (multi-pass)
+  std::uint64_t interval = 1;   ///< cycles per array step (scratchpad supply, docs/timing.md)
+  Residency stationary = Residency::kPerFold;  ///< ws/is: B (ws) or A (is); os: B
+  Residency streamed = Residency::kPerFold;    ///< ws/is: A (ws) or B (is); os: A
+  int stationary_bits = 4;      ///< element width of the stationary operand (os: B)
+  int streamed_bits = 4;        ///< element width of the streamed operand (os: A)
+  int psum_bits = 32;           ///< partial sum in the output buffer
+  int pe_psum_bits = 32;        ///< partial sum register in a PE
+  int out_bits = 32;            ///< element of C as stored to DRAM
+  std::uint64_t chunk = 0;      ///< fp16-chunked: products per FP16 chunk (0: not chunked)
+  bool stationary_in_input = false;  ///< is: the stationary operand lives in the input scratchpad
+};
+
+/// Plans a share of `op` (dims m, n, k given, groups from the op). Throws an
+/// InputError naming the op and the scratchpad when one tile does not fit.
+GemmPlan plan_gemm(const design::Design& design, const design::Execution& exec, const workloads::TraceOp& op,
+                   std::uint64_t m, std::uint64_t n, std::uint64_t k);
+
+/// Runs a GEMM share from cycle `start`, sending transfers to `port`; adds
+/// its action counts to `counts` when not null. Returns the end cycle (last
+/// fold done and last transfer complete).
+std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
+                       MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
+
+/// Runs a share of a vector op (`elements` of it) from cycle `start` in
+/// chunks through the output scratchpad; same contract as run_gemm.
+std::uint64_t run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
+                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
+
+/// `bytes` rounded up to whole DRAM bursts.
+std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);
+
+}  // namespace nibble::arch

@@ -1,0 +1,343 @@
+#include "sim/arch/simulate.hpp"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <systemc>
+
+#include "sim/arch/arch_stats.hpp"
+#include "sim/arch/chip.hpp"
+#include "sim/arch/engine.hpp"
+#include "sim/common/error.hpp"
+#include "sim/common/progress.hpp"
+#include "sim/design/pe_support.hpp"
+#include "sim/design/trace_names.hpp"
+
+namespace nibble::arch {
+
+using workloads::Phase;
+using workloads::TraceOp;
+
+double SimResult::seconds() const { return design.seconds(totals[registry.at("cycles")]); }
+
+double SimResult::utilization(const StatVector& stats) const {
+  const std::uint64_t cycles = stats[registry.at("cycles")];
+  if (cycles == 0) return 0.0;
+  const double slots = static_cast<double>(cycles) * static_cast<double>(design.array.rows) *
+                       static_cast<double>(design.array.cols) * static_cast<double>(design.cores);
+  return static_cast<double>(stats[registry.at("macs")]) / slots;
+}
+
+namespace {
+
+// The share of `total` that core `i` of `cores` gets: as even as possible,
+// the first total % cores cores one more.
+std::uint64_t share_of(std::uint64_t total, std::uint64_t cores, std::uint64_t i) {
+  return total / cores + (i < total % cores ? 1 : 0);
+}
+
+// Per-op results as the child computes them: one StatVector per op.
+struct OpResult {
+  std::uint64_t cycles = 0;
+  std::uint64_t compute = 0;
+  StatVector counts;
+};
+
+struct ChildResult {
+  std::vector<OpResult> ops;
+  std::uint64_t checked = 0;
+  std::uint64_t too_large = 0;
+  std::uint64_t no_arith = 0;
+};
+
+std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
+  // splitmix64 step: distinct, well-spread seeds per op from one user seed.
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Everything that happens in the child: planning, functional checks, the
+// SystemC run. Throws on any failure.
+ChildResult run_here(const design::Design& d, const workloads::Trace& trace, const SimOptions& options) {
+  StatRegistry registry;
+  const ArchStats st(registry);
+  const std::uint64_t cores = d.cores;
+  std::vector<std::vector<OpShare>> work(cores);
+  for (auto& w : work) w.reserve(trace.ops.size());
+  ChildResult out;
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    const TraceOp& op = trace.ops[i];
+    if (op.is_gemm()) {
+      const design::Execution exec = design::plan_execution(d, op);
+      // Cores split the batch: forward and input-gradient GEMMs by their rows
+      // (m = batch x positions); weight-gradient GEMMs, whose batch is the
+      // reduction, by output columns so no core needs another's partial sums.
+      const bool split_n = op.phase == Phase::kWeightGrad;
+      for (std::uint64_t c = 0; c < cores; ++c) {
+        const std::uint64_t m = split_n ? op.m : share_of(op.m, cores, c);
+        const std::uint64_t n = split_n ? share_of(op.n, cores, c) : op.n;
+        OpShare s;
+        s.op = &op;
+        s.exec = exec;
+        s.plan = plan_gemm(d, exec, op, m, n, op.k);
+        work[c].push_back(std::move(s));
+      }
+      if (options.functional) {
+        const GemmPlan whole = plan_gemm(d, exec, op, op.m, op.n, op.k);
+        switch (check_functional(d, exec, whole, op, mix_seed(options.seed, i), options.functional_max_macs)) {
+          case FunctionalOutcome::kChecked: ++out.checked; break;
+          case FunctionalOutcome::kTooLarge: ++out.too_large; break;
+          case FunctionalOutcome::kNoArithmetic: ++out.no_arith; break;
+        }
+      }
+    } else {
+      for (std::uint64_t c = 0; c < cores; ++c) {
+        OpShare s;
+        s.op = &op;
+        s.elements = share_of(op.elements, cores, c);
+        work[c].push_back(std::move(s));
+      }
+    }
+  }
+
+  Progress progress("simulate", trace.ops.size(), options.progress);
+  ChipConfig cfg;
+  cfg.design = &d;
+  cfg.work = &work;
+  cfg.stats = &st;
+  cfg.progress = &progress;
+  auto chip = std::make_unique<Chip>("chip", cfg);
+  sc_core::sc_start();
+  progress.finish();
+
+  out.ops.resize(trace.ops.size());
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    OpResult& r = out.ops[i];
+    r.counts = StatVector(st.size);
+    const std::uint64_t start = chip->cores.front()->records().at(i).start;
+    std::uint64_t end = start;
+    for (const auto& core : chip->cores) {
+      const OpRecord& rec = core->records().at(i);
+      if (rec.start != start) throw std::logic_error("cores started op " + std::to_string(i) + " at different cycles");
+      end = std::max(end, rec.end);
+      r.compute = std::max(r.compute, rec.ideal_cycles);
+      r.counts += rec.counts;
+    }
+    r.cycles = end - start;
+    if (r.compute > r.cycles) {
+      throw std::logic_error("op '" + trace.ops[i].layer + "': ideal-memory cycles exceed real cycles");
+    }
+    r.counts[st.cycles] = r.cycles;
+    r.counts[st.compute_cycles] = r.compute;
+    r.counts[st.stall_cycles] = r.cycles - r.compute;
+    total += r.cycles;
+  }
+  // Every reported cycle is SystemC time: the kernel stopped where the last op ended.
+  const std::uint64_t kernel_cycles = time_to_cycles(sc_core::sc_time_stamp(), clock_period(d));
+  if (kernel_cycles != total) {
+    throw std::logic_error("SystemC time (" + std::to_string(kernel_cycles) + " cycles) differs from the ops' sum (" +
+                           std::to_string(total) + ")");
+  }
+  return out;
+}
+
+std::string encode(const ChildResult& r) {
+  nlohmann::json j;
+  j["ok"] = true;
+  j["checked"] = r.checked;
+  j["too_large"] = r.too_large;
+  j["no_arith"] = r.no_arith;
+  auto& ops = j["ops"];
+  ops = nlohmann::json::array();
+  for (const auto& op : r.ops) ops.push_back(op.counts.values());
+  return j.dump();
+}
+
+std::string encode_error(const std::string& kind, const std::string& message, const InputError* input = nullptr) {
+  nlohmann::json j;
+  j["ok"] = false;
+  j["kind"] = kind;
+  j["message"] = message;
+  if (input != nullptr) {
+    j["file"] = input->file();
+    j["line"] = input->line();
+    j["field"] = input->field();
+    j["message"] = input->message();
+  }
+  return j.dump();
+}
+
+void write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // the parent went away; nothing left to tell
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string read_all(int fd) {
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("simulate: reading the child's result failed: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+ChildResult decode(const std::string& text, std::size_t ops, std::size_t counters) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("simulate: the child's result is not valid JSON (" + std::string(e.what()) + ")");
+  }
+  if (!j.value("ok", false)) {
+    const std::string kind = j.value("kind", "internal");
+    const std::string message = j.value("message", "unknown failure");
+    if (kind == "input") {
+      throw InputError(j.value("file", ""), j.value("line", std::int64_t{0}), j.value("field", ""), message);
+    }
+    if (kind == "functional") throw FunctionalMismatch(message);
+    throw std::runtime_error("simulation failed: " + message);
+  }
+  ChildResult r;
+  r.checked = j.at("checked").get<std::uint64_t>();
+  r.too_large = j.at("too_large").get<std::uint64_t>();
+  r.no_arith = j.at("no_arith").get<std::uint64_t>();
+  const auto& list = j.at("ops");
+  if (list.size() != ops) throw std::runtime_error("simulate: the child returned a wrong number of ops");
+  for (const auto& values : list) {
+    OpResult op;
+    op.counts = StatVector(counters);
+    if (values.size() != counters) throw std::runtime_error("simulate: the child returned a wrong number of counters");
+    for (std::size_t c = 0; c < counters; ++c) op.counts[c] = values[c].get<std::uint64_t>();
+    r.ops.push_back(std::move(op));
+  }
+  return r;
+}
+
+ChildResult run_forked(const design::Design& d, const workloads::Trace& trace, const SimOptions& options,
+                       std::size_t counters) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error(std::string("simulate: pipe failed: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(std::string("simulate: fork failed: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Child: one SystemC kernel, one result, then _exit without running the
+    // parent's atexit handlers or flushing its copies of stdio buffers.
+    // Keep stdio and our pipe only: other threads' simulations may have pipes
+    // open in the parent, and a copy of their write end held here would delay
+    // their end-of-file until this child exits.
+    int out_fd = fds[1];
+    if (out_fd != 3) {
+      ::dup2(fds[1], 3);
+      out_fd = 3;
+    }
+    ::close_range(4, ~0u, 0);
+    std::string text;
+    try {
+      text = encode(run_here(d, trace, options));
+    } catch (const InputError& e) {
+      text = encode_error("input", e.message(), &e);
+    } catch (const FunctionalMismatch& e) {
+      text = encode_error("functional", e.what());
+    } catch (const std::exception& e) {
+      text = encode_error("internal", e.what());
+    } catch (...) {
+      text = encode_error("internal", "unknown exception");
+    }
+    write_all(out_fd, text);
+    ::close(out_fd);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  try {
+    text = read_all(fds[0]);
+  } catch (...) {
+    ::close(fds[0]);
+    ::waitpid(pid, nullptr, 0);
+    throw;
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(std::string("simulate: waitpid failed: ") + std::strerror(errno));
+  }
+  if (WIFSIGNALED(status)) {
+    throw std::runtime_error("simulation process died with signal " + std::to_string(WTERMSIG(status)) + " (" +
+                             strsignal(WTERMSIG(status)) + ")");
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty()) {
+    throw std::runtime_error("simulation process failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  }
+  return decode(text, trace.ops.size(), counters);
+}
+
+}  // namespace
+
+SimResult simulate(const design::Design& design, const workloads::Trace& trace, const SimOptions& options) {
+  design::validate_design(design);
+  SimResult result;
+  result.design = design;
+  result.model = trace.model;
+  result.batch = trace.batch;
+  result.policy = trace.policy;
+  result.ops = trace.ops.size();
+  const ArchStats st(result.registry);
+  const std::size_t counters = st.size;
+
+  ChildResult child;
+  if (options.fork) {
+    child = run_forked(design, trace, options, counters);
+  } else {
+    child = run_here(design, trace, options);
+  }
+  result.functional_checked = child.checked;
+  result.functional_too_large = child.too_large;
+  result.functional_no_arith = child.no_arith;
+
+  result.totals = StatVector(counters);
+  for (auto& p : result.phase_totals) p = StatVector(counters);
+  std::map<std::pair<std::string, int>, std::size_t> index;
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    const TraceOp& op = trace.ops[i];
+    const auto key = std::make_pair(op.layer, static_cast<int>(op.phase));
+    auto it = index.find(key);
+    if (it == index.end()) {
+      it = index.emplace(key, result.rows.size()).first;
+      result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters)});
+    }
+    result.rows[it->second].stats += child.ops[i].counts;
+    result.totals += child.ops[i].counts;
+    result.phase_totals.at(static_cast<std::size_t>(op.phase)) += child.ops[i].counts;
+  }
+  return result;
+}
+
+}  // namespace nibble::arch

@@ -1,0 +1,67 @@
+// The one entry point that runs the SystemC model: simulate(design, trace).
+//
+// A SystemC kernel elaborates once per process, but commands, sweeps and
+// tests need many simulations per process. simulate() therefore runs each
+// simulation in a forked child: the child elaborates the Chip, runs
+// sc_start(), writes the result as JSON to a pipe and leaves with _exit();
+// the parent reads the pipe and rethrows the child's InputError,
+// FunctionalMismatch or other failure as the same kind of exception. The
+// parent never starts a SystemC kernel itself.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/arch/functional.hpp"
+#include "sim/common/stats.hpp"
+#include "sim/design/design.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::arch {
+
+struct SimOptions {
+  bool functional = false;                   ///< run values through the PEs and check them (--functional)
+  std::uint64_t functional_max_macs = 1u << 20;  ///< ops with more MACs per group are not checked
+  std::uint64_t seed = 1;                    ///< seed of the functional operands
+  bool progress = false;                     ///< progress on stderr
+  bool fork = true;                          ///< run in a child process (false: here; once per process only)
+};
+
+/// One row of layers.csv: the ops of one layer in one phase.
+struct SimRow {
+  std::string layer;                                  ///< layer name
+  workloads::Phase phase = workloads::Phase::kForward;  ///< phase
+  StatVector stats;                                   ///< every counter of the registry
+};
+
+struct SimResult {
+  design::Design design;          ///< the resolved design that was simulated
+  std::string model;              ///< the trace's model name
+  std::uint64_t batch = 1;        ///< the trace's batch
+  std::string policy;             ///< the trace's precision policy
+  std::uint64_t ops = 0;          ///< ops simulated
+  StatRegistry registry;          ///< every counter (ArchStats), in column order
+  std::vector<SimRow> rows;       ///< per (layer, phase), in order of first appearance
+  StatVector totals;              ///< sum of all rows
+  std::array<StatVector, 4> phase_totals;  ///< sums per workloads::Phase
+  std::uint64_t functional_checked = 0;     ///< ops checked bit for bit
+  std::uint64_t functional_too_large = 0;   ///< ops above functional_max_macs
+  std::uint64_t functional_no_arith = 0;    ///< ops without a numerics mode on this design
+
+  /// A counter of the totals by name.
+  std::uint64_t total(const std::string& name) const { return totals[registry.at(name)]; }
+  /// Seconds of the whole step at the design's clock.
+  double seconds() const;
+  /// macs / (cycles x R x C x cores) of a row or total (0 when no cycles).
+  double utilization(const StatVector& stats) const;
+};
+
+/// Simulates `trace` on `design` (see the file comment). Throws InputError for
+/// bad input (an op the design cannot run, a tile that does not fit),
+/// FunctionalMismatch when --functional finds a difference, and
+/// std::runtime_error when the child fails otherwise.
+SimResult simulate(const design::Design& design, const workloads::Trace& trace, const SimOptions& options = {});
+
+}  // namespace nibble::arch

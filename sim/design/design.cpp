@@ -1,0 +1,395 @@
+#include "sim/design/design.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
+#include "sim/config/yaml_reader.hpp"
+#include "sim/design/pe_support.hpp"
+#include "sim/design/trace_names.hpp"
+
+namespace nibble::design {
+
+using numerics::Format;
+using numerics::PeMode;
+
+std::string_view dataflow_name(Dataflow value) {
+  switch (value) {
+    case Dataflow::kWs: return "ws";
+    case Dataflow::kOs: return "os";
+    case Dataflow::kIs: return "is";
+  }
+  return "ws";
+}
+
+std::string_view pe_kind_name(PeKind value) {
+  switch (value) {
+    case PeKind::kInt4Fp4: return "int4-fp4";
+    case PeKind::kFp16: return "fp16";
+    case PeKind::kHfp8: return "hfp8";
+    case PeKind::kFp32: return "fp32";
+  }
+  return "int4-fp4";
+}
+
+std::string_view timing_name(TimingConvention value) {
+  return value == TimingConvention::kScaleSim ? "scalesim" : "nibble";
+}
+
+std::string_view unsupported_name(UnsupportedOps value) {
+  return value == UnsupportedOps::kMultiPass ? "multi-pass" : "error";
+}
+
+Format Design::accumulator(PeMode mode) const {
+  switch (mode) {
+    case PeMode::kInt4xInt4: return array.acc_int4;
+    case PeMode::kFp4xInt4:
+    case PeMode::kInt4xFp4: return array.acc_fp4;
+    default: return array.acc_float;
+  }
+}
+
+numerics::PeArith Design::pe_arith(PeMode mode) const {
+  numerics::PeArith arith;
+  const Format acc = accumulator(mode);
+  // Chunked accumulation runs each chunk through the FP16 accumulator; the
+  // FP32 sum of the chunks is the output buffer's business (docs/timing.md).
+  arith.acc = acc == Format::kFp16Chunked ? Format::kFp16 : acc;
+  arith.fp4_bias = array.fp4_bias;
+  return arith;
+}
+
+namespace {
+
+constexpr std::uint64_t kMaxArrayDim = 65536;     // far beyond any published array; keeps products in range
+constexpr std::uint64_t kMaxCores = 1024;         // bounds the per-core state the model allocates
+constexpr std::uint64_t kMaxBytes = 1ULL << 50;   // 1 PiB: a typo guard, not a physical limit
+constexpr std::uint64_t kMaxCycleParam = 1ULL << 32;
+
+template <typename E>
+E pick(const std::string& text, const std::vector<std::pair<std::string, E>>& table) {
+  for (const auto& [name, value] : table) {
+    if (name == text) return value;
+  }
+  throw std::logic_error("pick: choice() let through " + text);
+}
+
+Format read_accumulator(config::YamlMap& map, const std::string& key, Format fallback,
+                        const std::vector<std::string>& allowed) {
+  if (!map.has(key)) return fallback;
+  const std::string text = map.choice(key, allowed);
+  return *numerics::parse_format(text);
+}
+
+ScratchpadConfig read_scratchpad(config::YamlMap& parent, const std::string& key) {
+  config::YamlMap map = parent.map(key);
+  map.finish({"capacity_bytes", "word_bits", "banks", "ports", "double_buffer"});  // typos first
+  ScratchpadConfig spad;
+  spad.capacity_bytes = map.u64("capacity_bytes", 1, kMaxBytes);
+  spad.word_bits = map.u64("word_bits", 1, 1u << 20);
+  spad.banks = map.u64("banks", 1, 1u << 16);
+  spad.ports = map.u64("ports", 1, 16);
+  spad.double_buffer = map.boolean("double_buffer");
+  map.finish();
+  return spad;
+}
+
+Design read_design(const YAML::Node& root, const std::string& origin) {
+  config::YamlMap top(root, origin, "");
+  // Unknown keys are reported before missing ones: a typo reads "unknown key
+  // (did you mean ...)", not "missing key" for the word it was meant to be.
+  top.finish({"name", "clock_mhz", "cores", "timing", "tech", "array", "scratchpads", "dram", "vector"});
+  Design d;
+  d.name = top.string("name");
+  d.clock_mhz = top.number("clock_mhz", 1e-3, 1e6);
+  if (!(d.clock_mhz > 0)) throw top.error("clock_mhz", "expected a clock above 0 MHz");
+  d.cores = top.u64("cores", 1, kMaxCores);
+  d.timing = pick<TimingConvention>(top.choice_or("timing", "nibble", {"nibble", "scalesim"}),
+                                    {{"nibble", TimingConvention::kNibble}, {"scalesim", TimingConvention::kScaleSim}});
+  d.tech = top.string_or("tech", "45nm");
+
+  {
+    config::YamlMap array = top.map("array");
+    array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "unsupported"});
+    d.array.rows = array.u64("rows", 1, kMaxArrayDim);
+    d.array.cols = array.u64("cols", 1, kMaxArrayDim);
+    d.array.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
+                                      {{"ws", Dataflow::kWs}, {"os", Dataflow::kOs}, {"is", Dataflow::kIs}});
+    d.array.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32"}),
+                                   {{"int4-fp4", PeKind::kInt4Fp4},
+                                    {"fp16", PeKind::kFp16},
+                                    {"hfp8", PeKind::kHfp8},
+                                    {"fp32", PeKind::kFp32}});
+    d.array.fp4_bias = static_cast<int>(array.has("fp4_bias") ? array.i64("fp4_bias", 0, 15) : 7);
+    if (array.has("accumulators")) {
+      config::YamlMap acc = array.map("accumulators");
+      acc.finish({"int4", "fp4", "float"});
+      d.array.acc_int4 = read_accumulator(acc, "int4", d.array.acc_int4, {"int32", "fp16", "fp32", "fp16-chunked"});
+      d.array.acc_fp4 = read_accumulator(acc, "fp4", d.array.acc_fp4, {"int32", "fp16", "fp32", "fp16-chunked"});
+      d.array.acc_float = read_accumulator(acc, "float", d.array.acc_float, {"fp16", "fp32", "fp16-chunked"});
+      acc.finish();
+    }
+    d.array.chunk = array.u64_or("chunk", 0, 0, 1u << 30);
+    d.array.unsupported = pick<UnsupportedOps>(
+        array.choice_or("unsupported", "error", {"error", "multi-pass"}),
+        {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
+    array.finish({"fp4_bias", "accumulators", "chunk", "unsupported"});
+  }
+  {
+    config::YamlMap spads = top.map("scratchpads");
+    spads.finish({"input", "weight", "output"});
+    d.input = read_scratchpad(spads, "input");
+    d.weight = read_scratchpad(spads, "weight");
+    d.output = read_scratchpad(spads, "output");
+    spads.finish();
+  }
+  {
+    config::YamlMap dram = top.map("dram");
+    dram.finish({"ideal", "bandwidth_bytes_per_cycle", "latency_cycles", "burst_bytes"});
+    d.dram.ideal = dram.boolean_or("ideal", false);
+    d.dram.bandwidth_bytes_per_cycle = dram.u64("bandwidth_bytes_per_cycle", 1, kMaxCycleParam);
+    d.dram.latency_cycles = dram.u64("latency_cycles", 0, kMaxCycleParam);
+    d.dram.burst_bytes = dram.u64("burst_bytes", 1, 1u << 24);
+    dram.finish({"ideal"});
+  }
+  {
+    config::YamlMap vector = top.map("vector");
+    vector.finish({"lanes", "cycles_per_element"});
+    d.vector.lanes = vector.u64("lanes", 1, 1u << 20);
+    config::YamlMap cpe = vector.map("cycles_per_element");
+    std::vector<std::string> kinds;
+    for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
+    cpe.finish(kinds);
+    for (const auto kind : workloads::all_vector_kinds()) {
+      d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) =
+          cpe.u64(std::string(workloads::vector_kind_name(kind)), 1, 1u << 20);
+    }
+    cpe.finish();
+    vector.finish();
+  }
+  top.finish({"timing", "tech"});
+  d.source = origin;
+  return d;
+}
+
+// Applies one "--set a.b.c=value" to the YAML tree before it is read, so the
+// value passes the same checks as the file. Returns the key path.
+std::string apply_set(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError("--set", 0, assignment, "expected KEY=VALUE with a key path such as array.rows=8");
+  }
+  const std::string path = std::string(trim(assignment.substr(0, eq)));
+  const std::string value = std::string(trim(assignment.substr(eq + 1)));
+  if (value.empty()) throw InputError("--set", 0, path, "has no value");
+  const auto parts = split(path, '.');
+  for (const auto& part : parts) {
+    if (part.empty()) throw InputError("--set", 0, path, "empty key in the key path");
+  }
+  // yaml-cpp nodes are handles: walking by assignment would rebind them, so
+  // the walk uses reset() on a copy of each child handle.
+  YAML::Node node;
+  node.reset(root);
+  std::string walked;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string key(parts[i]);
+    walked += (walked.empty() ? "" : ".") + key;
+    YAML::Node child = node[key];
+    if (!child.IsDefined() || child.IsNull()) {
+      node[key] = YAML::Node(YAML::NodeType::Map);
+      child = node[key];
+    } else if (!child.IsMap()) {
+      throw InputError("--set", 0, walked, "is a single value, not a mapping with key '" + std::string(parts[i + 1]) + "'");
+    }
+    YAML::Node next;
+    next.reset(child);
+    node.reset(next);
+  }
+  const std::string last(parts.back());
+  if (node[last].IsDefined() && node[last].IsMap()) {
+    throw InputError("--set", 0, path, "is a mapping; set one of its keys, e.g. " + path + ".KEY=VALUE");
+  }
+  node[last] = value;
+  return path;
+}
+
+// The 1-based line of the key at `path` ("a.b.c") in the file, or of its
+// deepest existing parent; 0 when nothing of it is in the file.
+std::int64_t line_of_path(const YAML::Node& root, const std::string& path) {
+  std::int64_t line = 0;
+  YAML::Node node;
+  node.reset(root);
+  for (const auto part : split(path, '.')) {
+    if (!node.IsMap()) break;
+    bool found = false;
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == part) {
+        line = config::line_of(entry.first);
+        YAML::Node child;
+        child.reset(entry.second);
+        node.reset(child);
+        found = true;
+        break;
+      }
+    }
+    if (!found) break;
+  }
+  return line;
+}
+
+bool starts_with_path(const std::string& field, const std::string& path) {
+  return field == path || (field.size() > path.size() && field.compare(0, path.size(), path) == 0 &&
+                           field[path.size()] == '.');
+}
+
+}  // namespace
+
+void validate_design(const Design& d) {
+  const std::string& file = d.source;
+  auto fail = [&](const std::string& field, const std::string& message) { return InputError(file, 0, field, message); };
+  if (d.name.empty()) throw fail("name", "expected a non-empty name");
+  if (!(d.clock_mhz > 0) || d.clock_mhz > 1e6) throw fail("clock_mhz", "expected a clock in (0, 1e6] MHz");
+  if (d.cores < 1 || d.cores > kMaxCores) throw fail("cores", "expected 1 to 1024 cores");
+  if (d.array.rows < 1 || d.array.rows > kMaxArrayDim) throw fail("array.rows", "expected 1 to 65536 rows");
+  if (d.array.cols < 1 || d.array.cols > kMaxArrayDim) throw fail("array.cols", "expected 1 to 65536 columns");
+  if (d.dram.bandwidth_bytes_per_cycle < 1) throw fail("dram.bandwidth_bytes_per_cycle", "expected at least 1 byte per cycle");
+  if (d.dram.burst_bytes < 1) throw fail("dram.burst_bytes", "expected at least 1 byte");
+  if (d.vector.lanes < 1) throw fail("vector.lanes", "expected at least 1 lane");
+  for (const auto kind : workloads::all_vector_kinds()) {
+    if (d.vector.cycles_for(kind) < 1) {
+      throw fail("vector.cycles_per_element." + std::string(workloads::vector_kind_name(kind)), "expected at least 1 cycle");
+    }
+  }
+  const ScratchpadConfig* spads[] = {&d.input, &d.weight, &d.output};
+  const char* spad_names[] = {"input", "weight", "output"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string base = std::string("scratchpads.") + spad_names[i];
+    if (spads[i]->capacity_bytes < 1) throw fail(base + ".capacity_bytes", "expected at least 1 byte");
+    if (spads[i]->word_bits < 1) throw fail(base + ".word_bits", "expected at least 1 bit");
+    if (spads[i]->banks < 1) throw fail(base + ".banks", "expected at least 1 bank");
+    if (spads[i]->ports < 1) throw fail(base + ".ports", "expected at least 1 port");
+  }
+
+  // The accumulators this PE kind uses must exist in sim/numerics (pe_mac
+  // rejects a mode/accumulator pair no PE implements).
+  for (const PeMode mode : native_modes(d.array.pe_kind)) {
+    const std::string field = std::string("array.accumulators.") + std::string(accumulator_key(mode));
+    try {
+      (void)numerics::pe_mac(d.pe_arith(mode), mode, 0, 0, 0);
+    } catch (const std::invalid_argument& e) {
+      throw fail(field, "the " + std::string(pe_kind_name(d.array.pe_kind)) + " PE cannot accumulate " +
+                            std::string(numerics::format_name(d.accumulator(mode))) + ": " + e.what());
+    }
+  }
+  if (d.array.pe_kind == PeKind::kInt4Fp4 && d.array.unsupported == UnsupportedOps::kMultiPass) {
+    // Multi-pass results combine in the float accumulator: it must exist too.
+    try {
+      (void)numerics::pe_mac(d.pe_arith(PeMode::kFp16xFp16), PeMode::kFp16xFp16, 0, 0, 0);
+    } catch (const std::invalid_argument& e) {
+      throw fail("array.accumulators.float", std::string("no FP16 product accumulates in ") +
+                                                 std::string(numerics::format_name(d.array.acc_float)) + ": " + e.what());
+    }
+  }
+  const bool chunked = uses_chunked_accumulator(d);
+  if (chunked) {
+    if (d.array.chunk < 1) {
+      throw fail("array.chunk", "expected a chunk length >= 1: an fp16-chunked accumulator sums that many products in FP16");
+    }
+    if (d.array.dataflow != Dataflow::kOs && d.array.chunk % d.array.rows != 0) {
+      throw fail("array.chunk", "expected a multiple of array.rows (" + std::to_string(d.array.rows) +
+                                    ") so that chunks end where folds end in " +
+                                    std::string(dataflow_name(d.array.dataflow)) + ", got " +
+                                    std::to_string(d.array.chunk));
+    }
+  }
+
+  // Every scratchpad must hold one tile of the smallest useful fold at the
+  // PE's own operand widths (docs/design-file.md, "Scratchpads").
+  const MinimumTiles need = minimum_tiles(d);
+  const std::uint64_t have[] = {d.input.tile_capacity(), d.weight.tile_capacity(), d.output.tile_capacity()};
+  const std::uint64_t needs[] = {need.input_bytes, need.weight_bytes, need.output_bytes};
+  const std::string* why[] = {&need.input_what, &need.weight_what, &need.output_what};
+  for (int i = 0; i < 3; ++i) {
+    if (have[i] < needs[i]) {
+      throw fail(std::string("scratchpads.") + spad_names[i] + ".capacity_bytes",
+                 "too small for one tile: " + *why[i] + " needs " + std::to_string(needs[i]) + " bytes" +
+                     (spads[i]->double_buffer ? " per half (double_buffer: true)" : "") + ", capacity gives " +
+                     std::to_string(have[i]));
+    }
+  }
+}
+
+Design parse_design(const std::string& text, const std::string& origin, const std::vector<std::string>& sets) {
+  YAML::Node root = config::load_yaml_text(text, origin);
+  std::vector<std::string> set_paths;
+  for (const auto& s : sets) set_paths.push_back(apply_set(root, s));
+  try {
+    Design d = read_design(root, origin);
+    validate_design(d);
+    return d;
+  } catch (const InputError& e) {
+    // An error in a value that came from --set points at the command line.
+    for (const auto& path : set_paths) {
+      if (!e.field().empty() && (starts_with_path(e.field(), path) || starts_with_path(path, e.field()))) {
+        throw InputError("--set", 0, e.field(), e.message());
+      }
+    }
+    // Checks across fields know the key, not the line: find it in the file.
+    if (e.line() == 0 && e.file() == origin && !e.field().empty()) {
+      const std::int64_t line = line_of_path(root, e.field());
+      if (line > 0) throw e.relocated(origin, line);
+    }
+    throw;
+  }
+}
+
+Design load_design(const std::string& path, const std::vector<std::string>& sets) {
+  return parse_design(read_file(path), path, sets);
+}
+
+std::string design_to_json(const Design& d, int indent) {
+  nlohmann::ordered_json j;
+  j["name"] = d.name;
+  j["clock_mhz"] = d.clock_mhz;
+  j["cores"] = d.cores;
+  j["timing"] = std::string(timing_name(d.timing));
+  j["tech"] = d.tech;
+  auto& a = j["array"];
+  a["rows"] = d.array.rows;
+  a["cols"] = d.array.cols;
+  a["dataflow"] = std::string(dataflow_name(d.array.dataflow));
+  a["pe_kind"] = std::string(pe_kind_name(d.array.pe_kind));
+  a["fp4_bias"] = d.array.fp4_bias;
+  a["accumulators"]["int4"] = std::string(numerics::format_name(d.array.acc_int4));
+  a["accumulators"]["fp4"] = std::string(numerics::format_name(d.array.acc_fp4));
+  a["accumulators"]["float"] = std::string(numerics::format_name(d.array.acc_float));
+  a["chunk"] = d.array.chunk;
+  a["unsupported"] = std::string(unsupported_name(d.array.unsupported));
+  const std::pair<const char*, const ScratchpadConfig*> spads[] = {
+      {"input", &d.input}, {"weight", &d.weight}, {"output", &d.output}};
+  for (const auto& [key, spad] : spads) {
+    auto& s = j["scratchpads"][key];
+    s["capacity_bytes"] = spad->capacity_bytes;
+    s["word_bits"] = spad->word_bits;
+    s["banks"] = spad->banks;
+    s["ports"] = spad->ports;
+    s["double_buffer"] = spad->double_buffer;
+  }
+  auto& m = j["dram"];
+  m["ideal"] = d.dram.ideal;
+  m["bandwidth_bytes_per_cycle"] = d.dram.bandwidth_bytes_per_cycle;
+  m["latency_cycles"] = d.dram.latency_cycles;
+  m["burst_bytes"] = d.dram.burst_bytes;
+  auto& v = j["vector"];
+  v["lanes"] = d.vector.lanes;
+  for (const auto kind : workloads::all_vector_kinds()) {
+    v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
+  }
+  return j.dump(indent);
+}
+
+}  // namespace nibble::design

@@ -1,0 +1,115 @@
+// An accelerator design: one typed struct per component (gem5 style), read
+// from a YAML design file (docs/design-file.md) and checked field by field.
+// SystemC-free on purpose: the SystemC model (sim/arch), the training
+// emulator (models/train) and the energy model all read designs through it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/numerics/format.hpp"
+#include "sim/numerics/pe.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::design {
+
+/// Which operand stays in the PEs (docs/timing.md).
+enum class Dataflow { kWs, kOs, kIs };
+/// The arithmetic each PE has (sim/numerics/pe.hpp modes it executes natively).
+enum class PeKind { kInt4Fp4, kFp16, kHfp8, kFp32 };
+/// Which cycle rules the array follows: nibble's (docs/timing.md) or SCALE-Sim v2's formulas.
+enum class TimingConvention { kNibble, kScaleSim };
+/// What happens to a GEMM whose operand formats the PE kind cannot execute.
+enum class UnsupportedOps { kError, kMultiPass };
+
+std::string_view dataflow_name(Dataflow value);           ///< ws os is
+std::string_view pe_kind_name(PeKind value);              ///< int4-fp4 fp16 hfp8 fp32
+std::string_view timing_name(TimingConvention value);     ///< nibble scalesim
+std::string_view unsupported_name(UnsupportedOps value);  ///< error multi-pass
+
+/// The systolic array and its PEs.
+struct ArrayConfig {
+  std::uint64_t rows = 1;                                    ///< R: PE rows (reduction dimension in ws/is)
+  std::uint64_t cols = 1;                                    ///< C: PE columns
+  Dataflow dataflow = Dataflow::kWs;                         ///< stationary operand
+  PeKind pe_kind = PeKind::kInt4Fp4;                         ///< PE arithmetic
+  int fp4_bias = 7;                                          ///< FP4 exponent bias (sim/numerics)
+  numerics::Format acc_int4 = numerics::Format::kInt32;      ///< accumulator of INT4 x INT4 MACs
+  numerics::Format acc_fp4 = numerics::Format::kFp16;        ///< accumulator of INT4 x FP4 shift-adds
+  numerics::Format acc_float = numerics::Format::kFp32;      ///< accumulator of FP8/FP16/FP32 FMAs
+  std::uint64_t chunk = 0;  ///< products summed in FP16 before an FP32 add (fp16-chunked only; 0 = unused)
+  UnsupportedOps unsupported = UnsupportedOps::kError;       ///< foreign formats: error or multi-pass
+};
+
+/// One on-chip buffer (input = streamed A, weight = B, output = partial sums / C).
+struct ScratchpadConfig {
+  std::uint64_t capacity_bytes = 0;  ///< total capacity (both halves when double buffered)
+  std::uint64_t word_bits = 0;       ///< bits per bank access
+  std::uint64_t banks = 1;           ///< independently addressed banks
+  std::uint64_t ports = 1;           ///< accesses per bank per cycle
+  bool double_buffer = true;         ///< two halves: one computes while the other fills/drains
+
+  /// Bytes one tile may occupy: half the capacity when double buffered.
+  std::uint64_t tile_capacity() const { return double_buffer ? capacity_bytes / 2 : capacity_bytes; }
+  /// Bits the array can read or write per cycle: banks x ports x word_bits.
+  std::uint64_t bits_per_cycle() const { return banks * ports * word_bits; }
+};
+
+/// Off-chip memory shared by the cores.
+struct DramConfig {
+  bool ideal = false;                         ///< every transfer completes in 0 cycles (bytes still counted)
+  std::uint64_t bandwidth_bytes_per_cycle = 1;  ///< whole chip, split evenly between cores
+  std::uint64_t latency_cycles = 0;           ///< request to first data
+  std::uint64_t burst_bytes = 1;              ///< transfer granule: sizes round up to whole bursts
+};
+
+/// The vector unit of each core (quantize, activations, norms, loss, optimizer).
+struct VectorConfig {
+  std::uint64_t lanes = 1;  ///< elements processed side by side
+  /// Cycles one lane spends per element, indexed by workloads::VectorKind.
+  std::array<std::uint64_t, 11> cycles_per_element{};
+
+  std::uint64_t cycles_for(workloads::VectorKind kind) const {
+    return cycles_per_element.at(static_cast<std::size_t>(kind));
+  }
+};
+
+/// A whole design, every field resolved (defaults filled in).
+struct Design {
+  std::string name;                                     ///< shown in reports
+  double clock_mhz = 1000.0;                            ///< accelerator clock
+  std::uint64_t cores = 1;                              ///< identical cores sharing the DRAM
+  TimingConvention timing = TimingConvention::kNibble;  ///< cycle rules
+  std::string tech = "45nm";                            ///< energy/area table name (sim/energy)
+  ArrayConfig array;                                    ///< the PE array
+  ScratchpadConfig input;                               ///< streamed-operand buffer (A)
+  ScratchpadConfig weight;                              ///< stationary-operand buffer (B)
+  ScratchpadConfig output;                              ///< partial sums and results (C)
+  DramConfig dram;                                      ///< off-chip memory
+  VectorConfig vector;                                  ///< vector unit
+  std::string source;                                   ///< file it was read from ("" if built in code); not serialized
+
+  /// Accumulator format of the PEs in `mode` (may be fp16-chunked).
+  numerics::Format accumulator(numerics::PeMode mode) const;
+  /// The arithmetic parameters pe_mac needs for `mode` (fp16-chunked runs its chunks in fp16).
+  numerics::PeArith pe_arith(numerics::PeMode mode) const;
+  /// Seconds of `cycles` at this clock.
+  double seconds(std::uint64_t cycles) const { return static_cast<double>(cycles) / (clock_mhz * 1e6); }
+};
+
+/// Reads a design file and applies `sets` ("key.path=value", in order) before
+/// validation; errors are InputError naming the file (or "--set"), line and key.
+Design load_design(const std::string& path, const std::vector<std::string>& sets = {});
+/// Same from text; `origin` names it in errors.
+Design parse_design(const std::string& text, const std::string& origin, const std::vector<std::string>& sets = {});
+/// Re-validates a design built or changed in code (cross-field rules); InputError on failure.
+void validate_design(const Design& design);
+
+/// Every field of `design` as JSON text (keys in the design-file order), for summary.json.
+std::string design_to_json(const Design& design, int indent = 2);
+
+}  // namespace nibble::design

@@ -1,0 +1,259 @@
+#include "sim/design/pe_support.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/common/error.hpp"
+#include "sim/design/trace_names.hpp"
+
+namespace nibble::design {
+
+using numerics::Format;
+using numerics::PeMode;
+
+namespace {
+
+bool is_int4(Format f) { return f == Format::kInt4 || f == Format::kUint4; }
+bool is_fp8(Format f) { return f == Format::kFp8E4M3 || f == Format::kFp8E5M2; }
+
+// Significand bits of a format including a sign bit, the width a slice of a
+// multi-pass op must cover (uint4 needs a fifth bit to be signed).
+int significand_bits(Format f) {
+  switch (f) {
+    case Format::kInt4: return 4;
+    case Format::kUint4: return 5;
+    case Format::kFp4:
+    case Format::kFp4Radix2: return 2;   // sign + implicit 1, no mantissa
+    case Format::kFp8E4M3: return 5;     // sign + implicit 1 + 3
+    case Format::kFp8E5M2: return 4;     // sign + implicit 1 + 2
+    case Format::kFp16: return 12;       // sign + implicit 1 + 10
+    case Format::kFp32: return 25;       // sign + implicit 1 + 23
+    default: return 32;
+  }
+}
+
+// Significand width (with sign) one pass of the PE kind's multiplier takes.
+int slice_bits(PeKind kind) {
+  switch (kind) {
+    case PeKind::kInt4Fp4: return 4;
+    case PeKind::kHfp8: return 5;
+    case PeKind::kFp16: return 12;
+    case PeKind::kFp32: return 25;
+  }
+  return 4;
+}
+
+// True when every value of `f` is exactly representable in the PE kind's
+// operand format, so the op runs there in one pass (docs/design-file.md).
+bool promotable(Format f, PeKind kind, int fp4_bias) {
+  switch (kind) {
+    case PeKind::kInt4Fp4: return false;  // nothing is narrower than its own 4-bit datapath
+    case PeKind::kHfp8:
+      // int4/uint4 fit e4m3 (3 mantissa bits cover 0..15); radix-4 FP4 values
+      // 4^(1-bias)..4^(7-bias) fit e5m2 (2^-16..2^15) while bias <= 9.
+      return is_int4(f) || is_fp8(f) || (f == Format::kFp4 && fp4_bias <= 9) || f == Format::kFp4Radix2;
+    case PeKind::kFp16:
+      // FP16 holds 2^-24..65504: FP4 down to 4^(1-bias) while bias <= 13; all FP8 values.
+      return is_int4(f) || is_fp8(f) || f == Format::kFp16 || (f == Format::kFp4 && fp4_bias <= 13) ||
+             f == Format::kFp4Radix2;
+    case PeKind::kFp32:
+      return f != Format::kInt32 && f != Format::kFp16Chunked;
+  }
+  return false;
+}
+
+PeMode pe_float_mode(PeKind kind) {
+  switch (kind) {
+    case PeKind::kHfp8: return PeMode::kFp8xFp8;
+    case PeKind::kFp16: return PeMode::kFp16xFp16;
+    case PeKind::kFp32: return PeMode::kFp32xFp32;
+    case PeKind::kInt4Fp4: return PeMode::kInt4xInt4;
+  }
+  return PeMode::kInt4xInt4;
+}
+
+std::string op_label(const workloads::TraceOp& op) {
+  return "op '" + op.layer + "' (" + std::string(workloads::phase_name(op.phase)) + ", " +
+         std::string(numerics::format_name(op.a_format)) + " x " + std::string(numerics::format_name(op.b_format)) +
+         ")";
+}
+
+}  // namespace
+
+std::optional<PeMode> native_mode(Format a, Format b) {
+  if (is_int4(a) && is_int4(b)) return PeMode::kInt4xInt4;
+  if (a == Format::kFp4 && is_int4(b)) return PeMode::kFp4xInt4;
+  if (is_int4(a) && b == Format::kFp4) return PeMode::kInt4xFp4;
+  if (is_fp8(a) && is_fp8(b)) return PeMode::kFp8xFp8;
+  if (a == Format::kFp16 && b == Format::kFp16) return PeMode::kFp16xFp16;
+  if (a == Format::kFp32 && b == Format::kFp32) return PeMode::kFp32xFp32;
+  return std::nullopt;
+}
+
+std::vector<PeMode> native_modes(PeKind kind) {
+  switch (kind) {
+    case PeKind::kInt4Fp4: return {PeMode::kInt4xInt4, PeMode::kFp4xInt4, PeMode::kInt4xFp4};
+    case PeKind::kHfp8: return {PeMode::kFp8xFp8};
+    case PeKind::kFp16: return {PeMode::kFp16xFp16};
+    case PeKind::kFp32: return {PeMode::kFp32xFp32};
+  }
+  return {};
+}
+
+int pe_operand_bits(PeKind kind) {
+  switch (kind) {
+    case PeKind::kInt4Fp4: return 4;
+    case PeKind::kHfp8: return 8;
+    case PeKind::kFp16: return 16;
+    case PeKind::kFp32: return 32;
+  }
+  return 4;
+}
+
+std::string_view accumulator_key(PeMode mode) {
+  switch (mode) {
+    case PeMode::kInt4xInt4: return "int4";
+    case PeMode::kFp4xInt4:
+    case PeMode::kInt4xFp4: return "fp4";
+    default: return "float";
+  }
+}
+
+int psum_bits(Format acc) { return acc == Format::kFp16Chunked ? 48 : numerics::format_bits(acc); }
+
+bool uses_chunked_accumulator(const Design& d) {
+  std::vector<Format> used;
+  for (const PeMode mode : native_modes(d.array.pe_kind)) used.push_back(d.accumulator(mode));
+  if (d.array.unsupported == UnsupportedOps::kMultiPass) used.push_back(d.array.acc_float);
+  for (const Format f : used) {
+    if (f == Format::kFp16Chunked) return true;
+  }
+  return false;
+}
+
+std::string mac_counter_name(PeMode mode) {
+  switch (mode) {
+    case PeMode::kInt4xInt4: return "mac_int4_int4";
+    case PeMode::kFp4xInt4:
+    case PeMode::kInt4xFp4: return "mac_int4_fp4";
+    case PeMode::kFp8xFp8: return "mac_fp8";
+    case PeMode::kFp16xFp16: return "mac_fp16";
+    case PeMode::kFp32xFp32: return "mac_fp32";
+  }
+  return "mac_fp32";
+}
+
+std::string natural_policy(PeKind kind) { return std::string(pe_kind_name(kind)); }
+
+std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits) {
+  // elements <= 2^50 and bits <= 64 in every caller; the product stays below 2^57.
+  return (elements * bits + 7) / 8;
+}
+
+Execution plan_execution(const Design& d, const workloads::TraceOp& op) {
+  if (!op.is_gemm()) throw std::logic_error("plan_execution: " + op.layer + " is a vector op");
+  for (const Format f : {op.a_format, op.b_format}) {
+    if (numerics::is_accumulator_only(f)) {
+      throw InputError(d.source, 0, "array.pe_kind",
+                       op_label(op) + ": " + std::string(numerics::format_name(f)) +
+                           " is an accumulator format, not a GEMM operand format");
+    }
+  }
+  Execution e;
+  e.a_bits = numerics::format_bits(op.a_format);
+  e.b_bits = numerics::format_bits(op.b_format);
+  const PeKind kind = d.array.pe_kind;
+  const std::optional<PeMode> own = native_mode(op.a_format, op.b_format);
+  bool native = false;
+  if (own) {
+    for (const PeMode m : native_modes(kind)) native = native || m == *own;
+  }
+  if (native) {
+    e.kind = ExecutionKind::kNative;
+    e.pe_mode = *own;
+    e.op_mode = own;
+    e.arith = d.pe_arith(*own);
+    e.acc = d.accumulator(*own);
+    e.pe_acc = e.acc;
+  } else if (kind != PeKind::kInt4Fp4 && promotable(op.a_format, kind, d.array.fp4_bias) &&
+             promotable(op.b_format, kind, d.array.fp4_bias)) {
+    e.kind = ExecutionKind::kPromoted;
+    e.pe_mode = pe_float_mode(kind);
+    e.acc = d.array.acc_float;
+    e.pe_acc = e.acc;
+    // The op's own arithmetic differs from the wider PE's (other accumulator,
+    // conversions), so the functional path does not check promoted ops.
+  } else if (d.array.unsupported == UnsupportedOps::kMultiPass) {
+    e.kind = ExecutionKind::kMultiPass;
+    e.pe_mode = native_modes(kind).front();
+    const int slice = slice_bits(kind);
+    const auto slices = [&](Format f) { return static_cast<std::uint64_t>((significand_bits(f) + slice - 1) / slice); };
+    e.passes = slices(op.a_format) * slices(op.b_format);
+    // Slice products are aligned by their weights and exponents (the shift
+    // datapath) and all add into one partial sum in the float accumulator.
+    e.acc = d.array.acc_float;
+    e.pe_acc = d.array.acc_float;
+    if (own) {
+      e.op_mode = own;
+      e.arith = d.pe_arith(*own);
+      e.arith.acc = d.array.acc_float == Format::kFp16Chunked ? Format::kFp16 : d.array.acc_float;
+    }
+  } else {
+    std::string need = own ? mac_counter_name(*own).substr(4) : std::string("mixed-format");
+    throw InputError(d.source, 0, "array.pe_kind",
+                     op_label(op) + " needs " + need + " multiplies, which the " + std::string(pe_kind_name(kind)) +
+                         " PE cannot execute; set array.unsupported: multi-pass to run it in slices, or use a "
+                         "precision policy that matches the design");
+  }
+  if (e.op_mode == PeMode::kFp8xFp8) {
+    e.arith.fp8_a = op.a_format;
+    e.arith.fp8_b = op.b_format;
+  }
+  // Post-ReLU activations are UINT4 codes; sim/numerics reads an unsigned A
+  // (a_unsigned) but has no unsigned B, so such an op has no numerics mode.
+  e.arith.a_unsigned = op.a_format == Format::kUint4;
+  if (op.b_format == Format::kUint4) e.op_mode.reset();
+  return e;
+}
+
+MinimumTiles minimum_tiles(const Design& d) {
+  const std::uint64_t r = d.array.rows;
+  const std::uint64_t c = d.array.cols;
+  const int bits = pe_operand_bits(d.array.pe_kind);
+  int acc_bits = 0;
+  for (const PeMode mode : native_modes(d.array.pe_kind)) acc_bits = std::max(acc_bits, psum_bits(d.accumulator(mode)));
+  if (d.array.unsupported == UnsupportedOps::kMultiPass) acc_bits = std::max(acc_bits, psum_bits(d.array.acc_float));
+  const std::string w = std::to_string(bits) + "-bit operands";
+  const std::string rs = std::to_string(r);
+  const std::string cs = std::to_string(c);
+  MinimumTiles t;
+  switch (d.array.dataflow) {
+    case Dataflow::kWs:
+      t.weight_bytes = packed_bytes(r * c, bits);
+      t.weight_what = "one " + rs + " x " + cs + " stationary tile of " + w;
+      t.input_bytes = packed_bytes(r, bits);
+      t.input_what = "one " + rs + "-element input vector of " + w;
+      t.output_bytes = packed_bytes(c, acc_bits);
+      t.output_what = "one row of " + cs + " partial sums of " + std::to_string(acc_bits) + " bits";
+      break;
+    case Dataflow::kIs:
+      t.input_bytes = packed_bytes(r * c, bits);
+      t.input_what = "one " + rs + " x " + cs + " stationary tile of " + w;
+      t.weight_bytes = packed_bytes(r, bits);
+      t.weight_what = "one " + rs + "-element weight vector of " + w;
+      t.output_bytes = packed_bytes(c, acc_bits);
+      t.output_what = "one row of " + cs + " partial sums of " + std::to_string(acc_bits) + " bits";
+      break;
+    case Dataflow::kOs:
+      t.input_bytes = packed_bytes(r, bits);
+      t.input_what = "one step of " + rs + " input rows of " + w;
+      t.weight_bytes = packed_bytes(c, bits);
+      t.weight_what = "one step of " + cs + " weight columns of " + w;
+      t.output_bytes = packed_bytes(r * c, acc_bits);
+      t.output_what = "one " + rs + " x " + cs + " tile of partial sums of " + std::to_string(acc_bits) + " bits";
+      break;
+  }
+  return t;
+}
+
+}  // namespace nibble::design

@@ -1,0 +1,77 @@
+// Which GEMMs a design's PEs can execute and how: natively, promoted into a
+// wider PE format (exact conversion, one pass), or in several passes of
+// narrower slices (docs/design-file.md, "What a PE kind executes").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/design/design.hpp"
+
+namespace nibble::design {
+
+/// How one GEMM op runs on a design's array.
+enum class ExecutionKind {
+  kNative,     ///< the PE kind has this op's datapath
+  kPromoted,   ///< operands convert exactly into the PE's wider format; one pass
+  kMultiPass,  ///< operands cut into PE-width slices; `passes` array passes per MAC
+};
+
+struct Execution {
+  ExecutionKind kind = ExecutionKind::kNative;           ///< native, promoted or multi-pass
+  numerics::PeMode pe_mode = numerics::PeMode::kInt4xInt4;  ///< the PE datapath that runs (MAC counters)
+  /// The op's own arithmetic in sim/numerics, for the functional path: set for
+  /// native and multi-pass ops whose formats numerics has a mode for.
+  std::optional<numerics::PeMode> op_mode;
+  numerics::PeArith arith;       ///< pe_mac parameters for op_mode (accumulator, FP4 bias, FP8 layouts)
+  numerics::Format acc = numerics::Format::kInt32;  ///< the accumulator format the array uses (maybe fp16-chunked)
+  numerics::Format pe_acc = numerics::Format::kInt32;  ///< accumulator the PE adds into (acc-add counters)
+  std::uint64_t passes = 1;      ///< array passes per MAC (slice pairs), 1 unless multi-pass
+  int a_bits = 4;                ///< stored width of one A element
+  int b_bits = 4;                ///< stored width of one B element
+};
+
+/// Plans `op` (a GEMM) on `design`. An op the PE kind cannot execute is an
+/// InputError naming the op and the PE kind, unless array.unsupported is
+/// multi-pass.
+Execution plan_execution(const Design& design, const workloads::TraceOp& op);
+
+/// The numerics mode that multiplies A in `a` by B in `b` natively, if any.
+std::optional<numerics::PeMode> native_mode(numerics::Format a, numerics::Format b);
+/// The modes a PE kind executes natively.
+std::vector<numerics::PeMode> native_modes(PeKind kind);
+/// Operand width of the PE kind's own datapath in bits (4, 8, 16, 32).
+int pe_operand_bits(PeKind kind);
+/// The design-file key of the accumulator a mode uses: int4, fp4 or float.
+std::string_view accumulator_key(numerics::PeMode mode);
+/// Bits one stored partial sum of `acc` occupies in the output buffer
+/// (fp16-chunked keeps an FP16 chunk sum and an FP32 total: 48).
+int psum_bits(numerics::Format acc);
+/// True when an accumulator the PE kind uses is fp16-chunked.
+bool uses_chunked_accumulator(const Design& design);
+/// The MAC counter name of a PE datapath: mac_int4_int4, mac_int4_fp4, mac_fp8, ...
+std::string mac_counter_name(numerics::PeMode mode);
+
+/// The precision policy that matches a PE kind (workloads' named policies):
+/// int4-fp4 -> "int4-fp4", fp16 -> "fp16", hfp8 -> "hfp8", fp32 -> "fp32".
+std::string natural_policy(PeKind kind);
+
+/// Bytes of the smallest tile each scratchpad must hold (per half when
+/// double buffered), at the PE's own operand widths, and what that tile is.
+struct MinimumTiles {
+  std::uint64_t input_bytes = 0;   ///< input scratchpad
+  std::uint64_t weight_bytes = 0;  ///< weight scratchpad
+  std::uint64_t output_bytes = 0;  ///< output scratchpad
+  std::string input_what;          ///< e.g. "one 128-element input vector of 4-bit operands"
+  std::string weight_what;         ///< e.g. "one 128 x 128 stationary tile of 4-bit operands"
+  std::string output_what;         ///< e.g. "128 partial sums of 32 bits"
+};
+MinimumTiles minimum_tiles(const Design& design);
+
+/// ceil(elements * bits / 8): bytes of `elements` packed elements of `bits` each.
+std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits);
+
+}  // namespace nibble::design

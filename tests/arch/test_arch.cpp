@@ -1,0 +1,530 @@
+// The SystemC model: cycle counts of small GEMMs pinned to values derived by
+// hand from docs/timing.md (derivations in the comments), for every dataflow,
+// with ideal memory and with a DRAM slow enough that stalls dominate; DRAM
+// traffic of tiled GEMMs; monotonicity in bandwidth; cores; the functional
+// path for every PE kind and dataflow; the SCALE-Sim data point.
+//
+// Every simulate() call forks a child that runs the SystemC kernel, so one
+// test may simulate many times.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/arch/engine.hpp"
+#include "sim/arch/fold_clock.hpp"
+#include "sim/arch/scalesim_run.hpp"
+#include "sim/arch/sim_report.hpp"
+#include "sim/arch/simulate.hpp"
+#include "sim/arch/tile.hpp"
+#include "sim/common/error.hpp"
+#include "sim/design/design.hpp"
+#include "sim/design/scalesim_config.hpp"
+#include "sim/numerics/int4.hpp"
+#include "workloads/scalesim.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::arch {
+namespace {
+
+using numerics::Format;
+using workloads::Phase;
+using workloads::TraceOp;
+
+const std::string kSource = NIBBLE_SOURCE_DIR;
+
+design::Design test_design(const std::string& file, const std::vector<std::string>& sets = {}) {
+  return design::load_design(kSource + "/hw/designs/" + file, sets);
+}
+
+TraceOp gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k, Format a = Format::kInt4,
+             Format b = Format::kInt4, Format acc = Format::kInt32, Phase phase = Phase::kForward) {
+  TraceOp op;
+  op.layer = layer;
+  op.kind = workloads::OpKind::kGemm;
+  op.phase = phase;
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.a_format = a;
+  op.b_format = b;
+  op.acc_format = acc;
+  return op;
+}
+
+workloads::Trace trace_of(const std::vector<TraceOp>& ops) {
+  workloads::Trace t;
+  t.model = "test";
+  t.ops = ops;
+  return t;
+}
+
+SimResult run(const design::Design& d, const std::vector<TraceOp>& ops, const SimOptions& options = {}) {
+  return simulate(d, trace_of(ops), options);
+}
+
+std::uint64_t cycles(const design::Design& d, const std::vector<TraceOp>& ops) {
+  return run(d, ops).total("cycles");
+}
+
+// ---------------------------------------------------------------- fold rules
+
+TEST(TileSchedule, ContractExampleOfTimingMd) {
+  // docs/timing.md: 4x4 tile, two folds, T = 10.
+  WsTileSchedule s(4, 4);
+  const FoldTiming f0 = s.next(10);
+  EXPECT_EQ(f0.preload_start, 0u);
+  EXPECT_EQ(f0.stream_start, 4u);  // S_0 = P_0 + R
+  EXPECT_EQ(f0.done, 21u);         // 4 + 10 + 4 + 4 - 1
+  const FoldTiming f1 = s.next(10);
+  EXPECT_EQ(f1.preload_start, 11u);  // max(0 + 4, 4 + 4 + 4 - 1)
+  EXPECT_EQ(f1.stream_start, 15u);   // max(11 + 4, 4 + 10)
+  EXPECT_EQ(f1.done, 32u);           // 15 + 10 + 4 + 4 - 1
+}
+
+TEST(TileSchedule, ReadyTimesDelayPreloadAndStream) {
+  WsTileSchedule s(4, 4);
+  const FoldTiming f0 = s.next(10, /*weights_ready=*/12, /*inputs_ready=*/17);
+  EXPECT_EQ(f0.preload_start, 12u);
+  EXPECT_EQ(f0.stream_start, 17u);  // max(12 + 4, 17)
+  EXPECT_EQ(f0.done, 34u);          // 17 + 10 + 7
+}
+
+TEST(TileSchedule, OutputStationaryRules) {
+  // docs/timing.md, output-stationary: D = S + T + 2R + C - 2; a fold's first
+  // result leaves no earlier than R cycles after the previous fold's first.
+  OsTileSchedule s(4, 4);
+  EXPECT_EQ(s.next(10).done, 20u);  // 0 + 10 + 8 + 4 - 2
+  const FoldTiming f1 = s.next(10);
+  EXPECT_EQ(f1.stream_start, 10u);  // input ports: S_0 + T_0
+  EXPECT_EQ(f1.done, 30u);
+  OsTileSchedule t(4, 4);
+  t.next(2);                         // S_0 = 0
+  EXPECT_EQ(t.next(2).stream_start, 4u);  // max(0 + 2, 0 + 2 + 4 - 2)
+}
+
+TEST(TileFunction, HandComputedInt4Fold) {
+  // R = 2, C = 2, T = 1, int4 x int4 into int32.
+  // b = [[1, -2], [3, 4]], a = [5, -6], psum_in = [10, 20]:
+  // column 0: 10 + 5*1 + (-6)*3 = -3; column 1: 20 + 5*(-2) + (-6)*4 = -14.
+  TileFold fold;
+  fold.mode = numerics::PeMode::kInt4xInt4;
+  fold.arith.acc = Format::kInt32;
+  fold.b = {numerics::int4_bits(1), numerics::int4_bits(-2), numerics::int4_bits(3), numerics::int4_bits(4)};
+  fold.a = {numerics::int4_bits(5), numerics::int4_bits(-6)};
+  fold.psum_in = {10, 20};
+  const auto out = compute_tile_fold(2, 2, fold);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(static_cast<std::int32_t>(out[0]), -3);
+  EXPECT_EQ(static_cast<std::int32_t>(out[1]), -14);
+}
+
+// --------------------------------------------------- ideal memory, by hand
+
+TEST(IdealMemory, WeightStationary4x4) {
+  const auto d = test_design("test-4x4.yaml");
+  // m=10, n=4, k=8: k in 2 tiles of R=4, one column block, both operands
+  // resident, T = 10: the two folds of the timing.md example, D_1 = 32.
+  EXPECT_EQ(cycles(d, {gemm("g", 10, 4, 8)}), 32u);
+  // n = 8 adds a column block: 4 folds, each S 11 = 2R + C - 1 apart (> T):
+  // S_3 = 4 + 3 * 11 = 37, D_3 = 37 + 10 + 4 + 4 - 1 = 54.
+  EXPECT_EQ(cycles(d, {gemm("g", 10, 8, 8)}), 54u);
+  // T = 20 >= 11: folds back to back: S_1 = 4 + 20 = 24, D_1 = 24 + 20 + 7 = 51.
+  EXPECT_EQ(cycles(d, {gemm("g", 20, 4, 8)}), 51u);
+}
+
+TEST(IdealMemory, WeightStationary8x4) {
+  const auto d = test_design("test-8x4.yaml");
+  // R = 8, C = 4, m=10, n=4, k=16: P_0 = 0, S_0 = 8, D_0 = 8 + 10 + 8 + 4 - 1 = 29;
+  // P_1 = max(0 + 8, 8 + 8 + 4 - 1) = 19, S_1 = max(19 + 8, 8 + 10) = 27, D_1 = 27 + 10 + 11 = 48.
+  EXPECT_EQ(cycles(d, {gemm("g", 10, 4, 16)}), 48u);
+}
+
+TEST(IdealMemory, OutputStationary4x4) {
+  const auto d = test_design("test-4x4.yaml", {"array.dataflow=os"});
+  // m=8 (two row blocks of R=4), n=4, k=10: two folds of T=10.
+  // S_0 = 0, D_0 = 0 + 10 + 8 + 4 - 2 = 20; S_1 = max(10, 14 - 10) = 10, D_1 = 30.
+  EXPECT_EQ(cycles(d, {gemm("g", 8, 4, 10)}), 30u);
+  // k = 2: S_1 = max(0 + 2, 0 + 2 + 4 - 2) = 4, D_1 = 4 + 2 + 10 = 16.
+  EXPECT_EQ(cycles(d, {gemm("g", 8, 4, 2)}), 16u);
+  const auto d8 = test_design("test-8x4.yaml", {"array.dataflow=os"});
+  // R = 8: one fold of 8 rows, T = 10: D = 10 + 16 + 4 - 2 = 28.
+  EXPECT_EQ(cycles(d8, {gemm("g", 8, 4, 10)}), 28u);
+}
+
+TEST(IdealMemory, InputStationaryIsWeightStationaryTransposed) {
+  const auto d = test_design("test-4x4.yaml", {"array.dataflow=is"});
+  // m=4, n=10, k=8: A^T (8 x 4) stays, B's 10 columns stream: the ws case
+  // m=10, n=4, k=8 again: 32 cycles.
+  EXPECT_EQ(cycles(d, {gemm("g", 4, 10, 8)}), 32u);
+  const auto d8 = test_design("test-8x4.yaml", {"array.dataflow=is"});
+  EXPECT_EQ(cycles(d8, {gemm("g", 4, 10, 16)}), 48u);  // the 8x4 ws case transposed
+}
+
+TEST(IdealMemory, ScaleSimConvention) {
+  // FACTS.md: folds x per-fold - 1, per fold 2R + C + T - 2 (ws, is), R + C + T - 2 (os).
+  // ws m=10, n=4, k=8 on 4x4: Sr = k = 8 -> 2 folds of 2*4 + 4 + 10 - 2 = 20 -> 39.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"timing=scalesim"}), {gemm("g", 10, 4, 8)}), 39u);
+  // os m=8, n=4, k=10: Sr = m = 8 -> 2 folds of 4 + 4 + 10 - 2 = 16 -> 31.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"timing=scalesim", "array.dataflow=os"}), {gemm("g", 8, 4, 10)}),
+            31u);
+  // is m=4, n=10, k=8: Sr = k = 8, Sc = m = 4, T = n = 10 -> 39.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"timing=scalesim", "array.dataflow=is"}), {gemm("g", 4, 10, 8)}),
+            39u);
+  // 8x4 ws m=10, n=4, k=16: 2 folds of 16 + 4 + 10 - 2 = 28 -> 55.
+  EXPECT_EQ(cycles(test_design("test-8x4.yaml", {"timing=scalesim"}), {gemm("g", 10, 4, 16)}), 55u);
+}
+
+TEST(IdealMemory, VectorOp) {
+  const auto d = test_design("test-4x4.yaml");
+  TraceOp op;
+  op.layer = "relu";
+  op.kind = workloads::OpKind::kVector;
+  op.vector = workloads::VectorKind::kNorm;  // 2 cycles per element on test-4x4
+  op.elements = 100;
+  op.in_format = op.out_format = Format::kFp32;
+  // One chunk (the output half holds 4096 elements in and out): ceil(100 / 4 lanes) x 2 = 50.
+  const SimResult r = run(d, {op});
+  EXPECT_EQ(r.total("cycles"), 50u);
+  EXPECT_EQ(r.total("vec_ops"), 100u);
+  EXPECT_EQ(r.total("vec_ops_norm"), 100u);
+  EXPECT_EQ(r.total("dram_bytes_read"), 400u);
+}
+
+// ----------------------------------------------------- slow DRAM, by hand
+
+TEST(SlowDram, WeightStationaryStallsDominate) {
+  // test-4x4 DRAM: 4 bytes/cycle, latency 10, 4-byte bursts. m=10, n=4, k=8,
+  // int4 operands, int32 outputs. Transfers in issue order (docs/timing.md):
+  //   B tile 0 (4x4x4 bits = 8 B):  channel 0..2,  done 2 + 10 = 12
+  //   A tile 0 (10x4x4 bits = 20 B): channel 2..7,  done 17
+  //   fold 0: P = 12, S = max(16, 17) = 17, D = 17 + 17 = 34
+  //   B tile 1 (8 B): channel 7..9, done 19;  A tile 1 (20 B): 9..14, done 24
+  //   fold 1: P = max(19, 12 + 4, 17 + 7) = 24, S = max(28, 17 + 10) = 28, D = 45
+  //   store C (10x4x32 bits = 160 B): channel 45..85, done 95.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  const SimResult r = run(d, {gemm("g", 10, 4, 8)});
+  EXPECT_EQ(r.total("cycles"), 95u);
+  EXPECT_EQ(r.total("compute_cycles"), 32u);
+  EXPECT_EQ(r.total("stall_cycles"), 63u);
+  EXPECT_EQ(r.total("dram_bytes_read"), 56u);
+  EXPECT_EQ(r.total("dram_bytes_written"), 160u);
+  EXPECT_EQ(r.total("dram_transfers"), 5u);
+}
+
+TEST(SlowDram, InputStationaryStallsDominate) {
+  // The transposed case of WeightStationaryStallsDominate: same tiles, same 95.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "array.dataflow=is"});
+  const SimResult r = run(d, {gemm("g", 4, 10, 8)});
+  EXPECT_EQ(r.total("cycles"), 95u);
+  EXPECT_EQ(r.total("stall_cycles"), 63u);
+}
+
+TEST(SlowDram, OutputStationaryStallsDominate) {
+  // m=8, n=4, k=10 os: fold f = row block f, T = 10.
+  //   B (10x4x4 bits = 20 B): channel 0..5, done 15; A block 0 (4x10x4 bits = 20 B): 5..10, done 20
+  //   fold 0: S = 20, D = 20 + 10 + 8 + 4 - 2 = 40
+  //   A block 1 (20 B): 10..15, done 25
+  //   store block 0 (4x4x32 bits = 64 B): ready 40, channel 40..56, done 66
+  //   fold 1: S = max(25, 20 + 10) = 30, D = 50; store block 1: channel 56..72, done 82.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "array.dataflow=os"});
+  const SimResult r = run(d, {gemm("g", 8, 4, 10)});
+  EXPECT_EQ(r.total("cycles"), 82u);
+  EXPECT_EQ(r.total("compute_cycles"), 30u);
+  EXPECT_EQ(r.total("stall_cycles"), 52u);
+}
+
+TEST(SlowDram, ScaleSimConventionAddsStalls) {
+  // scalesim timing with nibble's DRAM: ws m=10, n=4, k=8 (ideal: 39 cycles).
+  //   B0 8 B: 0..2 done 12; A0 20 B: 2..7 done 17; fold 0 starts 17, ends 37
+  //   B1: 7..9 done 19; A1: 9..14 done 24; store 0 (10x4x32 bits): 37..77 done 87
+  //   fold 1: starts max(37, 24) = 37, ends 57; store 1: 77..117 done 127; reported 127 - 1.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "timing=scalesim"});
+  const SimResult r = run(d, {gemm("g", 10, 4, 8)});
+  EXPECT_EQ(r.total("compute_cycles"), 39u);
+  EXPECT_EQ(r.total("cycles"), 126u);
+}
+
+// ----------------------------------------------------------- memory system
+
+TEST(Memory, TiledGemmMovesMoreBytesThanOneThatFits) {
+  // m=64, n=8, k=8 int4 on 4x4. Fits: A (256 B) and B (32 B) each loaded once.
+  const std::vector<TraceOp> op = {gemm("g", 64, 8, 8)};
+  const SimResult fits = run(test_design("test-4x4.yaml"), op);
+  EXPECT_EQ(fits.total("dram_bytes_read"), 288u);
+  // Tiny buffers: input 64 B (32 B per half), weight 16 B (one 8 B tile per half).
+  // The controller keeps 8-vector blocks of A (8 x 8 x 4 bits = 32 B) across
+  // column blocks (A once: 256 B) and reloads B per fold: 8 blocks x 2 column
+  // blocks x 2 k-tiles x 8 B = 256 B. Total 512 B.
+  const SimResult tiled =
+      run(test_design("test-4x4.yaml", {"scratchpads.input.capacity_bytes=64", "scratchpads.weight.capacity_bytes=16"}),
+          op);
+  EXPECT_EQ(tiled.total("dram_bytes_read"), 512u);
+  EXPECT_GT(tiled.total("dram_bytes_read"), fits.total("dram_bytes_read"));
+  EXPECT_EQ(tiled.total("dram_bytes_written"), fits.total("dram_bytes_written"));  // 64 x 8 x 4 B both
+  EXPECT_EQ(tiled.total("macs"), fits.total("macs"));
+  // A tile that cannot fit at all is an error naming the op and the scratchpad.
+  try {
+    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16"}),
+        {gemm("wide", 8, 8, 8, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32)},
+        {});
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "array.pe_kind");  // fp8 on int4-fp4 without multi-pass: the op itself is refused
+  }
+  try {
+    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16", "array.unsupported=multi-pass"}),
+        {gemm("wide", 8, 8, 8, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32)}, {});
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "scratchpads.weight.capacity_bytes");
+    EXPECT_EQ(e.message(), "too small for op 'wide' (forward): one 4 x 4 stationary tile needs 16 bytes, a tile may use 8");
+  }
+}
+
+TEST(Memory, HalvingBandwidthNeverReducesCycles) {
+  const std::vector<TraceOp> ops = {gemm("a", 37, 9, 13), gemm("b", 64, 8, 8), gemm("c", 5, 17, 30),
+                                    gemm("d", 100, 4, 4, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad)};
+  for (const char* flow : {"ws", "os", "is"}) {
+    SCOPED_TRACE(flow);
+    std::uint64_t previous = 0;
+    for (const char* bw : {"64", "32", "16", "8", "4", "2", "1"}) {
+      const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", std::string("array.dataflow=") + flow,
+                                                   std::string("dram.bandwidth_bytes_per_cycle=") + bw,
+                                                   "scratchpads.input.capacity_bytes=128"});
+      const std::uint64_t c = cycles(d, ops);
+      EXPECT_GE(c, previous) << "bandwidth " << bw;
+      previous = c;
+    }
+  }
+}
+
+TEST(Cores, TwoCoresHalveABatchParallelWorkload) {
+  // m = 20000 rows split 10000 + 10000; k = n = 4: one k-tile, one column
+  // block; blocks of 2048 vectors (the output half: 32 KiB / (4 x 4 B)) stream
+  // back to back (T >= 2R + C - 1), so D = S_0 + m + R + C - 1 = 4 + m + 7.
+  const std::vector<TraceOp> op = {gemm("fc", 20000, 4, 4)};
+  const SimResult one = run(test_design("test-4x4.yaml"), op);
+  const SimResult two = run(test_design("test-4x4.yaml", {"cores=2"}), op);
+  EXPECT_EQ(one.total("compute_cycles"), 20011u);
+  EXPECT_EQ(two.total("compute_cycles"), 10011u);
+  EXPECT_EQ(one.total("macs"), two.total("macs"));
+  EXPECT_NEAR(static_cast<double>(two.total("compute_cycles")) / static_cast<double>(one.total("compute_cycles")), 0.5,
+              0.001);
+}
+
+TEST(Counters, MacsByModeAndAccumulatorAdds) {
+  const auto d = test_design("test-4x4.yaml", {"array.unsupported=multi-pass"});
+  const SimResult r = run(d, {gemm("f", 8, 8, 8),  // 512 int4 x int4 MACs into int32
+                              gemm("b", 8, 8, 8, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad),
+                              gemm("w", 8, 8, 8, Format::kInt4, Format::kFp4, Format::kFp16, Phase::kWeightGrad),
+                              gemm("h", 8, 8, 8, Format::kFp16, Format::kFp16, Format::kFp32)});
+  // "h" runs in 9 passes of 4-bit slices on the INT4 datapath (3 x 3 slices);
+  // its slice products add into the FP32 float accumulator.
+  EXPECT_EQ(r.total("macs"), 4u * 512u);
+  EXPECT_EQ(r.total("mac_int4_int4"), 512u + 9u * 512u);
+  EXPECT_EQ(r.total("mac_int4_fp4"), 1024u);
+  EXPECT_EQ(r.total("mac_fp16"), 0u);
+  EXPECT_EQ(r.total("acc_add_int32"), 512u);
+  EXPECT_EQ(r.total("acc_add_fp16"), 1024u);
+  EXPECT_EQ(r.total("acc_add_fp32"), 9u * 512u);
+  // 8x8x8 on 4x4: 2 column blocks x 2 k-tiles = 4 folds per op; "h" 9 x 4 = 36.
+  EXPECT_EQ(r.total("folds"), 3u * 4u + 36u);
+  EXPECT_EQ(r.rows.size(), 4u);
+  EXPECT_EQ(r.rows[1].phase, Phase::kInputGrad);
+  EXPECT_EQ(r.phase_totals[static_cast<std::size_t>(Phase::kWeightGrad)][r.registry.at("macs")], 512u);
+}
+
+// ------------------------------------------------------------ functional
+
+TEST(Functional, EveryPeKindAndDataflowEqualsTheReference) {
+  struct Kind {
+    const char* pe;
+    std::vector<TraceOp> ops;
+  };
+  const std::vector<Kind> kinds = {
+      {"int4-fp4",
+       {gemm("f", 9, 7, 13), gemm("b", 9, 7, 13, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad),
+        gemm("w", 9, 7, 13, Format::kUint4, Format::kFp4, Format::kFp16, Phase::kWeightGrad)}},
+      {"hfp8",
+       {gemm("f", 9, 7, 13, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32),
+        gemm("b", 9, 7, 13, Format::kFp8E5M2, Format::kFp8E4M3, Format::kFp32, Phase::kInputGrad)}},
+      {"fp16", {gemm("f", 9, 7, 13, Format::kFp16, Format::kFp16, Format::kFp32)}},
+      {"fp32", {gemm("f", 9, 7, 13, Format::kFp32, Format::kFp32, Format::kFp32)}},
+  };
+  SimOptions options;
+  options.functional = true;
+  for (const auto& kind : kinds) {
+    for (const char* flow : {"ws", "os", "is"}) {
+      for (const char* timing : {"nibble", "scalesim"}) {
+        SCOPED_TRACE(std::string(kind.pe) + " " + flow + " " + timing);
+        // Small input and weight buffers make os split k into chunks too.
+        const auto d = test_design("test-8x4.yaml", {std::string("array.pe_kind=") + kind.pe,
+                                                     std::string("array.dataflow=") + flow,
+                                                     std::string("timing=") + timing,
+                                                     "scratchpads.input.capacity_bytes=256",
+                                                     "scratchpads.weight.capacity_bytes=256"});
+        const SimResult r = run(d, kind.ops, options);
+        EXPECT_EQ(r.functional_checked, kind.ops.size());
+      }
+    }
+  }
+}
+
+TEST(Functional, ChunkedAccumulatorsAndTimingUnchanged) {
+  // fp16-chunked with chunk = 8 = rows on 8x4: every fold's column sum is one chunk.
+  const std::vector<std::string> sets = {"array.accumulators.fp4=fp16-chunked", "array.accumulators.int4=fp16-chunked",
+                                         "array.chunk=8"};
+  const std::vector<TraceOp> ops = {
+      gemm("f", 9, 7, 29), gemm("b", 9, 7, 29, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad)};
+  for (const char* flow : {"ws", "os", "is"}) {
+    SCOPED_TRACE(flow);
+    std::vector<std::string> s = sets;
+    s.push_back(std::string("array.dataflow=") + flow);
+    const auto d = test_design("test-8x4.yaml", s);
+    SimOptions on;
+    on.functional = true;
+    const SimResult checked = run(d, ops, on);
+    EXPECT_EQ(checked.functional_checked, ops.size());
+    const SimResult plain = run(d, ops);
+    // Timing never depends on the functional switch.
+    EXPECT_EQ(checked.totals.values(), plain.totals.values());
+    // One FP32 add per output per chunk: 63 outputs x ceil(29 / 8) = 4 chunks, for both ops.
+    EXPECT_EQ(plain.total("acc_add_fp32"), 2u * 63u * 4u);
+  }
+}
+
+TEST(Functional, OpsAboveTheLimitAreCountedNotChecked) {
+  SimOptions options;
+  options.functional = true;
+  options.functional_max_macs = 100;
+  const SimResult r = run(test_design("test-4x4.yaml"), {gemm("small", 4, 4, 4), gemm("big", 8, 8, 8)}, options);
+  EXPECT_EQ(r.functional_checked, 1u);
+  EXPECT_EQ(r.functional_too_large, 1u);
+}
+
+// ------------------------------------------------------ results and files
+
+TEST(Results, DeterministicAndComplete) {
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  TraceOp v;
+  v.layer = "a";
+  v.kind = workloads::OpKind::kVector;
+  v.phase = Phase::kForward;
+  v.vector = workloads::VectorKind::kActivationGrad;
+  v.elements = 77;
+  v.in_format = Format::kFp16;
+  v.out_format = Format::kFp16;
+  const std::vector<TraceOp> ops = {gemm("a", 12, 9, 7), v, gemm("b", 3, 5, 11, Format::kFp4, Format::kInt4,
+                                                                 Format::kFp16, Phase::kInputGrad)};
+  const SimResult r1 = run(d, ops);
+  const SimResult r2 = run(d, ops);
+  EXPECT_EQ(summary_json(r1), summary_json(r2));
+  EXPECT_EQ(layers_csv(r1), layers_csv(r2));
+  // Rows: (a, forward) holds the GEMM and the vector op; (b, input_grad).
+  ASSERT_EQ(r1.rows.size(), 2u);
+  EXPECT_EQ(r1.rows[0].stats[r1.registry.at("vec_ops_activation_grad")], 77u);
+  const auto j = nlohmann::json::parse(summary_json(r1));
+  for (const char* key : {"design", "total_cycles", "compute_cycles", "stall_cycles", "seconds", "macs",
+                          "utilization", "dram_bytes_read", "dram_bytes_written", "forward", "input_grad",
+                          "weight_grad", "update"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j.at("total_cycles").get<std::uint64_t>(), r1.total("cycles"));
+  EXPECT_EQ(j.at("total_cycles").get<std::uint64_t>(),
+            j.at("compute_cycles").get<std::uint64_t>() + j.at("stall_cycles").get<std::uint64_t>());
+  EXPECT_EQ(j.at("forward").at("total_cycles").get<std::uint64_t>() +
+                j.at("input_grad").at("total_cycles").get<std::uint64_t>(),
+            r1.total("cycles"));
+  EXPECT_EQ(j.at("design").at("array").at("rows"), 4);
+  // layers.csv: header of every registered counter plus utilization; one line per row.
+  const std::string csv = layers_csv(r1);
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_EQ(header.rfind("layer,phase,cycles,compute_cycles,stall_cycles,macs,mac_int4_int4,", 0), 0u);
+  EXPECT_NE(header.find(",vec_ops_activation_grad,"), std::string::npos);
+  EXPECT_EQ(header.substr(header.size() - 12), ",utilization");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+}
+
+TEST(Results, ChildErrorsComeBackAsTheSameKind) {
+  // The op is refused in the child (before SystemC starts): an InputError in the parent.
+  try {
+    run(test_design("test-4x4.yaml"), {gemm("x", 4, 4, 4, Format::kFp32, Format::kFp32, Format::kFp32)});
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "array.pe_kind");
+    EXPECT_NE(e.message().find("op 'x' (forward, fp32 x fp32)"), std::string::npos);
+  }
+}
+
+// ------------------------------------------------------------ SCALE-Sim
+
+std::vector<ScaleSimLayerGemm> topology_gemms(const std::string& path) {
+  const auto topo = workloads::read_scalesim_topology(path);
+  std::vector<ScaleSimLayerGemm> out;
+  for (const auto& row : topo.layers) {
+    const auto shape = workloads::scalesim_gemm(row, topo.format);
+    out.push_back(ScaleSimLayerGemm{row.name, shape.groups, shape.m, shape.n, shape.k});
+  }
+  return out;
+}
+
+TEST(ScaleSim, PublishedDataPoint) {
+  // FACTS.md: 32x32 OS, 7x7 input, 3x3 filter, 192 channels, 384 filters ->
+  // 21,479 cycles, 0 stalls, 75.42 % utilization, 78.12 % mapping efficiency.
+  // E = F = 5: Sr = 25, Sc = 384, T = 1728; 12 folds of 32 + 32 + 1728 - 2 = 1790; 12 x 1790 - 1.
+  const auto cfg = design::load_scalesim_config(kSource + "/hw/designs/scalesim/scale.cfg");
+  const auto run_ = run_scalesim(cfg, topology_gemms(kSource + "/hw/designs/scalesim/published.csv"));
+  ASSERT_EQ(run_.rows.size(), 1u);
+  const auto& row = run_.rows[0];
+  EXPECT_EQ(row.total_cycles, 21479u);
+  EXPECT_EQ(row.stall_cycles, 0u);
+  EXPECT_NEAR(row.overall_util, 75.42, 0.005);   // 25*384*1728*100 / (21479*1024)
+  EXPECT_DOUBLE_EQ(row.mapping_efficiency, 78.125);  // 9600 / (12 * 1024)
+  // SCALE-Sim's compute util: 25*384*1728 / (12 * 1024 * 1790) = 75.4190...
+  EXPECT_NEAR(row.compute_util, 75.419, 0.001);
+  const std::string csv = compute_report_csv(run_);
+  EXPECT_EQ(csv.substr(0, csv.find('\n') + 1),
+            "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n");
+  EXPECT_EQ(csv.substr(csv.find('\n') + 1, 22), "0, 21479, 0, 75.422505");
+  EXPECT_EQ(csv.back(), '\n');
+  EXPECT_EQ(csv[csv.size() - 2], ',');
+}
+
+TEST(ScaleSim, UserBandwidthStallsComeFromTheDramModel) {
+  const auto cfg = design::load_scalesim_config(kSource + "/hw/designs/scalesim/scale_user.cfg");
+  EXPECT_TRUE(cfg.user_bandwidth);
+  const auto run_ = run_scalesim(cfg, topology_gemms(kSource + "/hw/designs/scalesim/published.csv"));
+  ASSERT_EQ(run_.rows.size(), 1u);
+  EXPECT_GT(run_.rows[0].stall_cycles, 0u);
+  EXPECT_EQ(run_.rows[0].total_cycles, 21479u + run_.rows[0].stall_cycles);
+}
+
+TEST(ScaleSim, CommandWritesTheReport) {
+  const char* nibble = std::getenv("NIBBLE");
+  if (nibble == nullptr || !std::filesystem::exists(nibble)) GTEST_SKIP() << "the nibble binary is not built";
+  const std::string out = std::string(NIBBLE_BINARY_DIR) + "/tests/arch_scalesim_out";
+  std::filesystem::remove_all(out);
+  const std::string cmd = std::string(nibble) + " scalesim -c " + kSource + "/hw/designs/scalesim/scale.cfg -t " +
+                          kSource + "/hw/designs/scalesim/published.csv -p " + out + " --quiet 2>" + out + ".err";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out + "/scale_example_run_32x32_os/COMPUTE_REPORT.csv");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().substr(0, text.str().find('\n')),
+            "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,");
+  EXPECT_NE(text.str().find("\n0, 21479, 0, 75.42"), std::string::npos);
+  std::ifstream err(out + ".err");
+  std::stringstream errors;
+  errors << err.rdbuf();
+  EXPECT_NE(errors.str().find("ignored (not modelled): architecture_presets.IfmapOffset"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nibble::arch

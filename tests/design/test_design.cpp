@@ -1,0 +1,287 @@
+// Design files: every shipped design parses; each class of error names the
+// file, line, key path and reason; --set goes through the same checks; the
+// resolved design serializes every field; SCALE-Sim configs become designs.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "sim/common/error.hpp"
+#include "sim/design/design.hpp"
+#include "sim/design/pe_support.hpp"
+#include "sim/design/scalesim_config.hpp"
+#include "sim/design/trace_names.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::design {
+namespace {
+
+const std::string kSource = NIBBLE_SOURCE_DIR;
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A small valid design; line numbers matter to the error tests below.
+const char* const kTiny =
+    "name: tiny\n"                                       // 1
+    "clock_mhz: 500\n"                                   // 2
+    "cores: 1\n"                                         // 3
+    "array:\n"                                           // 4
+    "  rows: 4\n"                                        // 5
+    "  cols: 4\n"                                        // 6
+    "  dataflow: ws\n"                                   // 7
+    "  pe_kind: int4-fp4\n"                              // 8
+    "scratchpads:\n"                                     // 9
+    "  input: {capacity_bytes: 1024, word_bits: 64, banks: 1, ports: 1, double_buffer: true}\n"   // 10
+    "  weight: {capacity_bytes: 1024, word_bits: 64, banks: 1, ports: 1, double_buffer: true}\n"  // 11
+    "  output: {capacity_bytes: 1024, word_bits: 64, banks: 1, ports: 1, double_buffer: true}\n"  // 12
+    "dram:\n"                                            // 13
+    "  bandwidth_bytes_per_cycle: 16\n"                  // 14
+    "  latency_cycles: 50\n"                             // 15
+    "  burst_bytes: 64\n"                                // 16
+    "vector:\n"                                          // 17
+    "  lanes: 4\n"                                       // 18
+    "  cycles_per_element: {quantize: 1, activation: 1, activation-grad: 1, pool: 1, pool-grad: 1, norm: 2,\n"
+    "                       norm-grad: 4, eltwise: 1, softmax: 4, loss: 4, optimizer: 3}\n";
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(DesignFile, ShippedDesignsParse) {
+  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml"}) {
+    SCOPED_TRACE(file);
+    const Design d = load_design(kSource + "/hw/designs/" + file);
+    EXPECT_FALSE(d.name.empty());
+  }
+  const Design d = load_design(kSource + "/hw/designs/int4-train.yaml");
+  EXPECT_EQ(d.array.rows, 128u);
+  EXPECT_EQ(d.array.cols, 128u);
+  EXPECT_EQ(d.array.pe_kind, PeKind::kInt4Fp4);
+  EXPECT_EQ(d.cores, 1u);
+  EXPECT_EQ(d.tech, "45nm");
+  // The emulator reads the accumulators and the FP4 bias from here.
+  EXPECT_EQ(d.accumulator(numerics::PeMode::kFp4xInt4), numerics::Format::kFp16Chunked);
+  EXPECT_EQ(d.pe_arith(numerics::PeMode::kFp4xInt4).acc, numerics::Format::kFp16);
+  EXPECT_EQ(d.pe_arith(numerics::PeMode::kInt4xFp4).fp4_bias, 7);
+  EXPECT_EQ(d.array.chunk, 128u);
+}
+
+TEST(DesignFile, DefaultsAndTypedValues) {
+  const Design d = parse_design(kTiny, "tiny.yaml");
+  EXPECT_EQ(d.name, "tiny");
+  EXPECT_DOUBLE_EQ(d.clock_mhz, 500.0);
+  EXPECT_EQ(d.timing, TimingConvention::kNibble);  // default
+  EXPECT_EQ(d.tech, "45nm");                        // default
+  EXPECT_EQ(d.array.fp4_bias, 7);                   // default
+  EXPECT_EQ(d.array.acc_int4, numerics::Format::kInt32);
+  EXPECT_EQ(d.array.unsupported, UnsupportedOps::kError);
+  EXPECT_FALSE(d.dram.ideal);
+  EXPECT_EQ(d.input.tile_capacity(), 512u);  // double buffered: half of 1024
+  EXPECT_EQ(d.vector.cycles_for(workloads::VectorKind::kNormGrad), 4u);
+  EXPECT_DOUBLE_EQ(d.seconds(500), 1e-6);  // 500 cycles at 500 MHz
+}
+
+TEST(DesignFile, UnknownKeySuggestsTheClosest) {
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "  cols: 4\n", "  colz: 4\n"), "d.yaml"); }),
+            "d.yaml:6: array.colz: unknown key (did you mean 'cols'?)");
+  EXPECT_EQ(message_of([] { parse_design(std::string(kTiny) + "clock_mhzz: 3\n", "d.yaml"); }),
+            "d.yaml:21: clock_mhzz: unknown key (did you mean 'clock_mhz'?)");
+}
+
+TEST(DesignFile, MissingKeyNamesThePath) {
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "  latency_cycles: 50\n", ""), "d.yaml"); }),
+            "d.yaml:13: dram.latency_cycles: missing key");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "cores: 1\n", ""), "d.yaml"); }),
+            "d.yaml: cores: missing key");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "softmax: 4, ", ""), "d.yaml"); }),
+            "d.yaml:19: vector.cycles_per_element.softmax: missing key");
+}
+
+TEST(DesignFile, WrongTypesAndRanges) {
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "rows: 4", "rows: four"), "d.yaml"); }),
+            "d.yaml:5: array.rows: expected a whole number in [1, 65536], got 'four'");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "rows: 4", "rows: 0"), "d.yaml"); }),
+            "d.yaml:5: array.rows: expected a whole number in [1, 65536], got 0");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "rows: 4", "rows: -4"), "d.yaml"); }),
+            "d.yaml:5: array.rows: expected a whole number in [1, 65536], got '-4'");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "clock_mhz: 500", "clock_mhz: 0"), "d.yaml"); }),
+            "d.yaml:2: clock_mhz: expected a number in [0.001, 1e+06], got 0");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "bandwidth_bytes_per_cycle: 16", "bandwidth_bytes_per_cycle: 0"),
+                                         "d.yaml"); }),
+            "d.yaml:14: dram.bandwidth_bytes_per_cycle: expected a whole number in [1, 4294967296], got 0");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "dataflow: ws", "dataflow: wss"), "d.yaml"); }),
+            "d.yaml:7: array.dataflow: expected one of ws, os, is, got 'wss' (did you mean 'ws'?)");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "double_buffer: true}\n  weight", "double_buffer: yes}\n  weight"),
+                                         "d.yaml"); }),
+            "d.yaml:10: scratchpads.input.double_buffer: expected true or false, got 'yes'");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "  rows: 4\n", "  rows: [4, 4]\n"), "d.yaml"); }),
+            "d.yaml:5: array.rows: expected a single value, not a list or mapping");
+}
+
+TEST(DesignFile, ScratchpadTooSmallForOneTile) {
+  // ws on 4 x 4 int4-fp4: one stationary tile is 4 x 4 x 4 bits = 8 bytes per half, 16 in all.
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(kTiny, "weight: {capacity_bytes: 1024", "weight: {capacity_bytes: 15"), "d.yaml");
+            }),
+            "d.yaml:11: scratchpads.weight.capacity_bytes: too small for one tile: one 4 x 4 stationary tile of 4-bit "
+            "operands needs 8 bytes per half (double_buffer: true), capacity gives 7");
+  // Output: one row of 4 int32 partial sums = 16 bytes.
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(kTiny, "output: {capacity_bytes: 1024, word_bits: 64, banks: 1, ports: 1, double_buffer: true",
+                                   "output: {capacity_bytes: 15, word_bits: 64, banks: 1, ports: 1, double_buffer: false"),
+                           "d.yaml");
+            }),
+            "d.yaml:12: scratchpads.output.capacity_bytes: too small for one tile: one row of 4 partial sums of 32 bits "
+            "needs 16 bytes, capacity gives 15");
+}
+
+TEST(DesignFile, AccumulatorsAndChunksAreChecked) {
+  // An FP32 multiplier cannot accumulate in FP16 (sim/numerics says which pairs exist).
+  const std::string fp32 = replace(kTiny, "pe_kind: int4-fp4", "pe_kind: fp32\n  accumulators: {float: fp16}");
+  EXPECT_EQ(message_of([&] { parse_design(fp32, "d.yaml"); }).rfind("d.yaml:9: array.accumulators.float: the fp32 PE "
+                                                                      "cannot accumulate fp16",
+                                                                      0),
+            0u);
+  const std::string chunked = replace(kTiny, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  accumulators: {fp4: fp16-chunked}");
+  EXPECT_EQ(message_of([&] { parse_design(chunked, "d.yaml"); }),
+            "d.yaml:4: array.chunk: expected a chunk length >= 1: an fp16-chunked accumulator sums that many products "
+            "in FP16");
+  EXPECT_EQ(message_of([&] { parse_design(replace(chunked, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  chunk: 6"),
+                                          "d.yaml"); }),
+            "d.yaml:9: array.chunk: expected a multiple of array.rows (4) so that chunks end where folds end in ws, "
+            "got 6");
+  EXPECT_NO_THROW(parse_design(replace(chunked, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  chunk: 8"), "d.yaml"));
+}
+
+TEST(DesignFile, SetOverridesWithTheSameChecks) {
+  const Design d = parse_design(kTiny, "d.yaml", {"array.rows=8", "dram.ideal=true", "array.dataflow=os"});
+  EXPECT_EQ(d.array.rows, 8u);
+  EXPECT_TRUE(d.dram.ideal);
+  EXPECT_EQ(d.array.dataflow, Dataflow::kOs);
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rows=0"}); }),
+            "--set: array.rows: expected a whole number in [1, 65536], got 0");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rowz=8"}); }),
+            "--set: array.rowz: unknown key (did you mean 'rows'?)");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rows"}); }),
+            "--set: array.rows: expected KEY=VALUE with a key path such as array.rows=8");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"name.first=x"}); }),
+            "--set: name: is a single value, not a mapping with key 'first'");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array=3"}); }),
+            "--set: array: is a mapping; set one of its keys, e.g. array.KEY=VALUE");
+  // A tile check failing because of a --set value points at the command line.
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"scratchpads.weight.capacity_bytes=8"}); })
+                .rfind("--set: scratchpads.weight.capacity_bytes: too small for one tile", 0),
+            0u);
+}
+
+TEST(DesignFile, JsonCarriesEveryField) {
+  const Design d = parse_design(kTiny, "d.yaml", {"array.fp4_bias=5"});
+  const auto j = nlohmann::json::parse(design_to_json(d));
+  EXPECT_EQ(j.at("name"), "tiny");
+  EXPECT_EQ(j.at("array").at("fp4_bias"), 5);
+  EXPECT_EQ(j.at("array").at("accumulators").at("fp4"), "fp16");
+  EXPECT_EQ(j.at("scratchpads").at("output").at("capacity_bytes"), 1024);
+  EXPECT_EQ(j.at("dram").at("burst_bytes"), 64);
+  EXPECT_EQ(j.at("vector").at("cycles_per_element").at("activation-grad"), 1);
+  EXPECT_EQ(j.at("timing"), "nibble");
+  EXPECT_EQ(j.at("tech"), "45nm");
+  // Same design, same bytes.
+  EXPECT_EQ(design_to_json(d), design_to_json(parse_design(kTiny, "d.yaml", {"array.fp4_bias=5"})));
+}
+
+TEST(PeSupport, NativePromotedAndMultiPass) {
+  Design d = parse_design(kTiny, "d.yaml");
+  workloads::TraceOp op;
+  op.layer = "fc";
+  op.m = op.n = op.k = 4;
+  op.a_format = numerics::Format::kFp4;
+  op.b_format = numerics::Format::kInt4;
+  Execution e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kNative);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kFp4xInt4);
+  EXPECT_EQ(e.acc, numerics::Format::kFp16);  // the design's fp4 accumulator default
+  op.a_format = op.b_format = numerics::Format::kFp16;
+  EXPECT_EQ(message_of([&] { plan_execution(d, op); }),
+            "d.yaml: array.pe_kind: op 'fc' (forward, fp16 x fp16) needs fp16 multiplies, which the int4-fp4 PE "
+            "cannot execute; set array.unsupported: multi-pass to run it in slices, or use a precision policy that "
+            "matches the design");
+  d.array.unsupported = UnsupportedOps::kMultiPass;
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kMultiPass);
+  // FP16 significand with sign: 12 bits = 3 slices of 4 bits per operand -> 3 x 3 passes.
+  EXPECT_EQ(e.passes, 9u);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kInt4xInt4);
+  op.a_format = op.b_format = numerics::Format::kFp8E4M3;  // 1 + 1 + 3 = 5 bits -> 2 slices each
+  EXPECT_EQ(plan_execution(d, op).passes, 4u);
+  // An FP16 PE runs INT4 ops in one pass (exact conversion).
+  d.array.pe_kind = PeKind::kFp16;
+  op.a_format = numerics::Format::kUint4;
+  op.b_format = numerics::Format::kInt4;
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kPromoted);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kFp16xFp16);
+  EXPECT_EQ(e.passes, 1u);
+}
+
+TEST(TraceNames, MatchWorkloads) {
+  // sim/design spells the trace enums itself (no link to workloads): same words.
+  EXPECT_EQ(workloads::all_vector_kinds().size(), 11u);
+  EXPECT_EQ(workloads::vector_kind_name(workloads::VectorKind::kActivationGrad), "activation-grad");
+  EXPECT_EQ(vector_counter_name(workloads::VectorKind::kActivationGrad), "vec_ops_activation_grad");
+  EXPECT_EQ(workloads::vector_kind_name(workloads::VectorKind::kOptimizer), "optimizer");
+  EXPECT_EQ(workloads::phase_name(workloads::Phase::kWeightGrad), "weight_grad");
+#ifdef NIBBLE_HAVE_WORKLOADS
+  for (const auto kind : workloads::all_vector_kinds()) EXPECT_EQ(workloads::vector_kind_name(kind), workloads::vector_kind_name(kind));
+  for (const auto phase : workloads::all_phases()) EXPECT_EQ(workloads::phase_name(phase), workloads::phase_name(phase));
+#endif
+}
+
+TEST(ScaleSimConfig, PublishedConfigBecomesADesign) {
+  const ScaleSimConfig cfg = load_scalesim_config(kSource + "/hw/designs/scalesim/scale.cfg");
+  EXPECT_EQ(cfg.run_name, "scale_example_run_32x32_os");
+  EXPECT_FALSE(cfg.user_bandwidth);
+  EXPECT_EQ(cfg.design.array.rows, 32u);
+  EXPECT_EQ(cfg.design.array.cols, 32u);
+  EXPECT_EQ(cfg.design.array.dataflow, Dataflow::kOs);
+  EXPECT_EQ(cfg.design.timing, TimingConvention::kScaleSim);
+  EXPECT_TRUE(cfg.design.dram.ideal);
+  EXPECT_EQ(cfg.design.input.capacity_bytes, 64u * 1024);
+  const std::vector<std::string> ignored = {"architecture_presets.IfmapOffset", "architecture_presets.FilterOffset",
+                                            "architecture_presets.OfmapOffset"};
+  EXPECT_EQ(cfg.ignored, ignored);
+}
+
+TEST(ScaleSimConfig, ErrorsNameSectionAndKey) {
+  const std::string good =
+      "[general]\nrun_name = r\n[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 8\n"
+      "FilterSramSzkB: 8\nOfmapSramSzkB: 8\nDataflow: ws\nBandwidth: 10\n[run_presets]\nInterfaceBandwidth: USER\n";
+  const ScaleSimConfig cfg = parse_scalesim_config(good, "s.cfg");
+  EXPECT_TRUE(cfg.user_bandwidth);
+  EXPECT_EQ(cfg.design.dram.bandwidth_bytes_per_cycle, 10u);
+  EXPECT_EQ(message_of([&] { parse_scalesim_config(replace(good, "ArrayWidth: 8\n", ""), "s.cfg"); }),
+            "s.cfg: architecture_presets.ArrayWidth: missing key (SCALE-Sim requires it)");
+  EXPECT_EQ(message_of([&] { parse_scalesim_config(replace(good, "Dataflow: ws", "Dataflow: xs"), "s.cfg"); }),
+            "s.cfg:9: architecture_presets.Dataflow: expected os, ws or is, got 'xs'");
+  EXPECT_EQ(message_of([&] { parse_scalesim_config(replace(good, "ArrayHeight: 8", "ArrayHeight: 0"), "s.cfg"); }),
+            "s.cfg:4: architecture_presets.ArrayHeight: expected a whole number in [1, 65536], got '0'");
+  EXPECT_EQ(message_of([&] { parse_scalesim_config(replace(good, "USER", "MAYBE"), "s.cfg"); }),
+            "s.cfg:12: run_presets.InterfaceBandwidth: expected USER or CALC, got 'MAYBE'");
+  EXPECT_EQ(message_of([&] { parse_scalesim_config(replace(good, "Bandwidth: 10", "Bandwidth: 0"), "s.cfg"); }),
+            "s.cfg:10: architecture_presets.Bandwidth: expected words per cycle >= 1, got '0'");
+  EXPECT_EQ(message_of([&] { parse_scalesim_config("junk\n" + good, "s.cfg"); }),
+            "s.cfg:1: expected 'Key = value' or 'Key: value', got 'junk'");
+}
+
+}  // namespace
+}  // namespace nibble::design
