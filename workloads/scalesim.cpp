@@ -26,6 +26,17 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+/// `text` lower-cased without spaces, underscores and a final 's', so that
+/// "Num Filters" matches "Num Filter" and "Strides" matches "Stride".
+std::string column_key(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c != ' ' && c != '_' && c != '\t') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (!out.empty() && out.back() == 's') out.pop_back();
+  return out;
+}
+
 /// Comma-separated fields, trimmed; a trailing empty field (the trailing comma)
 /// and a last field starting with '#' (a comment) are dropped.
 std::vector<std::string_view> fields_of(std::string_view line) {
@@ -101,6 +112,21 @@ ScaleSimTopology parse_scalesim_topology(std::string_view text, const std::strin
         topology.format = ScaleSimFormat::kGemm;
       } else if ((fields.size() == 8 || fields.size() == 9) && second == "ifmap height") {
         topology.format = ScaleSimFormat::kConv;
+        // Columns are read by position, so a column that is not the expected one (a
+        // 9th "Padding" or "Sparsity") would be read as a stride: name it instead.
+        const char* const* expected = fields.size() == 9 ? kConvColumns9 : kConvColumns;
+        for (std::size_t i = 1; i < fields.size(); ++i) {
+          const std::string key = column_key(fields[i]);
+          const bool short_stride = (i == 7 && fields.size() == 9 && key == "strideh") ||
+                                    (i == 8 && key == "stridew");
+          if (key != column_key(expected[i]) && !short_stride) {
+            std::string form;
+            for (std::size_t j = 0; j < fields.size(); ++j) form += (j == 0 ? "" : ", ") + std::string(expected[j]);
+            throw error("header", "column " + std::to_string(i + 1) + " is '" + std::string(fields[i]) +
+                                      "', expected '" + expected[i] + "' (the " + std::to_string(fields.size()) +
+                                      "-column conv form is '" + form + "')");
+          }
+        }
       } else {
         throw error("header",
                     "expected SCALE-Sim's conv header 'Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter "
@@ -122,6 +148,9 @@ ScaleSimTopology parse_scalesim_topology(std::string_view text, const std::strin
     for (std::size_t i = 1; i < fields.size(); ++i) {
       const char* column = conv ? (fields.size() == 9 ? kConvColumns9[i] : kConvColumns[i]) : kGemmColumns[i];
       const auto value = parse_u64(fields[i]);
+      if (!value && !fields[i].empty() && fields[i].find_first_not_of("0123456789") == std::string_view::npos) {
+        throw error(column, "the number " + std::string(fields[i]) + " does not fit in 64 bits");
+      }
       if (!value || *value == 0) {
         throw error(column, "expected a whole number >= 1, got '" + std::string(fields[i]) + "'");
       }
@@ -245,10 +274,20 @@ ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) 
   const auto fail = [](const TraceOp& op, const std::string& message) {
     return InputError("", 0, op.layer, message);
   };
+  // Both forms write a row per group: a depthwise layer of 10^12 channels (a
+  // valid topology) must be an error, not an endless loop filling memory.
+  const auto reserve_rows = [&](const TraceOp& op, std::uint64_t rows) {
+    if (rows > kMaxScaleSimExportRows - out.layers.size()) {
+      throw fail(op, "the export would have more than " + std::to_string(kMaxScaleSimExportRows) +
+                         " rows (one per group of each GEMM op; this op adds " + std::to_string(rows) +
+                         "); SCALE-Sim runs one layer per row");
+    }
+  };
   for (const auto& op : trace.ops) {
     if (!op.is_gemm()) continue;
     const std::string phase(phase_name(op.phase));
     if (format == ScaleSimFormat::kGemm) {
+      reserve_rows(op, op.groups);
       for (std::uint64_t g = 0; g < op.groups; ++g) {
         ScaleSimLayer l;
         l.name = op.layer + "." + phase + (op.groups > 1 ? ".g" + std::to_string(g) : "");
@@ -262,6 +301,7 @@ ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) 
     if (op.phase != Phase::kForward) continue;
     if (!op.conv) {
       // SCALE-Sim's own GEMM-as-conv row: IFMAP M x K, filter 1 x K, 1 channel, N filters.
+      reserve_rows(op, op.groups);
       for (std::uint64_t g = 0; g < op.groups; ++g) {
         ScaleSimLayer l;
         l.name = op.layer + (op.groups > 1 ? ".g" + std::to_string(g) : "");
@@ -286,6 +326,7 @@ ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) 
     if (c.groups > 1 && !depthwise) {
       throw fail(op, "SCALE-Sim's conv format has no grouped convolutions (only depthwise, as DP rows)");
     }
+    reserve_rows(op, 1);
     ScaleSimLayer l;
     // "DP" in a name means depthwise to SCALE-Sim: add it exactly when the conv is depthwise.
     l.name = op.layer;

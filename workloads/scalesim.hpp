@@ -76,13 +76,17 @@ std::string write_scalesim_topology(const ScaleSimTopology& topology);
 /// the row's own shape. There is no loss: the last row's gradient comes from outside.
 models::Graph scalesim_graph(const ScaleSimTopology& topology, std::uint64_t batch, const std::string& name);
 
+/// The most rows scalesim_from_trace() writes (SCALE-Sim simulates one layer per row).
+constexpr std::size_t kMaxScaleSimExportRows = 1000000;
+
 /// SCALE-Sim rows for a trace. kConv: the forward conv ops of a batch-1 trace
 /// (padding folded into the IFMAP size, which is (E-1)*stride + R so that SCALE-Sim's
 /// rounded-up output size is E; depthwise convs as "DP" rows) and forward
 /// GEMMs as SCALE-Sim's GEMM-as-conv rows. kGemm: every GEMM op of every phase,
 /// a group per row, named LAYER.PHASE (LAYER.PHASE.gI with groups). What the
 /// format cannot hold (batch > 1 in conv form, grouped convs that are not
-/// depthwise, dilation) is an InputError naming the layer.
+/// depthwise, dilation) or more than kMaxScaleSimExportRows rows is an
+/// InputError naming the layer.
 ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format);
 
 }  // namespace nibble::workloads

@@ -770,7 +770,19 @@ class Importer {
     }
     const std::int64_t axis = attr_int(node, "axis", 0);
     if (!any_activation) {
-      if (!all_ints) throw error(node.label, "concatenation of non-integer constants is not supported");
+      if (!all_ints) {
+        throw error(node.label, "concatenation of constants whose values nibble does not keep (floats, or integer "
+                                "lists of more than " + std::to_string(kMaxFoldedInts) + " values) is not supported");
+      }
+      // Concatenations can feed concatenations, each listing its inputs many times:
+      // beyond kMaxFoldedInts the contents are dropped (as for long initializers),
+      // or a small file could ask for more memory than exists.
+      std::uint64_t total = 0;
+      for (int i = 0; i < node.proto->input_size(); ++i) total += input(node, i).ints->size();
+      if (total > kMaxFoldedInts) {
+        set_constant(node, Shape{total}, std::nullopt);
+        return;
+      }
       Ints out;
       for (int i = 0; i < node.proto->input_size(); ++i) {
         const Ints& part = *input(node, i).ints;
@@ -855,7 +867,8 @@ class Importer {
 
   void softmax(const Node& node) {
     const Value& x = activation_input(node, 0);
-    const bool is_output = m_graph_outputs.count(node.proto->output(0)) > 0;
+    // A node may list no outputs at all (then nothing reads it): never index output(0) blindly.
+    const bool is_output = node.proto->output_size() > 0 && m_graph_outputs.count(node.proto->output(0)) > 0;
     if (is_output) {
       // A softmax on the network's output is part of the softmax-cross-entropy loss.
       set_output(node, x);

@@ -1,5 +1,7 @@
 #include "sim/common/error.hpp"
 
+#include "sim/common/utf8.hpp"
+
 namespace nibble {
 
 InputError::InputError(std::string file, std::int64_t line, std::string field, std::string message)
@@ -13,6 +15,47 @@ InputError InputError::relocated(const std::string& file, std::int64_t line) con
   return InputError(file, line, m_field, m_message);
 }
 
+namespace {
+/// `text` with every control character written as an escape (\n, \r, \t,
+/// \xNN per byte), and every byte that is not part of well-formed UTF-8 as \xNN:
+/// messages quote the user's bytes, and the command prints what() as one line
+/// of text, so a quoted CR or LF must not break it, an ESC must not reach the
+/// terminal, and binary garbage must not make the line invalid UTF-8.
+std::string escape_controls(const std::string& text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else if (byte >= 0x80) {
+      const std::size_t length = utf8_length(text, i);  // 0 also for the C1 controls
+      if (length > 0) {
+        out.append(text, i, length);
+        i += length - 1;
+      } else {
+        out += "\\x";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xf];
+      }
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+}  // namespace
+
 std::string InputError::format(const std::string& file, std::int64_t line, const std::string& field,
                                const std::string& message) {
   std::string out;
@@ -23,7 +66,7 @@ std::string InputError::format(const std::string& file, std::int64_t line, const
   }
   if (!field.empty()) out += field + ": ";
   out += message;
-  return out;
+  return escape_controls(out);
 }
 
 }  // namespace nibble

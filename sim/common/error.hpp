@@ -3,7 +3,9 @@
 // Every parser (design, tech, trace, SCALE-Sim, ONNX, IDX, sweep) reports a
 // problem by throwing InputError with the file, the line (or 0 when the input
 // has no lines, e.g. a binary file) and the field path, so the command can
-// print `nibble: FILE:LINE: field: message` and exit with code 2.
+// print `nibble: FILE:LINE: field: message` and exit with code 2. what() is
+// always one line: control characters quoted from the input are escaped there
+// (\n, \r, \t, \xNN); file(), field() and message() keep the raw text.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,8 @@
 #include "sim/config/yaml_reader.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "sim/common/files.hpp"
@@ -39,6 +42,11 @@ YAML::Node parse(const std::string& text, const std::string& origin) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own guard against deep block nesting ("- - - ..."), which the
+    // bracket count above cannot see; its message would be "bad file".
+    throw InputError(origin, e.mark.line >= 0 ? e.mark.line + 1 : 0, "",
+                     "nesting too deep (the YAML parser stops at about 500 levels)");
   } catch (const YAML::Exception& e) {
     throw InputError(origin, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "YAML syntax error: " + e.msg);
   }
@@ -95,6 +103,19 @@ std::optional<YAML::Node> YamlMap::optional(const std::string& key) {
       m_read.insert(key);
       if (entry.second.IsNull()) throw error(key, "has no value");
       return entry.second;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<InputError> YamlMap::typo_of(const std::string& key, const std::vector<std::string>& known) const {
+  for (const auto& entry : m_node) {
+    if (!entry.first.IsScalar()) continue;
+    const std::string& written = entry.first.Scalar();
+    if (written == key || std::find(known.begin(), known.end(), written) != known.end()) continue;
+    if (closest_match(written, {key}) == key) {
+      return InputError(m_file, config::line_of(entry.first), key_path(written),
+                        "unknown key (did you mean '" + key + "'?)");
     }
   }
   return std::nullopt;
@@ -189,11 +210,17 @@ bool YamlMap::boolean_or(const std::string& key, bool fallback) { return has(key
 void YamlMap::finish(const std::vector<std::string>& also_known) const {
   std::vector<std::string> known(m_read.begin(), m_read.end());
   known.insert(known.end(), also_known.begin(), also_known.end());
+  std::set<std::string> seen;
   for (const auto& entry : m_node) {
     if (!entry.first.IsScalar()) {
       throw InputError(m_file, config::line_of(entry.first), m_path, "keys must be plain words");
     }
     const std::string key = entry.first.Scalar();
+    // yaml-cpp keeps both copies of a repeated key and every lookup sees the
+    // first: the second would be silently ignored.
+    if (!seen.insert(key).second) {
+      throw InputError(m_file, config::line_of(entry.first), key_path(key), "appears twice; give each key once");
+    }
     if (m_read.count(key) != 0) continue;
     bool listed = false;
     for (const auto& k : also_known) listed = listed || k == key;

@@ -52,11 +52,17 @@ class YamlMap {
   bool boolean(const std::string& key);
   bool boolean_or(const std::string& key, bool fallback);
 
-  /// Rejects every key not read so far, suggesting the closest read/known key.
+  /// Rejects every key not read so far, suggesting the closest read/known key,
+  /// and every key written twice (yaml-cpp would silently keep the first).
   void finish(const std::vector<std::string>& also_known = {}) const;
 
   /// Error located at `key` (its line if present, else this mapping's line).
   InputError error(const std::string& key, const std::string& message) const;
+  /// For a missing `key`: the "unknown key (did you mean 'key'?)" error of a
+  /// written key that is not in `known` (every key this mapping may hold) and
+  /// looks like a typo of `key` (`workload:` for `workloads:`), so the user is
+  /// pointed at the line to fix rather than told "missing key"; else nullopt.
+  std::optional<InputError> typo_of(const std::string& key, const std::vector<std::string>& known) const;
   const std::string& file() const { return m_file; }
   const std::string& path() const { return m_path; }
   const YAML::Node& node() const { return m_node; }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "sim/common/error.hpp"
+#include "sim/common/utf8.hpp"
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/config/yaml_reader.hpp"
@@ -252,6 +253,13 @@ void validate_design(const Design& d) {
   const std::string& file = d.source;
   auto fail = [&](const std::string& field, const std::string& message) { return InputError(file, 0, field, message); };
   if (d.name.empty()) throw fail("name", "expected a non-empty name");
+  // Both end up in summary.json, whose writer refuses bytes that are not UTF-8.
+  if (!is_plain_text(d.name)) {
+    throw fail("name", "expected text (UTF-8 without control characters), got '" + d.name + "'");
+  }
+  if (!is_plain_text(d.tech)) {
+    throw fail("tech", "expected text (UTF-8 without control characters), got '" + d.tech + "'");
+  }
   if (!(d.clock_mhz > 0) || d.clock_mhz > 1e6) throw fail("clock_mhz", "expected a clock in (0, 1e6] MHz");
   if (d.cores < 1 || d.cores > kMaxCores) throw fail("cores", "expected 1 to 1024 cores");
   if (d.array.rows < 1 || d.array.rows > kMaxArrayDim) throw fail("array.rows", "expected 1 to 65536 rows");

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "sim/common/error.hpp"
+#include "sim/common/utf8.hpp"
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/design/trace_names.hpp"
@@ -109,8 +110,9 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
   Reader in(parse_ini(text, origin), origin);
   ScaleSimConfig cfg;
   cfg.run_name = in.required("general", "run_name").value;
+  // It names a directory and the design in summary.json: plain text only (no NUL, no bytes that are not UTF-8).
   if (cfg.run_name.empty() || cfg.run_name.find('/') != std::string::npos || cfg.run_name == "." ||
-      cfg.run_name == "..") {
+      cfg.run_name == ".." || !is_plain_text(cfg.run_name)) {
     const Entry& e = in.required("general", "run_name");
     throw InputError(origin, e.line, "general.run_name", "expected a plain directory name, got '" + cfg.run_name + "'");
   }

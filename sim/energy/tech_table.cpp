@@ -4,12 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/config/yaml_reader.hpp"
 #include "sim/energy/builtin_tech.hpp"
+#include "workloads/trace.hpp"
 
 namespace nibble::energy {
 
@@ -75,12 +77,31 @@ std::int64_t key_line(const config::YamlMap& map, const std::string& key) {
   return 0;
 }
 
+/// Every key a section of a table may hold (by the section's key path), so that
+/// a missing entry can point at its misspelling instead.
+std::vector<std::string> section_keys(const std::string& section) {
+  std::vector<std::string> keys;
+  if (section.empty()) {
+    keys = {"schema", "name", "node_nm", "voltage_v", "description", "references", "energy_pj", "sram",
+            "leakage_w_per_mm2", "area_um2"};
+  } else if (section == "energy_pj") {
+    for (const auto& a : kActions) keys.emplace_back(a.name);
+    for (const auto& kind : vector_kinds()) keys.push_back("vector_op_" + kind);
+  } else if (section == "sram") {
+    keys = {"reference_word_bits", "read_pj", "write_over_read"};
+  } else if (section == "area_um2") {
+    for (const auto& a : kAreas) keys.emplace_back(a.name);
+  }
+  return keys;
+}
+
 /// Like read_value, but a missing key is an error that names the action and
 /// what it means (the message users see for an incomplete table), located at
 /// `section_line`, the line of the section that should hold it.
 TechValue read_required(config::YamlMap& parent, const std::string& key, const std::string& what, double maximum,
                         std::int64_t section_line) {
   if (!parent.has(key)) {
+    if (auto typo = parent.typo_of(key, section_keys(parent.path()))) throw *typo;
     const std::string path = parent.path().empty() ? key : parent.path() + "." + key;
     throw InputError(parent.file(), section_line, path,
                      "missing entry '" + key + "' (" + what + "); every table must give it as {value, source}");
@@ -116,9 +137,17 @@ const ItemInfo& action_info(Action action) { return kActions.at(static_cast<std:
 const ItemInfo& area_info(AreaItem item) { return kAreas.at(static_cast<std::size_t>(item)); }
 
 const std::vector<std::string>& vector_kinds() {
-  static const std::vector<std::string> kinds = {"quantize", "activation", "activation_grad", "pool",
-                                                 "pool_grad", "norm",       "norm_grad",       "eltwise",
-                                                 "softmax",  "loss",       "optimizer"};
+  // One source of truth: the trace's vector kinds (workloads/trace.hpp), with
+  // '-' written '_' as in the simulator's vec_ops_<kind> counters.
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> out;
+    for (const workloads::VectorKind kind : workloads::all_vector_kinds()) {
+      std::string name(workloads::vector_kind_name(kind));
+      std::replace(name.begin(), name.end(), '-', '_');
+      out.push_back(std::move(name));
+    }
+    return out;
+  }();
   return kinds;
 }
 
@@ -198,6 +227,7 @@ TechTable parse_tech_table(const std::string& text, const std::string& origin) {
     throw sram.error("reference_word_bits", "expected a width of at least 1 bit");
   }
   if (!sram.has("read_pj")) {
+    if (auto typo = sram.typo_of("read_pj", section_keys("sram"))) throw *typo;
     throw InputError(origin, sram_line, "sram.read_pj",
                      "missing entry 'read_pj' (list of {kib, value, source}: 64-bit read energy by capacity)");
   }

@@ -32,11 +32,14 @@ LayersTable parse_layers_csv(const std::string& text, const std::string& origin,
     const bool required = std::find(required_counters.begin(), required_counters.end(), name) != required_counters.end();
     bool whole = true;
     for (std::size_t r = 0; r < csv.rows.size() && whole; ++r) {
-      if (!parse_u64(trim(csv.rows[r][c]))) {
+      const std::string_view value = trim(csv.rows[r][c]);
+      if (!parse_u64(value)) {
         whole = false;
         if (required) {
+          const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos;
           throw InputError(origin, csv.lines[r], name,
-                           "expected a whole number (a count), got '" + csv.rows[r][c] + "'");
+                           digits ? "the count " + std::string(value) + " does not fit in 64 bits"
+                                  : "expected a whole number (a count), got '" + csv.rows[r][c] + "'");
         }
       }
     }

@@ -1,6 +1,7 @@
 #include "sim/sweep/sweep_spec.hpp"
 
 #include <filesystem>
+#include <set>
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
@@ -75,6 +76,13 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path, std::siz
   using config::YamlMap;
   const YAML::Node root = config::load_yaml_text(text, path);
   YamlMap top(root, path, "");
+  // A misspelt required key (`workload:`) is reported where it is written, with the fix.
+  const std::vector<std::string> top_keys = {"name", "design", "sweep", "parameters", "points", "workloads", "policies"};
+  for (const char* key : {"design", "workloads"}) {
+    if (!top.has(key)) {
+      if (auto typo = top.typo_of(key, top_keys)) throw *typo;
+    }
+  }
   SweepSpec spec;
   spec.file = path;
   spec.name = top.string_or("name", fs::path(path).stem().string());
@@ -87,28 +95,43 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path, std::siz
   const std::string mode = top.choice_or("sweep", "product", {"product", "list"});
   if (mode == "product") {
     if (top.has("points")) throw top.error("points", "only allowed with 'sweep: list'");
-    spec.parameter_sets.push_back({});
+    // The values of each key are read first and the product is built once, last
+    // key fastest: building it key by key copied every partial set per key, which
+    // grew as points x keys^2 (seconds for a few hundred one-value keys).
+    std::vector<std::vector<std::string>> values_of_key;
+    std::uint64_t total = 1;
     if (top.has("parameters")) {
       YamlMap parameters = top.map("parameters");
+      std::set<std::string> seen;
       for (const auto& entry : parameters.node()) {
         const std::string key = config::scalar_text(entry.first, path, "parameters");
         const std::string field = "parameters." + key;
+        // yaml-cpp keeps both copies of a repeated key; the second list would be ignored.
+        if (!seen.insert(key).second) {
+          throw InputError(path, config::line_of(entry.first), field, "listed twice; give each key once");
+        }
         const auto values = list_or_scalar(parameters.required(key));
         if (values.empty()) throw parameters.error(key, "expected a list of at least one value");
-        spec.parameter_keys.push_back(key);
-        std::vector<std::vector<std::pair<std::string, std::string>>> next;
-        for (const auto& set : spec.parameter_sets) {
-          for (const auto& value : values) {
-            auto extended = set;
-            extended.emplace_back(key, config::scalar_text(value, path, field));
-            next.push_back(std::move(extended));
-            if (next.size() > max_points) {
-              throw parameters.error(key, "the sweep expands to more than " + std::to_string(max_points) + " points");
-            }
-          }
+        std::vector<std::string> texts;
+        for (const auto& value : values) texts.push_back(config::scalar_text(value, path, field));
+        const auto product = checked_mul(total, texts.size());
+        if (!product || *product > max_points) {
+          throw parameters.error(key, "the sweep expands to more than " + std::to_string(max_points) + " points");
         }
-        spec.parameter_sets = std::move(next);
+        total = *product;
+        spec.parameter_keys.push_back(key);
+        values_of_key.push_back(std::move(texts));
       }
+    }
+    spec.parameter_sets.reserve(total);
+    for (std::uint64_t index = 0; index < total; ++index) {
+      std::vector<std::pair<std::string, std::string>> set(values_of_key.size());
+      std::uint64_t rest = index;
+      for (std::size_t k = values_of_key.size(); k-- > 0;) {
+        set[k] = {spec.parameter_keys[k], values_of_key[k][rest % values_of_key[k].size()]};
+        rest /= values_of_key[k].size();
+      }
+      spec.parameter_sets.push_back(std::move(set));
     }
   } else {
     if (top.has("parameters")) throw top.error("parameters", "only allowed with 'sweep: product'");
@@ -120,6 +143,11 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path, std::siz
       std::vector<std::pair<std::string, std::string>> set;
       for (const auto& entry : points[i]) {
         const std::string key = config::scalar_text(entry.first, path, field);
+        for (const auto& [k, v] : set) {
+          if (k == key) {
+            throw InputError(path, config::line_of(entry.first), field + "." + key, "listed twice; give each key once");
+          }
+        }
         set.emplace_back(key, config::scalar_text(entry.second, path, field + "." + key));
         bool known = false;
         for (const auto& k : spec.parameter_keys) known = known || k == key;

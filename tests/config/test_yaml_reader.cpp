@@ -45,6 +45,48 @@ TEST(YamlReader, SyntaxErrorsEmptyFilesAndDeepNesting) {
   EXPECT_EQ(message_of([] { load_yaml_text("a: " + std::string(1000, '['), "n.yaml"); }),
             "n.yaml:1: nesting deeper than 64 levels");
   EXPECT_EQ(message_of([] { load_yaml_file("/nonexistent.yaml"); }).rfind("/nonexistent.yaml: cannot open", 0), 0u);
+  // Block nesting ("- - - ...") has no brackets to count; yaml-cpp's own depth guard
+  // stops it, and its message ("bad file") is replaced by one that says what happened.
+  std::string deep;
+  for (int i = 0; i < 600; ++i) deep += "- ";
+  EXPECT_EQ(message_of([&] { load_yaml_text(deep + "x\n", "b.yaml"); }),
+            "b.yaml:1: nesting too deep (the YAML parser stops at about 500 levels)");
+}
+
+// yaml-cpp keeps both copies of a repeated key and lookups see the first; the
+// second used to pass finish() unnoticed (its name had been read).
+TEST(YamlReader, AKeyWrittenTwiceIsAnError) {
+  const auto root = load_yaml_text("rows: 4\ncols: 8\nrows: 16\n", "r.yaml");
+  YamlMap top(root, "r.yaml", "");
+  EXPECT_EQ(top.u64("rows"), 4u);
+  EXPECT_EQ(top.u64("cols"), 8u);
+  EXPECT_EQ(message_of([&] { top.finish(); }), "r.yaml:3: rows: appears twice; give each key once");
+}
+
+TEST(YamlReader, AMisspeltRequiredKeyIsPointedAt) {
+  const auto root = load_yaml_text("name: x\nworkload: [1]\npolicies: [a]\n", "s.yaml");
+  const YamlMap top(root, "s.yaml", "");
+  const std::vector<std::string> known = {"name", "workloads", "policies"};
+  const auto typo = top.typo_of("workloads", known);
+  ASSERT_TRUE(typo.has_value());
+  EXPECT_STREQ(typo->what(), "s.yaml:2: workload: unknown key (did you mean 'workloads'?)");
+  // A key of the schema is never taken for a typo, however close.
+  EXPECT_FALSE(top.typo_of("policy", known).has_value());
+  EXPECT_FALSE(top.typo_of("design", known).has_value());
+}
+
+// Control characters quoted from a file are escaped in what() (one line, no ESC
+// reaching the terminal); message() keeps the raw text.
+TEST(YamlReader, ControlCharactersAreEscapedInErrors) {
+  const auto root = load_yaml_text("flow: \"w\\rs\\x1b\"\n", "c.yaml");
+  YamlMap top(root, "c.yaml", "");
+  try {
+    top.choice("flow", {"ws", "os"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "c.yaml:1: flow: expected one of ws, os, got 'w\\rs\\x1b'");
+    EXPECT_EQ(e.message(), "expected one of ws, os, got 'w\rs\x1b'");
+  }
 }
 
 }  // namespace

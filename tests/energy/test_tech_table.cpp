@@ -193,8 +193,16 @@ TEST(TechTable, BadNumbersAreRejected) {
 TEST(TechTable, UnknownKeysSuggestTheIntendedOne) {
   const std::string good = builtin_text("45nm");
   const InputError typo = parse_error(replaced(good, "  mac_fp16:", "  mac_fp61:"));
-  // mac_fp16 is now missing: the missing entry is reported first.
-  EXPECT_EQ(typo.field(), "energy_pj.mac_fp16");
+  // mac_fp16 is now missing, and mac_fp61 is its misspelling: the misspelt line is named.
+  EXPECT_EQ(typo.field(), "energy_pj.mac_fp61");
+  EXPECT_EQ(typo.line(), line_of(good, "  mac_fp16:"));
+  EXPECT_EQ(typo.message(), "unknown key (did you mean 'mac_fp16'?)");
+  // A missing entry with nothing like it written is still a missing entry.
+  const auto m0 = good.find("  mac_fp16:");
+  const auto m1 = good.find("  mac_fp32:");
+  std::string no_fp16 = good;
+  no_fp16.erase(m0, m1 - m0);
+  EXPECT_EQ(parse_error(no_fp16).field(), "energy_pj.mac_fp16");
   const std::string extra = replaced(good, "  mac_fp16:", "  vector_op_softmx: {value: 1, source: x}\n  mac_fp16:");
   const InputError e = parse_error(extra);
   EXPECT_EQ(e.field(), "energy_pj.vector_op_softmx");

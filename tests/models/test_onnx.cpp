@@ -245,6 +245,50 @@ TEST(Onnx, MalformedFilesAreInputErrors) {
             "n.onnx: node 'relu' (Relu): input 'nowhere' is not produced by any node, initializer or graph input");
 }
 
+// Found while fuzzing the importer (input kept in tests/fuzz/regressions/fuzz_onnx/):
+// a node may list no outputs (nothing reads it then). The Softmax handler read
+// output(0) of the empty list: a null dereference (ASan: SEGV).
+TEST(Onnx, ANodeWithoutOutputsIsNotAnError) {
+  onnx::ModelProto model;
+  model.ParseFromString(exported_cnn());
+  node(model.mutable_graph(), "lonely", "Softmax", {"r"}, {});
+  const OnnxImport m = import_onnx_bytes(model.SerializeAsString(), "o.onnx", "o", {});
+  // The MACs are those of exported_cnn() (batch 3): conv 3*4*4*6*2*9 = 5184, fc 3*96*5 = 1440.
+  EXPECT_EQ(forward_macs(m.graph), 5184u + 1440u);
+}
+
+// Found while fuzzing the importer (tests/fuzz/regressions/fuzz_onnx/): integer
+// constants folded through Concat grew without bound (each Concat listing the
+// previous one 30 times: 2 -> 60 -> 1,800 -> ... values), so a 1 KB file asked
+// for terabytes. Past 4096 values the contents are dropped, as for long
+// initializers; the shape is kept.
+TEST(Onnx, ConcatenatedConstantsStayBounded) {
+  onnx::ModelProto model;
+  model.ParseFromString(exported_cnn());
+  std::string previous = "target";  // [N, -1]: the Reshape target of exported_cnn()
+  for (int k = 0; k < 3; ++k) {      // 2 x 30 = 60, 1,800, then 54,000 values: dropped
+    const std::string name = "cc" + std::to_string(k);
+    node(model.mutable_graph(), name, "Concat", std::vector<std::string>(30, previous), {name});
+    previous = name;
+  }
+  const OnnxImport m = import_onnx_bytes(model.SerializeAsString(), "c.onnx", "c", {});
+  EXPECT_EQ(forward_macs(m.graph), 5184u + 1440u);
+  // A fourth level would concatenate values that are no longer kept.
+  node(model.mutable_graph(), "cc3", "Concat", std::vector<std::string>(30, previous), {"cc3"});
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(model.SerializeAsString(), "c.onnx", "c", {}); }),
+            "c.onnx: node 'cc3' (Concat): concatenation of constants whose values nibble does not keep (floats, or "
+            "integer lists of more than 4096 values) is not supported");
+  // A Reshape whose target lost its contents says so instead of guessing.
+  model.ParseFromString(exported_cnn());
+  node(model.mutable_graph(), "big", "Concat", std::vector<std::string>(3000, "target"), {"big_target"});
+  for (auto& n : *model.mutable_graph()->mutable_node()) {
+    if (n.name() == "reshape") n.set_input(1, "big_target");
+  }
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(model.SerializeAsString(), "r.onnx", "r", {}); }),
+            "r.onnx: node 'reshape' (Reshape): input 1 must be a constant list of integers (nibble folds shape "
+            "arithmetic, it does not run it)");
+}
+
 // Every truncation of a real file is either a clean import or an InputError: never a crash.
 TEST(Onnx, EveryTruncationIsHandled) {
   const std::string good = read_file(kData + "pytorch-converted/test_Conv2d_depthwise/model.onnx");

@@ -38,6 +38,24 @@ TEST(LayersTable, RequiredCountersMustBeWholeNumbers) {
   EXPECT_THROW(parse_layers_csv("layer,phase,macs\na,b,-1\n", "l.csv", {"macs"}), InputError);
 }
 
+// Found by fuzz_layers_csv: control characters in a column name were printed raw
+// in the one-line error. Counts beyond 64 bits say so.
+TEST(LayersTable, MessagesStayOnOneLineAndNameOverflow) {
+  try {
+    parse_layers_csv("layer,phase,\rx,\rx\na,b,1,2\n", "l.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "\rx");  // the raw name stays available to code
+    EXPECT_STREQ(e.what(), "l.csv:1: \\rx: column appears twice in the header");
+  }
+  try {
+    parse_layers_csv("layer,phase,macs\na,forward,18446744073709551616\n", "l.csv", {"macs"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "l.csv:2: macs: the count 18446744073709551616 does not fit in 64 bits");
+  }
+}
+
 }  // namespace
 }  // namespace nibble::report
 

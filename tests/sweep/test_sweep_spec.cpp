@@ -68,10 +68,48 @@ TEST(SweepSpec, ErrorsNameFileLineAndKey) {
             "bad.yaml:2: workloads[0].bacth: unknown key");
   EXPECT_EQ(error_of("design: a.yaml\nworkloads: [{model: x, batch: 0}]\n"),
             "bad.yaml:2: workloads[0].batch: expected a whole number in [1, 1048576], got 0");
-  EXPECT_EQ(error_of("design: a.yaml\nworkload: [{model: x}]\n"), "bad.yaml: workloads: missing key");
+  // A misspelt required key points at the typo rather than saying "missing key".
+  EXPECT_EQ(error_of("design: a.yaml\nworkload: [{model: x}]\n"),
+            "bad.yaml:2: workload: unknown key (did you mean 'workloads'?)");
+  EXPECT_EQ(error_of("design: a.yaml\npolicies: [a]\n"), "bad.yaml: workloads: missing key");
   EXPECT_EQ(error_of("design: a.yaml\nparameters:\n  array.rows: [1, 2]\n  array.cols: [1, 2]\nworkloads: [{model: x}]\n"
                      "policies: [a, b]\nname: n\nextra: 1\n"),
             "bad.yaml:8: extra: unknown key");
+}
+
+// Found by fuzz_sweep (tests/fuzz/regressions/fuzz_sweep/): a key written twice under
+// `parameters` was expanded with the first key's values twice and its own ignored.
+// The same for a key written twice at the top level or in a listed point.
+TEST(SweepSpec, KeysWrittenTwiceAreErrors) {
+  EXPECT_EQ(error_of("design: a.yaml\nparameters:\n  array.rows: [1, 2]\n  array.rows: [4, 8]\n"
+                     "workloads: [{model: x}]\n"),
+            "bad.yaml:4: parameters.array.rows: listed twice; give each key once");
+  EXPECT_EQ(error_of("design: a.yaml\nsweep: list\npoints:\n  - {array.rows: 1, array.rows: 2}\n"
+                     "workloads: [{model: x}]\n"),
+            "bad.yaml:4: points[0].array.rows: listed twice; give each key once");
+  EXPECT_EQ(error_of("design: a.yaml\nworkloads: [{model: x}]\nworkloads: [{model: y}]\n"),
+            "bad.yaml:3: workloads: appears twice; give each key once");
+}
+
+// Found by fuzz_sweep: the product was built key by key, copying every partial
+// set per key, so a few hundred one-value keys after a 1000-point product cost
+// points x keys^2 copies (seconds). It is now built once. The order is unchanged:
+// the last key varies fastest.
+TEST(SweepSpec, ProductOfManyKeysIsBuiltOnce) {
+  std::string text = "design: a.yaml\nparameters:\n  a: [0,1,2,3,4,5,6,7,8,9]\n  b: [0,1,2,3,4,5,6,7,8,9]\n"
+                     "  c: [0,1,2,3,4,5,6,7,8,9]\n";
+  for (int k = 0; k < 100; ++k) text += "  k" + std::to_string(k) + ": " + std::to_string(k) + "\n";
+  text += "workloads: [{model: x}]\n";
+  const SweepSpec spec = parse_sweep(text, "many.yaml", 1000);
+  ASSERT_EQ(spec.parameter_sets.size(), 1000u);  // 10 x 10 x 10 x 1^100
+  ASSERT_EQ(spec.parameter_keys.size(), 103u);
+  // Set 123 is a=1, b=2, c=3 (c fastest), then every one-value key.
+  const auto& set = spec.parameter_sets[123];
+  ASSERT_EQ(set.size(), 103u);
+  EXPECT_EQ(set[0], (std::pair<std::string, std::string>{"a", "1"}));
+  EXPECT_EQ(set[1], (std::pair<std::string, std::string>{"b", "2"}));
+  EXPECT_EQ(set[2], (std::pair<std::string, std::string>{"c", "3"}));
+  EXPECT_EQ(set[102], (std::pair<std::string, std::string>{"k99", "99"}));
 }
 
 TEST(SweepSpec, RefusesSweepsBeyondTheLimit) {

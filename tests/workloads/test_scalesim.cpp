@@ -111,6 +111,55 @@ TEST(ScaleSim, ErrorsNameLineAndColumn) {
             "t.csv:2: row: the layer's MAC count overflows 64 bits");
 }
 
+// Found by fuzz_scalesim_topology: the header was checked by its second column only,
+// so a 9-column header ending in "Padding" (or SCALE-Sim 3's "Sparsity") was read
+// as the two-stride form, the padding silently becoming the horizontal stride.
+TEST(ScaleSim, EveryHeaderColumnIsChecked) {
+  const std::string eight = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, ";
+  EXPECT_EQ(error_of([&] { parse_scalesim_topology(eight + "Strides, Padding,\nc1, 7, 7, 3, 3, 8, 4, 1, 1,\n", "t.csv"); }),
+            "t.csv:1: header: column 8 is 'Strides', expected 'Stride Height' (the 9-column conv form is 'Layer name, "
+            "IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Stride Height, Stride "
+            "Width')");
+  EXPECT_EQ(error_of([&] {
+              parse_scalesim_topology(eight + "Stride Height, Sparsity,\nc1, 7, 7, 3, 3, 8, 4, 1, 1,\n", "t.csv");
+            }),
+            "t.csv:1: header: column 9 is 'Sparsity', expected 'Stride Width' (the 9-column conv form is 'Layer name, "
+            "IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Stride Height, Stride "
+            "Width')");
+  // Spellings seen in SCALE-Sim files and scripts stay accepted: case, plural, "Stride H/W".
+  const ScaleSimTopology t = parse_scalesim_topology(
+      "layer name, ifmap height, ifmap width, filter height, filter width, channels, Num Filters, Stride H, "
+      "Stride W,\nc1, 7, 9, 3, 3, 8, 4, 1, 2,\n",
+      "t.csv");
+  ASSERT_EQ(t.layers.size(), 1u);
+  EXPECT_EQ(t.layers[0].stride_w, 2u);
+}
+
+// Found by fuzz_scalesim_topology: a depthwise ("DP") row of 10^12 channels is a valid
+// topology (10^12 MACs), but the GEMM-form export writes a row per group: it looped
+// 3 x 10^12 times, filling memory. The export now stops at kMaxScaleSimExportRows.
+TEST(ScaleSim, ExportRowsAreBounded) {
+  const ScaleSimTopology t = parse_scalesim_topology(
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+      "conv_DP, 3, 3, 3, 3, 1000000000000, 1, 1,\n",
+      "dp.csv");
+  const Trace trace = expand_training_step(scalesim_graph(t, 1, "dp"), named_policy("int4-fp4"));
+  EXPECT_EQ(error_of([&] { scalesim_from_trace(trace, ScaleSimFormat::kGemm); }),
+            "conv_DP: the export would have more than 1000000 rows (one per group of each GEMM op; this op adds "
+            "1000000000000); SCALE-Sim runs one layer per row");
+  // The conv form writes a depthwise layer as one "DP" row.
+  EXPECT_EQ(scalesim_from_trace(trace, ScaleSimFormat::kConv).layers.size(), 1u);
+}
+
+TEST(ScaleSim, NumbersBeyond64BitsAndControlCharactersAreNamed) {
+  const std::string header = "Layer Name, M, N, K,\n";
+  EXPECT_EQ(error_of([&] { parse_scalesim_topology(header + "g, 18446744073709551616, 1, 1,\n", "t.csv"); }),
+            "t.csv:2: M: the number 18446744073709551616 does not fit in 64 bits");
+  // A CR inside a field (found by fuzz_scalesim_topology) is quoted as \r, on one line.
+  EXPECT_EQ(error_of([&] { parse_scalesim_topology(header + "g, 3\r1, 1, 1,\n", "t.csv"); }),
+            "t.csv:2: M: expected a whole number >= 1, got '3\\r1'");
+}
+
 // SCALE-Sim runs batch 1 forward only; imported, the rows train at any batch. The fmnist-cnn
 // rows (padding folded into the IFMAP, fc layers as GEMM-as-conv rows) give the zoo model's MACs:
 // per sample 225,792 + 3,612,672 + 401,408 + 1,280 = 4,241,152; at batch 8, x8 = 33,929,216;

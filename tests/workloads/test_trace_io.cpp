@@ -118,6 +118,14 @@ TEST(TraceIo, OpErrorsNameLineAndField) {
             "t.trace:6: elements: expected a whole number >= 1, got 0");
 }
 
+// Found by fuzz_trace: a CR or other control byte inside a token was quoted raw,
+// so the one-line error came out on several lines (or moved the terminal's cursor).
+TEST(TraceIo, ControlCharactersInAFieldAreEscapedInTheMessage) {
+  EXPECT_EQ(read_error("nibble-trace \r2\n"), "t.trace:1: version: expected a whole number, got '\\r2'");
+  EXPECT_EQ(read_error(kHeader + "gemm fc for\x1bward m=1\n"),
+            "t.trace:6: phase: expected forward, input_grad, weight_grad or update, got 'for\\x1bward'");
+}
+
 TEST(TraceIo, ConvGeometryMustMatchTheGemm) {
   const auto conv_error = [](const std::string& line) { return read_error(kHeader + line); };
   // Forward m = N*E*F = 2*2*2 = 8: m=9 is inconsistent.

@@ -1,0 +1,34 @@
+// Internal to models/train: the vectorised FP16-accumulator GEMM kernels,
+// one per instruction set, chosen at run time by gemm.cpp. Their results are
+// identical bit for bit (tests/train/test_gemm.cpp checks them against
+// sim/numerics' pe_mac and against each other); only their speed differs.
+#pragma once
+
+#include <cstddef>
+
+namespace nibble::train::detail {
+
+/// One row-major GEMM C[m x n] = A[m x k] * B[k x n] whose accumulator is FP16.
+struct Fp16GemmArgs {
+  std::size_t m = 0;        ///< rows of A and C
+  std::size_t n = 0;        ///< columns of B and C
+  std::size_t k = 0;        ///< reduction length, accumulated in order k = 0, 1, ...
+  const float* a = nullptr; ///< A, row stride lda
+  std::size_t lda = 0;      ///< elements between rows of A
+  const float* b = nullptr; ///< B, row stride ldb
+  std::size_t ldb = 0;      ///< elements between rows of B
+  float* c = nullptr;       ///< C, row stride ldc (written, not accumulated into)
+  std::size_t ldc = 0;      ///< elements between rows of C
+  std::size_t chunk = 0;    ///< 0: one FP16 accumulator; N: FP16 chunks of N summed in FP32
+  bool round_to_odd = false;  ///< products may not be FP16 values: round the FP32 add to odd first
+};
+
+/// Portable kernel: the same arithmetic one element at a time, with the FP16
+/// rounding from sim/numerics. The reference the vector kernels are tested against.
+void fp16_gemm_scalar(const Fp16GemmArgs& args);
+/// AVX-512F kernel (16 lanes). Call only when the CPU has AVX-512F.
+void fp16_gemm_avx512(const Fp16GemmArgs& args);
+/// AVX2 + FMA + F16C kernel (8 lanes). Call only when the CPU has them.
+void fp16_gemm_avx2(const Fp16GemmArgs& args);
+
+}  // namespace nibble::train::detail

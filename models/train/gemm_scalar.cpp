@@ -1,0 +1,49 @@
+// The portable FP16-accumulator kernel: the reference the vector kernels are
+// tested against, and the fallback on CPUs without F16C. Every add is
+// sim/numerics' exact-then-round-once float_add (the arithmetic pe_mac uses
+// for its FP16 accumulator), so this kernel is the PE by construction.
+#include <cstdint>
+#include <cstring>
+
+#include "models/train/gemm_kernels.hpp"
+#include "sim/numerics/binary_float.hpp"
+#include "sim/numerics/fp16.hpp"
+#include "sim/numerics/fp32.hpp"
+
+namespace nibble::train::detail {
+
+namespace {
+
+numerics::FloatValue decode_float(float x) {
+  return numerics::float_decode(numerics::fp32_bits(x), numerics::kFp32Spec);
+}
+
+}  // namespace
+
+void fp16_gemm_scalar(const Fp16GemmArgs& g) {
+  using numerics::FloatValue;
+  const std::size_t chunk = g.chunk == 0 ? g.k : g.chunk;
+  for (std::size_t i = 0; i < g.m; ++i) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      std::uint32_t total = 0;  // FP32 bits of the finished chunks (chunked mode)
+      std::uint16_t acc = 0;    // FP16 bits of the running (chunk) sum, from +0
+      for (std::size_t k0 = 0; k0 < g.k; k0 += chunk) {
+        const std::size_t k1 = g.k - k0 < chunk ? g.k : k0 + chunk;
+        acc = 0;
+        for (std::size_t kk = k0; kk < k1; ++kk) {
+          const FloatValue product =
+              numerics::float_mul_exact(decode_float(g.a[i * g.lda + kk]), decode_float(g.b[kk * g.ldb + j]));
+          acc = static_cast<std::uint16_t>(
+              numerics::float_add(numerics::float_decode(acc, numerics::kFp16Spec), product, numerics::kFp16Spec));
+        }
+        if (g.chunk != 0) {
+          const std::uint32_t chunk_sum = numerics::fp32_bits(numerics::fp16_to_float(acc));
+          total = numerics::fp32_add(total, chunk_sum);  // from +0, as ChunkedFp16Accumulator
+        }
+      }
+      g.c[i * g.ldc + j] = g.chunk != 0 ? numerics::fp32_value(total) : numerics::fp16_to_float(acc);
+    }
+  }
+}
+
+}  // namespace nibble::train::detail

@@ -1,0 +1,129 @@
+// Internal to models/train: the FP16-accumulator GEMM kernel written once over
+// a vector-traits class, included by one source file per instruction set
+// (gemm_avx2.cpp, gemm_avx512.cpp), each compiled with its own -m flags.
+//
+// Everything here has internal linkage (anonymous namespace) and uses no
+// standard-library templates: a weak symbol compiled with AVX-512 flags must
+// never be picked by the linker for code that runs on a CPU without them.
+//
+// Why FP32 arithmetic reproduces the FP16 accumulator exactly:
+//  * Each product a*b is exact in FP32: the operands reaching an FP16
+//    accumulator are INT4 codes (<= 4 significant bits), FP4 powers of two
+//    (1 bit), FP8 values (<= 4 bits) or FP16 values (11 bits), so a product
+//    has at most 22 significant bits, and the exponents stay inside FP32's
+//    normal range. Hence fma(a, b, acc) == RN32(acc + a*b exactly).
+//  * When every product is itself an FP16 value (INT4 x INT4, INT4 x FP4
+//    with the default bias), acc + p is a sum of two binary16 numbers; FP32
+//    has 24 >= 2*11 + 2 significand bits, so rounding first to FP32 and then
+//    to FP16 equals one rounding to FP16 (Figueroa, "When is double rounding
+//    innocuous?", SIGNUM 1995). The FP16 rounding is the hardware's
+//    round-to-nearest-even conversion (vcvtps2ph), which also produces FP16
+//    subnormals, +-inf on overflow and keeps NaN.
+//  * Otherwise (FP16 x FP16 or FP8 x FP8 products with up to 22 bits) the FP32
+//    add is made to round to odd (TwoSum gives the exact error; an inexact
+//    even result moves one ulp towards the exact sum). Rounding to odd in
+//    p + 2 or more bits followed by round-to-nearest in p bits equals one
+//    round-to-nearest (Boldo & Melquiond, IEEE TC 2008); 24 >= 11 + 2.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "models/train/gemm_kernels.hpp"
+
+namespace nibble::train::detail {
+namespace {
+
+/// Rows of C per register tile.
+constexpr int kRows = 4;
+/// Vectors of C per row in a register tile.
+constexpr int kVecs = 2;
+
+/// acc + a*b rounded as the FP16 accumulator does (see the header comment).
+template <class V, bool kRoundToOdd>
+inline typename V::Reg mac16(typename V::Reg acc, typename V::Reg a, typename V::Reg b) {
+  if constexpr (!kRoundToOdd) {
+    return V::round16(V::fmadd(a, b, acc));
+  } else {
+    const typename V::Reg p = V::mul(a, b);  // exact (<= 22 significant bits)
+    const typename V::Reg s = V::add(acc, p);
+    // TwoSum (Knuth): err = (acc + p) - s exactly.
+    const typename V::Reg bv = V::sub(s, acc);
+    const typename V::Reg av = V::sub(s, bv);
+    const typename V::Reg err = V::add(V::sub(acc, av), V::sub(p, bv));
+    return V::round16(V::round_to_odd(s, err));
+  }
+}
+
+/// One tile of `rows` x `kVecs` vectors starting at (i0, j0); `masks` select
+/// the live lanes of each vector (the last columns of C may be partial).
+template <class V, int kTileRows, bool kRoundToOdd>
+inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const typename V::Mask* masks) {
+  using Reg = typename V::Reg;
+  Reg acc[kTileRows][kVecs];
+  Reg total[kTileRows][kVecs];  // chunked mode: the FP32 sum of finished chunks
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int v = 0; v < kVecs; ++v) {
+      acc[r][v] = V::zero();
+      total[r][v] = V::zero();
+    }
+  }
+  const std::size_t chunk = g.chunk == 0 ? g.k : g.chunk;
+  for (std::size_t k0 = 0; k0 < g.k; k0 += chunk) {
+    const std::size_t k1 = (g.k - k0 < chunk) ? g.k : k0 + chunk;
+    for (std::size_t kk = k0; kk < k1; ++kk) {
+      Reg b[kVecs];
+      const float* brow = g.b + kk * g.ldb + j0;
+      for (int v = 0; v < kVecs; ++v) b[v] = V::load(brow + v * V::kLanes, masks[v]);
+      for (int r = 0; r < kTileRows; ++r) {
+        const Reg a = V::broadcast(g.a[(i0 + static_cast<std::size_t>(r)) * g.lda + kk]);
+        for (int v = 0; v < kVecs; ++v) acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], a, b[v]);
+      }
+    }
+    if (g.chunk != 0) {
+      // The chunk's FP16 sum joins the FP32 total (one FP32 rounding; the total
+      // starts at +0 as numerics' ChunkedFp16Accumulator), and the FP16
+      // accumulator restarts from +0.
+      for (int r = 0; r < kTileRows; ++r) {
+        for (int v = 0; v < kVecs; ++v) {
+          total[r][v] = V::add(total[r][v], acc[r][v]);
+          acc[r][v] = V::zero();
+        }
+      }
+    }
+  }
+  for (int r = 0; r < kTileRows; ++r) {
+    float* crow = g.c + (i0 + static_cast<std::size_t>(r)) * g.ldc + j0;
+    for (int v = 0; v < kVecs; ++v) {
+      V::store(crow + v * V::kLanes, g.chunk != 0 ? total[r][v] : acc[r][v], masks[v]);
+    }
+  }
+}
+
+template <class V, bool kRoundToOdd>
+inline void run(const Fp16GemmArgs& g) {
+  constexpr std::size_t kBlock = static_cast<std::size_t>(V::kLanes) * kVecs;
+  for (std::size_t j0 = 0; j0 < g.n; j0 += kBlock) {
+    typename V::Mask masks[kVecs];
+    for (int v = 0; v < kVecs; ++v) {
+      const std::size_t start = j0 + static_cast<std::size_t>(v) * V::kLanes;
+      const std::size_t live = start >= g.n ? 0 : (g.n - start < V::kLanes ? g.n - start : V::kLanes);
+      masks[v] = V::mask(static_cast<int>(live));
+    }
+    std::size_t i0 = 0;
+    for (; i0 + kRows <= g.m; i0 += kRows) tile<V, kRows, kRoundToOdd>(g, i0, j0, masks);
+    for (; i0 < g.m; ++i0) tile<V, 1, kRoundToOdd>(g, i0, j0, masks);
+  }
+}
+
+template <class V>
+inline void run_kernel(const Fp16GemmArgs& g) {
+  if (g.round_to_odd) {
+    run<V, true>(g);
+  } else {
+    run<V, false>(g);
+  }
+}
+
+}  // namespace
+}  // namespace nibble::train::detail

@@ -1,0 +1,202 @@
+#include "models/train/policy.hpp"
+
+#include <algorithm>
+
+#include "models/train/quant.hpp"
+#include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
+#include "sim/design/pe_support.hpp"
+#include "workloads/expand.hpp"
+
+namespace nibble::train {
+
+namespace {
+
+using numerics::Format;
+
+struct AblationEntry {
+  const char* name;         ///< emulator policy name
+  const char* description;  ///< for --help
+  Ablation ablation;        ///< what changes
+};
+
+const std::vector<AblationEntry>& ablations() {
+  static const std::vector<AblationEntry> table = {
+      {"int4-fp4-no-tpr", "int4-fp4, both backward GEMMs on the even FP4 phase (no two-phase rounding)",
+       Ablation{false, true, false}},
+      {"int4-fp4-radix2", "int4-fp4 with radix-2 FP4 gradients (+-2^(e-bias), same 4 bits, no TPR)",
+       Ablation{false, true, true}},
+      {"int4-fp4-no-gradscale", "int4-fp4 with the FP4 gradient scale fixed at 1 (no GradScale)",
+       Ablation{true, false, false}},
+  };
+  return table;
+}
+
+bool is_fp4(Format f) { return f == Format::kFp4 || f == Format::kFp4Radix2; }
+
+}  // namespace
+
+HardwareArith hardware_of(const design::Design& design, const std::string& path) {
+  HardwareArith hw;
+  hw.design = design;
+  hw.fp4_bias = design.array.fp4_bias;
+  hw.chunk = design.array.chunk != 0 ? design.array.chunk : design.array.rows;
+  hw.source = path;
+  return hw;
+}
+
+namespace {
+}  // namespace
+
+const std::vector<std::string>& train_policy_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = workloads::precision_names();
+    for (const auto& a : ablations()) out.emplace_back(a.name);
+    return out;
+  }();
+  return names;
+}
+
+std::string train_policy_summary() {
+  std::string out =
+      "  fp32                   FP32 everywhere (the reference)\n"
+      "  fp16                   FP16 operands, FP32 accumulation\n"
+      "  hfp8                   FP8 [1,4,3] forward, FP8 [1,5,2] gradients, FP16 accumulation\n"
+      "  int4-fp4               INT4 weights (SAWB), UINT4 activations (PACT), radix-4 FP4 gradients\n"
+      "                         (GradScale, TPR), FP16 accumulation; first and last layers FP16\n";
+  for (const auto& a : ablations()) {
+    std::string name = a.name;
+    name.resize(23, ' ');
+    out += "  " + name + a.description + "\n";
+  }
+  out.pop_back();  // no final newline: the caller places it
+  return out;
+}
+
+TrainPolicy make_train_policy(const std::string& name, const std::optional<std::string>& policy_file) {
+  TrainPolicy policy;
+  policy.name = name;
+  std::string base = name;
+  bool known = workloads::parse_precision(name).has_value();
+  for (const auto& a : ablations()) {
+    if (name == a.name) {
+      base = "int4-fp4";
+      policy.ablation = a.ablation;
+      known = true;
+    }
+  }
+  if (!known) {
+    std::string list;
+    for (const auto& n : train_policy_names()) list += (list.empty() ? "" : ", ") + n;
+    const std::string guess = closest_match(name, train_policy_names());
+    throw InputError("", 0, "--policy",
+                     "unknown policy '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                         "; expected one of " + list);
+  }
+  if (policy_file) {
+    policy.base = workloads::read_policy_file(*policy_file, base);
+    // A file renames the policy ("int4-fp4+file"); keep the ablation visible.
+    policy.name = name == base ? policy.base.name : policy.base.name + "+" + name.substr(base.size() + 1);
+  } else {
+    policy.base = workloads::named_policy(base);
+  }
+  return policy;
+}
+
+std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainPolicy& policy,
+                                        const HardwareArith& hw) {
+  const std::vector<workloads::Precision> precisions = workloads::layer_precisions(graph, policy.base);
+  const std::vector<bool> non_negative = models::non_negative(graph);
+  std::vector<LayerArith> out(graph.size());
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    const models::Layer& layer = graph.layer(i);
+    if (!models::is_gemm_layer(layer.type) || layer.inputs.empty()) continue;
+    const workloads::Precision precision = precisions.at(i);
+    workloads::PrecisionFormats f = workloads::precision_formats(precision, non_negative.at(layer.inputs[0]));
+    LayerArith& a = out[i];
+    a.params.fp4_bias = hw.fp4_bias;
+    a.params.chunk = hw.chunk;
+    a.params.fp4_rounding = hw.fp4_rounding;
+    a.tpr = workloads::uses_two_phase_rounding(precision);
+    a.gradscale = false;  // GradScale serves FP4 gradients only
+    if (precision == workloads::Precision::kInt4Fp4) {
+      if (policy.ablation.radix2) f.gradient = Format::kFp4Radix2;
+      a.tpr = a.tpr && policy.ablation.tpr && !policy.ablation.radix2;
+      a.gradscale = policy.ablation.gradscale;
+    }
+    a.forward = {f.activation, f.weight, f.acc};
+    a.input_grad = {f.gradient, f.weight, f.acc};
+    a.weight_grad = {f.activation, f.gradient, f.acc};
+  }
+  if (hw.design) {
+    // The design's accumulator for each GEMM, as the simulator plans it. The
+    // radix-2 ablation is planned as radix-4 FP4: the same shift datapath.
+    const workloads::Trace trace = workloads::expand_training_step(graph, policy.base);
+    for (workloads::TraceOp op : trace.ops) {
+      if (!op.is_gemm()) continue;
+      const std::size_t index = graph.find(op.layer);
+      if (index >= graph.size()) continue;
+      LayerArith& a = out[index];
+      GemmFormats& g = op.phase == workloads::Phase::kForward     ? a.forward
+                       : op.phase == workloads::Phase::kInputGrad ? a.input_grad
+                                                                  : a.weight_grad;
+      op.a_format = g.a == Format::kFp4Radix2 ? Format::kFp4 : g.a;
+      op.b_format = g.b == Format::kFp4Radix2 ? Format::kFp4 : g.b;
+      g.acc = design::plan_execution(*hw.design, op).acc;
+    }
+  }
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    const models::Layer& layer = graph.layer(i);
+    if (!models::is_gemm_layer(layer.type) || layer.inputs.empty()) continue;
+    const LayerArith& a = out[i];
+    for (const auto& [phase, g] : {std::pair<const char*, const GemmFormats*>{"forward", &a.forward},
+                                   {"input-gradient", &a.input_grad},
+                                   {"weight-gradient", &a.weight_grad}}) {
+      if (!accumulation_supported(g->a, g->b, g->acc)) {
+        throw InputError(hw.source, 0, layer.name,
+                         std::string("the ") + phase + " GEMM multiplies " + std::string(numerics::format_name(g->a)) +
+                             " x " + std::string(numerics::format_name(g->b)) +
+                             ", which the emulator cannot accumulate in " + std::string(numerics::format_name(g->acc)));
+      }
+    }
+  }
+  return out;
+}
+
+workloads::Trace trace_of_run(const models::Graph& graph, const TrainPolicy& policy,
+                              const std::vector<LayerArith>& plan) {
+  using workloads::Phase;
+  workloads::Trace trace = workloads::expand_training_step(graph, policy.base);
+  trace.policy = workloads::sanitize_trace_name(policy.name);
+  std::vector<workloads::TraceOp> ops;
+  for (workloads::TraceOp op : trace.ops) {
+    const std::size_t index = graph.find(op.layer);
+    const bool gemm_layer = index < graph.size() && models::is_gemm_layer(graph.layer(index).type);
+    if (!gemm_layer) {
+      ops.push_back(op);
+      continue;
+    }
+    const LayerArith& a = plan.at(index);
+    if (op.is_gemm()) {
+      const GemmFormats& f = op.phase == Phase::kForward     ? a.forward
+                             : op.phase == Phase::kInputGrad ? a.input_grad
+                                                             : a.weight_grad;
+      op.a_format = f.a;
+      op.b_format = f.b;
+      op.acc_format = f.acc;
+    } else if (op.vector == workloads::VectorKind::kQuantize && is_fp4(op.out_format)) {
+      op.out_format = a.weight_grad.b;
+      // Without TPR the input-gradient copy also feeds the weight-gradient GEMM.
+      const bool has_input_grad_copy = std::any_of(trace.ops.begin(), trace.ops.end(), [&](const workloads::TraceOp& o) {
+        return o.layer == op.layer && !o.is_gemm() && o.vector == workloads::VectorKind::kQuantize &&
+               o.phase == Phase::kInputGrad && is_fp4(o.out_format);
+      });
+      if (!a.tpr && op.phase == Phase::kWeightGrad && has_input_grad_copy) continue;
+    }
+    ops.push_back(op);
+  }
+  trace.ops = std::move(ops);
+  return trace;
+}
+
+}  // namespace nibble::train

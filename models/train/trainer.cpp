@@ -1,0 +1,240 @@
+#include "models/train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "models/train/gemm.hpp"
+#include "models/train/network.hpp"
+#include "models/train/parallel.hpp"
+#include "models/train/rng.hpp"
+#include "models/zoo/zoo.hpp"
+#include "sim/common/error.hpp"
+
+namespace nibble::train {
+
+namespace {
+
+/// Images per forward pass when evaluating (memory only; results do not depend on it
+/// beyond the fixed GEMM blocking).
+constexpr std::size_t kEvalBatch = 500;
+
+/// Stream numbers for derive_seed(): one per use of randomness.
+constexpr std::uint64_t kStreamInit = 0;
+constexpr std::uint64_t kStreamShuffle = 1;  ///< + epoch index
+
+void fill_batch(const ImageSet& set, const Normalization& norm, const std::vector<std::uint32_t>& order,
+                std::size_t begin, std::size_t count, Tensor& x, std::vector<std::uint8_t>& labels) {
+  const std::size_t pixels = static_cast<std::size_t>(set.rows) * set.cols;
+  x.resize(Shape{count, 1, set.rows, set.cols});
+  labels.resize(count);
+  const float inv = 1.0f / (255.0f * norm.std);
+  const float shift = norm.mean / norm.std;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t image = order[begin + i];
+    const std::uint8_t* src = set.pixels.data() + image * pixels;
+    float* dst = x.sample(i);
+    for (std::size_t p = 0; p < pixels; ++p) dst[p] = static_cast<float>(src[p]) * inv - shift;
+    labels[i] = set.labels[image];
+  }
+}
+
+std::size_t argmax(const float* v, std::size_t n) {
+  std::size_t best = 0;
+  for (std::size_t j = 1; j < n; ++j) {
+    if (v[j] > v[best]) best = j;
+  }
+  return best;
+}
+
+void check_numbers(const TrainConfig& c) {
+  if (c.epochs == 0) throw InputError("", 0, "--epochs", "expected at least 1 epoch");
+  if (c.batch == 0) throw InputError("", 0, "--batch", "expected a batch of at least 1 image");
+  if (!(c.sgd.lr > 0.0) || !std::isfinite(c.sgd.lr)) {
+    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+  }
+  if (!(c.sgd.momentum >= 0.0 && c.sgd.momentum < 1.0)) {
+    throw InputError("", 0, "momentum", "expected a momentum in [0, 1)");
+  }
+  if (!(c.sgd.weight_decay >= 0.0) || !std::isfinite(c.sgd.weight_decay)) {
+    throw InputError("", 0, "weight_decay", "expected a finite weight decay >= 0");
+  }
+  if (c.threads == 0) throw InputError("", 0, "--threads", "expected at least 1 thread");
+  if (c.threads > 256) throw InputError("", 0, "--threads", "expected at most 256 threads");
+}
+
+}  // namespace
+
+Normalization normalization_of(const ImageSet& train) {
+  // Integer sums are exact: at most 60,000 x 784 x 255^2 < 2^63.
+  std::uint64_t sum = 0;
+  std::uint64_t sum_sq = 0;
+  for (const std::uint8_t p : train.pixels) {
+    sum += p;
+    sum_sq += static_cast<std::uint64_t>(p) * p;
+  }
+  const double n = static_cast<double>(train.pixels.size());
+  const double mean = static_cast<double>(sum) / n / 255.0;
+  const double var = static_cast<double>(sum_sq) / n / (255.0 * 255.0) - mean * mean;
+  Normalization norm;
+  norm.mean = static_cast<float>(mean);
+  norm.std = static_cast<float>(var > 0.0 ? std::sqrt(var) : 1.0);
+  return norm;
+}
+
+namespace {
+
+/// The zoo graph of `config.model`, checked to take 1-channel rows x cols images.
+models::Graph load_graph(const TrainConfig& config, std::uint32_t rows, std::uint32_t cols) {
+  models::ZooOptions options;
+  options.batch = config.batch;
+  models::Graph graph = [&] {
+    try {
+      return models::build_zoo_model(config.model, options);
+    } catch (const InputError& e) {
+      throw InputError("", 0, "--model", e.message());
+    }
+  }();
+  const models::Layer& input = graph.layer(0);
+  if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != rows || input.shape[3] != cols) {
+    throw InputError("", 0, "--model", config.model + " takes " + models::shape_text(input.shape) +
+                                           " inputs; the training emulator needs 1-channel " + std::to_string(rows) +
+                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn)");
+  }
+  return graph;
+}
+
+}  // namespace
+
+void validate_config(const TrainConfig& config) {
+  check_numbers(config);
+  const TrainPolicy policy = make_train_policy(config.policy, config.policy_file);
+  const models::Graph graph = load_graph(config, 28, 28);
+  build_network(graph, plan_arithmetic(graph, policy, config.hardware));
+}
+
+TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {
+  check_numbers(config);
+  const TrainPolicy policy = make_train_policy(config.policy, config.policy_file);
+  const models::Graph graph = load_graph(config, data.train.rows, data.train.cols);
+  const std::vector<LayerArith> plan = plan_arithmetic(graph, policy, config.hardware);
+  Network net = build_network(graph, plan);
+  const Shape logits = net.output_shape(Shape{1, 1, data.train.rows, data.train.cols});
+  if (logits.per_sample() != static_cast<std::size_t>(kClasses)) {
+    throw InputError("", 0, "--model", config.model + " has " + std::to_string(logits.per_sample()) +
+                                           " outputs; expected one per class (" + std::to_string(kClasses) + ")");
+  }
+  net.init(derive_seed(config.seed, kStreamInit));
+  const std::vector<Param*> params = net.params();
+
+  TrainResult result;
+  result.config = config;
+  result.fp16_kernel = fp16_kernel_name();
+  result.policy_name = policy.name;
+  result.trace = trace_of_run(graph, policy, plan);
+  const std::size_t train_n = config.train_subset == 0
+                                  ? data.train.count
+                                  : static_cast<std::size_t>(std::min<std::uint64_t>(config.train_subset, data.train.count));
+  const std::size_t test_n = config.test_subset == 0
+                                 ? data.test.count
+                                 : static_cast<std::size_t>(std::min<std::uint64_t>(config.test_subset, data.test.count));
+  result.train_images = train_n;
+  result.test_images = test_n;
+  const Normalization norm = normalization_of(data.train);
+  result.pixel_mean = norm.mean;
+  result.pixel_std = norm.std;
+  const std::size_t batch = static_cast<std::size_t>(config.batch);
+  const std::uint64_t steps_per_epoch = (train_n + batch - 1) / batch;
+  const std::uint64_t total_steps = steps_per_epoch * config.epochs;
+
+  ThreadPool pool(config.threads);
+  StepContext ctx;
+  ctx.pool = &pool;
+  SoftmaxCrossEntropy loss;
+  Tensor x;
+  Tensor dlogits;
+  std::vector<std::uint8_t> labels;
+  std::vector<std::uint32_t> test_order(test_n);
+  std::iota(test_order.begin(), test_order.end(), 0u);
+  std::uint64_t step = 0;
+  double lr = config.sgd.lr;
+
+  for (std::uint64_t epoch = 0; epoch < config.epochs; ++epoch) {
+    std::vector<std::uint32_t> order(train_n);
+    std::iota(order.begin(), order.end(), 0u);
+    Rng shuffle_rng(derive_seed(config.seed, kStreamShuffle + epoch));
+    shuffle_rng.shuffle(order);
+
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0.0;
+    std::uint64_t correct = 0;
+    std::uint64_t skipped = 0;
+    ctx.training = true;
+    for (std::size_t begin = 0; begin < train_n; begin += batch) {
+      const std::size_t count = std::min(batch, train_n - begin);
+      fill_batch(data.train, norm, order, begin, count, x, labels);
+      ctx.step = step;
+      const Tensor& out = net.forward(x, ctx);
+      loss_sum += loss.forward(out, labels) * static_cast<double>(count);
+      for (std::size_t i = 0; i < count; ++i) correct += argmax(out.sample(i), kClasses) == labels[i];
+      loss.backward(labels, dlogits);
+      net.backward(dlogits, ctx);
+      lr = cosine_lr(config.sgd.lr, step, total_steps);
+      // An overflowed gradient (e.g. an FP16 accumulator reaching inf) skips
+      // the update, as dynamic loss scaling does; the count is reported.
+      if (net.gradients_finite()) {
+        sgd_step(params, config.sgd, lr);
+      } else {
+        ++skipped;
+      }
+      ++step;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    // Evaluation on the test set with the current weights.
+    ctx.training = false;
+    double test_loss = 0.0;
+    std::uint64_t test_correct = 0;
+    result.confusion = {};
+    for (std::size_t begin = 0; begin < test_n; begin += kEvalBatch) {
+      const std::size_t count = std::min(kEvalBatch, test_n - begin);
+      fill_batch(data.test, norm, test_order, begin, count, x, labels);
+      const Tensor& out = net.forward(x, ctx);
+      test_loss += loss.forward(out, labels) * static_cast<double>(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t predicted = argmax(out.sample(i), kClasses);
+        test_correct += predicted == labels[i];
+        ++result.confusion[labels[i]][predicted];
+      }
+    }
+
+    EpochStats stats;
+    stats.epoch = epoch + 1;
+    stats.lr = lr;
+    stats.train_loss = loss_sum / static_cast<double>(train_n);
+    stats.train_accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(train_n);
+    stats.test_loss = test_loss / static_cast<double>(test_n);
+    stats.test_accuracy = 100.0 * static_cast<double>(test_correct) / static_cast<double>(test_n);
+    stats.skipped_steps = skipped;
+    stats.seconds = seconds;
+    stats.images_per_s = seconds > 0.0 ? static_cast<double>(train_n) / seconds : 0.0;
+    result.epochs.push_back(stats);
+    result.seconds += seconds;
+    if (on_epoch) on_epoch(result, stats);
+  }
+  result.images_per_s =
+      result.seconds > 0.0 ? static_cast<double>(train_n) * static_cast<double>(config.epochs) / result.seconds : 0.0;
+  for (const auto& layer : net.layers()) {
+    const auto* g = dynamic_cast<const GemmLayer*>(layer.get());
+    if (g == nullptr) continue;
+    LayerSummary s;
+    s.name = g->name();
+    s.arith = g->arith();
+    s.grad_scale = g->grad_scale();
+    s.pact_alpha = g->pact_alpha();
+    result.layers.push_back(s);
+  }
+  return result;
+}
+
+}  // namespace nibble::train

@@ -1,0 +1,96 @@
+// The training loop: a zoo network, a precision policy, a dataset and a
+// seed in; per-epoch loss and accuracy, the final confusion matrix and
+// timing out. Same configuration and seed -> the same numbers to the last
+// digit, at any thread count (only the timing fields differ).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/train/idx.hpp"
+#include "models/train/policy.hpp"
+#include "models/train/sgd.hpp"
+#include "workloads/trace.hpp"
+
+namespace nibble::train {
+
+/// Everything that determines a training run.
+struct TrainConfig {
+  std::string model = "fmnist-mlp";  ///< zoo name: fmnist-mlp or fmnist-cnn
+  std::string policy = "fp32";       ///< policy name (models/train/policy.hpp)
+  std::optional<std::string> policy_file;  ///< YAML per-layer overrides (workloads/policy.hpp), if any
+  HardwareArith hardware;            ///< accumulators and FP4 bias (a design, or defaults)
+  std::uint64_t epochs = 10;         ///< passes over the training set
+  std::uint64_t batch = 64;          ///< images per SGD step
+  SgdConfig sgd;                     ///< learning rate, momentum, weight decay
+  std::uint64_t seed = 1;            ///< initialization, shuffling, stochastic rounding
+  std::uint64_t train_subset = 0;    ///< train on the first N training images (0: all)
+  std::uint64_t test_subset = 0;     ///< evaluate on the first N test images (0: all)
+  unsigned threads = 1;              ///< worker threads (results do not depend on it)
+  std::string data_dir = kDefaultDataDir;  ///< where the data came from (reported only; train() takes the data)
+};
+
+/// Numbers of one epoch. Loss is the mean softmax cross-entropy.
+struct EpochStats {
+  std::uint64_t epoch = 0;       ///< 1-based
+  double lr = 0.0;               ///< learning rate of the epoch's last step
+  double train_loss = 0.0;       ///< mean over the epoch's training batches, as trained
+  double train_accuracy = 0.0;   ///< percent correct on the epoch's training batches, as trained
+  double test_loss = 0.0;        ///< mean over the test set after the epoch
+  double test_accuracy = 0.0;    ///< percent correct on the test set after the epoch
+  std::uint64_t skipped_steps = 0;  ///< SGD steps skipped because a gradient was inf or NaN
+  double seconds = 0.0;          ///< wall time of the training part of the epoch (not deterministic)
+  double images_per_s = 0.0;     ///< training images / seconds (not deterministic)
+};
+
+/// One GEMM layer as trained (for the report).
+struct LayerSummary {
+  std::string name;        ///< graph layer name
+  LayerArith arith;        ///< formats of its three GEMMs
+  float grad_scale = 1.0f; ///< final GradScale (1 if unused)
+  float pact_alpha = 0.0f; ///< final PACT clip (0 if unused)
+};
+
+/// What a run produced.
+struct TrainResult {
+  TrainConfig config;                                        ///< the run's configuration
+  std::uint64_t train_images = 0;                            ///< images per epoch
+  std::uint64_t test_images = 0;                             ///< images evaluated
+  std::vector<EpochStats> epochs;                            ///< one per epoch
+  std::array<std::array<std::uint64_t, kClasses>, kClasses> confusion{};  ///< [true label][predicted], final model
+  std::vector<LayerSummary> layers;                          ///< GEMM layers in order
+  double seconds = 0.0;                                      ///< total training wall time (not deterministic)
+  double images_per_s = 0.0;                                 ///< overall training throughput (not deterministic)
+  std::string fp16_kernel;                                   ///< FP16-accumulator kernel used ("avx512", ...)
+  std::string policy_name;                                   ///< the policy as run (a policy file renames it)
+  float pixel_mean = 0.0f;                                   ///< input normalization: mean of pixel / 255
+  float pixel_std = 1.0f;                                    ///< input normalization: its standard deviation
+  workloads::Trace trace;                                    ///< the training step that was run, as a trace
+};
+
+/// Called after every epoch (progress lines).
+using EpochCallback = std::function<void(const TrainResult& so_far, const EpochStats& epoch)>;
+
+/// Checks everything about `config` that needs no data: numbers in range, a
+/// known model that the emulator can run on 28 x 28 images, a known policy
+/// (and a readable policy file). InputError naming the option otherwise.
+void validate_config(const TrainConfig& config);
+
+/// Trains `config.model` on `data` with `config.policy`. Bad configuration
+/// values (unknown model or policy, batch 0, ...) are InputErrors.
+TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch = {});
+
+/// Per-pixel normalization: (pixel / 255 - mean) / std, with the mean and
+/// standard deviation of all training pixels (Fashion-MNIST: about 0.286 and 0.353).
+struct Normalization {
+  float mean = 0.0f;  ///< of pixel / 255
+  float std = 1.0f;   ///< of pixel / 255
+};
+/// The normalization of a training set (exact sums in integers).
+Normalization normalization_of(const ImageSet& train);
+
+}  // namespace nibble::train

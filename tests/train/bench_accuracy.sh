@@ -1,0 +1,81 @@
+#!/bin/sh
+# `make bench-accuracy`: the accuracy figures of docs/validation.md ("Accuracy").
+# Trains fmnist-cnn with fp32, int4-fp4, the three ablations and int4-fp4 on the
+# shipped 4-bit design (hw/designs/int4-train.yaml: fp16-chunked accumulators),
+# and fmnist-mlp with fp32, int4-fp4 and int4-fp4 on every layer
+# (policies/all-int4.yaml), for each seed, then prints one Markdown table of
+# final test accuracies (mean over the seeds).
+#
+#   tests/train/bench_accuracy.sh [NIBBLE [OUT]]
+#   environment: ACC_EPOCHS (10), ACC_SEEDS ("1 2 3"), ACC_THREADS (2),
+#                ACC_CNN_POLICIES, ACC_MLP_POLICIES (override the lists; empty: none)
+#
+# A run whose OUT/<model>-<policy>-s<seed>/summary.json exists is not repeated,
+# so an interrupted benchmark resumes; delete OUT to start over (needed after
+# changing the emulator). Hours on two cores: not part of CI.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+nibble=${1:-build/nibble}
+out=${2:-build/bench-accuracy}
+epochs=${ACC_EPOCHS:-10}
+seeds=${ACC_SEEDS:-"1 2 3"}
+threads=${ACC_THREADS:-2}
+cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale int4-fp4@int4-train"}
+mlp_policies=${ACC_MLP_POLICIES-"fp32 int4-fp4 int4-fp4-all"}
+
+run() {  # model policy seed
+  dir="$out/$1-$2-s$3"
+  if [ -f "$dir/summary.json" ]; then
+    echo "bench-accuracy: $1 $2 seed $3: kept $dir/summary.json" >&2
+    return
+  fi
+  case "$2" in
+    int4-fp4-all) set -- "$1" int4-fp4 "$3" --policy-file "$here/policies/all-int4.yaml" ;;
+    int4-fp4@int4-train) set -- "$1" int4-fp4 "$3" --design "$here/../../hw/designs/int4-train.yaml" ;;
+  esac
+  model=$1 policy=$2 seed=$3
+  shift 3
+  echo "bench-accuracy: $model $policy seed $seed ($epochs epochs)" >&2
+  "$nibble" train --model "$model" --policy "$policy" --epochs "$epochs" --seed "$seed" \
+    --threads "$threads" --force --out "$dir" "$@"
+}
+
+for seed in $seeds; do
+  for policy in $cnn_policies; do run fmnist-cnn "$policy" "$seed"; done
+  for policy in $mlp_policies; do run fmnist-mlp "$policy" "$seed"; done
+done
+
+accuracy() {  # summary.json -> test accuracy
+  sed -n 's/^  "test_accuracy": \([-0-9.e+]*\),*$/\1/p' "$1"
+}
+seconds() {
+  sed -n 's/^  "seconds": \([-0-9.e+]*\),*$/\1/p' "$1"
+}
+
+echo
+echo "Final test accuracy (%) after $epochs epochs; mean over seeds $seeds."
+echo
+printf '| model | policy |'
+for seed in $seeds; do printf ' seed %s |' "$seed"; done
+printf ' mean | vs fp32 | train s/epoch (seed %s) |\n' "$(echo $seeds | cut -d' ' -f1)"
+printf '| --- | --- |'
+for seed in $seeds; do printf ' ---: |'; done
+printf ' ---: | ---: | ---: |\n'
+for model in fmnist-cnn fmnist-mlp; do
+  if [ "$model" = fmnist-cnn ]; then policies=$cnn_policies; else policies=$mlp_policies; fi
+  base=""
+  for policy in $policies; do
+    values=""
+    for seed in $seeds; do values="$values $(accuracy "$out/$model-$policy-s$seed/summary.json")"; done
+    first=$(echo $seeds | cut -d' ' -f1)
+    secs=$(seconds "$out/$model-$policy-s$first/summary.json")
+    line=$(echo "$values" | awk -v m="$model" -v p="$policy" -v base="$base" -v secs="$secs" -v e="$epochs" '{
+      s = 0; row = "| " m " | " p " |";
+      for (i = 1; i <= NF; i++) { s += $i; row = row sprintf(" %.2f |", $i) }
+      mean = s / NF;
+      delta = (base == "") ? "" : sprintf("%+.2f", mean - base);
+      printf "%s %.2f | %s | %.0f |\n", row, mean, delta, secs / e }')
+    echo "$line"
+    if [ -z "$base" ]; then base=$(echo "$values" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.6f", s / NF }'); fi
+  done
+done

@@ -1,0 +1,240 @@
+// Every layer's backward pass against central finite differences of its
+// forward pass (FP32 layers, objective summed in double), plus hand-worked
+// forward values where a layer could be subtly wrong.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "models/train/gemm_layer.hpp"
+#include "models/train/layers.hpp"
+#include "models/train/rng.hpp"
+
+namespace nibble::train {
+namespace {
+
+Tensor random_tensor(const Shape& s, Rng& rng, double lo = -1.0, double hi = 1.0) {
+  Tensor t;
+  t.resize(s);
+  for (float& v : t.data) v = static_cast<float>(rng.uniform(lo, hi));
+  return t;
+}
+
+/// L = sum_i r_i y_i, accumulated in double.
+double objective(Layer& layer, const Tensor& x, const std::vector<float>& r) {
+  Tensor y;
+  StepContext ctx;
+  layer.forward(x, y, ctx);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < y.data.size(); ++i) sum += static_cast<double>(r[i]) * y.data[i];
+  return sum;
+}
+
+void expect_close(double numeric, double analytic, const std::string& what) {
+  const double tolerance = 2e-3 + 1e-2 * std::max(std::fabs(numeric), std::fabs(analytic));
+  EXPECT_NEAR(analytic, numeric, tolerance) << what;
+}
+
+/// Checks dL/dx and dL/dparams of `layer` at `x` with step `eps`.
+void gradient_check(Layer& layer, Tensor x, double eps = 1e-2) {
+  Rng rng(99);
+  StepContext ctx;
+  Tensor y;
+  layer.forward(x, y, ctx);
+  const Tensor r = random_tensor(y.shape, rng);
+  Tensor dx;
+  layer.backward(x, y, r, &dx, ctx);
+  ASSERT_EQ(dx.shape, x.shape);
+  // Copy the analytic parameter gradients before the probes overwrite state.
+  std::vector<std::vector<float>> grads;
+  for (Param* p : layer.params()) grads.push_back(p->grad);
+
+  for (std::size_t i = 0; i < x.data.size(); ++i) {
+    const float keep = x.data[i];
+    x.data[i] = static_cast<float>(keep + eps);
+    const double up = objective(layer, x, r.data);
+    x.data[i] = static_cast<float>(keep - eps);
+    const double down = objective(layer, x, r.data);
+    x.data[i] = keep;
+    expect_close((up - down) / (2 * eps), dx.data[i], layer.name() + " dx[" + std::to_string(i) + "]");
+  }
+  const std::vector<Param*> params = layer.params();
+  for (std::size_t p = 0; p < params.size(); ++p) {
+    for (std::size_t i = 0; i < params[p]->value.size(); ++i) {
+      const float keep = params[p]->value[i];
+      params[p]->value[i] = static_cast<float>(keep + eps);
+      const double up = objective(layer, x, r.data);
+      params[p]->value[i] = static_cast<float>(keep - eps);
+      const double down = objective(layer, x, r.data);
+      params[p]->value[i] = keep;
+      expect_close((up - down) / (2 * eps), grads[p][i], params[p]->name + "[" + std::to_string(i) + "]");
+    }
+  }
+}
+
+TEST(GradientCheck, Linear) {
+  Rng rng(1);
+  Linear layer("fc", 5, 4, true, LayerArith::fp32());
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{3, 5, 1, 1}, rng));
+}
+
+TEST(GradientCheck, Conv2dStride1Pad1) {
+  Rng rng(2);
+  Conv2d layer("conv", 2, 3, 3, 1, 1, true, LayerArith::fp32());
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{2, 2, 5, 5}, rng));
+}
+
+TEST(GradientCheck, Conv2dStride2Pad1) {
+  // Stride 2 takes the strided col2im path; 6 x 6 -> 3 x 3.
+  Rng rng(3);
+  Conv2d layer("conv", 2, 2, 3, 2, 1, false, LayerArith::fp32());
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{2, 2, 6, 6}, rng));
+}
+
+TEST(GradientCheck, Conv2dStride2NoPadEvenKernel) {
+  Rng rng(4);
+  Conv2d layer("conv", 1, 2, 2, 2, 0, true, LayerArith::fp32());
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{1, 1, 5, 5}, rng));
+}
+
+TEST(GradientCheck, Relu) {
+  Rng rng(5);
+  Tensor x = random_tensor(Shape{2, 3, 2, 2}, rng);
+  // Keep every input at least 0.05 away from the kink at 0 (eps = 0.01).
+  for (float& v : x.data) v = v < 0 ? v - 0.05f : v + 0.05f;
+  Relu layer("relu");
+  gradient_check(layer, x);
+}
+
+/// Distinct values on a 0.1 grid, so no probe of +-0.01 changes a window's maximum.
+Tensor grid_tensor(const Shape& s, std::uint64_t seed) {
+  Tensor x;
+  x.resize(s);
+  std::vector<std::size_t> order(x.data.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Rng rng(seed);
+  rng.shuffle(order);
+  for (std::size_t i = 0; i < order.size(); ++i) x.data[i] = 0.1f * static_cast<float>(order[i]) - 2.0f;
+  return x;
+}
+
+TEST(GradientCheck, MaxPool) {
+  MaxPool2d layer("pool", 2, 2);
+  gradient_check(layer, grid_tensor(Shape{2, 2, 4, 4}, 6));
+}
+
+TEST(GradientCheck, MaxPoolOverlappingWindows) {
+  // Kernel 3, stride 2: windows share a row/column; gradients add up there.
+  MaxPool2d layer("pool", 3, 2);
+  gradient_check(layer, grid_tensor(Shape{1, 2, 5, 5}, 7));
+}
+
+TEST(GradientCheck, BatchNorm2d) {
+  Rng rng(8);
+  BatchNorm layer("bn", 2);
+  layer.init(rng);
+  layer.params()[0]->value = {1.5f, 0.7f};
+  layer.params()[1]->value = {0.2f, -0.3f};
+  gradient_check(layer, random_tensor(Shape{3, 2, 3, 3}, rng), 1e-2);
+}
+
+TEST(GradientCheck, BatchNorm1d) {
+  Rng rng(9);
+  BatchNorm layer("bn", 3);
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{6, 3, 1, 1}, rng), 1e-2);
+}
+
+TEST(GradientCheck, Flatten) {
+  Rng rng(10);
+  Flatten layer("flatten");
+  gradient_check(layer, random_tensor(Shape{2, 3, 2, 2}, rng));
+}
+
+TEST(GradientCheck, SoftmaxCrossEntropy) {
+  Rng rng(11);
+  Tensor logits = random_tensor(Shape{4, 10, 1, 1}, rng, -3.0, 3.0);
+  const std::vector<std::uint8_t> labels{3, 0, 9, 3};
+  SoftmaxCrossEntropy loss;
+  loss.forward(logits, labels);
+  Tensor grad;
+  loss.backward(labels, grad);
+  const double eps = 1e-2;
+  for (std::size_t i = 0; i < logits.data.size(); ++i) {
+    const float keep = logits.data[i];
+    logits.data[i] = static_cast<float>(keep + eps);
+    const double up = loss.forward(logits, labels);
+    logits.data[i] = static_cast<float>(keep - eps);
+    const double down = loss.forward(logits, labels);
+    logits.data[i] = keep;
+    expect_close((up - down) / (2 * eps), grad.data[i], "dlogits[" + std::to_string(i) + "]");
+  }
+}
+
+TEST(Layers, SoftmaxCrossEntropyValue) {
+  // Logits (0, ln 3) with label 1: softmax = (1/4, 3/4), loss = -ln(3/4) = 0.2876820724517809.
+  Tensor logits;
+  logits.resize(Shape{1, 2, 1, 1});
+  logits.data = {0.0f, static_cast<float>(std::log(3.0))};
+  SoftmaxCrossEntropy loss;
+  EXPECT_NEAR(loss.forward(logits, {1}), 0.2876820724517809, 1e-7);
+  Tensor grad;
+  loss.backward({1}, grad);
+  EXPECT_NEAR(grad.data[0], 0.25, 1e-7);
+  EXPECT_NEAR(grad.data[1], -0.25, 1e-7);
+}
+
+TEST(Layers, ConvForwardByHand) {
+  // x = [[1,2,3],[4,5,6],[7,8,9]], a plus-shaped 3x3 kernel, pad 1, stride 2:
+  // output (3 + 2 - 3) / 2 + 1 = 2 per side, centred on x(0,0), x(0,2), x(2,0), x(2,2):
+  //   1+2+4 = 7, 3+2+6 = 11, 7+4+8 = 19, 9+6+8 = 23, plus the bias 0.5.
+  Conv2d conv("conv", 1, 1, 3, 2, 1, true, LayerArith::fp32());
+  conv.params()[0]->value = {0, 1, 0, 1, 1, 1, 0, 1, 0};
+  conv.params()[1]->value = {0.5f};
+  Tensor x;
+  x.resize(Shape{1, 1, 3, 3});
+  x.data = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  Tensor y;
+  conv.forward(x, y, StepContext{});
+  EXPECT_EQ(y.shape, (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(y.data, (std::vector<float>{7.5f, 11.5f, 19.5f, 23.5f}));
+}
+
+TEST(Layers, MaxPoolTieGoesToFirst) {
+  // Window [5, 5; 1, 2]: the first 5 (row-major) takes the whole gradient.
+  MaxPool2d pool("pool", 2, 2);
+  Tensor x;
+  x.resize(Shape{1, 1, 2, 2});
+  x.data = {5, 5, 1, 2};
+  Tensor y, dx, dy;
+  pool.forward(x, y, StepContext{});
+  dy.resize(y.shape);
+  dy.data = {3};
+  pool.backward(x, y, dy, &dx, StepContext{});
+  EXPECT_EQ(dx.data, (std::vector<float>{3, 0, 0, 0}));
+}
+
+TEST(Layers, BatchNormEvaluationUsesRunningStatistics) {
+  // One training batch {1, 3} of one channel: mean 2, unbiased variance 2;
+  // running mean 0.9 * 0 + 0.1 * 2 = 0.2, running variance 0.9 * 1 + 0.1 * 2 = 1.1.
+  // Evaluating x = 1.2: (1.2 - 0.2) / sqrt(1.1 + 1e-5) = 0.95346...
+  BatchNorm bn("bn", 1);
+  Tensor x, y;
+  x.resize(Shape{2, 1, 1, 1});
+  x.data = {1, 3};
+  bn.forward(x, y, StepContext{});
+  EXPECT_NEAR(y.data[0], -1.0, 1e-4);  // (1 - 2) / sqrt(1 + 1e-5)
+  StepContext eval;
+  eval.training = false;
+  x.resize(Shape{1, 1, 1, 1});
+  x.data = {1.2f};
+  bn.forward(x, y, eval);
+  EXPECT_NEAR(y.data[0], 1.0 / std::sqrt(1.1 + 1e-5), 1e-6);
+}
+
+}  // namespace
+}  // namespace nibble::train

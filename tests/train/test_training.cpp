@@ -1,0 +1,169 @@
+// End-to-end training on Fashion-MNIST: accuracy after one short epoch,
+// identical results at any thread count, the files `nibble train` writes,
+// and configuration errors.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "models/train/report.hpp"
+#include "models/train/trainer.hpp"
+#include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
+#include "workloads/trace_io.hpp"
+
+namespace nibble::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Dataset* fashion() {
+  static const Dataset* data = [] () -> const Dataset* {
+    if (!fs::exists(std::string(kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) return nullptr;
+    return new Dataset(load_dataset(kDefaultDataDir));
+  }();
+  return data;
+}
+
+#define REQUIRE_DATA()                                                              \
+  if (fashion() == nullptr) GTEST_SKIP() << "dataset-fashion-mnist is not installed"
+
+TrainConfig short_run(const std::string& model, const std::string& policy) {
+  TrainConfig c;
+  c.model = model;
+  c.policy = policy;
+  c.epochs = 1;
+  c.batch = 64;
+  c.train_subset = 2000;
+  c.threads = 2;
+  return c;
+}
+
+TEST(Training, Fp32MlpLearnsFromTwoThousandImages) {
+  REQUIRE_DATA();
+  const TrainResult r = train(short_run("fmnist-mlp", "fp32"), *fashion());
+  ASSERT_EQ(r.epochs.size(), 1u);
+  EXPECT_EQ(r.test_images, 10000u);
+  EXPECT_GT(r.epochs[0].test_accuracy, 70.0);
+}
+
+TEST(Training, Fp32CnnLearnsFromTwoThousandImages) {
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-cnn", "fp32");
+  c.batch = 32;  // 63 steps: the CNN needs more than 32 to get going
+  c.test_subset = 5000;
+  const TrainResult r = train(c, *fashion());
+  EXPECT_GT(r.epochs[0].test_accuracy, 70.0);
+}
+
+TEST(Training, Int4Fp4CnnLearnsFromTwoThousandImages) {
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-cnn", "int4-fp4");
+  c.batch = 32;
+  c.test_subset = 5000;
+  const TrainResult r = train(c, *fashion());
+  EXPECT_GT(r.epochs[0].test_accuracy, 65.0);
+  EXPECT_EQ(r.epochs[0].skipped_steps, 0u);
+  // The 4-bit layers really ran in 4 bits with GradScale active.
+  ASSERT_EQ(r.layers.size(), 4u);
+  EXPECT_EQ(r.layers[1].name, "conv2");
+  EXPECT_EQ(r.layers[1].arith.forward.a, numerics::Format::kUint4);
+  EXPECT_LT(r.layers[1].grad_scale, 1.0f);
+  EXPECT_GT(r.layers[1].pact_alpha, 0.0f);
+}
+
+/// summary.json without the lines that hold timing.
+std::string without_timing(const std::string& json) {
+  std::string out;
+  std::size_t start = 0;
+  bool in_epoch_seconds = false;
+  while (start < json.size()) {
+    const std::size_t end = json.find('\n', start);
+    const std::string line = json.substr(start, end - start);
+    start = end == std::string::npos ? json.size() : end + 1;
+    if (line.find("\"epoch_seconds\"") != std::string::npos) in_epoch_seconds = line.find(']') == std::string::npos;
+    else if (in_epoch_seconds) {
+      if (line.find(']') != std::string::npos) in_epoch_seconds = false;
+      continue;
+    }
+    if (line.find("\"seconds\"") != std::string::npos || line.find("\"images_per_s\"") != std::string::npos ||
+        line.find("\"epoch_seconds\"") != std::string::npos || line.find("\"threads\"") != std::string::npos) {
+      continue;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string read(const fs::path& p) { return read_file(p.string()); }
+
+TEST(Training, SameSeedSameResultsAtAnyThreadCount) {
+  REQUIRE_DATA();
+  // Stochastic FP4 rounding too, so the random streams are exercised.
+  TrainConfig c = short_run("fmnist-cnn", "int4-fp4");
+  c.epochs = 2;
+  c.train_subset = 192;  // 6 steps per epoch: enough to exercise every stream, cheap on 2 cores
+  c.test_subset = 200;
+  c.batch = 32;
+  c.hardware.fp4_rounding = numerics::Fp4Rounding::kStochastic;
+  c.threads = 1;
+  const TrainResult one = train(c, *fashion());
+  c.threads = 3;
+  const TrainResult three = train(c, *fashion());
+  const fs::path base = fs::temp_directory_path() / ("nibble_test_training_" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  for (const auto& [name, result] : {std::pair<const char*, const TrainResult*>{"one", &one}, {"three", &three}}) {
+    prepare_output_dir((base / name).string(), false);
+    write_train_outputs((base / name).string(), *result, "nibble train (test)");
+  }
+  for (const char* file : {"epochs.csv", "confusion.csv", "layers.csv", "trace.txt", "report.html"}) {
+    EXPECT_EQ(read(base / "one" / file), read(base / "three" / file)) << file;
+  }
+  EXPECT_EQ(without_timing(read(base / "one" / "summary.json")), without_timing(read(base / "three" / "summary.json")));
+  // A different seed trains a different network.
+  c.seed = 2;
+  const TrainResult other = train(c, *fashion());
+  EXPECT_NE(other.epochs.back().train_loss, one.epochs.back().train_loss);
+
+  // The files: the trace reads back as the trace of the run, the CSV has one row per epoch.
+  EXPECT_EQ(workloads::read_trace_file((base / "one" / "trace.txt").string()), one.trace);
+  EXPECT_EQ(one.trace.model, "fmnist-cnn");
+  EXPECT_EQ(one.trace.batch, 32u);
+  const std::string epochs = read(base / "one" / "epochs.csv");
+  EXPECT_EQ(epochs.substr(0, epochs.find('\n')),
+            "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,skipped_steps");
+  EXPECT_EQ(std::count(epochs.begin(), epochs.end(), '\n'), 3);
+  const std::string summary = read(base / "one" / "summary.json");
+  for (const char* key : {"\"test_accuracy\"", "\"train_loss\"", "\"epochs\": 2", "\"policy\": \"int4-fp4\"",
+                          "\"seconds\"", "\"images_per_s\"", "\"seed\": 1"}) {
+    EXPECT_NE(summary.find(key), std::string::npos) << key;
+  }
+  fs::remove_all(base);
+}
+
+TEST(Training, ConfigurationErrors) {
+  REQUIRE_DATA();
+  const auto field_of = [](const TrainConfig& c) {
+    try {
+      train(c, *fashion());
+    } catch (const InputError& e) {
+      return e.field();
+    }
+    return std::string("no error");
+  };
+  TrainConfig c = short_run("fmnist-mlp", "fp32");
+  c.batch = 0;
+  EXPECT_EQ(field_of(c), "--batch");
+  c = short_run("fmnist-mlp", "fp32");
+  c.sgd.lr = -1;
+  EXPECT_EQ(field_of(c), "--lr");
+  c = short_run("fmnist-mpl", "fp32");
+  EXPECT_EQ(field_of(c), "--model");
+  c = short_run("resnet18", "fp32");  // 3 x 224 x 224 inputs
+  EXPECT_EQ(field_of(c), "--model");
+  c = short_run("fmnist-mlp", "int8");
+  EXPECT_EQ(field_of(c), "--policy");
+}
+
+}  // namespace
+}  // namespace nibble::train
