@@ -2,7 +2,7 @@
 # Every dependency comes from the Debian packages listed in .ci/debian-packages.txt.
 
 ASAN   ?= 0
-JOBS   ?= 2
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 ifeq ($(ASAN),1)
 BUILD  ?= build-asan
 CMAKE_FLAGS += -DNIBBLE_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -18,7 +18,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_RUNS    ?= 1000000
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps configure build test test-asan run bench bench-accuracy fuzz fuzz-smoke clean
+.PHONY: all deps configure build test test-fast test-asan test-asan-unit run bench bench-accuracy fuzz fuzz-smoke clean
 
 all: build
 
@@ -45,17 +45,33 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-## test: deps + build + the whole test suite through CTest
+## test: deps + build + the whole test suite through CTest, then every unit test again
+## under AddressSanitizer + UndefinedBehaviorSanitizer (what CI runs)
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+ifeq ($(ASAN),0)
+	$(MAKE) test-asan-unit
+endif
 
-## test-asan: the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+## test-fast: the test suite without the sanitizer pass
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+## test-asan: the whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 test-asan:
 	$(MAKE) test ASAN=1
 
-## run: deps + build + the main job
+## test-asan-unit: the GoogleTest unit tests (label `unit`) under ASan + UBSan, in build-asan-unit/.
+## Verilator's generated models are left out of this build (the co-simulation runs in `test`).
+test-asan-unit: deps
+	cmake -S . -B build-asan-unit -DNIBBLE_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DCMAKE_DISABLE_FIND_PACKAGE_verilator=ON
+	cmake --build build-asan-unit --target unit_tests -j $(JOBS)
+	cd build-asan-unit && ctest -L unit --output-on-failure -j $(JOBS) --timeout 900
+
+## run: deps + build + the main job (nibble run: 4-bit vs FP16 at equal area, and 4-bit accuracy) into out/
 run: build
-	$(BUILD)/nibble numerics
+	$(BUILD)/nibble run --out out
 
 ## bench: the performance figures the issues set as bars
 bench: build
@@ -71,5 +87,9 @@ fuzz: deps
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=5
 
+## bench-accuracy: the accuracy table of docs/validation.md (trains Fashion-MNIST networks; hours, not CI)
+bench-accuracy: build
+	tests/train/bench_accuracy.sh $(BUILD)/nibble $(BUILD)/bench-accuracy
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-asan-unit build-fuzz

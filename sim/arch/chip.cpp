@@ -75,8 +75,10 @@ void Core::controller() {
       rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
       rec.end = run_gemm(d, share.exec, share.plan, *this, start, &rec.counts, st);
     } else {
-      rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st);
-      rec.end = run_vector(d, *share.op, share.elements, *this, start, &rec.counts, st);
+      // Fused into the op before it (docs/timing.md): the input never leaves the chip.
+      const bool fused = i > 0 && fuses_into_previous(*work[i - 1].op, *share.op);
+      rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, fused);
+      rec.end = run_vector(d, *share.op, share.elements, *this, start, &rec.counts, st, fused);
     }
     m_records.push_back(std::move(rec));
     // Let SystemC time catch up with the op's end, then meet the other cores.

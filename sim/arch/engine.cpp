@@ -588,8 +588,21 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   return end;
 }
 
+bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op) {
+  using workloads::VectorKind;
+  if (prev.is_gemm() || op.is_gemm()) return false;
+  // Unary elementwise ops only: each output element needs only its own input
+  // element, so the op can run on a chunk as soon as the producer computed it.
+  // Reductions (norms, pools, softmax) need the whole tensor first, and
+  // eltwise has a second operand from DRAM.
+  const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
+                     op.vector == VectorKind::kQuantize;
+  return unary && prev.elements == op.elements && prev.out_format == op.in_format;
+}
+
 std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st) {
+                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
+                         bool input_on_chip) {
   if (elements == 0) return start;
   const Counter count{counts};
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
@@ -609,6 +622,10 @@ std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, 
   std::vector<std::uint64_t> freed(chunks, 0);  // store completion: the chunk's half is free again
   const auto size_of = [&](std::uint64_t i) { return std::min(chunk, elements - i * chunk); };
   const auto load = [&](std::uint64_t i, std::uint64_t ready) {
+    if (input_on_chip) {  // fused: the producer left the chunk in the scratchpad
+      loaded[i] = ready;
+      return;
+    }
     const std::uint64_t bytes = burst_bytes(d, packed_bytes(size_of(i), in_bits));
     loaded[i] = port.transfer(ready, bytes, false);
     count.add(st.dram_bytes_read, bytes);
@@ -630,8 +647,10 @@ std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, 
   }
   count.add(st.vec_ops, elements);
   count.add(st.vec(op.vector), elements);
-  // Fills and results pass through the output scratchpad (docs/timing.md).
-  count.add(st.spad_output_write_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
+  // Fills and results pass through the output scratchpad (docs/timing.md); a
+  // fused op's input was written there by the op before it.
+  count.add(st.spad_output_write_bytes,
+            (input_on_chip ? 0 : packed_bytes(elements, in_bits)) + packed_bytes(elements, out_bits));
   count.add(st.spad_output_read_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
   return end;
 }

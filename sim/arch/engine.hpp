@@ -72,10 +72,19 @@ GemmPlan plan_gemm(const design::Design& design, const design::Execution& exec, 
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
 
+/// True when vector op `op` is fused into the output path of `prev`, the op
+/// just before it (docs/timing.md, "Fused vector ops"): an elementwise
+/// activation, activation-grad or quantize reading exactly what `prev` wrote
+/// (a vector op of the same elements, prev's out format = op's in format).
+bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op);
+
 /// Runs a share of a vector op (`elements` of it) from cycle `start` in
-/// chunks through the output scratchpad; same contract as run_gemm.
+/// chunks through the output scratchpad; same contract as run_gemm. With
+/// `input_on_chip` (a fused op) each chunk's input is already in the output
+/// scratchpad, where the previous op left it: no DRAM load and no fill.
 std::uint64_t run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
+                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
+                         bool input_on_chip = false);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

@@ -340,4 +340,12 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
   return result;
 }
 
+bool concurrent_simulations_safe() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 }  // namespace nibble::arch

@@ -64,4 +64,11 @@ struct SimResult {
 /// std::runtime_error when the child fails otherwise.
 SimResult simulate(const design::Design& design, const workloads::Trace& trace, const SimOptions& options = {});
 
+/// Whether simulate() may run in several threads of one process at once.
+/// Each call forks: glibc's malloc is fork-safe, but the allocator of GCC's
+/// AddressSanitizer runtime is not (a fork while another thread holds its
+/// lock leaves the child waiting forever), so sanitizer builds simulate one
+/// at a time (compare runs A then B, sweep uses one job).
+bool concurrent_simulations_safe();
+
 }  // namespace nibble::arch

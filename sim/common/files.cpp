@@ -23,7 +23,10 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    // An output path in a folder that does not exist (or is not writable) is the
+    // user's to fix: say which file and why, as for any other bad input.
+    if (!out) throw InputError(path, 0, "", std::string("cannot create this file: ") + std::strerror(errno) +
+                                              " (does its folder exist and is it writable?)");
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
     if (!out) {

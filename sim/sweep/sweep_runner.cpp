@@ -162,18 +162,4 @@ std::string results_csv(const SweepSpec& spec, const SweepResults& results) {
   return csv.str();
 }
 
-std::vector<std::size_t> pareto_front(const std::vector<std::pair<double, double>>& objectives) {
-  std::vector<std::size_t> front;
-  for (std::size_t i = 0; i < objectives.size(); ++i) {
-    bool dominated = false;
-    for (std::size_t j = 0; j < objectives.size() && !dominated; ++j) {
-      const auto& a = objectives[j];
-      const auto& b = objectives[i];
-      dominated = a.first <= b.first && a.second <= b.second && (a.first < b.first || a.second < b.second);
-    }
-    if (!dominated) front.push_back(i);
-  }
-  return front;
-}
-
 }  // namespace nibble::sweep

@@ -57,9 +57,4 @@ bool mpi_available();
 /// key, model, batch, seq, policy, status, error, then the metric columns).
 std::string results_csv(const SweepSpec& spec, const SweepResults& results);
 
-/// Indices of the points on the Pareto front of two objectives to minimize
-/// (a point is on the front if no other point is at least as good in both
-/// and better in one). Ties: both kept. Input order preserved.
-std::vector<std::size_t> pareto_front(const std::vector<std::pair<double, double>>& objectives);
-
 }  // namespace nibble::sweep

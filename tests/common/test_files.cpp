@@ -48,5 +48,21 @@ TEST(Files, ReadMissingFileNamesIt) {
   }
 }
 
+// Writing into a folder that does not exist is the user's to fix: an
+// InputError naming the file they asked for (not the temporary), exit code 2.
+TEST(Files, WriteIntoMissingFolderNamesTheFile) {
+  const fs::path dir = fresh_dir("missing");
+  const std::string path = (dir / "report.csv").string();
+  try {
+    write_file_atomic(path, "x");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), path);
+    EXPECT_NE(std::string(e.what()).find("cannot create this file: No such file or directory"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir));
+}
+
 }  // namespace
 }  // namespace nibble

@@ -76,13 +76,6 @@ TEST(SweepRunner, ResumeReusesFinishedPointsOnly) {
   EXPECT_EQ(results_csv(spec, results), first);
 }
 
-TEST(SweepRunner, ParetoFrontMinimizesBoth) {
-  // (time, energy): 0 and 2 trade off, 1 is dominated by 0, 3 ties 0 exactly (kept).
-  const std::vector<std::pair<double, double>> points{{1, 5}, {2, 6}, {3, 1}, {1, 5}, {4, 1}};
-  EXPECT_EQ(pareto_front(points), (std::vector<std::size_t>{0, 2, 3}));
-  EXPECT_TRUE(pareto_front({}).empty());
-}
-
 TEST(SweepRunner, OutcomeJsonRoundTripsAndRejectsForeignSignatures) {
   PointOutcome outcome;
   outcome.ok = true;

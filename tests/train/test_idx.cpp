@@ -145,7 +145,7 @@ TEST(Idx, MissingDatasetFolderAndFiles) {
 
 TEST(Idx, LoadsFashionMnist) {
   if (!fs::exists(std::string(kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) {
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
   }
   const Dataset d = load_dataset(kDefaultDataDir);
   EXPECT_EQ(d.train.count, 60000u);

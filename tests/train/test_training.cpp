@@ -26,7 +26,7 @@ const Dataset* fashion() {
 }
 
 #define REQUIRE_DATA()                                                              \
-  if (fashion() == nullptr) GTEST_SKIP() << "dataset-fashion-mnist is not installed"
+  if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)"
 
 TrainConfig short_run(const std::string& model, const std::string& policy) {
   TrainConfig c;

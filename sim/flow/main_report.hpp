@@ -1,0 +1,36 @@
+// The page and table on top of the main job (`nibble run`, `make run`): the
+// 4-bit design against the FP16 baseline at equal area, and the accuracy of
+// the same network trained in fp32 and in int4-fp4. Both are rendered only
+// from the files the runs wrote (compare/summary.json and
+// train-*/summary.json), so `nibble report DIR` re-renders them exactly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nibble::flow {
+
+/// The sub-directories of a main-job output directory.
+struct MainJobLayout {
+  std::string compare = "compare";                                ///< `nibble compare` outputs
+  std::vector<std::string> trainings = {"train-fp32", "train-int4-fp4"};  ///< `nibble train` outputs, in table order
+};
+
+/// True when `dir` holds a main job's outputs (compare/summary.json and at
+/// least one train-*/summary.json).
+bool is_main_job_dir(const std::string& dir, const MainJobLayout& layout = {});
+
+/// The one table of the main job, as text for stdout: per design cycles,
+/// time, energy per step, TOPS/W, area; the speedup and energy ratio; and the
+/// accuracy of each training. InputError naming the file for a missing or
+/// malformed summary.
+std::string main_job_table(const std::string& dir, const MainJobLayout& layout = {});
+
+/// The self-contained page `dir`/report.html with the same numbers, the
+/// commands that produced them, and links to each run's own report.
+std::string main_job_report_html(const std::string& dir, const MainJobLayout& layout = {});
+
+/// Writes `dir`/summary.json (the table's numbers) and `dir`/report.html.
+void write_main_job_outputs(const std::string& dir, const MainJobLayout& layout = {});
+
+}  // namespace nibble::flow
