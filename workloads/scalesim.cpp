@@ -268,6 +268,16 @@ models::Graph scalesim_graph(const ScaleSimTopology& topology, std::uint64_t bat
   return graph;
 }
 
+namespace {
+// SCALE-Sim's conv-format loader reads any name containing "DP" as a depthwise
+// layer, so a conv-format export writes "Dp" for every "DP" of a layer name
+// (a plain GEMM named "xDPy" must not read back as depthwise).
+std::string without_depthwise_mark(std::string name) {
+  for (std::size_t at = name.find("DP"); at != std::string::npos; at = name.find("DP", at)) name[at + 1] = 'p';
+  return name;
+}
+}  // namespace
+
 ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) {
   ScaleSimTopology out;
   out.format = format;
@@ -304,7 +314,7 @@ ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) 
       reserve_rows(op, op.groups);
       for (std::uint64_t g = 0; g < op.groups; ++g) {
         ScaleSimLayer l;
-        l.name = op.layer + (op.groups > 1 ? ".g" + std::to_string(g) : "");
+        l.name = without_depthwise_mark(op.layer) + (op.groups > 1 ? ".g" + std::to_string(g) : "");
         l.ifmap_h = op.m;
         l.ifmap_w = op.k;
         l.filter_h = 1;
@@ -329,8 +339,7 @@ ScaleSimTopology scalesim_from_trace(const Trace& trace, ScaleSimFormat format) 
     reserve_rows(op, 1);
     ScaleSimLayer l;
     // "DP" in a name means depthwise to SCALE-Sim: add it exactly when the conv is depthwise.
-    l.name = op.layer;
-    for (std::size_t at = l.name.find("DP"); at != std::string::npos; at = l.name.find("DP")) l.name[at + 1] = 'p';
+    l.name = without_depthwise_mark(op.layer);
     if (depthwise) l.name += "_DP";
     // The input extent the windows cover, (E - 1) * stride + R: SCALE-Sim, which rounds its
     // output size up, then computes the same E (h + 2 pad would give E + 1 where the last

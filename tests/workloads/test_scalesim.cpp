@@ -151,6 +151,21 @@ TEST(ScaleSim, ExportRowsAreBounded) {
   EXPECT_EQ(scalesim_from_trace(trace, ScaleSimFormat::kConv).layers.size(), 1u);
 }
 
+// Found by fuzz_scalesim_topology: a GEMM layer whose name contains "DP" was
+// exported in the conv form under its own name, and SCALE-Sim's rule (any
+// "DP" in a name is depthwise) read it back as a depthwise layer.
+TEST(ScaleSim, ConvExportOfAGemmNamedDpIsNotDepthwise) {
+  const ScaleSimTopology t = parse_scalesim_topology("Layer name, M, N, K,\nfc_DP_head, 8, 16, 32,\n", "g.csv");
+  EXPECT_FALSE(t.layers[0].depthwise);  // the GEMM form has no depthwise rule
+  const Trace trace = expand_training_step(scalesim_graph(t, 1, "g"), named_policy("int4-fp4"));
+  const ScaleSimTopology conv = scalesim_from_trace(trace, ScaleSimFormat::kConv);
+  ASSERT_EQ(conv.layers.size(), 1u);
+  EXPECT_EQ(conv.layers[0].name, "fc_Dp_head");
+  const ScaleSimTopology back = parse_scalesim_topology(write_scalesim_topology(conv), "back.csv");
+  EXPECT_FALSE(back.layers[0].depthwise);
+  EXPECT_EQ(back.layers[0].num_filter, 16u);
+}
+
 TEST(ScaleSim, NumbersBeyond64BitsAndControlCharactersAreNamed) {
   const std::string header = "Layer Name, M, N, K,\n";
   EXPECT_EQ(error_of([&] { parse_scalesim_topology(header + "g, 18446744073709551616, 1, 1,\n", "t.csv"); }),
