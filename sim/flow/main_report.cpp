@@ -12,6 +12,7 @@
 #include "sim/flow/outputs.hpp"
 #include "sim/report/html.hpp"
 #include "sim/report/json.hpp"
+#include "sim/report/svg_chart.hpp"
 
 namespace nibble::flow {
 
@@ -66,10 +67,7 @@ Summary load_summary(const std::string& path) {
 }
 
 std::string fixed(double value, int digits) {
-  if (!std::isfinite(value)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
+  return std::isfinite(value) ? report::format_fixed(value, digits) : "n/a";
 }
 
 std::string grouped(double value) {
@@ -189,8 +187,9 @@ std::string main_job_table(const std::string& dir, const MainJobLayout& layout) 
   return out;
 }
 
-std::string main_job_report_html(const std::string& dir, const MainJobLayout& layout) {
-  const MainNumbers n = read_numbers(dir, layout);
+namespace {
+// The page from numbers already read (write_main_job_outputs reads the summaries once).
+std::string render_report_html(const std::string& dir, const MainJobLayout& layout, const MainNumbers& n) {
   report::HtmlPage page("nibble: 4-bit training vs FP16",
                         n.model + " training step (batch " + std::to_string(n.batch) + ") on two designs" +
                             (n.iso_area ? " of equal area" : "") + ", and what 4-bit arithmetic does to accuracy");
@@ -235,6 +234,12 @@ std::string main_job_report_html(const std::string& dir, const MainJobLayout& la
   return page.str();
 }
 
+}  // namespace
+
+std::string main_job_report_html(const std::string& dir, const MainJobLayout& layout) {
+  return render_report_html(dir, layout, read_numbers(dir, layout));
+}
+
 void write_main_job_outputs(const std::string& dir, const MainJobLayout& layout) {
   const MainNumbers n = read_numbers(dir, layout);
   Json j;
@@ -260,7 +265,7 @@ void write_main_job_outputs(const std::string& dir, const MainJobLayout& layout)
   }
   j["accuracy"] = acc;
   report::write_json_atomic(dir + "/summary.json", j);
-  write_file_atomic(dir + "/report.html", main_job_report_html(dir, layout));
+  write_file_atomic(dir + "/report.html", render_report_html(dir, layout, n));
 }
 
 }  // namespace nibble::flow

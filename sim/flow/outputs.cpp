@@ -73,13 +73,7 @@ nlohmann::ordered_json energy_object(const Evaluation& e) {
   return j;
 }
 
-std::string fixed(double value, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
-
-std::string percent(double fraction) { return fixed(100.0 * fraction, 1) + " %"; }
+std::string percent(double fraction) { return report::format_fixed(100.0 * fraction, 1) + " %"; }
 
 // Flattens a JSON object into "a.b.c" -> value text.
 void flatten(const nlohmann::ordered_json& j, const std::string& prefix,
@@ -205,7 +199,7 @@ std::string summary_table(const Evaluation& e) {
     std::snprintf(line, sizeof line, "%-12s %14llu %14llu %6s%% %16llu %14llu %12s\n", name.c_str(),
                   static_cast<unsigned long long>(counter(e, s, "cycles")),
                   static_cast<unsigned long long>(counter(e, s, "stall_cycles")),
-                  fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(counter(e, s, "macs")),
+                  report::format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(counter(e, s, "macs")),
                   static_cast<unsigned long long>(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
                   sig4(energy_j).c_str());
     out << line;
@@ -241,7 +235,7 @@ std::string report_html(const Evaluation& e) {
   const auto [p_value, p_unit] = scaled_value(m.average_power_w, "W");
   page.headlines({
       {"time per step", t_value, t_unit, format_double(static_cast<double>(r.total("cycles"))) + " cycles"},
-      {"utilization", fixed(100.0 * r.utilization(r.totals), 1), "%", "MACs / (cycles x PEs)"},
+      {"utilization", report::format_fixed(100.0 * r.utilization(r.totals), 1), "%", "MACs / (cycles x PEs)"},
       {"energy per step", e_value, e_unit, "leakage included"},
       {"efficiency", sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
       {"energy-delay product", sig4(m.edp_js), "J\xC2\xB7s", "energy x time per step"},

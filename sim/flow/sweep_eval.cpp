@@ -40,14 +40,7 @@ constexpr const char* kDram = "dram_bytes";
 // failed point, or a value that could not be parsed back).
 double metric(const sweep::PointOutcome& outcome, const std::string& key) {
   for (const auto& [k, v] : outcome.metrics) {
-    if (k != key) continue;
-    try {
-      std::size_t used = 0;
-      const double value = std::stod(v, &used);
-      return used == v.size() ? value : std::numeric_limits<double>::quiet_NaN();
-    } catch (const std::exception&) {
-      return std::numeric_limits<double>::quiet_NaN();
-    }
+    if (k == key) return parse_double(v).value_or(std::numeric_limits<double>::quiet_NaN());
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
