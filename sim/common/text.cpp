@@ -82,6 +82,12 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const auto& candidate : candidates) {
+    // The distance is at least the difference in length, and a match more
+    // than 3 edits away is never suggested: skipping those keeps a long
+    // unknown key from costing a quadratic comparison with every candidate.
+    const std::size_t length_gap =
+        word.size() > candidate.size() ? word.size() - candidate.size() : candidate.size() - word.size();
+    if (length_gap > 3) continue;
     const std::size_t d = edit_distance(word, candidate);
     if (d < best_distance) {
       best_distance = d;

@@ -37,6 +37,18 @@ TEST(Text, ClosestMatchSuggestsTyposOnly) {
   EXPECT_EQ(edit_distance("trian", "train"), 1u);
 }
 
+TEST(Text, ClosestMatchAtTheEdgesOfItsThreshold) {
+  // Three letters longer is still a typo (3 edits, 3 * 3 <= 11 letters); four
+  // are not, and candidates that far apart in length are never compared.
+  const std::vector<std::string> commands{"simulate", "compare"};
+  EXPECT_EQ(closest_match("simulatexyz", commands), "simulate");
+  EXPECT_EQ(closest_match("simulatewxyz", commands), "");
+  EXPECT_EQ(closest_match("sim", commands), "");
+  EXPECT_EQ(closest_match(std::string(100000, 's'), commands), "");
+  // Among equally close candidates the first listed wins.
+  EXPECT_EQ(closest_match("trac", {"track", "trace"}), "track");
+}
+
 TEST(Text, CheckedArithmeticDetectsOverflow) {
   EXPECT_FALSE(checked_mul(1ull << 32, 1ull << 32));
   EXPECT_EQ(checked_mul(1ull << 31, 1ull << 32), 1ull << 63);

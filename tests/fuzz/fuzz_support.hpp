@@ -35,20 +35,25 @@ inline void check(bool ok, const std::string& what) {
 /// characters are allowed; their bytes are checked loosely (lead byte then
 /// continuation bytes), the exact rules are sim/common/error.cpp's.
 inline void check_input_error(const InputError& e) {
-  check(!e.message().empty(), std::string("InputError with an empty message: ") + e.what());
+  // The failure texts are built only on failure: building them for every byte
+  // made the check quadratic in the message length, and long messages (a
+  // quoted line of a 15 kB input) cut the fuzzers' speed by half.
+  const auto broken = [&e](const char* what) { fail(std::string(what) + e.what()); };
+  if (e.message().empty()) broken("InputError with an empty message: ");
   const std::string_view what(e.what());
   for (std::size_t i = 0; i < what.size(); ++i) {
     const auto byte = static_cast<unsigned char>(what[i]);
-    check(byte >= 0x20 && byte != 0x7f, std::string("InputError message holds a control character: ") + e.what());
+    if (byte < 0x20 || byte == 0x7f) broken("InputError message holds a control character: ");
     if (byte < 0x80) continue;
     const std::size_t length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 0;
-    check(length > 0 && i + length <= what.size(), std::string("InputError message is not UTF-8: ") + e.what());
+    if (length == 0 || i + length > what.size()) broken("InputError message is not UTF-8: ");
     for (std::size_t k = 1; k < length; ++k) {
       const auto next = static_cast<unsigned char>(what[i + k]);
-      check(next >= 0x80 && next <= 0xbf, std::string("InputError message is not UTF-8: ") + e.what());
+      if (next < 0x80 || next > 0xbf) broken("InputError message is not UTF-8: ");
     }
-    check(!(byte == 0xc2 && static_cast<unsigned char>(what[i + 1]) < 0xa0),
-          std::string("InputError message holds a C1 control character: ") + e.what());
+    if (byte == 0xc2 && static_cast<unsigned char>(what[i + 1]) < 0xa0) {
+      broken("InputError message holds a C1 control character: ");
+    }
     i += length - 1;
   }
 }
