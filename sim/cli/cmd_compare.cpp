@@ -8,6 +8,7 @@
 
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
+#include "sim/cli/workload_flags.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
 #include "sim/flow/compare.hpp"
@@ -19,10 +20,9 @@ namespace {
 
 int run_compare(const std::vector<std::string>& args) {
   std::string design_a, design_b, policy, policy_a, policy_b, out;
-  flow::WorkloadSource source;
+  WorkloadFlags workload_flags;
   flow::CompareOptions options;
   std::vector<std::string> sets_a, sets_b;
-  std::uint64_t batch = 1, seq = 1;
   bool force = false, quiet = false, serial = false;
   ArgParser parser(
       "nibble compare",
@@ -41,12 +41,7 @@ int run_compare(const std::vector<std::string>& args) {
       "--iso-area --out out/cmp");
   parser.positional("DESIGN_A", "design file of A (the reference of the ratios)", &design_a, true);
   parser.positional("DESIGN_B", "design file of B", &design_b, true);
-  parser.option("--model", "NAME", "a zoo model (nibble trace --list-models)", &source.model);
-  parser.option("--trace", "FILE", "a trace file (docs/trace-format.md); fixes its own batch and policy for both",
-                &source.trace_file);
-  parser.option("--onnx", "FILE", "an ONNX model file", &source.onnx_file);
-  parser.option("--batch", "N", "training batch size (default 1; for ONNX, the file's)", &batch, 1);
-  parser.option("--seq", "N", "sequence length of a zoo model that has one (bert-base, lstm)", &seq, 1);
+  workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy for both");
   parser.option("--policy", "NAME", "precision policy of both designs: fp32, fp16, hfp8, int4-fp4", &policy);
   parser.option("--policy-a", "NAME", "precision policy of A (default: A's PE kind)", &policy_a);
   parser.option("--policy-b", "NAME", "precision policy of B (default: B's PE kind)", &policy_b);
@@ -70,20 +65,11 @@ int run_compare(const std::vector<std::string>& args) {
   parser.parse(args);
 
   if (!parser.given("--out")) throw UsageError("missing --out DIR");
-  const int sources =
-      (parser.given("--model") ? 1 : 0) + (parser.given("--trace") ? 1 : 0) + (parser.given("--onnx") ? 1 : 0);
-  if (sources != 1) throw UsageError("give exactly one of --model, --trace, --onnx");
-  if (parser.given("--trace")) {
-    for (const char* flag :
-         {"--batch", "--seq", "--policy", "--policy-a", "--policy-b", "--policy-file-a", "--policy-file-b"}) {
-      if (parser.given(flag)) throw UsageError(std::string(flag) + " does not apply to --trace: a trace fixes it");
-    }
-  }
+  const flow::WorkloadSource source =
+      workload_flags.source(parser, {"--policy", "--policy-a", "--policy-b", "--policy-file-a", "--policy-file-b"});
   if (parser.given("--policy") && (parser.given("--policy-a") || parser.given("--policy-b"))) {
     throw UsageError("give --policy (both designs) or --policy-a/--policy-b, not both");
   }
-  if (parser.given("--batch")) source.batch = batch;
-  if (parser.given("--seq")) source.seq = seq;
   if (parser.given("--policy")) options.policy_a.name = options.policy_b.name = policy;
   if (parser.given("--policy-a")) options.policy_a.name = policy_a;
   if (parser.given("--policy-b")) options.policy_b.name = policy_b;

@@ -11,6 +11,7 @@
 #include "sim/arch/functional.hpp"
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
+#include "sim/cli/workload_flags.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
 #include "sim/energy/accelergy.hpp"
@@ -24,11 +25,11 @@ namespace {
 
 int run_simulate(const std::vector<std::string>& args) {
   std::string design_path, policy_name, out;
-  flow::WorkloadSource source;
+  WorkloadFlags workload_flags;
   flow::PolicyChoice policy;
   flow::EvalOptions options;
   std::vector<std::string> sets;
-  std::uint64_t batch = 1, seq = 1, seed = 1, max_macs = 1u << 20;
+  std::uint64_t seed = 1, max_macs = 1u << 20;
   bool functional = false, force = false, quiet = false, accelergy = false;
   ArgParser parser(
       "nibble simulate", "--design FILE (--model NAME | --trace FILE | --onnx FILE) --out DIR [options]",
@@ -42,12 +43,7 @@ int run_simulate(const std::vector<std::string>& args) {
       "design's PE kind (int4-fp4, fp16, hfp8 or fp32).",
       "nibble simulate --design hw/designs/int4-train.yaml --model resnet50 --batch 32 --out out/r50");
   parser.option("--design", "FILE", "design file (hw/designs/*.yaml)", &design_path);
-  parser.option("--model", "NAME", "a zoo model (nibble trace --list-models)", &source.model);
-  parser.option("--trace", "FILE", "a trace file (docs/trace-format.md); fixes its own batch and policy",
-                &source.trace_file);
-  parser.option("--onnx", "FILE", "an ONNX model file", &source.onnx_file);
-  parser.option("--batch", "N", "training batch size (default 1; for ONNX, the file's)", &batch, 1);
-  parser.option("--seq", "N", "sequence length of a zoo model that has one (bert-base, lstm)", &seq, 1);
+  workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy");
   parser.option("--policy", "NAME", "precision policy: fp32, fp16, hfp8, int4-fp4 (default: the design's PE kind)",
                 &policy_name);
   parser.option("--policy-file", "FILE", "YAML policy with per-layer overrides (docs/trace-format.md)", &policy.file);
@@ -72,16 +68,7 @@ int run_simulate(const std::vector<std::string>& args) {
 
   if (!parser.given("--design")) throw UsageError("missing --design FILE");
   if (!parser.given("--out")) throw UsageError("missing --out DIR");
-  const int sources =
-      (parser.given("--model") ? 1 : 0) + (parser.given("--trace") ? 1 : 0) + (parser.given("--onnx") ? 1 : 0);
-  if (sources != 1) throw UsageError("give exactly one of --model, --trace, --onnx");
-  if (parser.given("--trace")) {
-    for (const char* flag : {"--batch", "--seq", "--policy", "--policy-file"}) {
-      if (parser.given(flag)) throw UsageError(std::string(flag) + " does not apply to --trace: a trace fixes it");
-    }
-  }
-  if (parser.given("--batch")) source.batch = batch;
-  if (parser.given("--seq")) source.seq = seq;
+  const flow::WorkloadSource source = workload_flags.source(parser, {"--policy", "--policy-file"});
   if (parser.given("--policy")) policy.name = policy_name;
 
   const design::Design design = design::load_design(design_path, sets);
