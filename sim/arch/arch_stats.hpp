@@ -1,5 +1,5 @@
 // The counters the model reports, registered once (name, unit, description).
-// They are the contract with the energy model (issue 6): every (layer, phase)
+// They are the contract with the energy model: every (layer, phase)
 // row of layers.csv and every total in summary.json carries all of them.
 #pragma once
 

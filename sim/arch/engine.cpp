@@ -582,7 +582,7 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     }
     cur = nxt;
   }
-  // SCALE-Sim reports folds x per-fold - 1 cycles (FACTS.md): its count ends
+  // SCALE-Sim reports folds x per-fold - 1 cycles (docs/references.md): its count ends
   // one cycle before the last fold's end.
   if (p.scalesim && end > start) --end;
   return end;

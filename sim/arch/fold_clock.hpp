@@ -29,7 +29,7 @@ class OsTileSchedule {
 };
 
 /// SCALE-Sim v2's compute timing: folds back to back, no overlap, each
-/// 2R + C + T - 2 (ws, is) or R + C + T - 2 (os) cycles (FACTS.md).
+/// 2R + C + T - 2 (ws, is) or R + C + T - 2 (os) cycles (SCALE-Sim, docs/references.md).
 class ScaleSimSchedule {
  public:
   ScaleSimSchedule(std::uint64_t rows, std::uint64_t cols, design::Dataflow dataflow);

@@ -53,7 +53,7 @@ ScaleSimRun run_scalesim(const design::ScaleSimConfig& config, const std::vector
     const StatVector& s = result.rows.at(i).stats;
     out.total_cycles = s[cycles_id];
     out.stall_cycles = s[stall_id];
-    // SCALE-Sim's mapping (FACTS.md): spatial rows Sr, columns Sc, temporal T.
+    // SCALE-Sim's mapping (docs/references.md): spatial rows Sr, columns Sc, temporal T.
     std::uint64_t sr = layer.k, sc = layer.n, t = layer.m;
     if (d.array.dataflow == design::Dataflow::kOs) {
       sr = layer.m;

@@ -1,9 +1,9 @@
-// Figures of the SystemC model (issue 4):
+// Figures of the SystemC model:
 //  - a full ResNet-50 training step (batch 32, 224 x 224, forward, input- and
 //    weight-gradient GEMMs, vector ops, update) on hw/designs/int4-train.yaml:
 //    bars <= 2 s wall, <= 1 GiB peak RSS, >= 1e7 simulated cycles per second;
 //  - `nibble scalesim` (run_scalesim) on SCALE-Sim inputs: bar >= 1000x
-//    SCALE-Sim's ~5,000 simulated cycles per second (FACTS.md).
+//    SCALE-Sim's ~5,000 simulated cycles per second (docs/references.md).
 // The process exits 1 when a bar is missed, so `make bench` shows it.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -130,7 +130,7 @@ int sc_main(int argc, char* argv[]) {
   }
   if (g_figures.scalesim_seconds > 0) {
     const double rate = static_cast<double>(g_figures.scalesim_cycles) / g_figures.scalesim_seconds;
-    const double speedup = rate / 5000.0;  // SCALE-Sim: ~5,000 cycles/s (FACTS.md)
+    const double speedup = rate / 5000.0;  // SCALE-Sim: ~5,000 cycles/s (docs/references.md)
     const bool pass = speedup >= 1000.0;
     ok = ok && pass;
     std::printf("bench_arch: nibble scalesim, %llu simulated cycles in %.3f s = %.3g cycles/s = %.0fx SCALE-Sim's "

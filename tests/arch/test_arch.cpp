@@ -167,7 +167,7 @@ TEST(IdealMemory, InputStationaryIsWeightStationaryTransposed) {
 }
 
 TEST(IdealMemory, ScaleSimConvention) {
-  // FACTS.md: folds x per-fold - 1, per fold 2R + C + T - 2 (ws, is), R + C + T - 2 (os).
+  // SCALE-Sim (docs/references.md): folds x per-fold - 1, per fold 2R + C + T - 2 (ws, is), R + C + T - 2 (os).
   // ws m=10, n=4, k=8 on 4x4: Sr = k = 8 -> 2 folds of 2*4 + 4 + 10 - 2 = 20 -> 39.
   EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"timing=scalesim"}), {gemm("g", 10, 4, 8)}), 39u);
   // os m=8, n=4, k=10: Sr = m = 8 -> 2 folds of 4 + 4 + 10 - 2 = 16 -> 31.
@@ -515,7 +515,7 @@ std::vector<ScaleSimLayerGemm> topology_gemms(const std::string& path) {
 }
 
 TEST(ScaleSim, PublishedDataPoint) {
-  // FACTS.md: 32x32 OS, 7x7 input, 3x3 filter, 192 channels, 384 filters ->
+  // SCALE-Sim's published run (docs/references.md): 32x32 OS, 7x7 input, 3x3 filter, 192 channels, 384 filters ->
   // 21,479 cycles, 0 stalls, 75.42 % utilization, 78.12 % mapping efficiency.
   // E = F = 5: Sr = 25, Sc = 384, T = 1728; 12 folds of 32 + 32 + 1728 - 2 = 1790; 12 x 1790 - 1.
   const auto cfg = design::load_scalesim_config(kSource + "/hw/designs/scalesim/scale.cfg");

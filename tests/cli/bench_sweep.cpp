@@ -1,4 +1,4 @@
-// The sweep figures of issue 8: the shipped 64-point sweep of ResNet-18
+// The sweep figures: the shipped 64-point sweep of ResNet-18
 // training steps (hw/sweeps/array-size.yaml) with --jobs 2 must finish in
 // under 60 s on the 2-core machine, and the 2-rank MPI run within 1.3x of it.
 // Runs the real `nibble` binary, as a user would.

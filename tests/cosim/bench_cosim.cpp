@@ -1,4 +1,4 @@
-// The co-simulation's figures (issue 5): zero mismatches over >= 100,000
+// The co-simulation's figures: zero mismatches over >= 100,000
 // random tile ops in each mode on the 8x8 tile, and the speed in tile cycles
 // per second on one core. One run_cosim() per process (SystemC elaborates
 // once), so the benchmark is a single iteration of the whole run.

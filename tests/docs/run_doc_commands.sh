@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs every command of the ```sh blocks of one documentation page, in order,
-# so the guide never shows a command that does not work (issue 8).
+# so the guide never shows a command that does not work.
 #
 # usage: run_doc_commands.sh PAGE.md SOURCE_DIR BUILD_DIR
 #

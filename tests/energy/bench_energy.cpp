@@ -2,7 +2,7 @@
 // (a large network's layers x phases) accounted with the 45 nm table; and the
 // HTML energy section for 1,000 layers. Rows per second are the figure: a
 // ResNet-50 step has about 160 layers x 4 phases = 640 rows, so accounting it
-// takes a negligible share of a simulate run (issue 6: < 10 %).
+// takes a negligible share of a simulate run (the bar: < 10 %).
 #include <benchmark/benchmark.h>
 
 #include <random>

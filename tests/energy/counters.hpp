@@ -1,4 +1,4 @@
-// The counter contract of sim/arch (issue 4), registered the way the simulator
+// The counter contract of sim/arch, registered the way the simulator
 // does, for tests and benchmarks that do not run the simulator.
 #pragma once
 

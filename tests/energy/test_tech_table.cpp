@@ -79,7 +79,7 @@ TEST(TechTable, UnknownNameSuggestsTheClosest) {
   EXPECT_THROW(resolve_tech_table("/nonexistent/tech.yaml"), InputError);
 }
 
-// The 45 nm numbers are Horowitz's (FACTS.md) or derived from them by the rules
+// The 45 nm numbers are Horowitz's (docs/references.md) or derived from them by the rules
 // written next to them; recompute each derivation here.
 TEST(TechTable, Horowitz45nmDerivationsHold) {
   const TechTable t = builtin_tech_table("45nm");

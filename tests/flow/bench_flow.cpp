@@ -1,4 +1,4 @@
-// Figure of the evaluation pipeline (issue 6): energy accounting adds less
+// Figure of the evaluation pipeline: energy accounting adds less
 // than 10 % to a simulate run's wall time. ResNet-50, batch 32, on
 // hw/designs/int4-train.yaml, timed three ways (best of the iterations):
 //  - simulate:  arch::simulate() alone (the forked SystemC run);

@@ -29,7 +29,7 @@ const Layer& layer(const Graph& g, const std::string& name) {
 
 // Conv + fully-connected MACs at 224x224, batch 1: the counts published for the
 // torchvision models (ResNet-50 4,089,184,256 and VGG-16 15,470,264,320 are the
-// figures the issue pins; the others are the ones ptflops/thop report).
+// commonly quoted figures; the others are the ones ptflops/thop report).
 TEST(Zoo, ForwardMacsEqualTheStandardCounts) {
   EXPECT_EQ(macs("resnet50"), 4089184256u);
   EXPECT_EQ(macs("vgg16"), 15470264320u);

@@ -1,4 +1,4 @@
-// Quantization throughput, single-threaded, on 1M floats (the bar:
+// Quantization throughput, single-threaded, on 1M floats (the bar:
 // >= 200 M elements/s for INT4 and for FP4). Google Benchmark prints the
 // figure as items_per_second.
 #include <benchmark/benchmark.h>

@@ -1,4 +1,4 @@
-// Two-phase rounding. The issue asked for "the mean relative bias of
+// Two-phase rounding. The target once set: "the mean relative bias of
 // (even + odd) / 2 is at least 10x smaller than that of either phase" over
 // log-uniform samples. That cannot hold: the bias of the average is the
 // average of the two biases, and over whole radix-4 periods the two phases
@@ -153,7 +153,7 @@ TEST(Tpr, LogUniformBiasEqualInBothPhasesAndInTheAverage) {
   EXPECT_NEAR(s.bias_even, phase_bias, kTol);
   EXPECT_NEAR(s.bias_odd, phase_bias, kTol);
   EXPECT_NEAR(s.bias_avg, phase_bias, kTol);
-  // So the issue's "10x smaller" claim is false for every shift-invariant rule:
+  // So a "10x smaller" claim is false for every shift-invariant rule:
   EXPECT_GT(std::fabs(s.bias_avg), 0.5 * std::fabs(s.bias_even));
 }
 

@@ -1,4 +1,4 @@
-// Training speed of the emulator (the bars: fp32 MLP >= 10,000 images/s
+// Training speed of the emulator (the bars: fp32 MLP >= 10,000 images/s
 // at batch 64 on two cores, fp32 CNN >= 1,000 images/s, an int4-fp4 epoch at
 // most 2.5x the fp32 epoch). Each iteration trains one epoch on a subset of
 // Fashion-MNIST with all cores; the reported time is the training part only

@@ -1,5 +1,5 @@
 // Speed of the training-step expansion: ResNet-50 at batch 256 expanded and its
-// trace written (the bar: under 50 ms), plus reading it back.
+// trace written (the bar: under 50 ms), plus reading it back.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>

@@ -23,7 +23,7 @@ std::string error_of(const std::function<void()>& fn) {
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 
-// FACTS.md: 7x7 input, 3x3 filter, 192 channels, 384 filters, stride 1 (21,479 cycles on
+// SCALE-Sim's published run (docs/references.md): 7x7 input, 3x3 filter, 192 channels, 384 filters, stride 1 (21,479 cycles on
 // a 32x32 OS array). SCALE-Sim maps it to M = E*F = 5*5 = 25, N = 384, K = 3*3*192 = 1728.
 TEST(ScaleSim, PublishedDataPointRow) {
   const ScaleSimTopology t = read_scalesim_topology(kSource + "/workloads/scalesim/published_point.csv");
