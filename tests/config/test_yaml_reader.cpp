@@ -1,18 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "sim/config/yaml_reader.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::config {
 namespace {
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto message_of = test::input_error_of;
 
 TEST(YamlReader, ReadsTypedValuesAndRejectsUnknownKeysWithSuggestion) {
   const auto root = load_yaml_text("name: tiny\narray:\n  rows: 4\n  colums: 8\nclock_mhz: 500.5\n", "d.yaml");

@@ -13,20 +13,14 @@
 #include "sim/design/scalesim_config.hpp"
 #include "sim/design/trace_names.hpp"
 #include "workloads/trace.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::design {
 namespace {
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto message_of = test::input_error_of;
 
 // A small valid design; line numbers matter to the error tests below.
 const char* const kTiny =

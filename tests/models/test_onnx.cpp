@@ -11,20 +11,14 @@
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "tests/support/onnx_builder.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::models {
 namespace {
 
 const std::string kData = "/usr/share/libonnx-testdata/data/";
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto error_of = test::input_error_of;
 
 OnnxImport load(const std::string& relative, OnnxOptions options = {}) {
   return import_onnx(kData + relative + "/model.onnx", options);

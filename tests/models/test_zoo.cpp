@@ -4,18 +4,12 @@
 
 #include "models/zoo/zoo.hpp"
 #include "sim/common/error.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::models {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto error_of = test::input_error_of;
 
 std::uint64_t macs(const std::string& name, ZooOptions options = {}) {
   return forward_macs(build_zoo_model(name, options));

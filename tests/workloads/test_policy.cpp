@@ -5,18 +5,12 @@
 #include "models/zoo/zoo.hpp"
 #include "sim/common/error.hpp"
 #include "workloads/expand.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::workloads {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto error_of = test::input_error_of;
 
 models::Graph resnet50() { return models::build_zoo_model("resnet50", {}); }
 

@@ -8,18 +8,12 @@
 #include "workloads/expand.hpp"
 #include "workloads/scalesim.hpp"
 #include "workloads/stats.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::workloads {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto error_of = test::input_error_of;
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 

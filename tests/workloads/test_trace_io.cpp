@@ -9,18 +9,12 @@
 #include "sim/common/files.hpp"
 #include "workloads/expand.hpp"
 #include "workloads/trace_io.hpp"
+#include "tests/support/input_error.hpp"
 
 namespace nibble::workloads {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+constexpr auto error_of = test::input_error_of;
 
 Trace zoo_trace(const std::string& model, std::uint64_t batch, const std::string& policy) {
   models::ZooOptions o;
