@@ -19,26 +19,27 @@
 #include <iostream>
 
 #include "sim/energy/energy_model.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
 
-ArchSummary rapid_like(PeKind kind) {
-  ArchSummary a;
-  a.name = std::string("rapid-like-") + pe_kind_name(kind);
-  a.pe_kind = kind;
-  a.acc_int4 = AccFormat::kInt32;  // INT4: int32 accumulation
-  a.acc_fp4 = AccFormat::kInt32;
-  a.acc_float = AccFormat::kFp16;  // HFP8: FP16 accumulation
-  a.rows = kind == PeKind::kInt4Fp4 ? 64 : 32;
-  a.cols = kind == PeKind::kInt4Fp4 ? 128 : 64;
-  a.cores = 4;
-  a.input = {512 * 1024, 128, 8};
-  a.weight = {512 * 1024, 128, 8};
-  a.output = {1024 * 1024, 128, 8};
-  a.vector_lanes = 128;
-  a.clock_mhz = 1600.0;
-  return a;
+using design::PeKind;
+
+design::Design rapid_like(PeKind kind) {
+  const bool int4 = kind == PeKind::kInt4Fp4;
+  design::Design d = test::test_design("rapid-like-" + std::string(design::pe_kind_name(kind)), kind,
+                                       int4 ? 64 : 32, int4 ? 128 : 64);
+  d.array.acc_int4 = numerics::Format::kInt32;  // INT4: int32 accumulation
+  d.array.acc_fp4 = numerics::Format::kInt32;
+  d.array.acc_float = numerics::Format::kFp16;  // HFP8: FP16 accumulation
+  d.cores = 4;
+  d.input = test::scratchpad(512 * 1024, 128, 8);
+  d.weight = test::scratchpad(512 * 1024, 128, 8);
+  d.output = test::scratchpad(1024 * 1024, 128, 8);
+  d.vector.lanes = 128;
+  d.clock_mhz = 1600.0;
+  return d;
 }
 
 TEST(RapidLike, PeakThroughputMatchesThePublishedChip) {
