@@ -70,6 +70,8 @@ constexpr std::uint64_t kMaxArrayDim = 65536;     // far beyond any published ar
 constexpr std::uint64_t kMaxCores = 1024;         // bounds the per-core state the model allocates
 constexpr std::uint64_t kMaxBytes = 1ULL << 50;   // 1 PiB: a typo guard, not a physical limit
 constexpr std::uint64_t kMaxCycleParam = 1ULL << 32;
+constexpr std::uint64_t kMaxLanes = 1u << 20;         // a typo guard, not a limit of physics
+constexpr std::uint64_t kMaxWordBits = 65536;         // widest scratchpad access the energy model costs
 
 template <typename E>
 E pick(const std::string& text, const std::vector<std::pair<std::string, E>>& table) {
@@ -160,7 +162,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   {
     config::YamlMap vector = top.map("vector");
     vector.finish({"lanes", "cycles_per_element"});
-    d.vector.lanes = vector.u64("lanes", 1, 1u << 20);
+    d.vector.lanes = vector.u64("lanes", 1, kMaxLanes);
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
     for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
@@ -267,6 +269,10 @@ void validate_design(const Design& d) {
   if (d.dram.bandwidth_bytes_per_cycle < 1) throw fail("dram.bandwidth_bytes_per_cycle", "expected at least 1 byte per cycle");
   if (d.dram.burst_bytes < 1) throw fail("dram.burst_bytes", "expected at least 1 byte");
   if (d.vector.lanes < 1) throw fail("vector.lanes", "expected at least 1 lane");
+  if (d.vector.lanes > kMaxLanes) {
+    throw fail("vector.lanes", "expected a whole number in [1, " + std::to_string(kMaxLanes) + "], got " +
+                                   std::to_string(d.vector.lanes));
+  }
   for (const auto kind : workloads::all_vector_kinds()) {
     if (d.vector.cycles_for(kind) < 1) {
       throw fail("vector.cycles_per_element." + std::string(workloads::vector_kind_name(kind)), "expected at least 1 cycle");
@@ -327,6 +333,22 @@ void validate_design(const Design& d) {
                  "too small for one tile: " + *why[i] + " needs " + std::to_string(needs[i]) + " bytes" +
                      (spads[i]->double_buffer ? " per half (double_buffer: true)" : "") + ", capacity gives " +
                      std::to_string(have[i]));
+    }
+  }
+
+  // Energy is costed per byte and per bank (docs/energy-model.md, "Scratchpads"):
+  // an access moves whole bytes, and a bank holds at least one word.
+  for (int i = 0; i < 3; ++i) {
+    const ScratchpadConfig& s = *spads[i];
+    const std::string base = std::string("scratchpads.") + spad_names[i];
+    if (s.word_bits % 8 != 0 || s.word_bits > kMaxWordBits) {
+      throw fail(base + ".word_bits", "expected a whole number of bytes per access (8.." +
+                                          std::to_string(kMaxWordBits) + " bits), got " + std::to_string(s.word_bits));
+    }
+    if (s.capacity_bytes / s.banks < s.word_bits / 8) {
+      throw fail(base + ".banks", "each of the " + std::to_string(s.banks) + " banks would hold less than one " +
+                                      std::to_string(s.word_bits) + "-bit word of the " +
+                                      std::to_string(s.capacity_bytes) + "-byte scratchpad");
     }
   }
 }

@@ -43,16 +43,16 @@ std::string range(const std::string& name, std::uint64_t count) {
 }
 
 std::vector<ErtComponent> components(const EnergyModel& model) {
-  const ArchSummary& arch = model.arch();
+  const design::Design& d = model.design();
   const TechTable& tech = model.tech();
   const ActionEnergies& e = model.actions();
-  const double leak_pj_per_um2_cycle = tech.leakage_w_per_mm2.value * 1e-6 * 1e12 / (arch.clock_mhz * 1e6);
-  const std::string chip = "system." + identifier(arch.name);
-  const std::string core = chip + "." + range("core", arch.cores);
+  const double leak_pj_per_um2_cycle = tech.leakage_w_per_mm2.value * 1e-6 * 1e12 / (d.clock_mhz * 1e6);
+  const std::string chip = "system." + identifier(d.name);
+  const std::string core = chip + "." + range("core", d.cores);
 
   std::vector<ErtComponent> out;
   {
-    ErtComponent pe{core + "." + range("PE", arch.rows * arch.cols), model.area().pe_um2, {}};
+    ErtComponent pe{core + "." + range("PE", d.array.rows * d.array.cols), model.area().pe_um2, {}};
     static const char* const modes[] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16", "mac_fp32"};
     for (std::size_t i = 0; i < 5; ++i) pe.actions.push_back({modes[i], e.mac[i]});
     static const char* const adds[] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
@@ -61,8 +61,8 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
     pe.actions.push_back({"leak", pe.area_um2 * leak_pj_per_um2_cycle});
     out.push_back(std::move(pe));
   }
-  const std::pair<const char*, const ScratchpadSummary*> spads[3] = {
-      {"spad_input", &arch.input}, {"spad_weight", &arch.weight}, {"spad_output", &arch.output}};
+  const std::pair<const char*, const design::ScratchpadConfig*> spads[3] = {
+      {"spad_input", &d.input}, {"spad_weight", &d.weight}, {"spad_output", &d.output}};
   for (std::size_t s = 0; s < 3; ++s) {
     const double bytes = static_cast<double>(spads[s].second->word_bits) / 8.0;
     const double area = static_cast<double>(spads[s].second->capacity_bytes) / 1024.0 * tech.um2(AreaItem::kSramPerKib);
@@ -73,7 +73,7 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
     out.push_back(std::move(c));
   }
   {
-    ErtComponent lane{core + ".vector_unit." + range("lane", arch.vector_lanes), tech.um2(AreaItem::kVectorLane), {}};
+    ErtComponent lane{core + ".vector_unit." + range("lane", d.vector.lanes), tech.um2(AreaItem::kVectorLane), {}};
     lane.actions.push_back({"op", e.vector_default});
     const auto& kinds = vector_kinds();
     for (std::size_t k = 0; k < kinds.size(); ++k) lane.actions.push_back({"op_" + kinds[k], e.vector_kind[k]});
@@ -97,9 +97,9 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
 }
 
 std::string header(const EnergyModel& model, const char* what, const char* unit) {
-  return "# Accelergy " + std::string(what) + " exported by nibble: design '" + one_line(model.arch().name) +
+  return "# Accelergy " + std::string(what) + " exported by nibble: design '" + one_line(model.design().name) +
          "', technology table '" + one_line(model.tech().name) + "', clock " +
-         format_double(model.arch().clock_mhz) + " MHz.\n# Units: " + unit +
+         format_double(model.design().clock_mhz) + " MHz.\n# Units: " + unit +
          ". Definitions: docs/energy-model.md, \"Accelergy export\".\n";
 }
 

@@ -1,10 +1,12 @@
 #include "sim/energy/energy_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
+#include "sim/design/pe_support.hpp"
 
 namespace nibble::energy {
 
@@ -32,7 +34,7 @@ StatRegistry::Id need(const StatRegistry& registry, const std::string& name, con
   return *id;
 }
 
-double bank_kib(const ScratchpadSummary& s) {
+double bank_kib(const design::ScratchpadConfig& s) {
   return static_cast<double>(s.capacity_bytes) / static_cast<double>(s.banks) / 1024.0;
 }
 
@@ -93,16 +95,17 @@ CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
   }
 }
 
-EnergyModel::EnergyModel(TechTable tech, ArchSummary arch) : m_tech(std::move(tech)), m_arch(std::move(arch)) {
-  validate(m_arch);
-  m_area = chip_area(m_tech, m_arch);
+EnergyModel::EnergyModel(TechTable tech, design::Design design)
+    : m_tech(std::move(tech)), m_design(std::move(design)) {
+  design::validate_design(m_design);
+  m_area = chip_area(m_tech, m_design);
   ActionEnergies& e = m_actions;
   e.mac = {m_tech.pj(Action::kMacInt4Int4), m_tech.pj(Action::kMacInt4Fp4), m_tech.pj(Action::kMacFp8),
            m_tech.pj(Action::kMacFp16), m_tech.pj(Action::kMacFp32)};
   e.acc = {m_tech.pj(Action::kAccAddInt32), m_tech.pj(Action::kAccAddFp16), m_tech.pj(Action::kAccAddFp32)};
   e.reg_bit = m_tech.pj(Action::kPeRegWriteBit);
   // Counters are bytes; an access moves word_bits/8 of them.
-  const ScratchpadSummary* spads[3] = {&m_arch.input, &m_arch.weight, &m_arch.output};
+  const design::ScratchpadConfig* spads[3] = {&m_design.input, &m_design.weight, &m_design.output};
   for (std::size_t s = 0; s < 3; ++s) {
     const double bytes_per_access = static_cast<double>(spads[s]->word_bits) / 8.0;
     const double kib = bank_kib(*spads[s]);
@@ -115,7 +118,7 @@ EnergyModel::EnergyModel(TechTable tech, ArchSummary arch) : m_tech(std::move(te
   e.vector_default = m_tech.pj(Action::kVectorOp);
   for (const auto& kind : vector_kinds()) e.vector_kind.push_back(m_tech.vector_pj(kind));
   e.leakage_w = m_tech.leakage_w_per_mm2.value * m_area.total_mm2();
-  e.leakage_pj_per_cycle = e.leakage_w * kPjPerJ / (m_arch.clock_mhz * 1e6);
+  e.leakage_pj_per_cycle = e.leakage_w * kPjPerJ / (m_design.clock_mhz * 1e6);
   // A user's SRAM curve extrapolated to an extreme bank size, or an extreme
   // area, could overflow; a report must never carry an infinite energy.
   const char* const spad_names[3] = {"input", "weight", "output"};
@@ -199,7 +202,7 @@ EnergyMetrics EnergyModel::metrics(const RowEnergy& total, double macs, double c
   EnergyMetrics m;
   const double pj = total.total_pj();
   m.energy_per_step_j = pj / kPjPerJ;
-  m.seconds = cycles / (m_arch.clock_mhz * 1e6);
+  m.seconds = cycles / (m_design.clock_mhz * 1e6);
   m.macs = macs;
   // (2 macs ops) / (pj 1e-12 J) / 1e12 = 2 macs / pj  [TOPS/W = ops per pJ]
   m.tops_per_watt = pj > 0.0 ? 2.0 * macs / pj : 0.0;
@@ -209,14 +212,25 @@ EnergyMetrics EnergyModel::metrics(const RowEnergy& total, double macs, double c
   return m;
 }
 
-std::vector<MacMode> native_modes(PeKind kind) {
-  switch (kind) {
-    case PeKind::kInt4Fp4: return {MacMode::kInt4Int4, MacMode::kInt4Fp4};
-    case PeKind::kHfp8: return {MacMode::kFp8};
-    case PeKind::kFp16: return {MacMode::kFp16};
-    case PeKind::kFp32: return {MacMode::kFp32};
+MacMode mac_mode(numerics::PeMode mode) {
+  switch (mode) {
+    case numerics::PeMode::kInt4xInt4: return MacMode::kInt4Int4;
+    case numerics::PeMode::kFp4xInt4:
+    case numerics::PeMode::kInt4xFp4: return MacMode::kInt4Fp4;
+    case numerics::PeMode::kFp8xFp8: return MacMode::kFp8;
+    case numerics::PeMode::kFp16xFp16: return MacMode::kFp16;
+    case numerics::PeMode::kFp32xFp32: return MacMode::kFp32;
   }
-  throw std::logic_error("unknown PeKind");
+  throw std::logic_error("unknown PeMode");
+}
+
+std::vector<MacMode> native_mac_modes(design::PeKind kind) {
+  std::vector<MacMode> out;
+  for (const numerics::PeMode mode : design::native_modes(kind)) {
+    const MacMode m = mac_mode(mode);
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  return out;
 }
 
 const char* mac_mode_name(MacMode mode) {
@@ -226,29 +240,31 @@ const char* mac_mode_name(MacMode mode) {
 
 PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
   const ActionEnergies& e = model.actions();
-  const ArchSummary& arch = model.arch();
+  const design::Design& d = model.design();
   bool native = false;
-  for (const MacMode n : native_modes(arch.pe_kind)) native = native || n == mode;
+  for (const MacMode n : native_mac_modes(d.array.pe_kind)) native = native || n == mode;
   if (!native) {
-    throw std::logic_error(std::string("a ") + pe_kind_name(arch.pe_kind) + " PE does not execute mode " +
+    throw std::logic_error("a " + std::string(design::pe_kind_name(d.array.pe_kind)) + " PE does not execute mode " +
                            mac_mode_name(mode));
   }
   const std::size_t m = static_cast<std::size_t>(mode);
   static const int kOperandBits[CounterMap::kModes] = {4, 4, 8, 16, 32};
-  const AccFormat acc_format =
-      mode_accumulator(arch, mode == MacMode::kInt4Int4, mode == MacMode::kInt4Fp4);
-  const std::size_t acc = static_cast<std::size_t>(acc_format);
+  // The mode's accumulator (accumulators.int4, .fp4 or .float) and the PE adder it uses.
+  const numerics::Format acc_format = mode == MacMode::kInt4Int4   ? d.array.acc_int4
+                                      : mode == MacMode::kInt4Fp4 ? d.array.acc_fp4
+                                                                  : d.array.acc_float;
+  const std::size_t acc = adder_index(acc_format);
   const double a_bits = kOperandBits[m];
-  const double p_bits = acc_bits(acc_format);
+  const double p_bits = numerics::format_bits(kAdderFormats[acc]);
 
   double pj = e.mac[m] + e.acc[acc];
   pj += (a_bits + p_bits) * e.reg_bit;                                        // activation hop + partial-sum hop
-  pj += a_bits / 8.0 / static_cast<double>(arch.cols) * e.spad_byte[0];     // one input read feeds a row of cols PEs
-  pj += p_bits / 8.0 / static_cast<double>(arch.rows) * e.spad_byte[5];     // one output write per rows MACs
+  pj += a_bits / 8.0 / static_cast<double>(d.array.cols) * e.spad_byte[0];  // one input read feeds a row of cols PEs
+  pj += p_bits / 8.0 / static_cast<double>(d.array.rows) * e.spad_byte[5];  // one output write per rows MACs
 
   PeakEfficiency out;
-  out.macs_per_second = static_cast<double>(arch.rows) * static_cast<double>(arch.cols) *
-                        static_cast<double>(arch.cores) * arch.clock_mhz * 1e6;
+  out.macs_per_second = static_cast<double>(d.array.rows) * static_cast<double>(d.array.cols) *
+                        static_cast<double>(d.cores) * d.clock_mhz * 1e6;
   out.pj_per_mac = pj + e.leakage_w * kPjPerJ / out.macs_per_second;
   out.power_w = out.pj_per_mac * out.macs_per_second / kPjPerJ;
   out.tops_per_watt = 2.0 / out.pj_per_mac;

@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "sim/common/stats.hpp"
-#include "sim/energy/arch_summary.hpp"
+#include "sim/design/design.hpp"
+#include "sim/energy/area.hpp"
 #include "sim/energy/tech_table.hpp"
 
 namespace nibble::energy {
@@ -63,7 +64,7 @@ class CounterMap {
   explicit CounterMap(const StatRegistry& registry, const std::string& origin = "");
 
   static constexpr std::size_t kModes = 5;       ///< mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32
-  static constexpr std::size_t kAccFormats = 3;  ///< acc_add_int32, acc_add_fp16, acc_add_fp32
+  static constexpr std::size_t kAccFormats = kAdderFormats.size();  ///< acc_add_int32, acc_add_fp16, acc_add_fp32
 
   std::string origin;                         ///< source of the counters, for errors
   std::size_t registry_size;                  ///< counters in the registry (rows must match)
@@ -82,11 +83,11 @@ class CounterMap {
 /// The counter names the model needs (for docs and error messages).
 const std::vector<std::string>& required_counter_names();
 
-/// Per-action energies resolved for one architecture (SRAM energies at its
-/// bank sizes, leakage at its area), pJ unless noted.
+/// Per-action energies resolved for one design (SRAM energies at its bank
+/// sizes, leakage at its area), pJ unless noted.
 struct ActionEnergies {
   std::array<double, CounterMap::kModes> mac{};        ///< per MAC, by mode
-  std::array<double, CounterMap::kAccFormats> acc{};   ///< per add, by format
+  std::array<double, CounterMap::kAccFormats> acc{};   ///< per add, by format (adder_index)
   double reg_bit = 0.0;                                ///< per register bit written
   std::array<double, 6> spad_byte{};                   ///< per byte: input r/w, weight r/w, output r/w
   double dram_read_byte = 0.0;                         ///< per byte read
@@ -116,15 +117,15 @@ struct EnergyReport {
   EnergyMetrics metrics;        ///< derived figures
 };
 
-/// A technology table applied to one architecture.
+/// A technology table applied to one design.
 class EnergyModel {
  public:
-  /// Validates the architecture (InputError naming the field) and resolves
-  /// every action's energy.
-  EnergyModel(TechTable tech, ArchSummary arch);
+  /// Validates the design (design::validate_design: an InputError naming the
+  /// field) and resolves every action's energy.
+  EnergyModel(TechTable tech, design::Design design);
 
   const TechTable& tech() const { return m_tech; }
-  const ArchSummary& arch() const { return m_arch; }
+  const design::Design& design() const { return m_design; }
   const ActionEnergies& actions() const { return m_actions; }
   const AreaBreakdown& area() const { return m_area; }
 
@@ -141,7 +142,7 @@ class EnergyModel {
 
  private:
   TechTable m_tech;           ///< the table
-  ArchSummary m_arch;         ///< the architecture
+  design::Design m_design;    ///< the design
   ActionEnergies m_actions;   ///< resolved energies
   AreaBreakdown m_area;       ///< chip area
 };
@@ -161,10 +162,13 @@ struct PeakEfficiency {
   double power_w = 0.0;         ///< at that rate
   double tops_per_watt = 0.0;   ///< 2 ops per MAC
 };
-/// `mode` must be one the architecture's PE kind executes (std::logic_error otherwise).
+/// `mode` must be one the design's PE kind executes (std::logic_error otherwise).
 PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode);
-/// The modes a PE kind executes natively (int4-fp4: INT4xINT4 and INT4xFP4; the others one each).
-std::vector<MacMode> native_modes(PeKind kind);
+/// The MAC counter a PE datapath counts in (both INT4 x FP4 orders in mac_int4_fp4).
+MacMode mac_mode(numerics::PeMode mode);
+/// The modes a PE kind executes natively (design::native_modes by MAC counter:
+/// int4-fp4 INT4xINT4 and INT4xFP4, the others one each).
+std::vector<MacMode> native_mac_modes(design::PeKind kind);
 /// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32" (the counters' suffixes).
 const char* mac_mode_name(MacMode mode);
 

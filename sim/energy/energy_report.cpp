@@ -90,7 +90,7 @@ nlohmann::ordered_json energy_json(const EnergyModel& model, const EnergyReport&
   }
   j["area_mm2_by_part"] = parts;
   nlohmann::ordered_json peak;
-  for (const MacMode mode : native_modes(model.arch().pe_kind)) {
+  for (const MacMode mode : native_mac_modes(model.design().array.pe_kind)) {
     const PeakEfficiency p = peak_efficiency(model, mode);
     peak[mac_mode_name(mode)] = {{"pj_per_mac", json_number(p.pj_per_mac)},
                                  {"tops_per_watt", json_number(p.tops_per_watt)},

@@ -90,14 +90,13 @@ IsoArea resize_to_area_of(const design::Design& a, const energy::TechTable& tech
                           const energy::TechTable& tech_b) {
   IsoArea out;
   out.applied = true;
-  out.reference_mm2 = energy::chip_area(tech_a, arch_summary(a)).total_mm2();
-  const energy::ArchSummary before = arch_summary(*b);
+  out.reference_mm2 = energy::chip_area(tech_a, a).total_mm2();
   out.rows_before = b->array.rows;
   out.cols_before = b->array.cols;
-  out.area_before_mm2 = energy::chip_area(tech_b, before).total_mm2();
-  const energy::IsoAreaResult r = energy::resize_to_area(tech_b, before, out.reference_mm2);
-  out.rows_after = r.arch.rows;
-  out.cols_after = r.arch.cols;
+  out.area_before_mm2 = energy::chip_area(tech_b, *b).total_mm2();
+  const energy::IsoAreaResult r = energy::resize_to_area(tech_b, *b, out.reference_mm2);
+  out.rows_after = r.rows;
+  out.cols_after = r.cols;
   out.area_after_mm2 = r.area_mm2;
   out.relative_error = r.relative_error;
   out.chunk_before = b->array.chunk;
@@ -105,16 +104,16 @@ IsoArea resize_to_area_of(const design::Design& a, const energy::TechTable& tech
   // number of folds per chunk (docs/design-file.md, array.chunk).
   if (design::uses_chunked_accumulator(*b) && b->array.dataflow != design::Dataflow::kOs &&
       b->array.chunk % b->array.rows == 0) {
-    b->array.chunk = b->array.chunk / b->array.rows * r.arch.rows;
+    b->array.chunk = b->array.chunk / b->array.rows * r.rows;
   }
   out.chunk_after = b->array.chunk;
-  b->array.rows = r.arch.rows;
-  b->array.cols = r.arch.cols;
+  b->array.rows = r.rows;
+  b->array.cols = r.cols;
   try {
     design::validate_design(*b);
   } catch (const InputError& e) {
     throw InputError("--iso-area", 0, e.field(),
-                     "design B resized to " + std::to_string(r.arch.rows) + "x" + std::to_string(r.arch.cols) +
+                     "design B resized to " + std::to_string(r.rows) + "x" + std::to_string(r.cols) +
                          " is not valid: " + e.message());
   }
   return out;

@@ -10,17 +10,12 @@
 
 #include "sim/arch/simulate.hpp"
 #include "sim/design/design.hpp"
-#include "sim/energy/arch_summary.hpp"
 #include "sim/energy/energy_model.hpp"
 #include "sim/energy/energy_report.hpp"
 #include "sim/energy/tech_table.hpp"
 #include "workloads/trace.hpp"
 
 namespace nibble::flow {
-
-/// The facts energy and area need, taken from a design (the one place that
-/// maps design::Design onto energy::ArchSummary).
-energy::ArchSummary arch_summary(const design::Design& design);
 
 /// The technology table of an evaluation: `tech_option` (--tech: a file, or a
 /// shipped name) when not empty, else the design's `tech` field. A bad name

@@ -140,6 +140,33 @@ TEST(DesignFile, ScratchpadTooSmallForOneTile) {
             "needs 16 bytes, capacity gives 15");
 }
 
+// The energy model costs scratchpad traffic per byte and per bank: a word is
+// whole bytes and every bank holds at least one (docs/design-file.md).
+TEST(DesignFile, ScratchpadWordsAreWholeBytesAndFitABank) {
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(kTiny, "input: {capacity_bytes: 1024, word_bits: 64", "input: {capacity_bytes: 1024, word_bits: 12"),
+                           "d.yaml");
+            }),
+            "d.yaml:10: scratchpads.input.word_bits: expected a whole number of bytes per access (8..65536 bits), got 12");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"scratchpads.weight.word_bits=131072"}); }),
+            "--set: scratchpads.weight.word_bits: expected a whole number of bytes per access (8..65536 bits), got "
+            "131072");
+  // 1024 bytes in 256 banks: 4 bytes each, less than one 8-byte word; 128 banks hold exactly one.
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(kTiny, "word_bits: 64, banks: 1, ports: 1, double_buffer: true}\ndram",
+                                   "word_bits: 64, banks: 256, ports: 1, double_buffer: true}\ndram"),
+                           "d.yaml");
+            }),
+            "d.yaml:12: scratchpads.output.banks: each of the 256 banks would hold less than one 64-bit word of the "
+            "1024-byte scratchpad");
+  EXPECT_NO_THROW(parse_design(kTiny, "d.yaml", {"scratchpads.output.banks=128"}));
+  // A design built in code gets the file's bound on vector lanes too.
+  Design wide = parse_design(kTiny, "d.yaml");
+  wide.vector.lanes = (1u << 20) + 1;
+  const std::string lanes = message_of([&] { validate_design(wide); });
+  EXPECT_NE(lanes.find("vector.lanes: expected a whole number in [1, 1048576], got 1048577"), std::string::npos) << lanes;
+}
+
 TEST(DesignFile, AccumulatorsAndChunksAreChecked) {
   // An FP32 multiplier cannot accumulate in FP16 (sim/numerics says which pairs exist).
   const std::string fp32 = replace(kTiny, "pe_kind: int4-fp4", "pe_kind: fp32\n  accumulators: {float: fp16}");

@@ -9,22 +9,20 @@
 
 #include "sim/energy/energy_report.hpp"
 #include "tests/energy/counters.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
 
-ArchSummary bench_arch() {
-  ArchSummary a;
-  a.name = "int4-train";
-  a.rows = 128;
-  a.cols = 128;
-  a.acc_int4 = AccFormat::kFp16;
-  a.acc_fp4 = AccFormat::kFp16;
-  a.input = {256 * 1024, 128, 4};
-  a.weight = {256 * 1024, 128, 4};
-  a.output = {512 * 1024, 128, 4};
-  a.vector_lanes = 128;
-  return a;
+design::Design bench_arch() {
+  design::Design d = test::test_design("int4-train", design::PeKind::kInt4Fp4, 128, 128);
+  d.array.acc_int4 = numerics::Format::kFp16;
+  d.array.acc_fp4 = numerics::Format::kFp16;
+  d.input = test::scratchpad(256 * 1024, 128, 4);
+  d.weight = test::scratchpad(256 * 1024, 128, 4);
+  d.output = test::scratchpad(512 * 1024, 128, 4);
+  d.vector.lanes = 128;
+  return d;
 }
 
 std::vector<StatVector> random_rows(const StatRegistry& registry, std::size_t count) {

@@ -5,25 +5,23 @@
 #include <cmath>
 
 #include "sim/energy/accelergy.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
 
-ArchSummary arch() {
-  ArchSummary a;
-  a.name = "int4 train/v1";  // not an identifier: exported as int4_train_v1
-  a.pe_kind = PeKind::kInt4Fp4;
-  a.acc_int4 = AccFormat::kFp16;
-  a.acc_fp4 = AccFormat::kFp16;
-  a.rows = 8;
-  a.cols = 4;
-  a.cores = 2;
-  a.input = {64 * 1024, 64, 2};
-  a.weight = {32 * 1024, 128, 1};
-  a.output = {128 * 1024, 256, 4};
-  a.vector_lanes = 16;
-  a.clock_mhz = 800.0;
-  return a;
+design::Design arch() {
+  // Not an identifier: exported as int4_train_v1.
+  design::Design d = test::test_design("int4 train/v1", design::PeKind::kInt4Fp4, 8, 4);
+  d.array.acc_int4 = numerics::Format::kFp16;
+  d.array.acc_fp4 = numerics::Format::kFp16;
+  d.cores = 2;
+  d.input = test::scratchpad(64 * 1024, 64, 2);
+  d.weight = test::scratchpad(32 * 1024, 128, 1);
+  d.output = test::scratchpad(128 * 1024, 256, 4);
+  d.vector.lanes = 16;
+  d.clock_mhz = 800.0;
+  return d;
 }
 
 const YAML::Node* find_table(const YAML::Node& tables, const std::string& name, std::vector<YAML::Node>& keep) {

@@ -18,30 +18,29 @@
 #include "sim/report/csv.hpp"
 #include "sim/report/layers_table.hpp"
 #include "tests/energy/counters.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
+
+using design::PeKind;
+using numerics::Format;
 
 TechTable round_table() {
   return load_tech_table(std::string(NIBBLE_SOURCE_DIR) + "/tests/energy/data/round.yaml");
 }
 
 /// 4x4 int4-fp4 array, int32 accumulator, one core, 500 MHz.
-ArchSummary tiny_arch() {
-  ArchSummary a;
-  a.name = "tiny";
-  a.pe_kind = PeKind::kInt4Fp4;
-  a.acc_int4 = AccFormat::kInt32;
-  a.acc_fp4 = AccFormat::kInt32;  // one int32 adder per PE
-  a.rows = 4;
-  a.cols = 4;
-  a.cores = 1;
-  a.input = {4 * 1024, 64, 1};    // one 4 KiB bank
-  a.weight = {1024, 32, 1};       // one 1 KiB bank, 32-bit words
-  a.output = {32 * 1024, 128, 2}; // two 16 KiB banks
-  a.vector_lanes = 2;
-  a.clock_mhz = 500.0;
-  return a;
+design::Design tiny_design() {
+  design::Design d = test::test_design("tiny", PeKind::kInt4Fp4, 4, 4);
+  d.array.acc_int4 = Format::kInt32;
+  d.array.acc_fp4 = Format::kInt32;               // one int32 adder per PE
+  d.input = test::scratchpad(4 * 1024, 64, 1);    // one 4 KiB bank
+  d.weight = test::scratchpad(1024, 32, 1);       // one 1 KiB bank, 32-bit words
+  d.output = test::scratchpad(32 * 1024, 128, 2); // two 16 KiB banks
+  d.vector.lanes = 2;
+  d.clock_mhz = 500.0;
+  return d;
 }
 
 void expect_rel(double got, double want, double tolerance = 1e-12) {
@@ -49,7 +48,7 @@ void expect_rel(double got, double want, double tolerance = 1e-12) {
 }
 
 TEST(EnergyModel, TinyDesignAreaByHand) {
-  const EnergyModel model(round_table(), tiny_arch());
+  const EnergyModel model(round_table(), tiny_design());
   // PE = mult_int4 100 + shift 50 + add_int32 20 + (3 x 4 + 32 = 44 register bits) x 1 = 214 um^2.
   EXPECT_DOUBLE_EQ(model.area().pe_um2, 214.0);
   // Array 16 x 214 = 3424; SRAM (4 + 1 + 32) KiB x 1000 = 37000; vector 2 x 500 = 1000;
@@ -106,7 +105,7 @@ TEST(EnergyModel, TinyGemmEnergyByHand) {
   v[reg.at("vec_ops_quantize")] = 32;
   v[reg.at("vec_ops_softmax")] = 8;
 
-  const EnergyModel model(round_table(), tiny_arch());
+  const EnergyModel model(round_table(), tiny_design());
   const EnergyReport report = model.account(reg, {v});
   ASSERT_EQ(report.rows.size(), 1u);
   const RowEnergy& e = report.rows[0];
@@ -135,7 +134,7 @@ TEST(EnergyModel, MissingCountersAndInconsistentRowsAreErrors) {
   StatRegistry partial;
   partial.add("cycles", "cycles", "");
   partial.add("macs", "count", "");
-  const EnergyModel model(round_table(), tiny_arch());
+  const EnergyModel model(round_table(), tiny_design());
   try {
     model.account(partial, {}, "run/layers.csv");
     FAIL();
@@ -151,28 +150,21 @@ TEST(EnergyModel, MissingCountersAndInconsistentRowsAreErrors) {
   EXPECT_THROW(model.row(CounterMap(reg), StatVector(3)), std::logic_error);
 }
 
-TEST(EnergyModel, ArchitectureIsValidated) {
-  ArchSummary a = tiny_arch();
-  a.rows = 0;
-  EXPECT_THROW(EnergyModel(round_table(), a), InputError);
-  a = tiny_arch();
-  a.clock_mhz = std::nan("");
-  EXPECT_THROW(EnergyModel(round_table(), a), InputError);
-  a = tiny_arch();
-  a.output.banks = 1u << 20;  // banks smaller than a word
+// The model costs only designs that design::validate_design accepts.
+TEST(EnergyModel, DesignIsValidated) {
+  design::Design d = tiny_design();
+  d.array.rows = 0;
+  EXPECT_THROW(EnergyModel(round_table(), d), InputError);
+  d = tiny_design();
+  d.clock_mhz = std::nan("");
+  EXPECT_THROW(EnergyModel(round_table(), d), InputError);
+  d = tiny_design();
+  d.output.banks = 1u << 12;  // 32 KiB in 4096 banks: 8 bytes each, less than a 16-byte word
   try {
-    EnergyModel bad(round_table(), a);
+    EnergyModel bad(round_table(), d);
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(e.field(), "scratchpads.output.banks");
-  }
-  EXPECT_EQ(parse_pe_kind("hfp8"), PeKind::kHfp8);
-  EXPECT_EQ(parse_acc_format("fp16-chunked"), AccFormat::kFp16);
-  try {
-    parse_pe_kind("int4fp4");
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_NE(e.message().find("did you mean 'int4-fp4'"), std::string::npos) << e.what();
   }
 }
 
@@ -227,13 +219,13 @@ TEST(EnergyModel, SumCheckAgainstLayersCsvAndTable) {
   EXPECT_EQ(table.layers[0], "layer0, \"quoted\"");
 
   const TechTable tech = builtin_tech_table("45nm");
-  ArchSummary arch = tiny_arch();
-  arch.rows = 32;
-  arch.cols = 16;
-  arch.cores = 2;
-  arch.acc_int4 = AccFormat::kFp16;
-  arch.acc_fp4 = AccFormat::kFp16;
-  const EnergyModel model(tech, arch);
+  design::Design d = tiny_design();
+  d.array.rows = 32;
+  d.array.cols = 16;
+  d.cores = 2;
+  d.array.acc_int4 = Format::kFp16;
+  d.array.acc_fp4 = Format::kFp16;
+  const EnergyModel model(tech, d);
   const EnergyReport report = model.account(table.registry, table.rows, path);
 
   // Independent recomputation from the CSV text.
@@ -290,7 +282,7 @@ TEST(EnergyModel, SumCheckAgainstLayersCsvAndTable) {
 }
 
 TEST(EnergyModel, PeakEfficiencyFollowsItsDefinition) {
-  const EnergyModel model(round_table(), tiny_arch());
+  const EnergyModel model(round_table(), tiny_design());
   // INT4 x INT4 on the tiny array: 0.5 (mult) + 1 (int32 add) + (4 + 32) x 0.01 (registers)
   // + 4/8 B / 4 cols x 2 pJ/B (input read) + 32/8 B / 4 rows x 6 pJ/B (output write)
   // = 0.5 + 1 + 0.36 + 0.25 + 6 = 8.11 pJ; leakage 0.025712 W at 16 x 500e6 MAC/s = 3.214 pJ.
@@ -299,6 +291,9 @@ TEST(EnergyModel, PeakEfficiencyFollowsItsDefinition) {
   expect_rel(p.pj_per_mac, 8.11 + 0.025712e12 / 8e9);
   expect_rel(p.tops_per_watt, 2.0 / (8.11 + 3.214));
   EXPECT_THROW(peak_efficiency(model, MacMode::kFp16), std::logic_error);
+  // Both INT4 x FP4 orders count in one MAC counter.
+  EXPECT_EQ(native_mac_modes(PeKind::kInt4Fp4), (std::vector<MacMode>{MacMode::kInt4Int4, MacMode::kInt4Fp4}));
+  EXPECT_EQ(native_mac_modes(PeKind::kHfp8), std::vector<MacMode>{MacMode::kFp8});
 }
 
 TEST(EnergyModel, ColumnNamesAreStable) {
@@ -319,21 +314,34 @@ namespace {
 // adder per distinct format it uses (docs/energy-model.md, "PE area").
 TEST(EnergyModel, PeAddersFollowTheAccumulators) {
   const TechTable t = round_table();
-  ArchSummary a = tiny_arch();
-  a.acc_int4 = AccFormat::kInt32;
-  a.acc_fp4 = AccFormat::kFp16;
+  design::Design a = tiny_design();
+  a.array.acc_int4 = Format::kInt32;
+  a.array.acc_fp4 = Format::kFp16;
   // mult 100 + shift 50 + int32 20 + fp16 60 + (12 + 32 register bits) = 274 um^2.
-  EXPECT_EQ(pe_adders(a), (std::vector<AccFormat>{AccFormat::kInt32, AccFormat::kFp16}));
+  EXPECT_FALSE(float_adder_in_pe(a));
+  EXPECT_EQ(pe_adders(a), (std::vector<Format>{Format::kInt32, Format::kFp16}));
   EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 274.0);
-  a.float_adder_in_pe = true;  // + fp32 100
+  // Multi-pass layers add their slices in accumulators.float, in the PE: + fp32 100.
+  a.array.unsupported = design::UnsupportedOps::kMultiPass;
+  EXPECT_TRUE(float_adder_in_pe(a));
+  EXPECT_EQ(pe_adders(a), (std::vector<Format>{Format::kInt32, Format::kFp16, Format::kFp32}));
   EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 374.0);
-  // An fp16 PE uses acc_float only: mult 400 + fp32 100 + (48 + 32) = 580.
-  a.pe_kind = PeKind::kFp16;
-  EXPECT_EQ(pe_adders(a), std::vector<AccFormat>{AccFormat::kFp32});
+  // fp16-chunked adds in FP16 in the PE: int32 + fp16 + fp16-chunked is still two adders.
+  a.array.unsupported = design::UnsupportedOps::kError;
+  a.array.acc_fp4 = Format::kFp16Chunked;
+  EXPECT_EQ(pe_adders(a), (std::vector<Format>{Format::kInt32, Format::kFp16}));
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 274.0);
+  // An fp16 PE uses accumulators.float only, multi-pass or not: mult 400 + fp32 100 + (48 + 32) = 580.
+  a.array.pe_kind = PeKind::kFp16;
+  a.array.unsupported = design::UnsupportedOps::kMultiPass;
+  EXPECT_FALSE(float_adder_in_pe(a));
+  EXPECT_EQ(pe_adders(a), std::vector<Format>{Format::kFp32});
   EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 580.0);
-  // Peak INT4 x FP4 accumulates in acc_fp4 (FP16: 3 pJ, 16-bit partial sums).
-  ArchSummary b = tiny_arch();
-  b.acc_fp4 = AccFormat::kFp16;
+  EXPECT_EQ(adder_index(Format::kFp16Chunked), 1u);
+  EXPECT_THROW(adder_index(Format::kFp8E4M3), std::logic_error);
+  // Peak INT4 x FP4 accumulates in accumulators.fp4 (FP16: 3 pJ, 16-bit partial sums).
+  design::Design b = tiny_design();
+  b.array.acc_fp4 = Format::kFp16;
   const EnergyModel model(t, b);
   const PeakEfficiency p = peak_efficiency(model, MacMode::kInt4Fp4);
   // 0.25 + 3 + (4 + 16) x 0.01 + 0.5/4 x 2 + 2/4 x 6 = 6.7 pJ + leakage.

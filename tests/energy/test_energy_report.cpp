@@ -7,6 +7,7 @@
 #include "sim/report/html.hpp"
 #include "sim/report/json.hpp"
 #include "tests/energy/counters.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
@@ -38,17 +39,12 @@ Fixture make_rows(std::size_t layers) {
   return f;
 }
 
-ArchSummary arch() {
-  ArchSummary a;
-  a.name = "int4-train";
-  a.rows = 16;
-  a.cols = 16;
-  a.acc_int4 = AccFormat::kFp16;
-  a.acc_fp4 = AccFormat::kFp16;
-  a.input = {64 * 1024, 128, 1};
-  a.weight = {64 * 1024, 128, 1};
-  a.output = {64 * 1024, 128, 1};
-  return a;
+design::Design arch() {
+  design::Design d = test::test_design("int4-train", design::PeKind::kInt4Fp4, 16, 16);
+  d.array.acc_int4 = numerics::Format::kFp16;
+  d.array.acc_fp4 = numerics::Format::kFp16;
+  d.input = d.weight = d.output = test::scratchpad(64 * 1024, 128, 1);
+  return d;
 }
 
 TEST(EnergyReport, CsvHasStableColumnsAndATotalRow) {

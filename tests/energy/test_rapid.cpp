@@ -1,7 +1,11 @@
-// The RaPiD-like check: IBM's RaPiD chip (7 nm, 4 cores; Venkataramani et al.,
-// ISCA 2021) reports 16.5 TOPS/W in INT4 and 3.5 TFLOPS/W in HFP8 at nominal
-// voltage. Peak efficiency from the 7 nm table for a RaPiD-like architecture
-// must land within 2x of each.
+// The RaPiD-like check: peak efficiency from the 7 nm table for an
+// architecture like IBM's RaPiD chip (7 nm, 4 cores; Venkataramani et al.,
+// ISCA 2021; docs/references.md), pinned to the figure derived by hand below
+// from hw/tech/7nm.yaml (docs/energy-model.md, "Peak efficiency" and "The
+// RaPiD-like check"). RaPiD's published 16.5 TOPS/W (INT4) and 3.5 TFLOPS/W
+// (HFP8) at nominal voltage are printed next to the model's figure as
+// documentation: the model's chip has no FP16 pipelines, special-function
+// units, interconnect or I/O, so the two are not expected to agree closely.
 //
 // The architecture assumed (what RaPiD publishes does not fix it; these are
 // choices, written down here and in docs/energy-model.md):
@@ -14,31 +18,41 @@
 //     scratchpad, 8 banks each, 128-bit words; 128 vector lanes.
 // "Peak" is defined in sim/energy/energy_model.hpp (every PE busy, no DRAM,
 // operands from the scratchpads, leakage included).
+//
+// Shared by both modes (7 nm table): a 64-bit SRAM read of a bank of C KiB is
+// interpolated log-log between 32 KiB (8.5 pJ) and 1 MiB (14 pJ): slope
+// s = ln(14 / 8.5) / ln(1024 / 32) = 0.143978, E(C) = 8.5 x (C / 32)^s.
+//   input bank  512 KiB / 8 = 64 KiB:  E = 8.5 x 2^s = 9.39206 pJ -> 1.17401 pJ/B
+//   output bank 1 MiB / 8 = 128 KiB:   E = 8.5 x 4^s = 10.3777 pJ -> 1.29722 pJ/B
+//   (a write costs a read: write_over_read = 1). Leakage 0.0124 W/mm^2.
+// Chip area per core = rows x cols x PE + 2048 KiB x 442 (sram_per_kib)
+//   + 128 lanes x 879 (vector_lane) + 14750 (core_overhead) um^2.
 #include <gtest/gtest.h>
 
 #include <iostream>
 
 #include "sim/energy/energy_model.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
 namespace {
 
-ArchSummary rapid_like(PeKind kind) {
-  ArchSummary a;
-  a.name = std::string("rapid-like-") + pe_kind_name(kind);
-  a.pe_kind = kind;
-  a.acc_int4 = AccFormat::kInt32;  // INT4: int32 accumulation
-  a.acc_fp4 = AccFormat::kInt32;
-  a.acc_float = AccFormat::kFp16;  // HFP8: FP16 accumulation
-  a.rows = kind == PeKind::kInt4Fp4 ? 64 : 32;
-  a.cols = kind == PeKind::kInt4Fp4 ? 128 : 64;
-  a.cores = 4;
-  a.input = {512 * 1024, 128, 8};
-  a.weight = {512 * 1024, 128, 8};
-  a.output = {1024 * 1024, 128, 8};
-  a.vector_lanes = 128;
-  a.clock_mhz = 1600.0;
-  return a;
+using design::PeKind;
+
+design::Design rapid_like(PeKind kind) {
+  const bool int4 = kind == PeKind::kInt4Fp4;
+  design::Design d = test::test_design("rapid-like-" + std::string(design::pe_kind_name(kind)), kind,
+                                       int4 ? 64 : 32, int4 ? 128 : 64);
+  d.array.acc_int4 = numerics::Format::kInt32;  // INT4: int32 accumulation
+  d.array.acc_fp4 = numerics::Format::kInt32;
+  d.array.acc_float = numerics::Format::kFp16;  // HFP8: FP16 accumulation
+  d.cores = 4;
+  d.input = test::scratchpad(512 * 1024, 128, 8);
+  d.weight = test::scratchpad(512 * 1024, 128, 8);
+  d.output = test::scratchpad(1024 * 1024, 128, 8);
+  d.vector.lanes = 128;
+  d.clock_mhz = 1600.0;
+  return d;
 }
 
 TEST(RapidLike, PeakThroughputMatchesThePublishedChip) {
@@ -49,22 +63,55 @@ TEST(RapidLike, PeakThroughputMatchesThePublishedChip) {
   EXPECT_NEAR(2 * peak_efficiency(hfp8, MacMode::kFp8).macs_per_second / 1e12, 26.2, 0.1);
 }
 
-TEST(RapidLike, Int4TopsPerWattWithinTwoXOfPublished) {
+// INT4 x INT4, per MAC:
+//   multiply mac_int4_int4                                   0.0175
+//   add acc_add_int32                                        0.03
+//   registers (4 activation + 32 partial-sum bits) x 0.00129 0.04644
+//   input read: one 4-bit operand feeds a row of 128 PEs,
+//     0.5 B / 128 x 1.17401                                  0.00458597
+//   output write: one 32-bit sum per 64 rows, 4 B / 64 x 1.29722
+//                                                            0.0810761
+//   dynamic                                                  0.179602 pJ
+//   leakage: PE = 4.16 (mult_int4) + 5.30 (shift_int4_fp4) + 8.08 (add_int32)
+//     + (3 x 4 + 32) x 0.174 (reg_bit) = 25.196 um^2; core = 8192 x 25.196
+//     + 905216 + 112512 + 14750 = 1238883.6 um^2; 4 cores = 4.955535 mm^2;
+//     0.0124 x 4.955535 = 0.0614486 W over 4 x 8192 x 1.6e9 = 5.24288e13 MAC/s
+//                                                            0.00117204 pJ
+//   total 0.180774 pJ/MAC -> 2 / 0.180774 = 11.0635 TOPS/W.
+TEST(RapidLike, Int4PeakEfficiencyDerivedByHand) {
   const EnergyModel model(builtin_tech_table("7nm"), rapid_like(PeKind::kInt4Fp4));
   const PeakEfficiency p = peak_efficiency(model, MacMode::kInt4Int4);
-  std::cout << "RaPiD-like INT4: " << p.pj_per_mac << " pJ/MAC, " << p.tops_per_watt << " TOPS/W (published 16.5), "
-            << model.area().total_mm2() << " mm^2\n";
-  EXPECT_GE(p.tops_per_watt, 16.5 / 2);
-  EXPECT_LE(p.tops_per_watt, 16.5 * 2);
+  EXPECT_NEAR(model.area().total_mm2(), 4.955535, 1e-6);
+  EXPECT_NEAR(p.pj_per_mac, 0.180774, 1e-6);
+  EXPECT_NEAR(p.tops_per_watt, 11.0635, 1e-4);
+  std::cout << "RaPiD-like INT4: " << p.pj_per_mac << " pJ/MAC, " << p.tops_per_watt
+            << " TOPS/W; published 16.5 (ratio " << p.tops_per_watt / 16.5 << "), " << model.area().total_mm2()
+            << " mm^2\n";
 }
 
-TEST(RapidLike, Hfp8TflopsPerWattWithinTwoXOfPublished) {
+// HFP8 x HFP8, per MAC:
+//   multiply mac_fp8                                         0.0931
+//   add acc_add_fp16                                         0.16
+//   registers (8 activation + 16 partial-sum bits) x 0.00129 0.03096
+//   input read: one 8-bit operand feeds a row of 64 PEs,
+//     1 B / 64 x 1.17401                                     0.0183439
+//   output write: one 16-bit sum per 32 rows, 2 B / 32 x 1.29722
+//                                                            0.0810761
+//   dynamic                                                  0.383480 pJ
+//   leakage: PE = 13.8 (mult_fp8) + 80.2 (add_fp16) + (3 x 8 + 16) x 0.174
+//     = 100.96 um^2; core = 2048 x 100.96 + 905216 + 112512 + 14750
+//     = 1239244.1 um^2; 4 cores = 4.956976 mm^2; 0.0124 x 4.956976 = 0.0614665 W
+//     over 4 x 2048 x 1.6e9 = 1.31072e13 MAC/s               0.00468952 pJ
+//   total 0.388169 pJ/MAC -> 2 / 0.388169 = 5.15239 TFLOPS/W.
+TEST(RapidLike, Hfp8PeakEfficiencyDerivedByHand) {
   const EnergyModel model(builtin_tech_table("7nm"), rapid_like(PeKind::kHfp8));
   const PeakEfficiency p = peak_efficiency(model, MacMode::kFp8);
+  EXPECT_NEAR(model.area().total_mm2(), 4.956976, 1e-6);
+  EXPECT_NEAR(p.pj_per_mac, 0.388169, 1e-6);
+  EXPECT_NEAR(p.tops_per_watt, 5.15239, 1e-4);
   std::cout << "RaPiD-like HFP8: " << p.pj_per_mac << " pJ/MAC, " << p.tops_per_watt
-            << " TFLOPS/W (published 3.5), " << model.area().total_mm2() << " mm^2\n";
-  EXPECT_GE(p.tops_per_watt, 3.5 / 2);
-  EXPECT_LE(p.tops_per_watt, 3.5 * 2);
+            << " TFLOPS/W; published 3.5 (ratio " << p.tops_per_watt / 3.5 << "), " << model.area().total_mm2()
+            << " mm^2\n";
 }
 
 }  // namespace

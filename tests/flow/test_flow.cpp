@@ -21,7 +21,7 @@
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
-#include "sim/energy/arch_summary.hpp"
+#include "sim/energy/area.hpp"
 #include "sim/energy/tech_table.hpp"
 #include "sim/flow/compare.hpp"
 #include "sim/flow/evaluate.hpp"
@@ -227,23 +227,20 @@ TEST(Pipeline, EnergyOfATinyGemmByHand) {
   expect_rel(std::stod(csv.rows[1][col("energy_vector_pj")]), 320.0);
 }
 
-TEST(Pipeline, ArchSummaryComesFromTheDesign) {
-  const energy::ArchSummary a = arch_summary(shipped("int4-train.yaml"));
-  EXPECT_EQ(a.pe_kind, energy::PeKind::kInt4Fp4);
-  EXPECT_EQ(a.acc_int4, energy::AccFormat::kFp16);  // fp16-chunked adds in FP16 in the PE
-  EXPECT_EQ(a.acc_fp4, energy::AccFormat::kFp16);
-  EXPECT_EQ(a.acc_float, energy::AccFormat::kFp32);
-  // unsupported: multi-pass -> the FP16 layers' slice products add in FP32 in every PE.
-  EXPECT_TRUE(a.float_adder_in_pe);
-  EXPECT_EQ(a.rows, 128u);
-  EXPECT_EQ(a.input.capacity_bytes, 4194304u);
-  EXPECT_EQ(a.output.word_bits, 256u);
-  EXPECT_EQ(a.output.banks, 16u);
-  EXPECT_EQ(a.vector_lanes, 128u);
-  const energy::ArchSummary b = arch_summary(shipped("fp16-baseline.yaml"));
-  EXPECT_EQ(b.pe_kind, energy::PeKind::kFp16);
-  EXPECT_FALSE(b.float_adder_in_pe);
-  EXPECT_FALSE(arch_summary(shipped("test-4x4.yaml")).float_adder_in_pe);  // unsupported: error
+TEST(Pipeline, EnergyModelReadsTheShippedDesigns) {
+  using numerics::Format;
+  const design::Design a = shipped("int4-train.yaml");
+  // fp16-chunked (int4 and fp4) adds in FP16 in the PE; unsupported: multi-pass
+  // -> the FP16 layers' slice products add in accumulators.float (FP32) in every PE.
+  EXPECT_TRUE(energy::float_adder_in_pe(a));
+  EXPECT_EQ(energy::pe_adders(a), (std::vector<Format>{Format::kFp16, Format::kFp32}));
+  const design::Design b = shipped("fp16-baseline.yaml");
+  EXPECT_FALSE(energy::float_adder_in_pe(b));
+  EXPECT_EQ(energy::pe_adders(b), std::vector<Format>{Format::kFp32});
+  EXPECT_FALSE(energy::float_adder_in_pe(shipped("test-4x4.yaml")));  // unsupported: error
+  // The model keeps the design it was given.
+  const energy::EnergyModel model(energy::builtin_tech_table("45nm"), a);
+  EXPECT_EQ(design::design_to_json(model.design()), design::design_to_json(a));
 }
 
 // ------------------------------------------------------------- the sum check
@@ -353,8 +350,8 @@ TEST(Compare, IsoAreaGivesEqualAreasWithinOnePercent) {
   EXPECT_EQ(iso.rows_before, 128u);
   EXPECT_LT(std::fabs(iso.relative_error), 0.01);
   // Recomputed here from the resized design, not taken from the result.
-  const double area_a = energy::chip_area(t, arch_summary(a)).total_mm2();
-  const double area_b = energy::chip_area(t, arch_summary(b)).total_mm2();
+  const double area_a = energy::chip_area(t, a).total_mm2();
+  const double area_b = energy::chip_area(t, b).total_mm2();
   EXPECT_LT(std::fabs(area_b - area_a) / area_a, 0.01);
   EXPECT_EQ(b.array.rows, iso.rows_after);
   EXPECT_EQ(b.array.cols, iso.cols_after);

@@ -9,21 +9,19 @@
 
 #include "sim/energy/energy_model.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tests/support/design_builder.hpp"
 
 namespace nibble::fuzz {
 
 /// A 4x4 int4-fp4 array with three small scratchpads (the energy tests' design).
-inline energy::ArchSummary small_design() {
-  energy::ArchSummary a;
-  a.name = "fuzz";
-  a.rows = 4;
-  a.cols = 4;
-  a.input = {4 * 1024, 64, 1};
-  a.weight = {1024, 32, 1};
-  a.output = {32 * 1024, 128, 2};
-  a.vector_lanes = 2;
-  a.clock_mhz = 500.0;
-  return a;
+inline design::Design small_design() {
+  design::Design d = test::test_design("fuzz", design::PeKind::kInt4Fp4, 4, 4);
+  d.input = test::scratchpad(4 * 1024, 64, 1);
+  d.weight = test::scratchpad(1024, 32, 1);
+  d.output = test::scratchpad(32 * 1024, 128, 2);
+  d.vector.lanes = 2;
+  d.clock_mhz = 500.0;
+  return d;
 }
 
 /// Costs `rows` with `model`; InputError is allowed (e.g. vec_ops below the sum

@@ -1,0 +1,94 @@
+#include "sim/energy/area.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "sim/design/pe_support.hpp"
+
+namespace nibble::energy {
+
+using numerics::Format;
+
+std::size_t adder_index(Format acc) {
+  switch (acc) {
+    case Format::kInt32: return 0;
+    case Format::kFp16:
+    case Format::kFp16Chunked: return 1;
+    case Format::kFp32: return 2;
+    default: break;
+  }
+  throw std::logic_error("format " + std::string(numerics::format_name(acc)) + " is no accumulator");
+}
+
+bool float_adder_in_pe(const design::Design& d) {
+  return d.array.pe_kind == design::PeKind::kInt4Fp4 && d.array.unsupported == design::UnsupportedOps::kMultiPass;
+}
+
+std::vector<Format> pe_adders(const design::Design& d) {
+  bool used[kAdderFormats.size()] = {false, false, false};
+  for (const numerics::PeMode mode : design::native_modes(d.array.pe_kind)) used[adder_index(d.accumulator(mode))] = true;
+  if (float_adder_in_pe(d)) used[adder_index(d.array.acc_float)] = true;
+  std::vector<Format> out;
+  for (std::size_t i = 0; i < kAdderFormats.size(); ++i) {
+    if (used[i]) out.push_back(kAdderFormats[i]);
+  }
+  return out;
+}
+
+const char* area_part_name(AreaPart part) {
+  static const char* const names[kAreaPartCount] = {"pe_array",          "scratchpad_input", "scratchpad_weight",
+                                                    "scratchpad_output", "vector",           "core_overhead"};
+  return names[static_cast<std::size_t>(part)];
+}
+
+double AreaBreakdown::total_mm2() const {
+  double sum = 0.0;
+  for (const double v : mm2) sum += v;
+  return sum;
+}
+
+double pe_area_um2(const TechTable& tech, const design::Design& d) {
+  double datapath = 0.0;
+  switch (d.array.pe_kind) {
+    case design::PeKind::kInt4Fp4:
+      // Forward GEMMs multiply INT4 x INT4; both backward GEMMs shift: the PE has both.
+      datapath = tech.um2(AreaItem::kMultInt4) + tech.um2(AreaItem::kShiftInt4Fp4);
+      break;
+    case design::PeKind::kHfp8: datapath = tech.um2(AreaItem::kMultFp8); break;
+    case design::PeKind::kFp16: datapath = tech.um2(AreaItem::kMultFp16); break;
+    case design::PeKind::kFp32: datapath = tech.um2(AreaItem::kMultFp32); break;
+  }
+  static const AreaItem kAdderArea[kAdderFormats.size()] = {AreaItem::kAddInt32, AreaItem::kAddFp16,
+                                                            AreaItem::kAddFp32};
+  double adders = 0.0;
+  int psum_bits = 0;
+  for (const Format f : pe_adders(d)) {
+    adders += tech.um2(kAdderArea[adder_index(f)]);
+    psum_bits = std::max(psum_bits, numerics::format_bits(f));
+  }
+  // Shadow + active weight registers, the activation register, the partial sum (docs/timing.md).
+  const double register_bits = 3.0 * design::pe_operand_bits(d.array.pe_kind) + psum_bits;
+  return datapath + adders + register_bits * tech.um2(AreaItem::kRegBit);
+}
+
+AreaBreakdown chip_area(const TechTable& tech, const design::Design& d) {
+  constexpr double kUm2PerMm2 = 1e6;
+  const double cores = static_cast<double>(d.cores);
+  const auto spad_mm2 = [&](const design::ScratchpadConfig& s) {
+    return cores * (static_cast<double>(s.capacity_bytes) / 1024.0) * tech.um2(AreaItem::kSramPerKib) / kUm2PerMm2;
+  };
+  AreaBreakdown out;
+  out.pe_um2 = pe_area_um2(tech, d);
+  out.mm2[static_cast<std::size_t>(AreaPart::kPeArray)] =
+      cores * static_cast<double>(d.array.rows) * static_cast<double>(d.array.cols) * out.pe_um2 / kUm2PerMm2;
+  out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadInput)] = spad_mm2(d.input);
+  out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadWeight)] = spad_mm2(d.weight);
+  out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadOutput)] = spad_mm2(d.output);
+  out.mm2[static_cast<std::size_t>(AreaPart::kVector)] =
+      cores * static_cast<double>(d.vector.lanes) * tech.um2(AreaItem::kVectorLane) / kUm2PerMm2;
+  out.mm2[static_cast<std::size_t>(AreaPart::kCoreOverhead)] = cores * tech.um2(AreaItem::kCoreOverhead) / kUm2PerMm2;
+  return out;
+}
+
+}  // namespace nibble::energy
