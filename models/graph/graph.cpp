@@ -103,10 +103,8 @@ Graph::Graph(std::string name, std::uint64_t batch) : m_name(std::move(name)), m
 }
 
 std::size_t Graph::find(const std::string& name) const {
-  for (std::size_t i = 0; i < m_layers.size(); ++i) {
-    if (m_layers[i].name == name) return i;
-  }
-  return m_layers.size();
+  const auto it = m_index.find(name);
+  return it == m_index.end() ? m_layers.size() : it->second;
 }
 
 std::size_t Graph::push(Layer layer) {
@@ -116,6 +114,7 @@ std::size_t Graph::push(Layer layer) {
     if (dim == 0) throw layer_error(layer.name, "output shape " + shape_text(layer.shape) + " has a zero dimension");
   }
   shape_elements(layer.shape, layer.name);
+  m_index.emplace(layer.name, m_layers.size());
   m_layers.push_back(std::move(layer));
   return m_layers.size() - 1;
 }
@@ -489,7 +488,9 @@ std::vector<std::vector<std::size_t>> consumers(const Graph& graph) {
   std::vector<std::vector<std::size_t>> out(graph.size());
   for (std::size_t i = 0; i < graph.size(); ++i) {
     for (const auto input : graph.layer(i).inputs) {
-      if (std::find(out[input].begin(), out[input].end(), i) == out[input].end()) out[input].push_back(i);
+      // Layer i is appended to its inputs' lists in increasing i, so a repeat (x + x) can
+      // only be the last entry: checking it keeps a tensor read by n layers linear in n.
+      if (out[input].empty() || out[input].back() != i) out[input].push_back(i);
     }
   }
   return out;

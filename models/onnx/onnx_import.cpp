@@ -10,6 +10,7 @@
 #include <optional>
 #include <queue>
 #include <set>
+#include <unordered_map>
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
@@ -224,6 +225,8 @@ class Importer {
     m_file_batch = file_batch == 0 ? 1 : file_batch;
     m_batch = m_options.batch.value_or(m_file_batch);
     m_graph.emplace(m_model_name, m_batch);
+    // Most nodes become one layer; a few add views or losses (the vector still grows then).
+    m_graph->reserve(static_cast<std::size_t>(g.node_size()) + data.size() + static_cast<std::size_t>(g.output_size()));
     for (auto& [name, shape] : data) {
       shape[0] = m_batch;
       Value v;
@@ -343,21 +346,27 @@ class Importer {
     }
   }
 
-  std::optional<Shape> value_info_shape(const std::string& name) const {
-    const auto& g = m_model.graph();
-    for (const auto* list : {&g.value_info(), &g.output()}) {
-      for (const auto& info : *list) {
-        if (info.name() != name || !info.type().has_tensor_type() || !info.type().tensor_type().has_shape()) continue;
-        Shape shape;
-        for (const auto& d : info.type().tensor_type().shape().dim()) {
-          if (!d.has_dim_value() || d.dim_value() <= 0) return std::nullopt;
-          shape.push_back(static_cast<std::uint64_t>(d.dim_value()));
+  std::optional<Shape> value_info_shape(const std::string& name) {
+    if (!m_value_info_indexed) {
+      // Indexed on first use (a lookup per skipped node would otherwise scan the whole list);
+      // the first entry of a name wins, value_info before outputs.
+      const auto& g = m_model.graph();
+      for (const auto* list : {&g.value_info(), &g.output()}) {
+        for (const auto& info : *list) {
+          if (info.type().has_tensor_type() && info.type().tensor_type().has_shape()) m_value_info.emplace(info.name(), &info);
         }
-        if (!shape.empty() && shape[0] == m_file_batch) shape[0] = m_batch;
-        return shape;
       }
+      m_value_info_indexed = true;
     }
-    return std::nullopt;
+    const auto it = m_value_info.find(name);
+    if (it == m_value_info.end()) return std::nullopt;
+    Shape shape;
+    for (const auto& d : it->second->type().tensor_type().shape().dim()) {
+      if (!d.has_dim_value() || d.dim_value() <= 0) return std::nullopt;
+      shape.push_back(static_cast<std::uint64_t>(d.dim_value()));
+    }
+    if (!shape.empty() && shape[0] == m_file_batch) shape[0] = m_batch;
+    return shape;
   }
 
   // ---- node helpers -------------------------------------------------------------
@@ -1034,6 +1043,8 @@ class Importer {
   std::map<std::string, Value> m_values;     ///< tensor name -> meaning
   std::set<std::string> m_names;             ///< layer names in use
   std::set<std::string> m_graph_outputs;     ///< names of the graph's outputs
+  std::unordered_map<std::string, const onnx::ValueInfoProto*> m_value_info;  ///< shaped value_info/outputs by name
+  bool m_value_info_indexed = false;         ///< m_value_info built
   std::set<std::string> m_absorbed;          ///< outputs whose softmax the loss absorbed
   std::vector<OnnxSkipped> m_skipped;        ///< nodes left out
 };
