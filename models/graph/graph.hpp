@@ -132,7 +132,8 @@ class Graph {
   std::size_t add_conv(const std::string& name, std::size_t input, const ConvParams& params);
   /// Linear layer over the last dimension of `input`, `out_features` outputs.
   std::size_t add_linear(const std::string& name, std::size_t input, std::uint64_t out_features, bool bias);
-  /// a[..., m, k] x b[..., k, n] with equal leading dimensions (b may have none).
+  /// a[..., m, k] x b[..., k, n] as numpy.matmul: leading dimensions broadcast (groups = their
+  /// product, or the batches stacked into m when b has none), 1-D operands are vectors.
   std::size_t add_matmul(const std::string& name, std::size_t a, std::size_t b);
   /// LSTM over input N x T x I, hidden size H; weights 4H x I and 4H x H, two biases of 4H (PyTorch).
   std::size_t add_lstm(const std::string& name, std::size_t input, std::uint64_t hidden);
