@@ -100,20 +100,19 @@ class Importer {
       v.dims.push_back(static_cast<std::uint64_t>(d));
     }
     shape_elements(v.dims, what);
-    if (t.data_type() == onnx::TensorProto_DataType_FLOAT && shape_elements(v.dims, what) == 1) {
-      if (t.float_data_size() == 1) v.scalar = t.float_data(0);
-      if (t.has_raw_data() && t.raw_data().size() == 4) {
-        float f = 0;
-        std::memcpy(&f, t.raw_data().data(), 4);
-        v.scalar = f;
-      }
-    }
-    if (t.data_type() == onnx::TensorProto_DataType_DOUBLE && shape_elements(v.dims, what) == 1) {
-      if (t.double_data_size() == 1) v.scalar = t.double_data(0);
-      if (t.has_raw_data() && t.raw_data().size() == 8) {
-        double f = 0;
-        std::memcpy(&f, t.raw_data().data(), 8);
-        v.scalar = f;
+    if (shape_elements(v.dims, what) == 1) {
+      // One float or double value (a scale, an epsilon, GELU's sqrt 2), from its typed field or raw bytes.
+      const auto raw = [&](auto value) -> std::optional<double> {
+        if (!t.has_raw_data() || t.raw_data().size() != sizeof(value)) return std::nullopt;
+        std::memcpy(&value, t.raw_data().data(), sizeof(value));
+        return static_cast<double>(value);
+      };
+      if (t.data_type() == onnx::TensorProto_DataType_FLOAT) {
+        if (t.float_data_size() == 1) v.scalar = t.float_data(0);
+        if (const auto r = raw(0.0f)) v.scalar = r;
+      } else if (t.data_type() == onnx::TensorProto_DataType_DOUBLE) {
+        if (t.double_data_size() == 1) v.scalar = t.double_data(0);
+        if (const auto r = raw(0.0)) v.scalar = r;
       }
     }
     if (!is_integer_type(t.data_type())) return v;

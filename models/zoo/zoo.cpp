@@ -1,5 +1,6 @@
 #include "models/zoo/zoo.hpp"
 
+#include <array>
 #include <functional>
 
 #include "sim/common/error.hpp"
@@ -201,6 +202,30 @@ Graph alexnet(const ZooOptions& o) {
   return g;
 }
 
+/// Multi-head self-attention over x (N x S x D): Q, K, V projections D -> D with bias (named
+/// `p` + qkv[i]), split into heads (views: Q and V to N x H x S x Dh, K to N x H x Dh x S),
+/// scores = Q K^T (one GEMM per sample and head), optionally scaled by 1/sqrt(Dh) (a constant
+/// multiply), softmax over the keys, optional dropout, context = P V, heads merged back to
+/// N x S x D. The output projection is the caller's.
+std::size_t self_attention(Graph& g, const std::string& p, const std::array<const char*, 3>& qkv, std::size_t x,
+                           std::uint64_t heads, std::uint64_t head_dim, bool scale, bool dropout) {
+  const Shape& in = g.layer(x).shape;
+  const std::uint64_t n = in[0], seq = in[1], width = in[2];
+  const std::string q_name = qkv[0], k_name = qkv[1], v_name = qkv[2];
+  const std::size_t q = g.add_linear(p + q_name, x, width, true);
+  const std::size_t k = g.add_linear(p + k_name, x, width, true);
+  const std::size_t v = g.add_linear(p + v_name, x, width, true);
+  const std::size_t qh = g.add_view(p + q_name + "_heads", q, Shape{n, heads, seq, head_dim});
+  const std::size_t kt = g.add_view(p + k_name + "_heads_t", k, Shape{n, heads, head_dim, seq});
+  const std::size_t vh = g.add_view(p + v_name + "_heads", v, Shape{n, heads, seq, head_dim});
+  std::size_t s = g.add_matmul(p + "scores", qh, kt);
+  if (scale) s = g.add_eltwise(p + "scale", EltwiseKind::kMul, {s});
+  s = g.add_softmax(p + "softmax", s, 3);
+  if (dropout) s = g.add_dropout(p + "dropout", s);
+  const std::size_t c = g.add_matmul(p + "context", s, vh);
+  return g.add_view(p + "merge_heads", c, Shape{n, seq, width});
+}
+
 /// BERT-base encoder (12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 30522, 512
 /// positions, 2 token types) with the sequence-classification head (pooler on [CLS], 2 classes).
 Graph bert_base(const ZooOptions& o) {
@@ -221,22 +246,12 @@ Graph bert_base(const ZooOptions& o) {
   for (std::uint64_t l = 0; l < kLayers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
     const std::size_t in = x;
-    const std::size_t q = g.add_linear(p + "attention.self.query", in, kHidden, true);
-    const std::size_t k = g.add_linear(p + "attention.self.key", in, kHidden, true);
-    const std::size_t v = g.add_linear(p + "attention.self.value", in, kHidden, true);
-    // Split heads: N x S x 768 -> N x 12 x S x 64 (and K transposed to N x 12 x 64 x S).
-    const std::size_t qh = g.add_view(p + "attention.self.query_heads", q, Shape{n, kHeads, seq, kHeadDim});
-    const std::size_t kt = g.add_view(p + "attention.self.key_heads_t", k, Shape{n, kHeads, kHeadDim, seq});
-    const std::size_t vh = g.add_view(p + "attention.self.value_heads", v, Shape{n, kHeads, seq, kHeadDim});
-    std::size_t s = g.add_matmul(p + "attention.self.scores", qh, kt);
-    s = g.add_softmax(p + "attention.self.softmax", s, 3);
-    s = g.add_dropout(p + "attention.self.dropout", s);
-    std::size_t c = g.add_matmul(p + "attention.self.context", s, vh);
-    c = g.add_view(p + "attention.self.merge_heads", c, Shape{n, seq, kHidden});
-    c = g.add_linear(p + "attention.output.dense", c, kHidden, true);
-    c = g.add_dropout(p + "attention.output.dropout", c);
-    c = g.add_eltwise(p + "attention.output.add", EltwiseKind::kAdd, {c, in});
-    const std::size_t a = g.add_layer_norm(p + "attention.output.LayerNorm", c);
+    const std::size_t c = self_attention(g, p + "attention.self.", {"query", "key", "value"}, in, kHeads, kHeadDim,
+                                         /*scale=*/false, /*dropout=*/true);
+    std::size_t o = g.add_linear(p + "attention.output.dense", c, kHidden, true);
+    o = g.add_dropout(p + "attention.output.dropout", o);
+    o = g.add_eltwise(p + "attention.output.add", EltwiseKind::kAdd, {o, in});
+    const std::size_t a = g.add_layer_norm(p + "attention.output.LayerNorm", o);
     std::size_t f = g.add_linear(p + "intermediate.dense", a, kFfn, true);
     f = g.add_activation(p + "intermediate.gelu", f, ActivationKind::kGelu);
     f = g.add_linear(p + "output.dense", f, kHidden, true);
@@ -348,17 +363,8 @@ Graph fmnist_vit(const ZooOptions& o) {
   for (std::uint64_t b = 0; b < kBlocks; ++b) {
     const std::string p = "blocks." + std::to_string(b) + ".";
     std::size_t h = g.add_layer_norm(p + "norm1", x);
-    const std::size_t q = g.add_linear(p + "attn.q", h, kWidth, true);
-    const std::size_t k = g.add_linear(p + "attn.k", h, kWidth, true);
-    const std::size_t v = g.add_linear(p + "attn.v", h, kWidth, true);
-    const std::size_t qh = g.add_view(p + "attn.q_heads", q, Shape{n, kHeads, kTokens, kHeadDim});
-    const std::size_t kt = g.add_view(p + "attn.k_heads_t", k, Shape{n, kHeads, kHeadDim, kTokens});
-    const std::size_t vh = g.add_view(p + "attn.v_heads", v, Shape{n, kHeads, kTokens, kHeadDim});
-    std::size_t s = g.add_matmul(p + "attn.scores", qh, kt);
-    s = g.add_eltwise(p + "attn.scale", EltwiseKind::kMul, {s});  // x 1/sqrt(16), a constant
-    s = g.add_softmax(p + "attn.softmax", s, 3);
-    std::size_t c = g.add_matmul(p + "attn.context", s, vh);
-    c = g.add_view(p + "attn.merge_heads", c, Shape{n, kTokens, kWidth});
+    std::size_t c = self_attention(g, p + "attn.", {"q", "k", "v"}, h, kHeads, kHeadDim, /*scale=*/true,
+                                   /*dropout=*/false);
     c = g.add_linear(p + "attn.proj", c, kWidth, true);
     x = g.add_eltwise(p + "attn.add", EltwiseKind::kAdd, {x, c});
     h = g.add_layer_norm(p + "norm2", x);
