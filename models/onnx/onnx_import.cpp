@@ -12,6 +12,7 @@
 #include <queue>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
@@ -264,7 +265,7 @@ class Importer {
     const int count = g.node_size();
     // Kahn's algorithm, taking the earliest ready node first: a file in topological
     // order (as the ONNX spec requires) is processed in file order.
-    std::map<std::string, int>& producer = m_producer;
+    auto& producer = m_producer;
     for (int i = 0; i < count; ++i) {
       for (const auto& out : g.node(i).output()) {
         if (!out.empty()) producer.emplace(out, i);
@@ -1333,12 +1334,14 @@ class Importer {
   std::uint64_t m_file_batch = 1;            ///< batch dimension as written in the file
   std::uint64_t m_batch = 1;                 ///< batch dimension of the graph
   std::optional<Graph> m_graph;              ///< built once the batch is known
-  std::map<std::string, Value> m_values;     ///< tensor name -> meaning
-  std::set<std::string> m_names;             ///< layer names in use
+  // Hash containers: lookups stay O(1) per node on graphs of 100,000 nodes (the elements
+  // never move, so references to values survive later inserts, as in std::map).
+  std::unordered_map<std::string, Value> m_values;  ///< tensor name -> meaning
+  std::unordered_set<std::string> m_names;   ///< layer names in use
   std::set<std::string> m_graph_outputs;     ///< names of the graph's outputs
   std::unordered_map<std::string, const onnx::ValueInfoProto*> m_value_info;  ///< shaped value_info/outputs by name
   bool m_value_info_indexed = false;         ///< m_value_info built
-  std::map<std::string, int> m_producer;     ///< tensor name -> index of the node writing it
+  std::unordered_map<std::string, int> m_producer;  ///< tensor name -> index of the node writing it
   std::unordered_map<std::string, std::vector<int>> m_users;  ///< tensor name -> nodes reading it, in order
   std::map<int, Pattern> m_patterns;         ///< anchor node index -> the chain it completes
   std::set<int> m_inner;                     ///< nodes inside a chain (not its anchor)
