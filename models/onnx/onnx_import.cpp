@@ -412,8 +412,15 @@ class Importer {
 
   const onnx::NodeProto& node_at(int i) const { return m_model.graph().node(i); }
 
+  /// A node's first output, or "" when it lists none (never index an empty list).
+  const std::string& first_output(int i) const {
+    static const std::string none;
+    return node_at(i).output_size() > 0 ? node_at(i).output(0) : none;
+  }
+
   /// The only node reading `tensor`, if exactly one node does and it is not a graph output.
   std::optional<int> sole_user(const std::string& tensor) const {
+    if (tensor.empty()) return std::nullopt;  // an omitted optional input or output
     const auto it = m_users.find(tensor);
     if (it == m_users.end() || it->second.size() != 1 || m_graph_outputs.count(tensor)) return std::nullopt;
     return it->second[0];
@@ -508,10 +515,10 @@ class Importer {
       return;
     }
     if (node_at(erf).output_size() != 1) return;
-    const std::string& e = node_at(erf).output(0);
+    const std::string& e = first_output(erf);
     const auto add = sole_user(e);
     if (!add || !is_op(*add, "Add") || !near(scalar_constant(other_operand(node_at(*add), e)), 1.0)) return;
-    const std::string& one_plus = node_at(*add).output(0);
+    const std::string& one_plus = first_output(*add);
     const auto mul = sole_user(one_plus);
     if (!mul || !is_op(*mul, "Mul")) return;
     const std::string factor = other_operand(node_at(*mul), one_plus);
@@ -520,7 +527,7 @@ class Importer {
     p.x = x;
     if (factor == x) {
       // x * (1 + erf) then * 0.5
-      const std::string& product = node_at(*mul).output(0);
+      const std::string& product = first_output(*mul);
       const auto half = sole_user(product);
       if (!half || !is_op(*half, "Mul") || !near(scalar_constant(other_operand(node_at(*half), product)), 0.5)) return;
       p.name = pattern_name(*div, *half);
@@ -575,12 +582,13 @@ class Importer {
     const std::string& x = r1.input(0);
     const Ints axes = reduce_axes(mean_node);
     if (axes.size() != 1) return;
-    const auto sub = sole_user(r1.output(0));
+    const auto sub = sole_user(first_output(mean_node));
     if (!sub || !is_op(*sub, "Sub") || node_at(*sub).input_size() != 2 || node_at(*sub).input(0) != x ||
-        node_at(*sub).input(1) != r1.output(0)) {
+        node_at(*sub).input(1) != first_output(mean_node)) {
       return;
     }
-    const std::string& d = node_at(*sub).output(0);
+    const std::string& d = first_output(*sub);
+    if (d.empty()) return;
     const auto users = m_users.find(d);
     if (users == m_users.end() || users->second.size() != 2 || m_graph_outputs.count(d)) return;
     int square = -1, divide = -1;
@@ -591,24 +599,24 @@ class Importer {
       if (is_op(u, "Div") && n.input_size() == 2 && n.input(0) == d) divide = u;
     }
     if (square < 0 || divide < 0) return;
-    const auto r2 = sole_user(node_at(square).output(0));
+    const auto r2 = sole_user(first_output(square));
     if (!r2 || !is_op(*r2, "ReduceMean") || reduce_axes(*r2) != axes || !keeps_dims(*r2)) return;
-    const auto eps = sole_user(node_at(*r2).output(0));
-    if (!eps || !is_op(*eps, "Add") || !is_constant(other_operand(node_at(*eps), node_at(*r2).output(0)))) return;
-    const auto sqrt = sole_user(node_at(*eps).output(0));
-    if (!sqrt || !is_op(*sqrt, "Sqrt") || sole_user(node_at(*sqrt).output(0)) != divide ||
-        node_at(divide).input(1) != node_at(*sqrt).output(0)) {
+    const auto eps = sole_user(first_output(*r2));
+    if (!eps || !is_op(*eps, "Add") || !is_constant(other_operand(node_at(*eps), first_output(*r2)))) return;
+    const auto sqrt = sole_user(first_output(*eps));
+    if (!sqrt || !is_op(*sqrt, "Sqrt") || sole_user(first_output(*sqrt)) != divide ||
+        node_at(divide).input(1) != first_output(*sqrt)) {
       return;
     }
     std::vector<int> inner{mean_node, *sub, square, *r2, *eps, *sqrt};
     int anchor = divide;
     // The affine part, when its scale and shift are weights.
-    const auto scale = sole_user(node_at(divide).output(0));
-    if (scale && is_op(*scale, "Mul") && is_constant(other_operand(node_at(*scale), node_at(divide).output(0)))) {
+    const auto scale = sole_user(first_output(divide));
+    if (scale && is_op(*scale, "Mul") && is_constant(other_operand(node_at(*scale), first_output(divide)))) {
       inner.push_back(anchor);
       anchor = *scale;
-      const auto shift = sole_user(node_at(*scale).output(0));
-      if (shift && is_op(*shift, "Add") && is_constant(other_operand(node_at(*shift), node_at(*scale).output(0)))) {
+      const auto shift = sole_user(first_output(*scale));
+      if (shift && is_op(*shift, "Add") && is_constant(other_operand(node_at(*shift), first_output(*scale)))) {
         inner.push_back(anchor);
         anchor = *shift;
       }

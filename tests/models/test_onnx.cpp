@@ -318,6 +318,37 @@ TEST(Onnx, ChainsThatAreNotGeluOrLayerNormStayUnknown) {
             "the last axis is supported");
 }
 
+// The chain matcher reads nodes before they run: every node of the encoder with its outputs
+// dropped, its first input blanked or its op type changed imports or is an InputError (no
+// crash, no other exception), with and without --skip-unknown.
+TEST(Onnx, DamagedChainsAreHandled) {
+  onnx::ModelProto base;
+  ASSERT_TRUE(base.ParseFromString(ob::exported_encoder_layer(ob::EncoderOps::kDecomposed)));
+  int imported = 0, refused = 0;
+  for (int i = 0; i < base.graph().node_size(); ++i) {
+    for (int damage = 0; damage < 3; ++damage) {
+      onnx::ModelProto m = base;
+      onnx::NodeProto* n = m.mutable_graph()->mutable_node(i);
+      if (damage == 0) n->clear_output();
+      if (damage == 1 && n->input_size() > 0) n->set_input(0, "");
+      if (damage == 2) n->set_op_type(n->op_type() == "Mul" ? "Add" : "Mul");
+      const std::string bytes = m.SerializeAsString();
+      for (const bool skip : {false, true}) {
+        OnnxOptions o;
+        o.skip_unknown = skip;
+        try {
+          import_onnx_bytes(bytes, "d.onnx", "d", o);
+          ++imported;
+        } catch (const InputError&) {
+          ++refused;
+        }
+      }
+    }
+  }
+  EXPECT_GT(imported, 0);
+  EXPECT_GT(refused, 0);
+}
+
 // numpy.matmul broadcasting: q N x H x S x Dh times k N x 1 x Dh x S (one key for every head,
 // as multi-query attention) runs a GEMM per (sample, head): groups 2*4 = 8 of S x S x Dh
 // = 8 x 8 x 16 -> 8*8*8*16 = 8,192 MACs. A 1-D operand is a vector (numpy's rule).

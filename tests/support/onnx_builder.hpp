@@ -91,8 +91,8 @@ inline void float_constant(onnx::GraphProto* g, const std::string& name, float v
 /// Gelu (opset 20) ops.
 enum class EncoderOps { kDecomposed, kFused };
 
-/// One BERT encoder layer (post-LN, as Hugging Face's BertLayer and nn.TransformerEncoderLayer
-/// with activation="gelu") with the node patterns torch.onnx.export emits: x N x S x D ->
+/// One BERT encoder layer (post-LN, Hugging Face's BertLayer without an attention mask) with
+/// the node patterns torch.onnx.export emits for it: x N x S x D ->
 /// Q, K, V (MatMul + Add) -> Reshape N x S x H x Dh -> Transpose (K to N x H x Dh x S) ->
 /// MatMul Q K^T -> Div by sqrt(Dh) -> Softmax -> MatMul with V -> Transpose, Reshape N x S x D
 /// (its batch from Shape/Gather/Concat) -> MatMul + Add -> Add x -> LayerNorm ->
