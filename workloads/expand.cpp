@@ -411,6 +411,8 @@ std::vector<Precision> layer_precisions(const Graph& graph, const Policy& policy
     const Layer& layer = graph.layer(i);
     if (first[i] || last[i]) {
       out[i] = policy.first_last;
+    } else if (policy.attention && layer.type == LayerType::kMatMul) {
+      out[i] = *policy.attention;
     } else if (policy.conv1x1 && layer.type == LayerType::kConv && layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1) {
       out[i] = *policy.conv1x1;
     }
