@@ -807,6 +807,7 @@ class Importer {
         {"Constant", &Importer::constant},
         {"Shape", &Importer::shape},
         {"Gather", &Importer::gather},
+        {"Slice", &Importer::slice},
         {"Unsqueeze", &Importer::unsqueeze},
         {"Squeeze", &Importer::squeeze},
     };
@@ -1259,6 +1260,15 @@ class Importer {
       set_activation(node, m_graph->add_embedding(node.name, indices.layer, data.dims[0], data.dims[1], 1));
       return;
     }
+    if (!data.activation && !indices.activation && !data.ints && data.dims.size() == 2 &&
+        attr_int(node, "axis", 0) == 0) {
+      // Rows of a float table at fixed indices (BERT's position embeddings for position_ids
+      // 0..S-1): a constant, which an Add then applies as a trained tensor.
+      Shape dims = indices.dims;
+      dims.push_back(data.dims[1]);
+      set_constant(node, dims, std::nullopt);
+      return;
+    }
     if (data.activation || indices.activation) {
       throw error(node.label, "gathering from an activation is not supported (only shape arithmetic and embeddings)");
     }
@@ -1273,6 +1283,63 @@ class Importer {
       out.push_back((*data.ints)[static_cast<std::size_t>(i)]);
     }
     set_constant(node, indices.dims, out);
+  }
+
+  /// Slice (opset 1: attributes; 10 and later: inputs) with positive steps: of an
+  /// activation, a copy of the part (a slice layer); of a constant, the part of its integers
+  /// (BERT's position_ids[:, :S]) or, for floats, its shape.
+  void slice(const Node& node) {
+    const Value& x = input(node, 0);
+    const Shape& in = shape_of(x);
+    const bool from_inputs = m_opset >= 10;
+    const Ints starts = from_inputs ? ints_of(node, 1) : attr_ints(node, "starts", {});
+    const Ints ends = from_inputs ? ints_of(node, 2) : attr_ints(node, "ends", {});
+    Ints axes = from_inputs ? (has_input(node, 3) ? ints_of(node, 3) : Ints{}) : attr_ints(node, "axes", {});
+    const Ints steps = from_inputs && has_input(node, 4) ? ints_of(node, 4) : Ints(starts.size(), 1);
+    if (axes.empty()) {
+      for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+    }
+    if (starts.empty() || starts.size() != ends.size() || starts.size() != axes.size() || steps.size() != starts.size()) {
+      throw error(node.label, "starts, ends, axes and steps must have the same, non-zero length");
+    }
+    std::vector<std::uint64_t> begin(in.size(), 0), step(in.size(), 1);
+    Shape out = in;
+    std::set<std::uint64_t> seen;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      const std::uint64_t a = axis_of(node, axes[i], in.size());
+      if (!seen.insert(a).second) throw error(node.label, "axis " + std::to_string(a) + " sliced twice");
+      if (steps[i] < 1) throw error(node.label, "only positive steps are supported, got " + std::to_string(steps[i]));
+      const std::int64_t dim = static_cast<std::int64_t>(std::min<std::uint64_t>(in[a], INT64_MAX / 2));
+      const auto clamp = [&](std::int64_t v) { return std::clamp(v < 0 ? (v < -dim ? 0 : v + dim) : v, std::int64_t{0}, dim); };
+      const std::int64_t b = clamp(starts[i]), e = clamp(ends[i]);
+      if (e <= b) throw error(node.label, "the slice of axis " + std::to_string(a) + " is empty");
+      begin[a] = static_cast<std::uint64_t>(b);
+      step[a] = static_cast<std::uint64_t>(steps[i]);
+      out[a] = static_cast<std::uint64_t>((e - b + steps[i] - 1) / steps[i]);
+    }
+    if (x.activation) {
+      set_activation(node, m_graph->add_slice(node.name, x.layer, out));
+      return;
+    }
+    if (!x.ints || x.ints->size() != shape_elements(in)) {
+      set_constant(node, out, std::nullopt);
+      return;
+    }
+    // Integer constants hold at most kMaxFoldedInts values: walk the output's indices.
+    const std::uint64_t count = shape_elements(out);
+    Ints values;
+    values.reserve(count);
+    std::vector<std::uint64_t> index(out.size(), 0);
+    for (std::uint64_t n = 0; n < count; ++n) {
+      std::uint64_t flat = 0;
+      for (std::size_t d = 0; d < in.size(); ++d) flat = flat * in[d] + begin[d] + index[d] * step[d];
+      values.push_back((*x.ints)[flat]);
+      for (std::size_t d = out.size(); d-- > 0;) {
+        if (++index[d] < out[d]) break;
+        index[d] = 0;
+      }
+    }
+    set_constant(node, out, values);
   }
 
   Ints axes_of(const Node& node) const {

@@ -349,6 +349,57 @@ TEST(Onnx, DamagedChainsAreHandled) {
   EXPECT_GT(refused, 0);
 }
 
+// Hugging Face's BERT embeddings: position_ids is a buffer 0..15 sliced to the sequence
+// (Slice of an integer constant), its rows of the position table a constant that the Add
+// applies as a trained 1 x 8 x 32 tensor; token 0 of the output sliced out (Slice of an
+// activation: a copy of 2 x 1 x 32).
+TEST(Onnx, SliceOfConstantsAndActivations) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(14);
+  auto* g = model.mutable_graph();
+  auto ids = ob::tensor("input_ids", {2, 8});
+  ids.mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_INT64);
+  *g->add_input() = ids;
+  ob::weight(g, "word", {100, 32});
+  ob::weight(g, "position", {16, 32});
+  auto* pos = g->add_initializer();
+  pos->set_name("position_ids");
+  pos->set_data_type(onnx::TensorProto_DataType_INT64);
+  pos->add_dims(1);
+  pos->add_dims(16);
+  for (int i = 0; i < 16; ++i) pos->add_int64_data(i);
+  ob::int_constant(g, "zero", {0});
+  ob::int_constant(g, "one", {1});
+  ob::int_constant(g, "eight", {8});
+  ob::node(g, "words", "Gather", {"word", "input_ids"}, {"w"});
+  ob::node(g, "slice_ids", "Slice", {"position_ids", "zero", "eight", "one"}, {"ids8"});
+  ob::node(g, "positions", "Gather", {"position", "ids8"}, {"p"});
+  ob::node(g, "add", "Add", {"w", "p"}, {"e"});
+  // e.view(e.size(0), 8, 32) with the 8, 32 sliced out of a constant (99, 8, 32): folded values.
+  ob::node(g, "shape", "Shape", {"e"}, {"s"});
+  ob::node(g, "batch", "Gather", {"s", "zero"}, {"n"});
+  ob::int_constant(g, "dims", {99, 8, 32});
+  ob::int_constant(g, "three", {3});
+  ob::node(g, "tail", "Slice", {"dims", "one", "three"}, {"sd"});
+  ob::attr_int(ob::node(g, "target", "Concat", {"n", "sd"}, {"t"}), "axis", 0);
+  ob::node(g, "view", "Reshape", {"e", "t"}, {"ev"});
+  ob::node(g, "cls", "Slice", {"ev", "zero", "one", "one"}, {"first"});
+  *g->add_output() = ob::tensor("first", {2, 1, 32});
+  const OnnxImport m = import_onnx_bytes(model.SerializeAsString(), "emb.onnx", "emb", {});
+  const Layer& add = m.graph.layer(m.graph.find("add"));
+  EXPECT_EQ(add.params, 256u);  // the 8 position rows used, trained through the Add
+  EXPECT_EQ(add.shape, (Shape{2, 8, 32}));
+  const Layer& cls = m.graph.layer(m.graph.find("cls"));
+  EXPECT_EQ(cls.type, LayerType::kSlice);
+  EXPECT_EQ(cls.shape, (Shape{2, 1, 32}));
+  EXPECT_EQ(m.graph.layer(m.graph.find("view")).shape, (Shape{2, 8, 32}));
+  onnx::ModelProto bad = model;
+  node_named(bad, "cls").set_input(2, "zero");  // ends 0: an empty slice
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(bad.SerializeAsString(), "emb.onnx", "emb", {}); }),
+            "emb.onnx: node 'cls' (Slice): the slice of axis 1 is empty");
+}
+
 // numpy.matmul broadcasting: q N x H x S x Dh times k N x 1 x Dh x S (one key for every head,
 // as multi-query attention) runs a GEMM per (sample, head): groups 2*4 = 8 of S x S x Dh
 // = 8 x 8 x 16 -> 8*8*8*16 = 8,192 MACs. A 1-D operand is a vector (numpy's rule).
