@@ -102,6 +102,8 @@ class Expander {
     m_ops.push_back(std::move(op));
   }
 
+  static bool is_gelu(const Layer& layer) { return layer.activation == models::ActivationKind::kGelu; }
+
   static models::GemmShape input_grad_shape(const models::GemmShape& f) { return {f.groups, f.m, f.k, f.n}; }
   static models::GemmShape weight_grad_shape(const models::GemmShape& f) { return {f.groups, f.k, f.n, f.m}; }
 
@@ -188,11 +190,14 @@ class Expander {
         vector(layer, Phase::kForward, VectorKind::kEltwise, layer.elements_read, Format::kFp32, storage);
         break;
       case LayerType::kBatchNorm:
-      case LayerType::kLayerNorm:
         vector(layer, Phase::kForward, VectorKind::kNorm, out_elements, in_format(), storage);
         break;
+      case LayerType::kLayerNorm:
+        vector(layer, Phase::kForward, VectorKind::kLayerNorm, out_elements, in_format(), storage);
+        break;
       case LayerType::kActivation:
-        vector(layer, Phase::kForward, VectorKind::kActivation, out_elements, in_format(), storage);
+        vector(layer, Phase::kForward, is_gelu(layer) ? VectorKind::kGelu : VectorKind::kActivation, out_elements,
+               in_format(), storage);
         break;
       case LayerType::kPool:
       case LayerType::kGlobalPool:
@@ -313,13 +318,23 @@ class Expander {
         vector(layer, Phase::kWeightGrad, VectorKind::kEltwise, layer.elements_read, dy, Format::kFp32);
         return;
       case LayerType::kBatchNorm:
-      case LayerType::kLayerNorm:
-        // One pass computes dX and the scale/shift gradients.
+        // One pass computes dX and the scale/shift gradients (per-channel sums serve both).
         vector(layer, Phase::kInputGrad, VectorKind::kNormGrad, out_elements, dy, storage);
         contribute(layer.inputs[0], storage);
         return;
+      case LayerType::kLayerNorm:
+        // dX needs sums along each row (the normalized dimension); the scale and shift
+        // gradients, dgamma = sum dY * xhat and dbeta = sum dY, are sums down the columns
+        // (over every row): a different reduction, two accumulations per element.
+        if (needs(0)) {
+          vector(layer, Phase::kInputGrad, VectorKind::kLayerNormGrad, out_elements, dy, storage);
+          contribute(layer.inputs[0], storage);
+        }
+        vector(layer, Phase::kWeightGrad, VectorKind::kEltwise, mul(out_elements, 2, layer.name), dy, Format::kFp32);
+        return;
       case LayerType::kActivation:
-        vector(layer, Phase::kInputGrad, VectorKind::kActivationGrad, out_elements, dy, storage);
+        vector(layer, Phase::kInputGrad, is_gelu(layer) ? VectorKind::kGeluGrad : VectorKind::kActivationGrad,
+               out_elements, dy, storage);
         contribute(layer.inputs[0], storage);
         return;
       case LayerType::kPool:
@@ -352,9 +367,12 @@ class Expander {
       }
       case LayerType::kConcat:
       case LayerType::kDropout:
-      case LayerType::kSoftmax:
         vector(layer, Phase::kInputGrad, VectorKind::kEltwise, out_elements, dy, storage);
         for (const auto input : layer.inputs) contribute(input, storage);
+        return;
+      case LayerType::kSoftmax:
+        vector(layer, Phase::kInputGrad, VectorKind::kSoftmaxGrad, out_elements, dy, storage);
+        contribute(layer.inputs[0], storage);
         return;
       case LayerType::kSlice:
         // The gradient of the whole input: zeros except the slice.
@@ -393,6 +411,8 @@ std::vector<Precision> layer_precisions(const Graph& graph, const Policy& policy
     const Layer& layer = graph.layer(i);
     if (first[i] || last[i]) {
       out[i] = policy.first_last;
+    } else if (policy.attention && layer.type == LayerType::kMatMul) {
+      out[i] = *policy.attention;
     } else if (policy.conv1x1 && layer.type == LayerType::kConv && layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1) {
       out[i] = *policy.conv1x1;
     }

@@ -108,6 +108,7 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
   }
   if (top.has("first_last")) policy.first_last = *parse_precision(top.choice("first_last", precision_names()));
   if (top.has("conv1x1")) policy.conv1x1 = *parse_precision(top.choice("conv1x1", precision_names()));
+  if (top.has("attention")) policy.attention = *parse_precision(top.choice("attention", precision_names()));
   if (top.has("layers")) {
     config::YamlMap layers = top.map("layers");
     std::set<std::string> seen;
@@ -119,7 +120,7 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
     }
     layers.finish();
   }
-  top.finish({"policy", "name", "first_last", "conv1x1", "layers"});
+  top.finish({"policy", "name", "first_last", "conv1x1", "attention", "layers"});
   return policy;
 }
 

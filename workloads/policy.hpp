@@ -53,6 +53,7 @@ struct Policy {
   Precision base = Precision::kInt4Fp4;        ///< every GEMM layer not covered below
   Precision first_last = Precision::kFp16;     ///< first and last GEMM layers
   std::optional<Precision> conv1x1;            ///< every 1x1 convolution (hfp8 = the paper's FP8 for ResNet-50)
+  std::optional<Precision> attention;          ///< every matmul of two activations (attention's QK^T and AV)
   std::vector<LayerOverride> layers;           ///< per-layer precision; wins over everything above
   std::string file;                            ///< the policy file ("" for a named policy)
 
@@ -66,7 +67,7 @@ struct Policy {
 /// with a suggestion.
 Policy named_policy(const std::string& name);
 
-/// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, layers
+/// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, attention, layers
 /// (a mapping layer -> precision). `cli_policy` is the --policy value if the
 /// user gave one: it is the base when the file has no `policy` key, and it
 /// must agree with the file otherwise. Errors name file:line and key.

@@ -24,7 +24,7 @@ constexpr std::array<std::pair<Phase, std::string_view>, 4> kPhases{{
     {Phase::kUpdate, "update"},
 }};
 
-constexpr std::array<std::pair<VectorKind, std::string_view>, 11> kVectorKinds{{
+constexpr std::array<std::pair<VectorKind, std::string_view>, kVectorKindCount> kVectorKinds{{
     {VectorKind::kQuantize, "quantize"},
     {VectorKind::kActivation, "activation"},
     {VectorKind::kActivationGrad, "activation-grad"},
@@ -36,6 +36,11 @@ constexpr std::array<std::pair<VectorKind, std::string_view>, 11> kVectorKinds{{
     {VectorKind::kSoftmax, "softmax"},
     {VectorKind::kLoss, "loss"},
     {VectorKind::kOptimizer, "optimizer"},
+    {VectorKind::kSoftmaxGrad, "softmax-grad"},
+    {VectorKind::kLayerNorm, "layer-norm"},
+    {VectorKind::kLayerNormGrad, "layer-norm-grad"},
+    {VectorKind::kGelu, "gelu"},
+    {VectorKind::kGeluGrad, "gelu-grad"},
 }};
 
 template <typename Enum, std::size_t N>
@@ -121,6 +126,10 @@ const std::vector<Phase>& all_phases() {
 const std::vector<VectorKind>& all_vector_kinds() {
   static const std::vector<VectorKind> values = values_of(kVectorKinds);
   return values;
+}
+
+int vector_kind_version(VectorKind kind) {
+  return static_cast<std::size_t>(kind) >= static_cast<std::size_t>(VectorKind::kSoftmaxGrad) ? 2 : 1;
 }
 
 const std::vector<OpKind>& all_op_kinds() {

@@ -8,6 +8,7 @@
 // groups * m * n * k.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,7 +47,18 @@ enum class VectorKind {
   kSoftmax,         ///< softmax forward (attention)
   kLoss,            ///< softmax-cross-entropy forward + backward
   kOptimizer,       ///< SGD-momentum update of one weight
+  // Trace version 2 (transformers' ops; costed from the kinds above, sim/design/design.hpp):
+  kSoftmaxGrad,     ///< softmax backward: dX = Y * (dY - sum(dY * Y)) per row
+  kLayerNorm,       ///< layer-norm forward (statistics over the last dimension)
+  kLayerNormGrad,   ///< layer-norm input gradient dX
+  kGelu,            ///< GELU forward
+  kGeluGrad,        ///< GELU backward
 };
+
+/// Number of VectorKind values.
+inline constexpr std::size_t kVectorKindCount = 16;
+/// The first trace version that may contain `kind` (1, or 2 for the transformer kinds).
+int vector_kind_version(VectorKind kind);
 
 /// The forward layer's convolution geometry that produced a conv op's GEMM.
 struct ConvGeometry {
@@ -108,7 +120,8 @@ struct SkippedNode {
 };
 
 struct Trace {
-  static constexpr int kVersion = 1;    ///< the format version this build writes and reads
+  static constexpr int kVersion = 2;    ///< the format version this build writes
+  static constexpr int kOldestVersion = 1;  ///< the oldest version it still reads
   std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
   std::uint64_t batch = 1;              ///< training batch size
   std::string policy;                   ///< precision policy name

@@ -227,15 +227,17 @@ class Reader {
     Trace trace;
     auto header = next_tokens();
     if (!header || (*header)[0] != kMagic) {
-      throw error("header", "expected 'nibble-trace 1' on the first line (is this a nibble trace?)");
+      throw error("header", "expected 'nibble-trace " + std::to_string(Trace::kVersion) +
+                                "' on the first line (is this a nibble trace?)");
     }
     if (header->size() != 2) throw error("version", "expected 'nibble-trace VERSION', one number");
     const auto version = parse_u64((*header)[1]);
     if (!version) throw error("version", "expected a whole number, got '" + std::string((*header)[1]) + "'");
-    if (*version != static_cast<std::uint64_t>(Trace::kVersion)) {
-      throw error("version", "this nibble reads trace version " + std::to_string(Trace::kVersion) + ", got " +
-                                 std::string((*header)[1]));
+    if (*version < static_cast<std::uint64_t>(Trace::kOldestVersion) || *version > static_cast<std::uint64_t>(Trace::kVersion)) {
+      throw error("version", "this nibble reads trace versions " + std::to_string(Trace::kOldestVersion) + " to " +
+                                 std::to_string(Trace::kVersion) + ", got " + std::string((*header)[1]));
     }
+    m_version = static_cast<int>(*version);
     trace.model = name_value(keyword_line("model", 2)[1], "model");
     trace.batch = number(keyword_line("batch", 2)[1], "batch");
     trace.policy = name_value(keyword_line("policy", 2)[1], "policy");
@@ -372,6 +374,10 @@ class Reader {
         for (const auto v : all_vector_kinds()) names += (names.empty() ? "" : ", ") + std::string(vector_kind_name(v));
         throw error("op", "expected a vector op (" + names + "), got '" + std::string(vk) + "'");
       }
+      if (vector_kind_version(*parsed) > m_version) {
+        throw error("op", "'" + std::string(vk) + "' needs trace version " + std::to_string(vector_kind_version(*parsed)) +
+                              " (this file says 'nibble-trace " + std::to_string(m_version) + "')");
+      }
       op.vector = *parsed;
       op.elements = number(value(tokens, 4, "elements"), "elements");
       op.in_format = format(tokens, 5, "in");
@@ -416,6 +422,7 @@ class Reader {
   std::vector<std::string_view> m_lines;   ///< the text split into lines
   std::size_t m_next = 0;                  ///< index of the next line to read
   std::size_t m_line = 0;                  ///< 1-based number of the line last read
+  int m_version = Trace::kVersion;         ///< the file's format version (kinds of later versions are errors)
 };
 
 }  // namespace

@@ -103,10 +103,8 @@ Graph::Graph(std::string name, std::uint64_t batch) : m_name(std::move(name)), m
 }
 
 std::size_t Graph::find(const std::string& name) const {
-  for (std::size_t i = 0; i < m_layers.size(); ++i) {
-    if (m_layers[i].name == name) return i;
-  }
-  return m_layers.size();
+  const auto it = m_index.find(name);
+  return it == m_index.end() ? m_layers.size() : it->second;
 }
 
 std::size_t Graph::push(Layer layer) {
@@ -116,6 +114,7 @@ std::size_t Graph::push(Layer layer) {
     if (dim == 0) throw layer_error(layer.name, "output shape " + shape_text(layer.shape) + " has a zero dimension");
   }
   shape_elements(layer.shape, layer.name);
+  m_index.emplace(layer.name, m_layers.size());
   m_layers.push_back(std::move(layer));
   return m_layers.size() - 1;
 }
@@ -182,33 +181,47 @@ std::size_t Graph::add_linear(const std::string& name, std::size_t input, std::u
 std::size_t Graph::add_matmul(const std::string& name, std::size_t a, std::size_t b) {
   const Layer& la = producer(a, name);
   const Layer& lb = producer(b, name);
-  if (la.shape.size() < 2 || lb.shape.size() < 2) {
-    throw layer_error(name, "matmul expects operands of at least 2 dimensions, got " + shape_text(la.shape) + " and " +
+  if (la.shape.empty() || lb.shape.empty()) {
+    throw layer_error(name, "matmul expects operands of at least 1 dimension, got " + shape_text(la.shape) + " and " +
                                 shape_text(lb.shape));
   }
-  const std::uint64_t m = la.shape[la.shape.size() - 2], k = la.shape.back();
-  const std::uint64_t kb = lb.shape[lb.shape.size() - 2], n = lb.shape.back();
+  // numpy.matmul: a 1-D A is a row vector (1 x k), a 1-D B a column vector (k x 1); the
+  // added dimension is dropped from the output. The leading (batch) dimensions broadcast.
+  const bool vec_a = la.shape.size() == 1, vec_b = lb.shape.size() == 1;
+  const std::uint64_t m = vec_a ? 1 : la.shape[la.shape.size() - 2], k = la.shape.back();
+  const std::uint64_t kb = vec_b ? lb.shape[0] : lb.shape[lb.shape.size() - 2], n = vec_b ? 1 : lb.shape.back();
   if (k != kb) {
     throw layer_error(name, "inner dimensions differ: " + shape_text(la.shape) + " x " + shape_text(lb.shape));
   }
-  const Shape batch_a(la.shape.begin(), la.shape.end() - 2);
-  const Shape batch_b(lb.shape.begin(), lb.shape.end() - 2);
+  const Shape batch_a(la.shape.begin(), la.shape.end() - (vec_a ? 1 : 2));
+  const Shape batch_b(lb.shape.begin(), lb.shape.end() - (vec_b ? 1 : 2));
+  const std::size_t rank = std::max(batch_a.size(), batch_b.size());
+  Shape batch(rank, 1);
+  for (std::size_t i = 0; i < rank; ++i) {
+    const std::uint64_t da = i + batch_a.size() >= rank ? batch_a[i + batch_a.size() - rank] : 1;
+    const std::uint64_t db = i + batch_b.size() >= rank ? batch_b[i + batch_b.size() - rank] : 1;
+    if (da != db && da != 1 && db != 1) {
+      throw layer_error(name, "batch dimensions cannot be broadcast: " + shape_text(la.shape) + " x " +
+                                  shape_text(lb.shape));
+    }
+    batch[i] = std::max(da, db);
+  }
   Layer layer;
   layer.name = name;
   layer.type = LayerType::kMatMul;
   layer.inputs = {a, b};
-  if (batch_b.empty()) {
+  const std::uint64_t batches = shape_elements(batch, name);
+  if (shape_elements(batch_b, name) == 1) {
     // B shared by every batch of A: one GEMM with the batches stacked into M.
-    layer.gemm = GemmShape{1, mul(shape_elements(batch_a, name), m, name), n, k};
-  } else if (batch_a == batch_b) {
-    layer.gemm = GemmShape{shape_elements(batch_a, name), m, n, k};
+    layer.gemm = GemmShape{1, mul(batches, m, name), n, k};
   } else {
-    throw layer_error(name, "batch dimensions differ: " + shape_text(la.shape) + " x " + shape_text(lb.shape) +
-                                " (only equal leading dimensions, or a 2-D second operand, are supported)");
+    // One GEMM per batch element (per (sample, head) in attention); a broadcast A is re-read.
+    layer.gemm = GemmShape{batches, m, n, k};
   }
-  layer.shape = batch_a;
-  layer.shape.push_back(m);
-  layer.shape.push_back(n);
+  layer.shape = batch;
+  if (!vec_a) layer.shape.push_back(m);
+  if (!vec_b) layer.shape.push_back(n);
+  if (layer.shape.empty()) layer.shape.push_back(1);  // vector . vector: one value
   return push(std::move(layer));
 }
 
@@ -489,7 +502,9 @@ std::vector<std::vector<std::size_t>> consumers(const Graph& graph) {
   std::vector<std::vector<std::size_t>> out(graph.size());
   for (std::size_t i = 0; i < graph.size(); ++i) {
     for (const auto input : graph.layer(i).inputs) {
-      if (std::find(out[input].begin(), out[input].end(), i) == out[input].end()) out[input].push_back(i);
+      // Layer i is appended to its inputs' lists in increasing i, so a repeat (x + x) can
+      // only be the last entry: checking it keeps a tensor read by n layers linear in n.
+      if (out[input].empty() || out[input].back() != i) out[input].push_back(i);
     }
   }
   return out;

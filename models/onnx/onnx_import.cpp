@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
 #include <queue>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
@@ -98,12 +101,19 @@ class Importer {
       v.dims.push_back(static_cast<std::uint64_t>(d));
     }
     shape_elements(v.dims, what);
-    if (t.data_type() == onnx::TensorProto_DataType_FLOAT && shape_elements(v.dims, what) == 1) {
-      if (t.float_data_size() == 1) v.scalar = t.float_data(0);
-      if (t.has_raw_data() && t.raw_data().size() == 4) {
-        float f = 0;
-        std::memcpy(&f, t.raw_data().data(), 4);
-        v.scalar = f;
+    if (shape_elements(v.dims, what) == 1) {
+      // One float or double value (a scale, an epsilon, GELU's sqrt 2), from its typed field or raw bytes.
+      const auto raw = [&](auto value) -> std::optional<double> {
+        if (!t.has_raw_data() || t.raw_data().size() != sizeof(value)) return std::nullopt;
+        std::memcpy(&value, t.raw_data().data(), sizeof(value));
+        return static_cast<double>(value);
+      };
+      if (t.data_type() == onnx::TensorProto_DataType_FLOAT) {
+        if (t.float_data_size() == 1) v.scalar = t.float_data(0);
+        if (const auto r = raw(0.0f)) v.scalar = r;
+      } else if (t.data_type() == onnx::TensorProto_DataType_DOUBLE) {
+        if (t.double_data_size() == 1) v.scalar = t.double_data(0);
+        if (const auto r = raw(0.0)) v.scalar = r;
       }
     }
     if (!is_integer_type(t.data_type())) return v;
@@ -170,7 +180,8 @@ class Importer {
         // A batched (3-D and up) second MatMul operand is an activation, not a weight matrix.
         const bool matrix = rank.count(node.input(i)) && rank.at(node.input(i)) == 2;
         const bool weight = ((op == "Conv" || op == "Gemm") && i >= 1) || (op == "MatMul" && i == 1 && matrix) ||
-                            (op == "BatchNormalization" && i >= 1) || (op == "Gather" && i == 0);
+                            ((op == "BatchNormalization" || op == "LayerNormalization") && i >= 1) ||
+                            (op == "Gather" && i == 0);
         (weight ? weights : data).insert(node.input(i));
       }
     }
@@ -224,6 +235,8 @@ class Importer {
     m_file_batch = file_batch == 0 ? 1 : file_batch;
     m_batch = m_options.batch.value_or(m_file_batch);
     m_graph.emplace(m_model_name, m_batch);
+    // Most nodes become one layer; a few add views or losses (the vector still grows then).
+    m_graph->reserve(static_cast<std::size_t>(g.node_size()) + data.size() + static_cast<std::size_t>(g.output_size()));
     for (auto& [name, shape] : data) {
       shape[0] = m_batch;
       Value v;
@@ -252,12 +265,17 @@ class Importer {
     const int count = g.node_size();
     // Kahn's algorithm, taking the earliest ready node first: a file in topological
     // order (as the ONNX spec requires) is processed in file order.
-    std::map<std::string, int> producer;
+    auto& producer = m_producer;
     for (int i = 0; i < count; ++i) {
       for (const auto& out : g.node(i).output()) {
         if (!out.empty()) producer.emplace(out, i);
       }
+      for (const auto& in : g.node(i).input()) {
+        auto& users = m_users[in];
+        if (users.empty() || users.back() != i) users.push_back(i);
+      }
     }
+    find_patterns();
     std::vector<int> missing(static_cast<std::size_t>(count), 0);
     std::vector<std::vector<int>> waiting(static_cast<std::size_t>(count));
     std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
@@ -298,7 +316,18 @@ class Importer {
   }
 
   void run_node(const onnx::NodeProto& proto, int index) {
+    if (m_inner.count(index)) return;  // inside a recognized pattern: its last node builds the layer
     Node node{&proto, label_of(proto, index), ""};
+    if (const auto pattern = m_patterns.find(index); pattern != m_patterns.end()) {
+      node.name = unique_name(pattern->second.name);
+      try {
+        run_pattern(node, pattern->second);
+      } catch (const InputError& e) {
+        if (!e.file().empty()) throw;
+        throw error(node.label, e.message());
+      }
+      return;
+    }
     node.name = unique_name(proto.name().empty() ? proto.op_type() + "_" + std::to_string(index) : proto.name());
     const auto handler = handlers().find(proto.op_type());
     const bool known = handler != handlers().end() && proto.domain().empty();
@@ -343,21 +372,276 @@ class Importer {
     }
   }
 
-  std::optional<Shape> value_info_shape(const std::string& name) const {
-    const auto& g = m_model.graph();
-    for (const auto* list : {&g.value_info(), &g.output()}) {
-      for (const auto& info : *list) {
-        if (info.name() != name || !info.type().has_tensor_type() || !info.type().tensor_type().has_shape()) continue;
-        Shape shape;
-        for (const auto& d : info.type().tensor_type().shape().dim()) {
-          if (!d.has_dim_value() || d.dim_value() <= 0) return std::nullopt;
-          shape.push_back(static_cast<std::uint64_t>(d.dim_value()));
+  std::optional<Shape> value_info_shape(const std::string& name) {
+    if (!m_value_info_indexed) {
+      // Indexed on first use (a lookup per skipped node would otherwise scan the whole list);
+      // the first entry of a name wins, value_info before outputs.
+      const auto& g = m_model.graph();
+      for (const auto* list : {&g.value_info(), &g.output()}) {
+        for (const auto& info : *list) {
+          if (info.type().has_tensor_type() && info.type().tensor_type().has_shape()) m_value_info.emplace(info.name(), &info);
         }
-        if (!shape.empty() && shape[0] == m_file_batch) shape[0] = m_batch;
-        return shape;
+      }
+      m_value_info_indexed = true;
+    }
+    const auto it = m_value_info.find(name);
+    if (it == m_value_info.end()) return std::nullopt;
+    Shape shape;
+    for (const auto& d : it->second->type().tensor_type().shape().dim()) {
+      if (!d.has_dim_value() || d.dim_value() <= 0) return std::nullopt;
+      shape.push_back(static_cast<std::uint64_t>(d.dim_value()));
+    }
+    if (!shape.empty() && shape[0] == m_file_batch) shape[0] = m_batch;
+    return shape;
+  }
+
+  // ---- patterns -------------------------------------------------------------------
+  //
+  // Exporters spell some layers as chains of primitive ops. Recognized chains become one
+  // layer, built when the chain's last node (the anchor) runs; the other nodes of the
+  // chain do nothing. A chain is recognized only when its intermediate tensors are read by
+  // the chain alone (and are not graph outputs), so skipping them loses nothing.
+
+  /// A recognized chain of nodes that is one layer.
+  struct Pattern {
+    enum class Kind { kGelu, kLayerNorm } kind = Kind::kGelu;
+    std::string x;       ///< the tensor the layer reads
+    std::string name;    ///< layer name (the nodes' common name prefix)
+    Ints axes;           ///< kLayerNorm: the ReduceMean axes (checked once x's rank is known)
+  };
+
+  const onnx::NodeProto& node_at(int i) const { return m_model.graph().node(i); }
+
+  /// A node's first output, or "" when it lists none (never index an empty list).
+  const std::string& first_output(int i) const {
+    static const std::string none;
+    return node_at(i).output_size() > 0 ? node_at(i).output(0) : none;
+  }
+
+  /// The only node reading `tensor`, if exactly one node does and it is not a graph output.
+  std::optional<int> sole_user(const std::string& tensor) const {
+    if (tensor.empty()) return std::nullopt;  // an omitted optional input or output
+    const auto it = m_users.find(tensor);
+    if (it == m_users.end() || it->second.size() != 1 || m_graph_outputs.count(tensor)) return std::nullopt;
+    return it->second[0];
+  }
+
+  std::optional<int> producer_of(const std::string& tensor) const {
+    const auto it = m_producer.find(tensor);
+    if (it == m_producer.end()) return std::nullopt;
+    return it->second;
+  }
+
+  /// The value of a one-element float constant (an initializer or a Constant node's tensor).
+  std::optional<double> scalar_constant(const std::string& tensor) const {
+    if (const auto it = m_values.find(tensor); it != m_values.end()) return it->second.activation ? std::nullopt : it->second.scalar;
+    const auto p = producer_of(tensor);
+    if (!p || node_at(*p).op_type() != "Constant") return std::nullopt;
+    for (const auto& a : node_at(*p).attribute()) {
+      if (a.name() == "value_float") return static_cast<double>(a.f());
+      if (a.name() == "value") {
+        try {
+          return constant_of(a.t(), "constant").scalar;
+        } catch (const InputError&) {
+          return std::nullopt;  // the Constant node reports it when it runs
+        }
       }
     }
     return std::nullopt;
+  }
+
+  /// A tensor known before the data arrives: an initializer, a weight input or a Constant's output.
+  bool is_constant(const std::string& tensor) const {
+    if (const auto it = m_values.find(tensor); it != m_values.end()) return !it->second.activation;
+    const auto p = producer_of(tensor);
+    return p && node_at(*p).op_type() == "Constant";
+  }
+
+  static bool near(std::optional<double> value, double want) {
+    return value && std::fabs(*value - want) <= 1e-3 * std::fabs(want);
+  }
+
+  /// For a binary node: the operand other than `tensor` (empty if `tensor` is not an operand).
+  std::string other_operand(const onnx::NodeProto& n, const std::string& tensor) const {
+    if (n.input_size() != 2) return "";
+    if (n.input(0) == tensor) return n.input(1);
+    if (n.input(1) == tensor) return n.input(0);
+    return "";
+  }
+
+  bool is_op(int i, const char* op) const { return node_at(i).op_type() == op && node_at(i).domain().empty(); }
+
+  std::string pattern_name(int first, int anchor) const {
+    const std::string& n = node_at(first).name();
+    const std::size_t slash = n.rfind('/');
+    if (slash != std::string::npos && slash > 0) return n.substr(0, slash);
+    return node_at(anchor).name().empty() ? node_at(anchor).op_type() + "_" + std::to_string(anchor) : node_at(anchor).name();
+  }
+
+  void find_patterns() {
+    const int count = m_model.graph().node_size();
+    for (int i = 0; i < count; ++i) {
+      if (is_op(i, "Erf")) match_erf_gelu(i);
+      if (is_op(i, "ReduceMean")) match_layer_norm(i);
+    }
+  }
+
+  void add_pattern(const std::vector<int>& inner, int anchor, Pattern p) {
+    for (const int i : inner) {
+      if (m_inner.count(i) || m_patterns.count(i)) return;  // overlapping matches: keep the first
+    }
+    if (m_inner.count(anchor) || m_patterns.count(anchor)) return;
+    m_inner.insert(inner.begin(), inner.end());
+    m_patterns.emplace(anchor, std::move(p));
+  }
+
+  /// GELU as x * 0.5 * (1 + Erf(x / sqrt(2))), in the two orders exporters write:
+  /// torch.onnx (opset < 20): Div(x, 1.414) -> Erf -> Add(1) -> Mul(x, .) -> Mul(., 0.5);
+  /// Hugging Face's gelu(): Mul(x, 0.5) and Div(x, 1.414) -> Erf -> Add(1) -> Mul(half, .).
+  /// Div by sqrt(2) may also be Mul by 1/sqrt(2).
+  void match_erf_gelu(int erf) {
+    const std::string& scaled = node_at(erf).input_size() > 0 ? node_at(erf).input(0) : std::string();
+    const auto div = producer_of(scaled);
+    if (!div || sole_user(scaled) != erf || node_at(*div).input_size() != 2) return;
+    const onnx::NodeProto& d = node_at(*div);
+    std::string x;
+    if (is_op(*div, "Div") && near(scalar_constant(d.input(1)), std::sqrt(2.0))) {
+      x = d.input(0);
+    } else if (is_op(*div, "Mul") && near(scalar_constant(d.input(1)), 1.0 / std::sqrt(2.0))) {
+      x = d.input(0);
+    } else if (is_op(*div, "Mul") && near(scalar_constant(d.input(0)), 1.0 / std::sqrt(2.0))) {
+      x = d.input(1);
+    } else {
+      return;
+    }
+    if (node_at(erf).output_size() != 1) return;
+    const std::string& e = first_output(erf);
+    const auto add = sole_user(e);
+    if (!add || !is_op(*add, "Add") || !near(scalar_constant(other_operand(node_at(*add), e)), 1.0)) return;
+    const std::string& one_plus = first_output(*add);
+    const auto mul = sole_user(one_plus);
+    if (!mul || !is_op(*mul, "Mul")) return;
+    const std::string factor = other_operand(node_at(*mul), one_plus);
+    Pattern p;
+    p.kind = Pattern::Kind::kGelu;
+    p.x = x;
+    if (factor == x) {
+      // x * (1 + erf) then * 0.5
+      const std::string& product = first_output(*mul);
+      const auto half = sole_user(product);
+      if (!half || !is_op(*half, "Mul") || !near(scalar_constant(other_operand(node_at(*half), product)), 0.5)) return;
+      p.name = pattern_name(*div, *half);
+      add_pattern({*div, erf, *add, *mul}, *half, p);
+      return;
+    }
+    // (x * 0.5) * (1 + erf)
+    const auto half = producer_of(factor);
+    if (!half || !is_op(*half, "Mul") || sole_user(factor) != *mul) return;
+    if (!near(scalar_constant(other_operand(node_at(*half), x)), 0.5)) return;
+    p.name = pattern_name(*half, *mul);
+    add_pattern({*half, *div, erf, *add}, *mul, p);
+  }
+
+  Ints reduce_axes(int i) const {
+    const onnx::NodeProto& n = node_at(i);
+    if (n.input_size() > 1 && !n.input(1).empty()) {  // opset 18: axes is an input
+      if (const auto it = m_values.find(n.input(1)); it != m_values.end() && it->second.ints) return *it->second.ints;
+      const auto p = producer_of(n.input(1));
+      if (p && node_at(*p).op_type() == "Constant") {
+        for (const auto& a : node_at(*p).attribute()) {
+          if (a.name() == "value") {
+            try {
+              if (const auto v = constant_of(a.t(), "axes"); v.ints) return *v.ints;
+            } catch (const InputError&) {
+            }
+          }
+          if (a.name() == "value_ints") return Ints(a.ints().begin(), a.ints().end());
+        }
+      }
+      return {};
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.name() == "axes") return Ints(a.ints().begin(), a.ints().end());
+    }
+    return {};
+  }
+
+  bool keeps_dims(int i) const {
+    for (const auto& a : node_at(i).attribute()) {
+      if (a.name() == "keepdims") return a.i() != 0;
+    }
+    return true;
+  }
+
+  /// Layer norm as exporters before LayerNormalization (opset 17) write it:
+  /// mean = ReduceMean(x); d = Sub(x, mean); var = ReduceMean(Pow(d, 2)) (or Mul(d, d));
+  /// y = Div(d, Sqrt(Add(var, eps))), then optionally Mul(y, gamma) and Add(., beta).
+  void match_layer_norm(int mean_node) {
+    const onnx::NodeProto& r1 = node_at(mean_node);
+    if (r1.input_size() < 1 || r1.output_size() != 1 || !keeps_dims(mean_node)) return;
+    const std::string& x = r1.input(0);
+    const Ints axes = reduce_axes(mean_node);
+    if (axes.size() != 1) return;
+    const auto sub = sole_user(first_output(mean_node));
+    if (!sub || !is_op(*sub, "Sub") || node_at(*sub).input_size() != 2 || node_at(*sub).input(0) != x ||
+        node_at(*sub).input(1) != first_output(mean_node)) {
+      return;
+    }
+    const std::string& d = first_output(*sub);
+    if (d.empty()) return;
+    const auto users = m_users.find(d);
+    if (users == m_users.end() || users->second.size() != 2 || m_graph_outputs.count(d)) return;
+    int square = -1, divide = -1;
+    for (const int u : users->second) {
+      const onnx::NodeProto& n = node_at(u);
+      if (is_op(u, "Pow") && n.input_size() == 2 && n.input(0) == d && near(scalar_constant(n.input(1)), 2.0)) square = u;
+      if (is_op(u, "Mul") && n.input_size() == 2 && n.input(0) == d && n.input(1) == d) square = u;
+      if (is_op(u, "Div") && n.input_size() == 2 && n.input(0) == d) divide = u;
+    }
+    if (square < 0 || divide < 0) return;
+    const auto r2 = sole_user(first_output(square));
+    if (!r2 || !is_op(*r2, "ReduceMean") || reduce_axes(*r2) != axes || !keeps_dims(*r2)) return;
+    const auto eps = sole_user(first_output(*r2));
+    if (!eps || !is_op(*eps, "Add") || !is_constant(other_operand(node_at(*eps), first_output(*r2)))) return;
+    const auto sqrt = sole_user(first_output(*eps));
+    if (!sqrt || !is_op(*sqrt, "Sqrt") || sole_user(first_output(*sqrt)) != divide ||
+        node_at(divide).input(1) != first_output(*sqrt)) {
+      return;
+    }
+    std::vector<int> inner{mean_node, *sub, square, *r2, *eps, *sqrt};
+    int anchor = divide;
+    // The affine part, when its scale and shift are weights.
+    const auto scale = sole_user(first_output(divide));
+    if (scale && is_op(*scale, "Mul") && is_constant(other_operand(node_at(*scale), first_output(divide)))) {
+      inner.push_back(anchor);
+      anchor = *scale;
+      const auto shift = sole_user(first_output(*scale));
+      if (shift && is_op(*shift, "Add") && is_constant(other_operand(node_at(*shift), first_output(*scale)))) {
+        inner.push_back(anchor);
+        anchor = *shift;
+      }
+    }
+    Pattern p;
+    p.kind = Pattern::Kind::kLayerNorm;
+    p.x = x;
+    p.axes = axes;
+    p.name = pattern_name(mean_node, anchor);
+    add_pattern(inner, anchor, p);
+  }
+
+  void run_pattern(const Node& node, const Pattern& p) {
+    const Value& x = value(p.x, node);
+    if (!x.activation) throw error(node.label, "its input '" + p.x + "' must be computed from the data, not a constant");
+    if (p.kind == Pattern::Kind::kGelu) {
+      set_activation(node, m_graph->add_activation(node.name, x.layer, ActivationKind::kGelu));
+      return;
+    }
+    const std::size_t rank = shape_of(x).size();
+    if (axis_of(node, p.axes[0], rank) + 1 != rank) {
+      throw error(node.label, "layer norm (ReduceMean/Sub/Pow/Sqrt/Div) over axis " + std::to_string(p.axes[0]) +
+                                  ": only the last axis is supported");
+    }
+    set_activation(node, m_graph->add_layer_norm(node.name, x.layer));
   }
 
   // ---- node helpers -------------------------------------------------------------
@@ -497,6 +781,8 @@ class Importer {
         {"Gemm", &Importer::gemm},
         {"MatMul", &Importer::matmul},
         {"BatchNormalization", &Importer::batch_norm},
+        {"LayerNormalization", &Importer::layer_norm},
+        {"Gelu", &Importer::gelu},
         {"Relu", &Importer::relu},
         {"Clip", &Importer::clip},
         {"Sigmoid", &Importer::sigmoid},
@@ -521,6 +807,7 @@ class Importer {
         {"Constant", &Importer::constant},
         {"Shape", &Importer::shape},
         {"Gather", &Importer::gather},
+        {"Slice", &Importer::slice},
         {"Unsqueeze", &Importer::unsqueeze},
         {"Squeeze", &Importer::squeeze},
     };
@@ -640,6 +927,31 @@ class Importer {
 
   void batch_norm(const Node& node) {
     set_activation(node, m_graph->add_batch_norm(node.name, activation_input(node, 0).layer));
+  }
+
+  void layer_norm(const Node& node) {
+    // LayerNormalization (opset 17) normalizes over the axes from `axis` on; nibble's layer
+    // norm is over the last one (what transformers use).
+    const Value& x = activation_input(node, 0);
+    const std::size_t rank = shape_of(x).size();
+    const std::uint64_t axis = axis_of(node, attr_int(node, "axis", -1), rank);
+    if (axis + 1 != rank) {
+      throw error(node.label, "normalization over axes " + std::to_string(axis) + ".." + std::to_string(rank - 1) +
+                                  " is not supported (only the last axis)");
+    }
+    if (node.proto->output_size() > 1) {
+      for (int i = 1; i < node.proto->output_size(); ++i) {
+        if (!node.proto->output(i).empty()) throw error(node.label, "the Mean and InvStdDev outputs are not supported");
+      }
+    }
+    set_activation(node, m_graph->add_layer_norm(node.name, x.layer));
+  }
+
+  void gelu(const Node& node) {
+    // Gelu (opset 20); approximate="tanh" costs the same on the vector unit.
+    const std::string approximate = attr_string(node, "approximate", "none");
+    if (approximate != "none" && approximate != "tanh") throw error(node.label, "unknown approximate '" + approximate + "'");
+    set_activation(node, m_graph->add_activation(node.name, activation_input(node, 0).layer, ActivationKind::kGelu));
   }
 
   void relu(const Node& node) {
@@ -948,6 +1260,15 @@ class Importer {
       set_activation(node, m_graph->add_embedding(node.name, indices.layer, data.dims[0], data.dims[1], 1));
       return;
     }
+    if (!data.activation && !indices.activation && !data.ints && data.dims.size() == 2 &&
+        attr_int(node, "axis", 0) == 0) {
+      // Rows of a float table at fixed indices (BERT's position embeddings for position_ids
+      // 0..S-1): a constant, which an Add then applies as a trained tensor.
+      Shape dims = indices.dims;
+      dims.push_back(data.dims[1]);
+      set_constant(node, dims, std::nullopt);
+      return;
+    }
     if (data.activation || indices.activation) {
       throw error(node.label, "gathering from an activation is not supported (only shape arithmetic and embeddings)");
     }
@@ -962,6 +1283,63 @@ class Importer {
       out.push_back((*data.ints)[static_cast<std::size_t>(i)]);
     }
     set_constant(node, indices.dims, out);
+  }
+
+  /// Slice (opset 1: attributes; 10 and later: inputs) with positive steps: of an
+  /// activation, a copy of the part (a slice layer); of a constant, the part of its integers
+  /// (BERT's position_ids[:, :S]) or, for floats, its shape.
+  void slice(const Node& node) {
+    const Value& x = input(node, 0);
+    const Shape& in = shape_of(x);
+    const bool from_inputs = m_opset >= 10;
+    const Ints starts = from_inputs ? ints_of(node, 1) : attr_ints(node, "starts", {});
+    const Ints ends = from_inputs ? ints_of(node, 2) : attr_ints(node, "ends", {});
+    Ints axes = from_inputs ? (has_input(node, 3) ? ints_of(node, 3) : Ints{}) : attr_ints(node, "axes", {});
+    const Ints steps = from_inputs && has_input(node, 4) ? ints_of(node, 4) : Ints(starts.size(), 1);
+    if (axes.empty()) {
+      for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+    }
+    if (starts.empty() || starts.size() != ends.size() || starts.size() != axes.size() || steps.size() != starts.size()) {
+      throw error(node.label, "starts, ends, axes and steps must have the same, non-zero length");
+    }
+    std::vector<std::uint64_t> begin(in.size(), 0), step(in.size(), 1);
+    Shape out = in;
+    std::set<std::uint64_t> seen;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      const std::uint64_t a = axis_of(node, axes[i], in.size());
+      if (!seen.insert(a).second) throw error(node.label, "axis " + std::to_string(a) + " sliced twice");
+      if (steps[i] < 1) throw error(node.label, "only positive steps are supported, got " + std::to_string(steps[i]));
+      const std::int64_t dim = static_cast<std::int64_t>(std::min<std::uint64_t>(in[a], INT64_MAX / 2));
+      const auto clamp = [&](std::int64_t v) { return std::clamp(v < 0 ? (v < -dim ? 0 : v + dim) : v, std::int64_t{0}, dim); };
+      const std::int64_t b = clamp(starts[i]), e = clamp(ends[i]);
+      if (e <= b) throw error(node.label, "the slice of axis " + std::to_string(a) + " is empty");
+      begin[a] = static_cast<std::uint64_t>(b);
+      step[a] = static_cast<std::uint64_t>(steps[i]);
+      out[a] = static_cast<std::uint64_t>((e - b + steps[i] - 1) / steps[i]);
+    }
+    if (x.activation) {
+      set_activation(node, m_graph->add_slice(node.name, x.layer, out));
+      return;
+    }
+    if (!x.ints || x.ints->size() != shape_elements(in)) {
+      set_constant(node, out, std::nullopt);
+      return;
+    }
+    // Integer constants hold at most kMaxFoldedInts values: walk the output's indices.
+    const std::uint64_t count = shape_elements(out);
+    Ints values;
+    values.reserve(count);
+    std::vector<std::uint64_t> index(out.size(), 0);
+    for (std::uint64_t n = 0; n < count; ++n) {
+      std::uint64_t flat = 0;
+      for (std::size_t d = 0; d < in.size(); ++d) flat = flat * in[d] + begin[d] + index[d] * step[d];
+      values.push_back((*x.ints)[flat]);
+      for (std::size_t d = out.size(); d-- > 0;) {
+        if (++index[d] < out[d]) break;
+        index[d] = 0;
+      }
+    }
+    set_constant(node, out, values);
   }
 
   Ints axes_of(const Node& node) const {
@@ -1031,9 +1409,17 @@ class Importer {
   std::uint64_t m_file_batch = 1;            ///< batch dimension as written in the file
   std::uint64_t m_batch = 1;                 ///< batch dimension of the graph
   std::optional<Graph> m_graph;              ///< built once the batch is known
-  std::map<std::string, Value> m_values;     ///< tensor name -> meaning
-  std::set<std::string> m_names;             ///< layer names in use
+  // Hash containers: lookups stay O(1) per node on graphs of 100,000 nodes (the elements
+  // never move, so references to values survive later inserts, as in std::map).
+  std::unordered_map<std::string, Value> m_values;  ///< tensor name -> meaning
+  std::unordered_set<std::string> m_names;   ///< layer names in use
   std::set<std::string> m_graph_outputs;     ///< names of the graph's outputs
+  std::unordered_map<std::string, const onnx::ValueInfoProto*> m_value_info;  ///< shaped value_info/outputs by name
+  bool m_value_info_indexed = false;         ///< m_value_info built
+  std::unordered_map<std::string, int> m_producer;  ///< tensor name -> index of the node writing it
+  std::unordered_map<std::string, std::vector<int>> m_users;  ///< tensor name -> nodes reading it, in order
+  std::map<int, Pattern> m_patterns;         ///< anchor node index -> the chain it completes
+  std::set<int> m_inner;                     ///< nodes inside a chain (not its anchor)
   std::set<std::string> m_absorbed;          ///< outputs whose softmax the loss absorbed
   std::vector<OnnxSkipped> m_skipped;        ///< nodes left out
 };

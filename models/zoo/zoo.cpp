@@ -1,5 +1,6 @@
 #include "models/zoo/zoo.hpp"
 
+#include <array>
 #include <functional>
 
 #include "sim/common/error.hpp"
@@ -49,6 +50,29 @@ std::size_t image_input(Graph& g, std::uint64_t side) {
   return g.add_input("input", Shape{g.batch(), 3, side, side});
 }
 
+/// One torchvision residual block named `p`...: a basic block (two 3x3 convs) or a bottleneck
+/// (1x1, 3x3, 1x1 x4), the stride in the 3x3 conv, a 1x1 conv + BN projection shortcut when the
+/// stride or the width changes, the add and the final ReLU.
+std::size_t residual_block(Graph& g, const std::string& p, std::size_t x, std::uint64_t in_planes,
+                           std::uint64_t planes, std::uint64_t stride, bool bottleneck) {
+  const std::uint64_t out_planes = bottleneck ? planes * 4 : planes;
+  std::size_t y = x;
+  if (bottleneck) {
+    y = conv_bn_act(g, p, "conv1", "bn1", "relu1", y, conv_params(planes, 1, 1, 0), false);
+    y = conv_bn_act(g, p, "conv2", "bn2", "relu2", y, conv_params(planes, 3, stride, 1), false);
+    y = conv_bn_act(g, p, "conv3", "bn3", "", y, conv_params(out_planes, 1, 1, 0), false);
+  } else {
+    y = conv_bn_act(g, p, "conv1", "bn1", "relu1", y, conv_params(planes, 3, stride, 1), false);
+    y = conv_bn_act(g, p, "conv2", "bn2", "", y, conv_params(planes, 3, 1, 1), false);
+  }
+  std::size_t shortcut = x;
+  if (stride != 1 || in_planes != out_planes) {
+    shortcut = conv_bn_act(g, p, "downsample.0", "downsample.1", "", x, conv_params(out_planes, 1, stride, 0), false);
+  }
+  const std::size_t sum = g.add_eltwise(p + "add", EltwiseKind::kAdd, {y, shortcut});
+  return g.add_activation(p + "relu", sum, ActivationKind::kRelu);
+}
+
 /// ResNet v1.5 as torchvision builds it (stride in the 3x3 conv of a bottleneck).
 Graph resnet(const std::string& name, bool bottleneck, const std::vector<int>& blocks, const ZooOptions& o) {
   Graph g(name, o.batch);
@@ -62,23 +86,7 @@ Graph resnet(const std::string& name, bool bottleneck, const std::vector<int>& b
     for (int b = 0; b < blocks[static_cast<std::size_t>(stage)]; ++b) {
       const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b) + ".";
       const std::uint64_t stride = (stage > 0 && b == 0) ? 2 : 1;
-      const std::size_t identity_in = x;
-      std::size_t y = x;
-      if (bottleneck) {
-        y = conv_bn_act(g, p, "conv1", "bn1", "relu1", y, conv_params(planes, 1, 1, 0), false);
-        y = conv_bn_act(g, p, "conv2", "bn2", "relu2", y, conv_params(planes, 3, stride, 1), false);
-        y = conv_bn_act(g, p, "conv3", "bn3", "", y, conv_params(planes * expansion, 1, 1, 0), false);
-      } else {
-        y = conv_bn_act(g, p, "conv1", "bn1", "relu1", y, conv_params(planes, 3, stride, 1), false);
-        y = conv_bn_act(g, p, "conv2", "bn2", "", y, conv_params(planes, 3, 1, 1), false);
-      }
-      std::size_t shortcut = identity_in;
-      if (stride != 1 || in_planes != planes * expansion) {
-        shortcut = conv_bn_act(g, p, "downsample.0", "downsample.1", "", identity_in,
-                               conv_params(planes * expansion, 1, stride, 0), false);
-      }
-      x = g.add_eltwise(p + "add", EltwiseKind::kAdd, {y, shortcut});
-      x = g.add_activation(p + "relu", x, ActivationKind::kRelu);
+      x = residual_block(g, p, x, in_planes, planes, stride, bottleneck);
       in_planes = planes * expansion;
     }
   }
@@ -194,6 +202,30 @@ Graph alexnet(const ZooOptions& o) {
   return g;
 }
 
+/// Multi-head self-attention over x (N x S x D): Q, K, V projections D -> D with bias (named
+/// `p` + qkv[i]), split into heads (views: Q and V to N x H x S x Dh, K to N x H x Dh x S),
+/// scores = Q K^T (one GEMM per sample and head), optionally scaled by 1/sqrt(Dh) (a constant
+/// multiply), softmax over the keys, optional dropout, context = P V, heads merged back to
+/// N x S x D. The output projection is the caller's.
+std::size_t self_attention(Graph& g, const std::string& p, const std::array<const char*, 3>& qkv, std::size_t x,
+                           std::uint64_t heads, std::uint64_t head_dim, bool scale, bool dropout) {
+  const Shape& in = g.layer(x).shape;
+  const std::uint64_t n = in[0], seq = in[1], width = in[2];
+  const std::string q_name = qkv[0], k_name = qkv[1], v_name = qkv[2];
+  const std::size_t q = g.add_linear(p + q_name, x, width, true);
+  const std::size_t k = g.add_linear(p + k_name, x, width, true);
+  const std::size_t v = g.add_linear(p + v_name, x, width, true);
+  const std::size_t qh = g.add_view(p + q_name + "_heads", q, Shape{n, heads, seq, head_dim});
+  const std::size_t kt = g.add_view(p + k_name + "_heads_t", k, Shape{n, heads, head_dim, seq});
+  const std::size_t vh = g.add_view(p + v_name + "_heads", v, Shape{n, heads, seq, head_dim});
+  std::size_t s = g.add_matmul(p + "scores", qh, kt);
+  if (scale) s = g.add_eltwise(p + "scale", EltwiseKind::kMul, {s});
+  s = g.add_softmax(p + "softmax", s, 3);
+  if (dropout) s = g.add_dropout(p + "dropout", s);
+  const std::size_t c = g.add_matmul(p + "context", s, vh);
+  return g.add_view(p + "merge_heads", c, Shape{n, seq, width});
+}
+
 /// BERT-base encoder (12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 30522, 512
 /// positions, 2 token types) with the sequence-classification head (pooler on [CLS], 2 classes).
 Graph bert_base(const ZooOptions& o) {
@@ -214,22 +246,12 @@ Graph bert_base(const ZooOptions& o) {
   for (std::uint64_t l = 0; l < kLayers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
     const std::size_t in = x;
-    const std::size_t q = g.add_linear(p + "attention.self.query", in, kHidden, true);
-    const std::size_t k = g.add_linear(p + "attention.self.key", in, kHidden, true);
-    const std::size_t v = g.add_linear(p + "attention.self.value", in, kHidden, true);
-    // Split heads: N x S x 768 -> N x 12 x S x 64 (and K transposed to N x 12 x 64 x S).
-    const std::size_t qh = g.add_view(p + "attention.self.query_heads", q, Shape{n, kHeads, seq, kHeadDim});
-    const std::size_t kt = g.add_view(p + "attention.self.key_heads_t", k, Shape{n, kHeads, kHeadDim, seq});
-    const std::size_t vh = g.add_view(p + "attention.self.value_heads", v, Shape{n, kHeads, seq, kHeadDim});
-    std::size_t s = g.add_matmul(p + "attention.self.scores", qh, kt);
-    s = g.add_softmax(p + "attention.self.softmax", s, 3);
-    s = g.add_dropout(p + "attention.self.dropout", s);
-    std::size_t c = g.add_matmul(p + "attention.self.context", s, vh);
-    c = g.add_view(p + "attention.self.merge_heads", c, Shape{n, seq, kHidden});
-    c = g.add_linear(p + "attention.output.dense", c, kHidden, true);
-    c = g.add_dropout(p + "attention.output.dropout", c);
-    c = g.add_eltwise(p + "attention.output.add", EltwiseKind::kAdd, {c, in});
-    const std::size_t a = g.add_layer_norm(p + "attention.output.LayerNorm", c);
+    const std::size_t c = self_attention(g, p + "attention.self.", {"query", "key", "value"}, in, kHeads, kHeadDim,
+                                         /*scale=*/false, /*dropout=*/true);
+    std::size_t o = g.add_linear(p + "attention.output.dense", c, kHidden, true);
+    o = g.add_dropout(p + "attention.output.dropout", o);
+    o = g.add_eltwise(p + "attention.output.add", EltwiseKind::kAdd, {o, in});
+    const std::size_t a = g.add_layer_norm(p + "attention.output.LayerNorm", o);
     std::size_t f = g.add_linear(p + "intermediate.dense", a, kFfn, true);
     f = g.add_activation(p + "intermediate.gelu", f, ActivationKind::kGelu);
     f = g.add_linear(p + "output.dense", f, kHidden, true);
@@ -299,6 +321,68 @@ Graph fmnist_cnn(const ZooOptions& o) {
   return g;
 }
 
+/// Fashion-MNIST ResNet (the network the training emulator trains): conv3x3 1->16 + BN + ReLU,
+/// then three stages of one basic block each, 16, 32 (stride 2, 14x14) and 64 channels (stride
+/// 2, 7x7) with 1x1 + BN projection shortcuts where the shape changes, global average pool, fc
+/// 64->10. Convolutions have no bias (batch norm follows each).
+Graph fmnist_resnet(const ZooOptions& o) {
+  const std::uint64_t side = o.input_size.value_or(28);
+  Graph g("fmnist-resnet", o.batch);
+  std::size_t x = g.add_input("input", Shape{o.batch, 1, side, side});
+  x = conv_bn_act(g, "", "conv1", "bn1", "relu", x, conv_params(16, 3, 1, 1), false);
+  std::uint64_t in_planes = 16;
+  for (int stage = 0; stage < 3; ++stage) {
+    const std::uint64_t planes = 16ULL << stage;
+    x = residual_block(g, "layer" + std::to_string(stage + 1) + ".0.", x, in_planes, planes, stage == 0 ? 1 : 2,
+                       false);
+    in_planes = planes;
+  }
+  x = g.add_global_pool("avgpool", x);
+  x = g.add_flatten("flatten", x);
+  x = g.add_linear("fc", x, 10, true);
+  g.add_loss("loss", x);
+  return g;
+}
+
+/// Fashion-MNIST vision transformer (the network the training emulator trains): 4x4 patches
+/// (49 tokens of 16 pixels), a linear patch embedding 16->64 with bias, a learned positional
+/// embedding of 49x64 added, 4 pre-LN encoder blocks of width 64 with 4 heads of 16
+/// (x += proj(MHA(LN(x))), x += FC2(GELU(FC1(LN(x)))), FFN 128), a final LN, the mean over
+/// tokens and a 64->10 head.
+Graph fmnist_vit(const ZooOptions& o) {
+  constexpr std::uint64_t kSide = 28, kPatch = 4, kWidth = 64, kHeads = 4, kHeadDim = 16, kFfn = 128, kBlocks = 4;
+  constexpr std::uint64_t kTokens = (kSide / kPatch) * (kSide / kPatch);  // 49
+  const std::uint64_t n = o.batch;
+  Graph g("fmnist-vit", n);
+  std::size_t x = g.add_input("input", Shape{n, 1, kSide, kSide});
+  // N x 1 x 28 x 28 -> N x 7 x 4 x 7 x 4 -> N x 49 x 16: a re-indexing the patch embedding's
+  // GEMM reads directly (as im2col does for a 4x4 stride-4 convolution), no data moved.
+  x = g.add_view("patchify", x, Shape{n, kTokens, kPatch * kPatch});
+  x = g.add_linear("patch_embed", x, kWidth, true);
+  x = g.add_eltwise("pos_embed", EltwiseKind::kAdd, {x}, Shape{kTokens, kWidth});
+  for (std::uint64_t b = 0; b < kBlocks; ++b) {
+    const std::string p = "blocks." + std::to_string(b) + ".";
+    std::size_t h = g.add_layer_norm(p + "norm1", x);
+    std::size_t c = self_attention(g, p + "attn.", {"q", "k", "v"}, h, kHeads, kHeadDim, /*scale=*/true,
+                                   /*dropout=*/false);
+    c = g.add_linear(p + "attn.proj", c, kWidth, true);
+    x = g.add_eltwise(p + "attn.add", EltwiseKind::kAdd, {x, c});
+    h = g.add_layer_norm(p + "norm2", x);
+    h = g.add_linear(p + "mlp.fc1", h, kFfn, true);
+    h = g.add_activation(p + "mlp.gelu", h, ActivationKind::kGelu);
+    h = g.add_linear(p + "mlp.fc2", h, kWidth, true);
+    x = g.add_eltwise(p + "mlp.add", EltwiseKind::kAdd, {x, h});
+  }
+  x = g.add_layer_norm("norm", x);
+  // Mean over the 49 tokens: N x 49 x 64 seen as N x 64 x 49 x 1 (a transposed view) and averaged.
+  x = g.add_view("tokens_t", x, Shape{n, kWidth, kTokens, 1});
+  x = g.add_global_pool("token_mean", x);
+  x = g.add_flatten("flatten", x);
+  x = g.add_linear("head", x, 10, true);
+  g.add_loss("loss", x);
+  return g;
+}
+
 struct ZooEntry {
   std::string name;
   std::string summary;
@@ -321,6 +405,10 @@ const std::vector<ZooEntry>& entries() {
       {"fmnist-mlp", "Fashion-MNIST MLP 784-256-10, input-size 28", true, false, false, fmnist_mlp},
       {"fmnist-cnn", "Fashion-MNIST CNN conv32-conv64-fc128-fc10 (3x3, pad 1), input-size 28", true, false, false,
        fmnist_cnn},
+      {"fmnist-resnet", "Fashion-MNIST ResNet: conv16, 3 basic blocks 16/32/64 with BN, fc10, input-size 28", true,
+       false, false, fmnist_resnet},
+      {"fmnist-vit", "Fashion-MNIST ViT: 4x4 patches, width 64, 4 blocks of 4 heads, FFN 128, head 10", false, false,
+       false, fmnist_vit},
   };
   return table;
 }
@@ -352,7 +440,7 @@ Graph build_zoo_model(const std::string& name, const ZooOptions& options) {
     const auto reject = [&](const char* field, const char* what) {
       throw InputError("", 0, field, name + " takes no " + what);
     };
-    if (options.input_size && !e.takes_input_size) reject("input_size", "input size (use seq)");
+    if (options.input_size && !e.takes_input_size) reject("input_size", e.takes_seq ? "input size (use seq)" : "input size");
     if (options.seq && !e.takes_seq) reject("seq", "sequence length");
     if (options.hidden && !e.takes_hidden) reject("hidden", "hidden size");
     for (const auto& [value, field] : {std::pair{options.input_size, "input_size"}, std::pair{options.seq, "seq"},

@@ -39,7 +39,7 @@ struct ArchStats {
   StatRegistry::Id dram_bytes_read;      ///< DRAM bytes loaded, whole bursts
   StatRegistry::Id dram_bytes_written;   ///< DRAM bytes stored, whole bursts
   StatRegistry::Id vec_ops;              ///< vector-unit element operations, all kinds
-  std::array<StatRegistry::Id, 11> vec_ops_kind;  ///< by workloads::VectorKind
+  std::array<StatRegistry::Id, workloads::kVectorKindCount> vec_ops_kind;  ///< by workloads::VectorKind
   StatRegistry::Id folds;                ///< array folds (a pass of a multi-pass op is a fold)
   StatRegistry::Id dram_transfers;       ///< DRAM transactions (loads and stores)
   std::size_t size = 0;                  ///< registry size after registration (a StatVector's length)

@@ -596,6 +596,7 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
   // Reductions (norms, pools, softmax) need the whole tensor first, and
   // eltwise has a second operand from DRAM.
   const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
+                     op.vector == VectorKind::kGelu || op.vector == VectorKind::kGeluGrad ||
                      op.vector == VectorKind::kQuantize;
   return unary && prev.elements == op.elements && prev.out_format == op.in_format;
 }

@@ -18,6 +18,31 @@ namespace nibble::design {
 using numerics::Format;
 using numerics::PeMode;
 
+VectorCost vector_cost(workloads::VectorKind kind) {
+  using workloads::VectorKind;
+  // The transformer kinds of trace version 2, costed by the kinds whose work they repeat
+  // (docs/timing.md, "Vector ops", derives each):
+  switch (kind) {
+    case VectorKind::kSoftmaxGrad: return {VectorKind::kEltwise, 2};       // sum(dY*Y) per row, then Y*(dY - sum)
+    case VectorKind::kLayerNorm: return {VectorKind::kNorm, 1};            // batch norm's work, on rows
+    case VectorKind::kLayerNormGrad: return {VectorKind::kNormGrad, 1};    // batch norm's dX, on rows
+    case VectorKind::kGelu: return {VectorKind::kActivation, 2};           // Phi(x), then x * Phi(x)
+    case VectorKind::kGeluGrad: return {VectorKind::kActivationGrad, 2};   // Phi(x) + x * phi(x)
+    default: return {kind, 1};
+  }
+}
+
+const std::vector<workloads::VectorKind>& keyed_vector_kinds() {
+  static const std::vector<workloads::VectorKind> kinds = [] {
+    std::vector<workloads::VectorKind> out;
+    for (const auto kind : workloads::all_vector_kinds()) {
+      if (vector_cost(kind).from == kind) out.push_back(kind);
+    }
+    return out;
+  }();
+  return kinds;
+}
+
 std::string_view dataflow_name(Dataflow value) {
   switch (value) {
     case Dataflow::kWs: return "ws";
@@ -165,9 +190,9 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
     d.vector.lanes = vector.u64("lanes", 1, kMaxLanes);
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
-    for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
+    for (const auto kind : keyed_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
     cpe.finish(kinds);
-    for (const auto kind : workloads::all_vector_kinds()) {
+    for (const auto kind : keyed_vector_kinds()) {
       d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) =
           cpe.u64(std::string(workloads::vector_kind_name(kind)), 1, 1u << 20);
     }
@@ -273,7 +298,7 @@ void validate_design(const Design& d) {
     throw fail("vector.lanes", "expected a whole number in [1, " + std::to_string(kMaxLanes) + "], got " +
                                    std::to_string(d.vector.lanes));
   }
-  for (const auto kind : workloads::all_vector_kinds()) {
+  for (const auto kind : keyed_vector_kinds()) {
     if (d.vector.cycles_for(kind) < 1) {
       throw fail("vector.cycles_per_element." + std::string(workloads::vector_kind_name(kind)), "expected at least 1 cycle");
     }
@@ -416,7 +441,7 @@ std::string design_to_json(const Design& d, int indent) {
   m["burst_bytes"] = d.dram.burst_bytes;
   auto& v = j["vector"];
   v["lanes"] = d.vector.lanes;
-  for (const auto kind : workloads::all_vector_kinds()) {
+  for (const auto kind : keyed_vector_kinds()) {
     v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
   }
   return j.dump(indent);

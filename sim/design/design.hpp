@@ -67,14 +67,28 @@ struct DramConfig {
   std::uint64_t burst_bytes = 1;              ///< transfer granule: sizes round up to whole bursts
 };
 
+/// How a vector kind is costed: `passes` times the cycles per element of `from`, a kind
+/// with its own `vector.cycles_per_element` key (docs/timing.md, "Vector ops").
+struct VectorCost {
+  workloads::VectorKind from = workloads::VectorKind::kEltwise;  ///< the kind whose cycles it reuses
+  std::uint64_t passes = 1;                                     ///< passes over each element
+};
+/// The cost rule of `kind`: {kind, 1} for a kind with its own key; the transformer kinds of
+/// trace version 2 (softmax-grad, layer-norm, layer-norm-grad, gelu, gelu-grad) reuse one.
+VectorCost vector_cost(workloads::VectorKind kind);
+/// The kinds with a `vector.cycles_per_element` key, in workloads::VectorKind order.
+const std::vector<workloads::VectorKind>& keyed_vector_kinds();
+
 /// The vector unit of each core (quantize, activations, norms, loss, optimizer).
 struct VectorConfig {
   std::uint64_t lanes = 1;  ///< elements processed side by side
-  /// Cycles one lane spends per element, indexed by workloads::VectorKind.
+  /// Cycles one lane spends per element, indexed by workloads::VectorKind (keyed kinds only).
   std::array<std::uint64_t, 11> cycles_per_element{};
 
+  /// Cycles one lane spends per element of `kind`: its key's value times its passes.
   std::uint64_t cycles_for(workloads::VectorKind kind) const {
-    return cycles_per_element.at(static_cast<std::size_t>(kind));
+    const VectorCost cost = vector_cost(kind);
+    return cycles_per_element.at(static_cast<std::size_t>(cost.from)) * cost.passes;
   }
 };
 

@@ -184,7 +184,7 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
     (void)in.find(arch, "Bandwidth");  // CALC: SCALE-Sim ignores it too
   }
   d.vector.lanes = 1;
-  for (const auto kind : workloads::all_vector_kinds()) d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) = 1;
+  for (const auto kind : keyed_vector_kinds()) d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) = 1;
 
   cfg.ignored = in.unused();
   try {

@@ -196,6 +196,35 @@ TEST(IdealMemory, VectorOp) {
   EXPECT_EQ(r.total("dram_bytes_read"), 400u);
 }
 
+// docs/timing.md, "Vector kinds without a key of their own": passes x the keyed kind's cycles.
+// test-4x4: 4 lanes; activation 1, activation-grad 1, eltwise 1, norm 2, norm-grad 4 cycles.
+TEST(IdealMemory, TransformerVectorKinds) {
+  const auto one = [](const design::Design& d, workloads::VectorKind kind) {
+    TraceOp op;
+    op.layer = "x";
+    op.kind = workloads::OpKind::kVector;
+    op.vector = kind;
+    op.elements = 100;
+    op.in_format = op.out_format = Format::kFp32;
+    return run(d, {op});
+  };
+  using workloads::VectorKind;
+  const auto d = test_design("test-4x4.yaml");
+  const SimResult gelu = one(d, VectorKind::kGelu);
+  EXPECT_EQ(gelu.total("cycles"), 50u);  // ceil(100 / 4) x 1 x 2 passes
+  EXPECT_EQ(gelu.total("vec_ops_gelu"), 100u);
+  EXPECT_EQ(gelu.total("vec_ops_activation"), 0u);
+  EXPECT_EQ(one(d, VectorKind::kGeluGrad).total("cycles"), 50u);      // 25 x 1 x 2
+  const SimResult softmax_grad = one(d, VectorKind::kSoftmaxGrad);
+  EXPECT_EQ(softmax_grad.total("cycles"), 50u);                        // 25 x eltwise 1 x 2
+  EXPECT_EQ(softmax_grad.total("vec_ops_softmax_grad"), 100u);
+  EXPECT_EQ(one(d, VectorKind::kLayerNorm).total("cycles"), 50u);      // 25 x norm 2
+  EXPECT_EQ(one(d, VectorKind::kLayerNormGrad).total("cycles"), 100u); // 25 x norm-grad 4
+  // The rule follows the keyed kind: norm 3 -> layer-norm 25 x 3 = 75.
+  EXPECT_EQ(one(test_design("test-4x4.yaml", {"vector.cycles_per_element.norm=3"}), VectorKind::kLayerNorm).total("cycles"),
+            75u);
+}
+
 TEST(IdealMemory, FusedVectorOpsReadTheirInputOnChip) {
   // docs/timing.md, "Fused vector ops": an activation / activation-grad /
   // quantize reading exactly what the vector op before it wrote (same

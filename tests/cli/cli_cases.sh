@@ -87,6 +87,18 @@ YAML
     "$nibble" report out > /dev/null
     cmp original.html out/report.html || fail "nibble report must re-render the same page"
     ;;
+  training-networks)
+    # The zoo's copies of the networks the training emulator trains simulate end to end;
+    # per-sample forward MACs as derived in tests/models/test_zoo.cpp.
+    for m in fmnist-resnet:9345920 fmnist-vit:7702656; do
+      name=${m%%:*}
+      "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model "$name" --batch 32 --out "$name" --quiet
+      [ -s "$name/summary.json" ] && [ -s "$name/report.html" ] || fail "$name: missing outputs"
+      grep -q "\"model\": \"$name\"" "$name/summary.json" || fail "$name: summary.json names another model"
+      "$nibble" trace --model "$name" --batch 1 --stats > "$name.json"
+      grep -q "\"forward_macs\": ${m##*:}," "$name.json" || { cat "$name.json"; fail "$name: forward MACs"; }
+    done
+    ;;
   conventions)
     "$nibble" --version | grep -Eq '^nibble [0-9]+\.[0-9]+' || fail "--version"
     for c in run numerics trace simulate train compare cosim scalesim sweep report; do

@@ -257,7 +257,10 @@ TEST(PeSupport, NativePromotedAndMultiPass) {
 
 TEST(TraceNames, MatchWorkloads) {
   // sim/design spells the trace enums itself (no link to workloads): same words.
-  EXPECT_EQ(workloads::all_vector_kinds().size(), 11u);
+  EXPECT_EQ(workloads::all_vector_kinds().size(), workloads::kVectorKindCount);
+  // 11 kinds have a cycles_per_element key; trace version 2's 5 transformer kinds reuse one.
+  EXPECT_EQ(keyed_vector_kinds().size(), 11u);
+  EXPECT_EQ(vector_counter_name(workloads::VectorKind::kLayerNormGrad), "vec_ops_layer_norm_grad");
   EXPECT_EQ(workloads::vector_kind_name(workloads::VectorKind::kActivationGrad), "activation-grad");
   EXPECT_EQ(vector_counter_name(workloads::VectorKind::kActivationGrad), "vec_ops_activation_grad");
   EXPECT_EQ(workloads::vector_kind_name(workloads::VectorKind::kOptimizer), "optimizer");

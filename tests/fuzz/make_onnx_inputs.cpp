@@ -1,7 +1,8 @@
-// Writes the ONNX files of tests/fuzz that no test-data package has: two fuzz
-// seeds (tests/fuzz/corpus/fuzz_onnx/) — a PyTorch-style CNN with folded shape
-// arithmetic (exported_cnn() of tests/support/onnx_builder.hpp) and a model using
-// every other supported op once — and the damaged copies of the CNN that the
+// Writes the ONNX files of tests/fuzz that no test-data package has: fuzz seeds
+// (tests/fuzz/corpus/fuzz_onnx/) — a PyTorch-style CNN with folded shape
+// arithmetic (exported_cnn() of tests/support/onnx_builder.hpp), a model using
+// every other supported op once, and a BERT encoder layer in its opset-14 and
+// opset-20 spellings (exported_encoder_layer()) — and the damaged copies of the CNN that the
 // "Bad input" table of docs/validation.md quotes (tests/fuzz/bad_input/onnx/).
 // Not built by default; run by hand from the repository root:
 //   cmake --build B --target make_onnx_inputs && B/tests/make_onnx_inputs tests/fuzz
@@ -27,22 +28,13 @@ using nibble::testing::onnx_builder::weight;
 
 /// Attributes of one type each.
 void ints(onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto_AttributeType_INTS);
-  for (auto x : v) a->add_ints(x);
+  nibble::testing::onnx_builder::attr_ints(n, name, v);
 }
 void one_int(onnx::NodeProto* n, const std::string& name, std::int64_t v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto_AttributeType_INT);
-  a->set_i(v);
+  nibble::testing::onnx_builder::attr_int(n, name, v);
 }
 void one_float(onnx::NodeProto* n, const std::string& name, float v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
-  a->set_f(v);
+  nibble::testing::onnx_builder::attr_float(n, name, v);
 }
 
 /// exported_cnn() with a damage hook and no extra op.
@@ -133,6 +125,12 @@ int main(int argc, char** argv) {
   };
   write("corpus/fuzz_onnx/exported_cnn.onnx", exported_cnn());
   write("corpus/fuzz_onnx/mixed_ops.onnx", mixed());
+  // A BERT layer as torch.onnx.export writes it at opset 14 (Erf GELU, decomposed layer
+  // norms) and with opset 20's LayerNormalization and Gelu; docs/guide/04 imports the first.
+  using nibble::testing::onnx_builder::EncoderOps;
+  write("corpus/fuzz_onnx/bert_layer.onnx", nibble::testing::onnx_builder::exported_encoder_layer(EncoderOps::kDecomposed));
+  write("corpus/fuzz_onnx/bert_layer_opset20.onnx",
+        nibble::testing::onnx_builder::exported_encoder_layer(EncoderOps::kFused));
 
   const std::string bad = "bad_input/onnx/";
   const std::string whole = exported_cnn();

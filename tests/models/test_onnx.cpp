@@ -222,5 +222,214 @@ TEST(Onnx, EveryTruncationIsHandled) {
   }
 }
 
+namespace ob = nibble::testing::onnx_builder;
+
+std::size_t count_layers(const Graph& g, LayerType type) {
+  std::size_t n = 0;
+  for (const auto& layer : g.layers()) n += layer.type == type ? 1 : 0;
+  return n;
+}
+
+// One BERT layer as torch.onnx.export writes it (tests/support/onnx_builder.hpp), N = 2,
+// S = 8, D = 32, 4 heads of 8, FFN 64. Per sample the standard count 4*S*D^2 + 2*S^2*D +
+// 2*S*D*F = 4*8*1024 + 2*64*32 + 2*8*32*64 = 32,768 + 4,096 + 32,768 = 69,632; x 2 = 139,264.
+// Q K^T and AV are one GEMM per (sample, head): groups 8 of 8 x 8 x 8.
+TEST(Onnx, ExportedTransformerEncoderImportsWithExactMacs) {
+  for (const auto ops : {ob::EncoderOps::kDecomposed, ob::EncoderOps::kFused}) {
+    SCOPED_TRACE(ops == ob::EncoderOps::kDecomposed ? "opset 14, decomposed" : "opset 20, LayerNormalization + Gelu");
+    const OnnxImport m = import_onnx_bytes(ob::exported_encoder_layer(ops), "bert_layer.onnx", "bert_layer", {});
+    EXPECT_TRUE(m.skipped.empty());
+    EXPECT_EQ(forward_macs(m.graph), 139264u);
+    EXPECT_EQ(count_layers(m.graph, LayerType::kLinear), 6u);
+    EXPECT_EQ(count_layers(m.graph, LayerType::kMatMul), 2u);
+    EXPECT_EQ(count_layers(m.graph, LayerType::kLayerNorm), 2u);
+    EXPECT_EQ(count_layers(m.graph, LayerType::kSoftmax), 1u);
+    EXPECT_EQ(count_layers(m.graph, LayerType::kActivation), 1u);
+    const std::size_t scores = m.graph.find("/attention/self/MatMul");
+    ASSERT_LT(scores, m.graph.size());
+    const GemmShape& s = m.graph.layer(scores).gemm;
+    EXPECT_EQ(s.groups, 8u);
+    EXPECT_EQ(s.m, 8u);
+    EXPECT_EQ(s.n, 8u);
+    EXPECT_EQ(s.k, 8u);
+    // The chains are one layer each, named after the exporter's scope.
+    const std::size_t ln = m.graph.find(ops == ob::EncoderOps::kDecomposed ? "/output/LayerNorm"
+                                                                           : "/output/LayerNorm/LayerNormalization");
+    ASSERT_LT(ln, m.graph.size());
+    EXPECT_EQ(m.graph.layer(ln).type, LayerType::kLayerNorm);
+    EXPECT_EQ(m.graph.layer(ln).params, 64u);
+    const std::size_t gelu = m.graph.find(ops == ob::EncoderOps::kDecomposed ? "/intermediate/intermediate_act_fn"
+                                                                             : "/intermediate/intermediate_act_fn/Gelu");
+    ASSERT_LT(gelu, m.graph.size());
+    EXPECT_EQ(m.graph.layer(gelu).activation, ActivationKind::kGelu);
+    EXPECT_EQ(m.graph.layer(gelu).shape, (Shape{2, 8, 64}));
+    // --batch 5 follows through the reshapes: 5 x 69,632.
+    OnnxOptions b5;
+    b5.batch = 5;
+    EXPECT_EQ(forward_macs(import_onnx_bytes(ob::exported_encoder_layer(ops), "bert_layer.onnx", "bert_layer", b5).graph),
+              348160u);
+  }
+}
+
+/// The decomposed encoder with one node edited.
+std::string edited_encoder(const std::function<void(onnx::ModelProto&)>& edit) {
+  onnx::ModelProto model;
+  model.ParseFromString(ob::exported_encoder_layer(ob::EncoderOps::kDecomposed));
+  edit(model);
+  return model.SerializeAsString();
+}
+
+onnx::NodeProto& node_named(onnx::ModelProto& m, const std::string& name) {
+  for (auto& n : *m.mutable_graph()->mutable_node()) {
+    if (n.name() == name) return n;
+  }
+  throw std::logic_error("no node " + name);
+}
+
+TEST(Onnx, ChainsThatAreNotGeluOrLayerNormStayUnknown) {
+  // 1 + erf(x / sqrt 2) with 2 instead of 1: not GELU, so Erf is an unknown op as before.
+  const std::string not_gelu = edited_encoder([](onnx::ModelProto& m) {
+    node_named(m, "/intermediate/intermediate_act_fn/Add").set_input(1, "/intermediate/intermediate_act_fn/Constant_output_0");
+  });
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(not_gelu, "x.onnx", "x", {}); }),
+            "x.onnx: node '/intermediate/intermediate_act_fn/Erf' (Erf): unsupported op type 'Erf'; pass --skip-unknown "
+            "to leave it out (treated as free), or see docs/trace-format.md for the supported ops");
+  // The mean subtracted read by a third node: the chain's tensors must be its own.
+  const std::string shared = edited_encoder([](onnx::ModelProto& m) {
+    node_named(m, "/output/dense/MatMul").set_input(0, "/attention/output/LayerNorm/Sub_output_0");
+  });
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(shared, "x.onnx", "x", {}); }).rfind(
+                "x.onnx: node '/attention/output/LayerNorm/ReduceMean' (ReduceMean): unsupported op type 'ReduceMean'", 0),
+            0u);
+  // A layer norm over the sequence axis.
+  const std::string wrong_axis = edited_encoder([](onnx::ModelProto& m) {
+    for (const char* name : {"/output/LayerNorm/ReduceMean", "/output/LayerNorm/ReduceMean_1"}) {
+      node_named(m, name).mutable_attribute(0)->set_ints(0, 1);
+    }
+  });
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(wrong_axis, "x.onnx", "x", {}); }),
+            "x.onnx: node '/output/LayerNorm/Add_1' (Add): layer norm (ReduceMean/Sub/Pow/Sqrt/Div) over axis 1: only "
+            "the last axis is supported");
+}
+
+// The chain matcher reads nodes before they run: every node of the encoder with its outputs
+// dropped, its first input blanked or its op type changed imports or is an InputError (no
+// crash, no other exception), with and without --skip-unknown.
+TEST(Onnx, DamagedChainsAreHandled) {
+  onnx::ModelProto base;
+  ASSERT_TRUE(base.ParseFromString(ob::exported_encoder_layer(ob::EncoderOps::kDecomposed)));
+  int imported = 0, refused = 0;
+  for (int i = 0; i < base.graph().node_size(); ++i) {
+    for (int damage = 0; damage < 3; ++damage) {
+      onnx::ModelProto m = base;
+      onnx::NodeProto* n = m.mutable_graph()->mutable_node(i);
+      if (damage == 0) n->clear_output();
+      if (damage == 1 && n->input_size() > 0) n->set_input(0, "");
+      if (damage == 2) n->set_op_type(n->op_type() == "Mul" ? "Add" : "Mul");
+      const std::string bytes = m.SerializeAsString();
+      for (const bool skip : {false, true}) {
+        OnnxOptions o;
+        o.skip_unknown = skip;
+        try {
+          import_onnx_bytes(bytes, "d.onnx", "d", o);
+          ++imported;
+        } catch (const InputError&) {
+          ++refused;
+        }
+      }
+    }
+  }
+  EXPECT_GT(imported, 0);
+  EXPECT_GT(refused, 0);
+}
+
+// Hugging Face's BERT embeddings: position_ids is a buffer 0..15 sliced to the sequence
+// (Slice of an integer constant), its rows of the position table a constant that the Add
+// applies as a trained 1 x 8 x 32 tensor; token 0 of the output sliced out (Slice of an
+// activation: a copy of 2 x 1 x 32).
+TEST(Onnx, SliceOfConstantsAndActivations) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(14);
+  auto* g = model.mutable_graph();
+  auto ids = ob::tensor("input_ids", {2, 8});
+  ids.mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_INT64);
+  *g->add_input() = ids;
+  ob::weight(g, "word", {100, 32});
+  ob::weight(g, "position", {16, 32});
+  auto* pos = g->add_initializer();
+  pos->set_name("position_ids");
+  pos->set_data_type(onnx::TensorProto_DataType_INT64);
+  pos->add_dims(1);
+  pos->add_dims(16);
+  for (int i = 0; i < 16; ++i) pos->add_int64_data(i);
+  ob::int_constant(g, "zero", {0});
+  ob::int_constant(g, "one", {1});
+  ob::int_constant(g, "eight", {8});
+  ob::node(g, "words", "Gather", {"word", "input_ids"}, {"w"});
+  ob::node(g, "slice_ids", "Slice", {"position_ids", "zero", "eight", "one"}, {"ids8"});
+  ob::node(g, "positions", "Gather", {"position", "ids8"}, {"p"});
+  ob::node(g, "add", "Add", {"w", "p"}, {"e"});
+  // e.view(e.size(0), 8, 32) with the 8, 32 sliced out of a constant (99, 8, 32): folded values.
+  ob::node(g, "shape", "Shape", {"e"}, {"s"});
+  ob::node(g, "batch", "Gather", {"s", "zero"}, {"n"});
+  ob::int_constant(g, "dims", {99, 8, 32});
+  ob::int_constant(g, "three", {3});
+  ob::node(g, "tail", "Slice", {"dims", "one", "three"}, {"sd"});
+  ob::attr_int(ob::node(g, "target", "Concat", {"n", "sd"}, {"t"}), "axis", 0);
+  ob::node(g, "view", "Reshape", {"e", "t"}, {"ev"});
+  ob::node(g, "cls", "Slice", {"ev", "zero", "one", "one"}, {"first"});
+  *g->add_output() = ob::tensor("first", {2, 1, 32});
+  const OnnxImport m = import_onnx_bytes(model.SerializeAsString(), "emb.onnx", "emb", {});
+  const Layer& add = m.graph.layer(m.graph.find("add"));
+  EXPECT_EQ(add.params, 256u);  // the 8 position rows used, trained through the Add
+  EXPECT_EQ(add.shape, (Shape{2, 8, 32}));
+  const Layer& cls = m.graph.layer(m.graph.find("cls"));
+  EXPECT_EQ(cls.type, LayerType::kSlice);
+  EXPECT_EQ(cls.shape, (Shape{2, 1, 32}));
+  EXPECT_EQ(m.graph.layer(m.graph.find("view")).shape, (Shape{2, 8, 32}));
+  onnx::ModelProto bad = model;
+  node_named(bad, "cls").set_input(2, "zero");  // ends 0: an empty slice
+  EXPECT_EQ(error_of([&] { import_onnx_bytes(bad.SerializeAsString(), "emb.onnx", "emb", {}); }),
+            "emb.onnx: node 'cls' (Slice): the slice of axis 1 is empty");
+}
+
+// numpy.matmul broadcasting: q N x H x S x Dh times k N x 1 x Dh x S (one key for every head,
+// as multi-query attention) runs a GEMM per (sample, head): groups 2*4 = 8 of S x S x Dh
+// = 8 x 8 x 16 -> 8*8*8*16 = 8,192 MACs. A 1-D operand is a vector (numpy's rule).
+TEST(Onnx, MatMulBroadcastsBatchDimensions) {
+  onnx::ModelProto simple;
+  simple.set_ir_version(8);
+  simple.add_opset_import()->set_version(17);
+  auto* h = simple.mutable_graph();
+  *h->add_input() = ob::tensor("q", {2, 4, 8, 16});
+  *h->add_input() = ob::tensor("k", {2, 16, 8});
+  ob::int_constant(h, "one", {1});
+  ob::node(h, "unsqueeze", "Unsqueeze", {"k", "one"}, {"k1"});
+  ob::node(h, "scores", "MatMul", {"q", "k1"}, {"s"});
+  *h->add_output() = ob::tensor("s", {2, 4, 8, 8});
+  const OnnxImport m = import_onnx_bytes(simple.SerializeAsString(), "mqa.onnx", "mqa", {});
+  const Layer& scores = m.graph.layer(m.graph.find("scores"));
+  EXPECT_EQ(scores.shape, (Shape{2, 4, 8, 8}));
+  EXPECT_EQ(scores.gemm.groups, 8u);
+  EXPECT_EQ(forward_macs(m.graph), 8192u);
+
+  Graph v("vectors", 2);
+  const std::size_t a = v.add_input("a", Shape{2, 3, 5});
+  const std::size_t b = v.add_input("b", Shape{5});
+  const std::size_t av = v.add_matmul("av", a, b);  // 2 x 3 x 5 . 5 -> 2 x 3, one GEMM of 6 x 1 x 5
+  EXPECT_EQ(v.layer(av).shape, (Shape{2, 3}));
+  EXPECT_EQ(forward_macs(v.layer(av)), 30u);
+  const std::size_t c = v.add_input("c", Shape{4, 1, 3, 5});
+  const std::size_t d = v.add_input("d", Shape{6, 5, 2});
+  const std::size_t cd = v.add_matmul("cd", c, d);  // batch 4 x 1 and 6 -> 4 x 6: 24 GEMMs of 3 x 2 x 5
+  EXPECT_EQ(v.layer(cd).shape, (Shape{4, 6, 3, 2}));
+  EXPECT_EQ(v.layer(cd).gemm.groups, 24u);
+  EXPECT_EQ(forward_macs(v.layer(cd)), 24u * 3 * 2 * 5);
+  const std::size_t e = v.add_input("e", Shape{3, 3, 5});
+  EXPECT_EQ(error_of([&] { v.add_matmul("bad", e, d); }),
+            "bad: batch dimensions cannot be broadcast: 3x3x5 x 6x5x2");
+}
+
 }  // namespace
 }  // namespace nibble::models

@@ -66,6 +66,64 @@ TEST(Zoo, FashionMnistNetworks) {
   EXPECT_EQ(macs("fmnist-mlp"), 203264u);
 }
 
+// fmnist-resnet by hand, per sample (E*F x K x C*R*S per conv):
+//   conv1 3x3, 1->16 on 28x28:                     784*16*9    =   112,896
+//   layer1.0: two 3x3 16->16 on 28x28:         2 x 784*16*144  = 3,612,672
+//   layer2.0: 3x3/2 16->32 (14x14) 196*32*144 = 903,168; 3x3 32->32 196*32*288 = 1,806,336;
+//             1x1/2 shortcut 196*32*16 = 100,352               = 2,809,856
+//   layer3.0: 3x3/2 32->64 (7x7) 49*64*288 = 903,168; 3x3 64->64 49*64*576 = 1,806,336;
+//             1x1/2 shortcut 49*64*32 = 100,352                = 2,809,856
+//   fc 64->10                                                  =       640
+//   total                                                      = 9,345,920
+TEST(Zoo, FashionMnistResNet) {
+  const Graph g = build_zoo_model("fmnist-resnet", {});
+  EXPECT_EQ(forward_macs(g), 9345920u);
+  EXPECT_EQ(forward_macs(layer(g, "conv1")), 112896u);
+  EXPECT_EQ(forward_macs(layer(g, "layer2.0.conv1")), 903168u);
+  EXPECT_EQ(forward_macs(layer(g, "layer3.0.downsample.0")), 100352u);
+  EXPECT_EQ(g.find("layer1.0.downsample.0"), g.size());  // identity shortcut: same shape
+  EXPECT_EQ(layer(g, "layer2.0.relu").shape, (Shape{1, 32, 14, 14}));
+  EXPECT_EQ(layer(g, "layer3.0.relu").shape, (Shape{1, 64, 7, 7}));
+  EXPECT_FALSE(layer(g, "conv1").bias);
+  EXPECT_EQ(layer(g, "bn1").type, LayerType::kBatchNorm);
+  ZooOptions b32;
+  b32.batch = 32;
+  EXPECT_EQ(macs("fmnist-resnet", b32), 32u * 9345920u);
+}
+
+// fmnist-vit by hand, per sample (s = 49 tokens, d = 64, d_ff = 128, 4 heads of 16):
+//   patch embedding 49*16*64                                   =    50,176
+//   per block, the standard count 4*s*d^2 + 2*s^2*d + 2*s*d*d_ff:
+//     Q, K, V, proj 4*49*64*64 = 802,816; QK^T and AV 2 x 4 heads x 49*49*16 = 307,328;
+//     FC1, FC2 2*49*64*128 = 802,816                          = 1,912,960
+//   4 blocks                                                   = 7,651,840
+//   head 64*10                                                 =       640
+//   total                                                      = 7,702,656
+TEST(Zoo, FashionMnistVisionTransformer) {
+  const Graph g = build_zoo_model("fmnist-vit", {});
+  EXPECT_EQ(forward_macs(g), 7702656u);
+  EXPECT_EQ(forward_macs(layer(g, "patch_embed")), 50176u);
+  const Layer& scores = layer(g, "blocks.0.attn.scores");  // a GEMM per head: groups = N x heads
+  EXPECT_EQ(scores.type, LayerType::kMatMul);
+  EXPECT_EQ(scores.gemm.groups, 4u);
+  EXPECT_EQ(scores.gemm.m, 49u);
+  EXPECT_EQ(scores.gemm.n, 49u);
+  EXPECT_EQ(scores.gemm.k, 16u);
+  EXPECT_EQ(forward_macs(layer(g, "blocks.3.attn.context")), 153664u);
+  EXPECT_EQ(layer(g, "blocks.0.norm1").type, LayerType::kLayerNorm);
+  EXPECT_EQ(layer(g, "blocks.0.mlp.gelu").activation, ActivationKind::kGelu);
+  EXPECT_EQ(layer(g, "pos_embed").params, 49u * 64u);
+  EXPECT_EQ(layer(g, "flatten").shape, (Shape{1, 64}));
+  ZooOptions b8;
+  b8.batch = 8;
+  const Graph g8 = build_zoo_model("fmnist-vit", b8);
+  EXPECT_EQ(forward_macs(g8), 8u * 7702656u);
+  EXPECT_EQ(layer(g8, "blocks.0.attn.scores").gemm.groups, 32u);
+  ZooOptions side;
+  side.input_size = 32;
+  EXPECT_EQ(error_of([&] { build_zoo_model("fmnist-vit", side); }), "input_size: fmnist-vit takes no input size");
+}
+
 // BERT-base, seq 128, per sequence:
 //   per layer: q, k, v, output 4 x 128*768*768 = 301,989,888; scores and context
 //   2 x 12 heads x 128*128*64 = 25,165,824; FFN 2 x 128*768*3072 = 603,979,776
@@ -118,7 +176,7 @@ TEST(Zoo, DepthwiseConvolutionsOfMobileNetV2) {
 TEST(Zoo, ErrorsNameTheFieldAndSuggest) {
   EXPECT_EQ(error_of([] { build_zoo_model("resnet81", {}); }),
             "model: unknown model 'resnet81' (did you mean 'resnet18'?); expected one of resnet18, resnet50, "
-            "mobilenet_v2, vgg16, alexnet, bert-base, lstm, fmnist-mlp, fmnist-cnn");
+            "mobilenet_v2, vgg16, alexnet, bert-base, lstm, fmnist-mlp, fmnist-cnn, fmnist-resnet, fmnist-vit");
   ZooOptions tiny;
   tiny.input_size = 4;  // padded 8 < the 11x11 window of features.0
   EXPECT_EQ(error_of([&] { build_zoo_model("alexnet", tiny); }).rfind("input_size: alexnet: features.0: ", 0), 0u);

@@ -174,6 +174,51 @@ TEST(Expand, VectorOpsAroundTheGemms) {
   }));
 }
 
+// fmnist-vit, batch 2 (49 tokens of width 64, 4 heads, FFN 128, 4 blocks): the transformer ops
+// of trace version 2, each with its element count and phase.
+TEST(Expand, TransformerOpsOfTheVisionTransformer) {
+  const Trace t = zoo_trace("fmnist-vit", 2, named_policy("int4-fp4"));
+  const auto vector_ops = [&](const std::string& layer, Phase phase) { return ops_of(t, layer, phase, false); };
+  const auto one = [&](const std::string& layer, Phase phase, VectorKind kind) {
+    std::vector<TraceOp> found;
+    for (const auto& op : vector_ops(layer, phase)) {
+      if (op.vector == kind) found.push_back(op);
+    }
+    if (found.size() != 1) throw std::logic_error(layer + ": expected one " + std::string(vector_kind_name(kind)));
+    return found[0];
+  };
+  // Layer norm: 2 x 49 x 64 = 6,272 elements forward and for dX; the scale and shift gradients
+  // accumulate two values per element (2 x 6,272) into fp32.
+  EXPECT_EQ(one("blocks.1.norm1", Phase::kForward, VectorKind::kLayerNorm).elements, 6272u);
+  EXPECT_EQ(one("blocks.1.norm1", Phase::kInputGrad, VectorKind::kLayerNormGrad).elements, 6272u);
+  const TraceOp dgamma = one("blocks.1.norm1", Phase::kWeightGrad, VectorKind::kEltwise);
+  EXPECT_EQ(dgamma.elements, 12544u);
+  EXPECT_EQ(dgamma.out_format, Format::kFp32);
+  EXPECT_EQ(one("blocks.1.norm1", Phase::kUpdate, VectorKind::kOptimizer).elements, 128u);  // gamma, beta
+  // Softmax over the scores: 2 samples x 4 heads x 49 x 49 = 19,208, forward and backward.
+  EXPECT_EQ(one("blocks.0.attn.softmax", Phase::kForward, VectorKind::kSoftmax).elements, 19208u);
+  EXPECT_EQ(one("blocks.0.attn.softmax", Phase::kInputGrad, VectorKind::kSoftmaxGrad).elements, 19208u);
+  // GELU on FC1's output: 2 x 49 x 128 = 12,544.
+  EXPECT_EQ(one("blocks.2.mlp.gelu", Phase::kForward, VectorKind::kGelu).elements, 12544u);
+  EXPECT_EQ(one("blocks.2.mlp.gelu", Phase::kInputGrad, VectorKind::kGeluGrad).elements, 12544u);
+  // QK^T: one GEMM per (sample, head), 8 of 49 x 49 x 16; its input gradient dQ = dS K
+  // (m 49, n 16, k 49) and the gradient of K^T, Q^T dS (m 16, n 49, k 49).
+  const TraceOp qk = gemm_of(t, "blocks.0.attn.scores", Phase::kForward);
+  EXPECT_EQ((std::vector<std::uint64_t>{qk.groups, qk.m, qk.n, qk.k}), (std::vector<std::uint64_t>{8, 49, 49, 16}));
+  const TraceOp dq = gemm_of(t, "blocks.0.attn.scores", Phase::kInputGrad);
+  EXPECT_EQ((std::vector<std::uint64_t>{dq.groups, dq.m, dq.n, dq.k}), (std::vector<std::uint64_t>{8, 49, 16, 49}));
+  const TraceOp dk = gemm_of(t, "blocks.0.attn.scores", Phase::kWeightGrad);
+  EXPECT_EQ((std::vector<std::uint64_t>{dk.groups, dk.m, dk.n, dk.k}), (std::vector<std::uint64_t>{8, 16, 49, 49}));
+  // The positional embedding is a trained 49 x 64 table added to every sample.
+  EXPECT_EQ(one("pos_embed", Phase::kUpdate, VectorKind::kOptimizer).elements, 3136u);
+  // The first GEMM layer (patch embedding) reads the image: no input gradient.
+  EXPECT_TRUE(ops_of(t, "patch_embed", Phase::kInputGrad, true).empty());
+  const TraceStats st = compute_stats(t);
+  EXPECT_EQ(st.forward_macs, 2u * 7702656u);
+  EXPECT_EQ(st.input_grad_macs, 2u * (7702656u - 50176u));
+  EXPECT_EQ(st.weight_grad_macs, 2u * 7702656u);
+}
+
 TEST(Expand, DeterministicOutput) {
   EXPECT_TRUE(zoo_trace("bert-base", 2, named_policy("int4-fp4")) == zoo_trace("bert-base", 2, named_policy("int4-fp4")));
 }

@@ -54,6 +54,25 @@ TEST(Policy, FileWithFirstLast1x1AndLayerOverrides) {
   EXPECT_EQ(parse_policy_text("first_last: fp32\n", "dir/mine.yaml", std::string("hfp8")).name, "hfp8+mine");
 }
 
+// `attention` sets every matmul of two activations (BERT's scores and context), nothing else.
+TEST(Policy, AttentionKeySetsTheActivationMatmuls) {
+  const Policy p = parse_policy_text("policy: int4-fp4\nattention: fp16\n", "p.yaml", std::nullopt);
+  EXPECT_EQ(p.name, "int4-fp4+p");
+  const models::Graph bert = models::build_zoo_model("bert-base", {});
+  EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.scores"), Precision::kFp16);
+  EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.context"), Precision::kFp16);
+  EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.query"), Precision::kInt4Fp4);
+  EXPECT_EQ(precision_of(bert, named_policy("int4-fp4"), "encoder.layer.5.attention.self.scores"),
+            Precision::kInt4Fp4);
+  const Policy o = parse_policy_text("attention: hfp8\nlayers:\n  encoder.layer.0.attention.self.scores: fp32\n",
+                                     "o.yaml", std::nullopt);
+  EXPECT_EQ(precision_of(bert, o, "encoder.layer.0.attention.self.scores"), Precision::kFp32);  // layers win
+  EXPECT_EQ(precision_of(bert, o, "encoder.layer.0.attention.self.context"), Precision::kHfp8);
+  EXPECT_EQ(error_of([] { parse_policy_text("attention: int8\n", "p.yaml", std::nullopt); }).rfind(
+                "p.yaml:1: attention: expected one of fp32, fp16, hfp8, int4-fp4, got 'int8'", 0),
+            0u);
+}
+
 TEST(Policy, FileErrorsNameLineAndKey) {
   EXPECT_EQ(error_of([] { parse_policy_text("polcy: fp16\n", "p.yaml", std::nullopt); }),
             "p.yaml:1: polcy: unknown key (did you mean 'policy'?)");

@@ -32,8 +32,31 @@ std::string read_error(const std::string& text) {
   return error_of([&] { read_trace(text, "t.trace"); });
 }
 
+// Version 1 traces (nibble before the transformer vector kinds) still read, and are written
+// back as version 2; the kinds version 2 added are errors in a version-1 file.
+TEST(TraceIo, Version1TracesStillRead) {
+  const std::string v1 = kHeader + "vector ln forward op=norm elements=64 in=fp16 out=fp16\n";
+  const Trace t = read_trace(v1, "old.trace");
+  ASSERT_EQ(t.ops.size(), 1u);
+  EXPECT_EQ(t.ops[0].vector, VectorKind::kNorm);
+  EXPECT_EQ(write_trace(t).rfind("nibble-trace 2\nmodel m\n", 0), 0u);
+  EXPECT_EQ(read_error(kHeader + "vector sm input_grad op=softmax-grad elements=64 in=fp16 out=fp16\n"),
+            "t.trace:6: op: 'softmax-grad' needs trace version 2 (this file says 'nibble-trace 1')");
+  std::string v2 = kHeader;
+  v2.replace(0, 14, "nibble-trace 2");
+  for (const char* kind : {"softmax-grad", "layer-norm", "layer-norm-grad", "gelu", "gelu-grad"}) {
+    const std::string text = v2 + "vector x forward op=" + kind + " elements=64 in=fp16 out=fp16\n";
+    const Trace back = read_trace(text, "new.trace");
+    EXPECT_EQ(vector_kind_name(back.ops[0].vector), kind);
+    const std::string written = write_trace(back);
+    EXPECT_NE(written.find(std::string("\nvector x forward op=") + kind + " elements=64 in=fp16 out=fp16\n"),
+              std::string::npos);
+    EXPECT_TRUE(read_trace(written, "again.trace") == back);
+  }
+}
+
 TEST(TraceIo, RoundTripsByteForByte) {
-  for (const char* model : {"resnet18", "mobilenet_v2", "bert-base", "lstm", "fmnist-cnn"}) {
+  for (const char* model : {"resnet18", "mobilenet_v2", "bert-base", "lstm", "fmnist-cnn", "fmnist-resnet", "fmnist-vit"}) {
     for (const char* policy : {"int4-fp4", "hfp8", "fp16", "fp32"}) {
       Trace trace = zoo_trace(model, 2, policy);
       trace.skipped.push_back(SkippedNode{"odd/node", "Elu"});
@@ -61,8 +84,9 @@ TEST(TraceIo, ReadsTheDocumentedExample) {
 }
 
 TEST(TraceIo, HeaderErrors) {
-  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 1' on the first line (is this a nibble trace?)");
-  EXPECT_EQ(read_error("nibble-trace 2\n"), "t.trace:1: version: this nibble reads trace version 1, got 2");
+  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 2' on the first line (is this a nibble trace?)");
+  EXPECT_EQ(read_error("nibble-trace 3\n"), "t.trace:1: version: this nibble reads trace versions 1 to 2, got 3");
+  EXPECT_EQ(read_error("nibble-trace 0\n"), "t.trace:1: version: this nibble reads trace versions 1 to 2, got 0");
   EXPECT_EQ(read_error("nibble-trace one\n"), "t.trace:1: version: expected a whole number, got 'one'");
   EXPECT_EQ(read_error("nibble-trace 1\nbatch 2\n"), "t.trace:2: model: expected 'model VALUE' here");
   EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch 0\n"), "t.trace:3: batch: expected a whole number >= 1, got 0");
@@ -105,9 +129,10 @@ TEST(TraceIo, OpErrorsNameLineAndField) {
             "t.trace:6: phase: a GEMM op runs in forward, input_grad or weight_grad, not update");
   EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int4 b=int4 acc=fp16 extra=1"),
             "t.trace:6: fields: unexpected extra field 'extra=1' after the last field of a gemm op");
-  EXPECT_EQ(op_error("vector x forward op=gelu elements=4 in=fp16 out=fp16"),
+  EXPECT_EQ(op_error("vector x forward op=swish elements=4 in=fp16 out=fp16"),
             "t.trace:6: op: expected a vector op (quantize, activation, activation-grad, pool, pool-grad, norm, "
-            "norm-grad, eltwise, softmax, loss, optimizer), got 'gelu'");
+            "norm-grad, eltwise, softmax, loss, optimizer, softmax-grad, layer-norm, layer-norm-grad, gelu, "
+            "gelu-grad), got 'swish'");
   EXPECT_EQ(op_error("vector x forward op=pool elements=0 in=fp16 out=fp16"),
             "t.trace:6: elements: expected a whole number >= 1, got 0");
 }
