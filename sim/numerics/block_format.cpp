@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "sim/numerics/counter_rng.hpp"
 #include "sim/numerics/error.hpp"
@@ -60,13 +61,6 @@ FloatValue decode_double(double x) {
   std::uint64_t bits = 0;
   std::memcpy(&bits, &x, sizeof bits);
   return float_decode(bits, kFp64Spec);
-}
-
-/// Element values of every code, for the unit look-up.
-std::vector<double> value_table(const ElementFormat& format) {
-  std::vector<double> out(std::size_t{1} << format.bits);
-  for (std::uint32_t c = 0; c < out.size(); ++c) out[c] = element_value(format, c);
-  return out;
 }
 
 /// The scale of one block: its code, and the divisor elements are scaled by.
@@ -166,53 +160,74 @@ std::uint32_t element_code(const BlockFormat& format, const BlockScale& s, float
 
 /// The loop both entry points share: per block, the scale; per element, the
 /// code, handed to `emit(i, j, code, scale)`.
-template <typename Emit>
-float quantize_blocks(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols, std::size_t ld,
-                      BlockShape shape, BlockRounding rounding, std::uint64_t seed, Emit emit) {
+void check_shape(BlockShape shape) {
   if (shape.rows == 0 || shape.cols == 0) {
     throw FormatError("block shape", "must be at least 1 x 1, got " + std::to_string(shape.rows) + "x" +
                                          std::to_string(shape.cols));
   }
-  float tensor_scale = 1.0f;
-  if (format.tensor_scale) {
-    float amax = 0.0f;
-    bool finite = true;
-    for (std::size_t i = 0; i < rows; ++i) {
-      for (std::size_t j = 0; j < cols; ++j) {
-        const float a = std::fabs(x[i * ld + j]);
-        finite = finite && a <= std::numeric_limits<float>::max();
-        amax = std::max(amax, a);
-      }
+}
+
+/// NVFP4's tensor scale of the matrix (1 for formats without one).
+float tensor_scale_of(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols, std::size_t ld) {
+  if (!format.tensor_scale) return 1.0f;
+  float amax = 0.0f;
+  bool finite = true;
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      const float a = std::fabs(x[i * ld + j]);
+      finite = finite && a <= std::numeric_limits<float>::max();
+      amax = std::max(amax, a);
     }
-    tensor_scale = nvfp4_tensor_scale(amax, finite);
   }
-  const bool stochastic = rounding == BlockRounding::kStochastic;
-  const CounterRng rng(seed);
-  for (std::size_t bi = 0; bi < rows; bi += shape.rows) {
+  return nvfp4_tensor_scale(amax, finite);
+}
+
+/// The loop both entry points share, over the bands of block rows
+/// [band_begin, band_end), read row by row (cache-friendly for column blocks
+/// too): every block's amax, its scale, then `emit_band(first_row, end_row,
+/// scales)` quantizes the band's elements (scales[g] for columns g x shape.cols ..).
+template <typename EmitBand>
+void quantize_bands(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols, std::size_t ld,
+                    BlockShape shape, float tensor_scale, std::size_t band_begin, std::size_t band_end,
+                    EmitBand emit_band) {
+  const std::size_t grid_cols = (cols + shape.cols - 1) / shape.cols;
+  std::vector<float> amax(grid_cols);
+  std::vector<float> bad(grid_cols);  // > 0 where the block holds inf or NaN
+  std::vector<BlockScale> scales(grid_cols);
+  const float kMax = std::numeric_limits<float>::max();
+  for (std::size_t band = band_begin; band < band_end && band * shape.rows < rows; ++band) {
+    const std::size_t bi = band * shape.rows;
     const std::size_t i_end = std::min(rows, bi + shape.rows);
-    for (std::size_t bj = 0; bj < cols; bj += shape.cols) {
-      const std::size_t j_end = std::min(cols, bj + shape.cols);
-      float amax = 0.0f;
-      bool finite = true;
-      if (format.scale != ScaleKind::kNone) {
-        for (std::size_t i = bi; i < i_end; ++i) {
-          for (std::size_t j = bj; j < j_end; ++j) {
-            const float a = std::fabs(x[i * ld + j]);
-            finite = finite && a <= std::numeric_limits<float>::max();
-            amax = std::max(amax, a);
-          }
-        }
-      }
-      const BlockScale s = make_scale(format, amax, finite, tensor_scale);
+    std::fill(amax.begin(), amax.end(), 0.0f);
+    std::fill(bad.begin(), bad.end(), 0.0f);
+    if (format.scale != ScaleKind::kNone) {
       for (std::size_t i = bi; i < i_end; ++i) {
-        for (std::size_t j = bj; j < j_end; ++j) {
-          const std::uint32_t u = stochastic ? rng.uniform24(i * cols + j) : 0;
-          emit(i, j, element_code(format, s, x[i * ld + j], stochastic, u), s);
+        const float* row = x + i * ld;
+        if (shape.cols == 1) {
+          for (std::size_t j = 0; j < cols; ++j) {
+            const float a = std::fabs(row[j]);
+            amax[j] = a > amax[j] ? a : amax[j];
+            bad[j] = a <= kMax ? bad[j] : 1.0f;
+          }
+          continue;
+        }
+        for (std::size_t g = 0; g < grid_cols; ++g) {
+          const std::size_t j_end = std::min(cols, (g + 1) * shape.cols);
+          float m = amax[g];
+          float b = bad[g];
+          for (std::size_t j = g * shape.cols; j < j_end; ++j) {
+            const float a = std::fabs(row[j]);
+            m = a > m ? a : m;
+            b = a <= kMax ? b : 1.0f;
+          }
+          amax[g] = m;
+          bad[g] = b;
         }
       }
     }
+    for (std::size_t g = 0; g < grid_cols; ++g) scales[g] = make_scale(format, amax[g], bad[g] == 0.0f, tensor_scale);
+    emit_band(bi, i_end, scales);
   }
-  return tensor_scale;
 }
 
 }  // namespace
@@ -325,11 +340,20 @@ BlockQuantized block_quantize(const BlockFormat& format, const float* x, std::si
   const std::size_t grid_cols = shape.cols == 0 ? 0 : (cols + shape.cols - 1) / shape.cols;
   const std::size_t grid_rows = shape.rows == 0 ? 0 : (rows + shape.rows - 1) / shape.rows;
   q.scales.assign(grid_rows * grid_cols, 0);
-  q.tensor_scale = quantize_blocks(format, x, rows, cols, ld, shape, rounding, seed,
-                                   [&](std::size_t i, std::size_t j, std::uint32_t code, const BlockScale& s) {
-                                     q.codes[i * cols + j] = code;
-                                     q.scales[(i / shape.rows) * grid_cols + j / shape.cols] = s.code;
-                                   });
+  check_shape(shape);
+  q.tensor_scale = tensor_scale_of(format, x, rows, cols, ld);
+  const bool stochastic = rounding == BlockRounding::kStochastic;
+  const CounterRng rng(seed);
+  quantize_bands(format, x, rows, cols, ld, shape, q.tensor_scale, 0, grid_rows,
+                 [&](std::size_t i_begin, std::size_t i_end, const std::vector<BlockScale>& scales) {
+                   for (std::size_t g = 0; g < grid_cols; ++g) q.scales[(i_begin / shape.rows) * grid_cols + g] = scales[g].code;
+                   for (std::size_t i = i_begin; i < i_end; ++i) {
+                     for (std::size_t j = 0; j < cols; ++j) {
+                       const std::uint32_t u = stochastic ? rng.uniform24(i * cols + j) : 0;
+                       q.codes[i * cols + j] = element_code(format, scales[j / shape.cols], x[i * ld + j], stochastic, u);
+                     }
+                   }
+                 });
   return q;
 }
 
@@ -345,20 +369,169 @@ float block_unit(const BlockFormat& format, const BlockQuantized& q, std::size_t
   return static_cast<float>(element_value(*format.element, q.codes[i * q.cols + j]) * scale);
 }
 
+namespace {
+
+/// 2^k as a double, for |k| < 1023, built from its bits (no library call).
+double pow2(int k) {
+  const std::uint64_t bits = static_cast<std::uint64_t>(k + 1023) << 52;
+  double out = 0.0;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+/// The units (element value x block scale) of one row of a band, by double
+/// arithmetic that gives exactly what element_code() and element_value()
+/// give: y = |x| / divisor is the same double (a power of two for MX: exact),
+/// its exponent fixes the grid step 2^q, and y / 2^q is rounded by adding and
+/// subtracting 2^52 (ties to even in IEEE's default rounding mode) or by floor
+/// plus "fraction x 2^24 > u", float_round_stochastic's test. Saturation is a
+/// min with the largest element. Per column: divisor[j], value[j] (the block
+/// scale's value; 0 for a zero scale) and nan[j] (a NaN scale).
+struct FastElement {
+  int man_bits;  ///< element fraction bits
+  int e_min;     ///< smallest normal exponent (the subnormal step is 2^(e_min - man_bits))
+  double max;    ///< largest finite element value
+  bool is_int;   ///< MXINT8: a negative x rounded to 0 is +0 (no -0 in two's complement)
+};
+
+template <bool kStochastic>
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+inline void fast_row_impl(const FastElement& f, const float* x, std::size_t cols, const double* divisor,
+                   const double* value, const std::uint8_t* nan, const std::uint32_t* u24, float* out) {
+  // Written without branches (selects and masks) so that it vectorizes.
+  const std::int64_t e_min = f.e_min;
+  const std::int64_t man = f.man_bits;
+  const std::uint32_t int_mask = f.is_int ? 0xFFFFFFFFu : 0u;
+  for (std::size_t j = 0; j < cols; ++j) {
+    std::uint32_t xbits = 0;
+    std::memcpy(&xbits, &x[j], sizeof xbits);
+    float xabs = 0.0f;
+    const std::uint32_t abs_bits = xbits & 0x7FFFFFFFu;
+    std::memcpy(&xabs, &abs_bits, sizeof xabs);
+    const double y = static_cast<double>(xabs) / divisor[j];
+    std::int64_t bits = 0;
+    std::memcpy(&bits, &y, sizeof bits);
+    const std::int64_t e = ((bits >> 52) & 0x7FF) - 1023;  // y = 0 reads -1023: q = e_min - man_bits
+    const std::int64_t q = (e > e_min ? e : e_min) - man;
+    // 2^-q and 2^q from their bit patterns (|q| < 200).
+    const std::int64_t down_bits = (1023 - q) << 52;
+    const std::int64_t up_bits = (1023 + q) << 52;
+    double down = 0.0;
+    double up = 0.0;
+    std::memcpy(&down, &down_bits, sizeof down);
+    std::memcpy(&up, &up_bits, sizeof up);
+    const double t = y * down;  // < 2^(man_bits + 1) <= 2^8
+    double r = (t + 0x1p52) - 0x1p52;
+    if constexpr (kStochastic) {
+      r = r > t ? r - 1.0 : r;  // floor
+      r = (t - r) * 0x1p24 > static_cast<double>(u24[j]) ? r + 1.0 : r;
+    }
+    const double grid = r * up;
+    const double magnitude = (grid < f.max ? grid : f.max) * value[j];
+    const auto unit = static_cast<float>(magnitude);
+    std::uint32_t ubits = 0;
+    std::memcpy(&ubits, &unit, sizeof ubits);
+    // The sign of x, except on a zero of MXINT8 or of a zero block scale (code 0 is +0 there).
+    const std::uint32_t zero_unsigned = (ubits == 0u ? 0xFFFFFFFFu : 0u) & (int_mask | (value[j] == 0.0 ? 0xFFFFFFFFu : 0u));
+    ubits |= (xbits & 0x80000000u) & ~zero_unsigned;
+    const std::uint32_t nan_mask = nan[j] != 0 ? 0xFFFFFFFFu : 0u;
+    ubits = (ubits & ~nan_mask) | (0x7FC00000u & nan_mask);
+    std::memcpy(&out[j], &ubits, sizeof ubits);
+  }
+}
+
+// Two copies, with and without AVX2, picked when the program loads: IEEE
+// operations only (no FMA), so both give the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void fast_row(const FastElement& f, const float* x, std::size_t cols, const double* divisor, const double* value,
+              const std::uint8_t* nan, const std::uint32_t* u24, float* out) {
+  if (u24 != nullptr) {
+    fast_row_impl<true>(f, x, cols, divisor, value, nan, u24, out);
+  } else {
+    fast_row_impl<false>(f, x, cols, divisor, value, nan, u24, out);
+  }
+}
+
+/// bf16 by the bit trick on the FP32 pattern (round the low 16 bits away),
+/// the same grid and rounding as float_round onto kBf16Spec; NaN -> 0x7FC0.
+float bf16_unit(float x, bool stochastic, std::uint32_t u24) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return std::numeric_limits<float>::quiet_NaN();
+  if ((bits & 0x7FFFFFFFu) == 0x7F800000u) return x;
+  const std::uint32_t low = bits & 0xFFFFu;
+  bits &= 0xFFFF0000u;
+  if (stochastic) {
+    if ((static_cast<std::uint64_t>(low) << 8) > u24) bits += 0x10000u;
+  } else if (low > 0x8000u || (low == 0x8000u && (bits & 0x10000u) != 0)) {
+    bits += 0x10000u;  // a carry into the exponent is the next binade, or inf: as IEEE rounding does
+  }
+  float out = 0.0f;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+}  // namespace
+
+float block_tensor_scale(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
+                         std::size_t ld) {
+  return tensor_scale_of(format, x, rows, cols, ld);
+}
+
+void block_quantize_units_bands(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
+                                std::size_t ld, BlockShape shape, BlockRounding rounding, std::uint64_t seed,
+                                float tensor_scale, std::size_t band_begin, std::size_t band_end, float* out) {
+  check_shape(shape);
+  const FloatSpec& spec = format.element->spec;
+  const FastElement fast{spec.man_bits, 1 - spec.bias, element_max(*format.element), format.element->is_int};
+  const bool stochastic = rounding == BlockRounding::kStochastic;
+  const CounterRng rng(seed);
+  std::vector<std::uint32_t> u24(stochastic ? cols : 0);
+  auto draw = [&](std::size_t i) {
+    for (std::size_t j = 0; j < u24.size(); ++j) u24[j] = rng.uniform24(i * cols + j);
+    return stochastic ? u24.data() : nullptr;
+  };
+  if (format.scale == ScaleKind::kNone) {
+    const std::size_t i_end = std::min(rows, band_end * shape.rows);
+    for (std::size_t i = band_begin * shape.rows; i < i_end; ++i) {
+      const std::uint32_t* u = draw(i);
+      for (std::size_t j = 0; j < cols; ++j) out[i * cols + j] = bf16_unit(x[i * ld + j], u != nullptr, u != nullptr ? u[j] : 0);
+    }
+    return;
+  }
+  std::vector<double> divisor(cols);
+  std::vector<double> value(cols);
+  std::vector<std::uint8_t> nan(cols);
+  quantize_bands(format, x, rows, cols, ld, shape, tensor_scale, band_begin, band_end,
+                 [&](std::size_t i_begin, std::size_t i_end, const std::vector<BlockScale>& scales) {
+                   for (std::size_t g = 0; g < scales.size(); ++g) {
+                     const BlockScale& s = scales[g];
+                     const double d = format.scale == ScaleKind::kE8M0 ? pow2(s.shift) : (s.zero || s.nan ? 1.0 : s.divisor);
+                     const double v = s.zero || s.nan ? 0.0 : s.value;
+                     const std::size_t j_end = std::min(cols, (g + 1) * shape.cols);
+                     for (std::size_t j = g * shape.cols; j < j_end; ++j) {
+                       divisor[j] = d;
+                       value[j] = v;
+                       nan[j] = s.nan ? 1 : 0;
+                     }
+                   }
+                   for (std::size_t i = i_begin; i < i_end; ++i) {
+                     fast_row(fast, x + i * ld, cols, divisor.data(), value.data(), nan.data(), draw(i), out + i * cols);
+                   }
+                 });
+}
+
 float block_quantize_units(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
                            std::size_t ld, BlockShape shape, BlockRounding rounding, std::uint64_t seed, float* out) {
-  static thread_local const ElementFormat* cached_format = nullptr;
-  static thread_local std::vector<double> values;
-  if (cached_format != format.element) {
-    values = value_table(*format.element);
-    cached_format = format.element;
-  }
-  return quantize_blocks(format, x, rows, cols, ld, shape, rounding, seed,
-                         [&](std::size_t i, std::size_t j, std::uint32_t code, const BlockScale& s) {
-                           const double unit = s.nan ? std::numeric_limits<double>::quiet_NaN()
-                                                     : values[code] * s.value;
-                           out[i * cols + j] = static_cast<float>(unit);
-                         });
+  check_shape(shape);
+  const float t = tensor_scale_of(format, x, rows, cols, ld);
+  block_quantize_units_bands(format, x, rows, cols, ld, shape, rounding, seed, t, 0, (rows + shape.rows - 1) / shape.rows,
+                             out);
+  return t;
 }
 
 }  // namespace nibble::numerics

@@ -137,5 +137,15 @@ float block_unit(const BlockFormat& format, const BlockQuantized& q, std::size_t
 /// without keeping the codes.
 float block_quantize_units(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
                            std::size_t ld, BlockShape shape, BlockRounding rounding, std::uint64_t seed, float* out);
+/// The tensor scale block_quantize() would choose for x (1 for formats without one).
+float block_tensor_scale(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
+                         std::size_t ld);
+/// block_quantize_units() for the bands of block rows [band_begin,
+/// band_end) only (band b: rows b x shape.rows ..), given the tensor scale:
+/// bands are independent, so callers may spread them over threads and get the
+/// same bits.
+void block_quantize_units_bands(const BlockFormat& format, const float* x, std::size_t rows, std::size_t cols,
+                                std::size_t ld, BlockShape shape, BlockRounding rounding, std::uint64_t seed,
+                                float tensor_scale, std::size_t band_begin, std::size_t band_end, float* out);
 
 }  // namespace nibble::numerics

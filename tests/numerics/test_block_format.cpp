@@ -283,6 +283,48 @@ TEST(BlockFormat, StochasticRoundingIsDeterministicAndUnbiased) {
   for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(units[i], block_unit(f, a, 0, i));
 }
 
+TEST(BlockFormat, FastUnitsEqualTheCodesTimesScalesForEveryFormat) {
+  // block_quantize_units (the emulator's fast path) against block_quantize +
+  // block_unit (codes through the one rounding routine) on data spanning
+  // 2^-140 .. 2^100, zeros, ties and both roundings, 1-D and 2-D blocks.
+  std::mt19937_64 rng(11);
+  const std::size_t rows = 48;
+  const std::size_t cols = 40;
+  std::vector<float> x(rows * cols);
+  for (const BlockFormat& f : block_formats()) {
+    for (int trial = 0; trial < 6; ++trial) {
+      const int spread = trial < 3 ? 4 : 60;
+      const int offset = static_cast<int>(rng() % 200) - 120;
+      for (float& v : x) {
+        const auto r = rng();
+        if (r % 17 == 0) {
+          v = 0.0f;
+        } else if (r % 13 == 0) {
+          v = static_cast<float>(static_cast<int>(r % 64) - 32) * 0.25f;  // ties of the coarse grids
+        } else {
+          const double m = 1.0 + static_cast<double>((r >> 8) % 1024) / 1024.0;
+          v = static_cast<float>(std::ldexp((r & 1) ? -m : m, offset + static_cast<int>((r >> 20) % spread)));
+        }
+      }
+      for (BlockRounding rounding : {BlockRounding::kNearestEven, BlockRounding::kStochastic}) {
+        for (BlockShape shape : {BlockShape{1, f.block}, BlockShape{f.block, 1}, BlockShape{16, 16}}) {
+          const BlockQuantized q = block_quantize(f, x.data(), rows, cols, cols, shape, rounding, 3);
+          std::vector<float> units(rows * cols);
+          const float t = block_quantize_units(f, x.data(), rows, cols, cols, shape, rounding, 3, units.data());
+          ASSERT_EQ(t, q.tensor_scale) << f.name;
+          for (std::size_t i = 0; i < rows; ++i) {
+            for (std::size_t j = 0; j < cols; ++j) {
+              const float ref = block_unit(f, q, i, j);
+              ASSERT_EQ(fp32_bits(units[i * cols + j]), fp32_bits(ref))
+                  << f.name << " trial " << trial << " x " << x[i * cols + j] << " at " << i << "," << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(BlockFormat, EmptyBlockShapeIsAFormatError) {
   const float x = 1.0f;
   EXPECT_THROW(block_quantize(block("mxfp4"), &x, 1, 1, 1, BlockShape{0, 32}, BlockRounding::kNearestEven, 0),
