@@ -52,6 +52,7 @@ const std::vector<std::string>& train_policy_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = workloads::precision_names();
     for (const auto& a : ablations()) out.emplace_back(a.name);
+    for (const auto& b : block_policy_names()) out.push_back(b);
     return out;
   }();
   return names;
@@ -69,6 +70,7 @@ std::string train_policy_summary() {
     name.resize(23, ' ');
     out += "  " + name + a.description + "\n";
   }
+  out += block_policy_summary();
   out.pop_back();  // no final newline: the caller places it
   return out;
 }
@@ -84,6 +86,17 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
       policy.ablation = a.ablation;
       known = true;
     }
+  }
+  if (auto block = named_block_policy(name)) {
+    // Block formats quantize on top of an FP32 base: FP32 accumulation, FP32 between GEMMs.
+    if (policy_file) {
+      throw InputError(*policy_file, 0, "policy",
+                       "the block-scaled policy '" + name + "' takes no policy file; name the formats in the file instead");
+    }
+    policy.base = workloads::named_policy("fp32");
+    policy.base.name = name;
+    policy.block = std::move(block);
+    return policy;
   }
   if (!known) {
     std::string list;
@@ -127,6 +140,17 @@ std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainP
     a.forward = {f.activation, f.weight, f.acc};
     a.input_grad = {f.gradient, f.weight, f.acc};
     a.weight_grad = {f.activation, f.gradient, f.acc};
+  }
+  if (policy.block) {
+    std::vector<std::size_t> gemms;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      if (models::is_gemm_layer(graph.layer(i).type) && !graph.layer(i).inputs.empty()) gemms.push_back(i);
+    }
+    for (std::size_t k = 0; k < gemms.size(); ++k) {
+      out[gemms[k]].block = k == 0                  ? policy.block->first
+                            : k + 1 == gemms.size() ? policy.block->last
+                                                    : policy.block->middle;
+    }
   }
   if (hw.design) {
     // The design's accumulator for each GEMM, as the simulator plans it. The

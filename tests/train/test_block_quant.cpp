@@ -1,0 +1,141 @@
+// Block-scaled policies in the emulator: the plan (first and last layers
+// BF16), operand orientation (blocks along each GEMM's reduction), the random
+// Hadamard transform, and short training runs that must learn.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <vector>
+
+#include "models/train/block_quant.hpp"
+#include "models/train/policy.hpp"
+#include "models/train/trainer.hpp"
+#include "models/zoo/zoo.hpp"
+#include "sim/common/error.hpp"
+
+namespace nibble::train {
+namespace {
+
+const numerics::BlockFormat* fmt(const char* name) { return numerics::find_block_format(name); }
+
+models::Graph cnn() {
+  models::ZooOptions o;
+  o.batch = 8;
+  return models::build_zoo_model("fmnist-cnn", o);
+}
+
+TEST(BlockPolicy, Mxfp4PlanKeepsFirstAndLastLayersInBf16) {
+  const models::Graph g = cnn();
+  const std::vector<LayerArith> plan = plan_arithmetic(g, make_train_policy("mxfp4", std::nullopt), HardwareArith{});
+  const BlockArith& conv1 = plan[g.find("conv1")].block;
+  const BlockArith& conv2 = plan[g.find("conv2")].block;
+  const BlockArith& fc1 = plan[g.find("fc1")].block;
+  const BlockArith& fc2 = plan[g.find("fc2")].block;
+  EXPECT_EQ(conv1.forward.a.format, fmt("bf16"));
+  EXPECT_EQ(fc2.weight_grad.b.format, fmt("bf16"));
+  for (const BlockArith* b : {&conv2, &fc1}) {
+    for (const GemmBlockQuant* gq : {&b->forward, &b->input_grad, &b->weight_grad}) {
+      EXPECT_EQ(gq->a.format, fmt("mxfp4"));
+      EXPECT_EQ(gq->b.format, fmt("mxfp4"));
+      EXPECT_FALSE(gq->a.hadamard);
+    }
+  }
+  // FP32 underneath: FP32 accumulation and no per-tensor 4-bit quantizers.
+  EXPECT_EQ(plan[g.find("conv2")].forward.acc, numerics::Format::kFp32);
+  EXPECT_EQ(plan[g.find("conv2")].forward.a, numerics::Format::kFp32);
+}
+
+TEST(BlockPolicy, Nvfp4FollowsThePublishedRecipe) {
+  const models::Graph g = cnn();
+  const std::vector<LayerArith> plan = plan_arithmetic(g, make_train_policy("nvfp4", std::nullopt), HardwareArith{});
+  const BlockArith& conv1 = plan[g.find("conv1")].block;
+  const BlockArith& fc2 = plan[g.find("fc2")].block;
+  EXPECT_EQ(conv1.forward.a.format, fmt("nvfp4"));  // only the last layer stays BF16
+  EXPECT_EQ(fc2.forward.a.format, fmt("bf16"));
+  EXPECT_TRUE(conv1.forward.b.two_d);              // 16 x 16 weight blocks
+  EXPECT_TRUE(conv1.input_grad.b.two_d);
+  EXPECT_FALSE(conv1.forward.a.two_d);             // 1 x 16 activations and gradients
+  EXPECT_EQ(conv1.input_grad.a.rounding, numerics::BlockRounding::kStochastic);
+  EXPECT_EQ(conv1.weight_grad.b.rounding, numerics::BlockRounding::kStochastic);
+  EXPECT_EQ(conv1.forward.a.rounding, numerics::BlockRounding::kNearestEven);
+  EXPECT_TRUE(conv1.weight_grad.a.hadamard);
+  EXPECT_TRUE(conv1.weight_grad.b.hadamard);
+  EXPECT_FALSE(conv1.input_grad.a.hadamard);
+}
+
+TEST(BlockPolicy, BlockPoliciesTakeNoPolicyFile) {
+  EXPECT_THROW(make_train_policy("mxfp4", std::string("x.yaml")), InputError);
+  EXPECT_FALSE(make_train_policy("int4-fp4", std::nullopt).block.has_value());
+}
+
+TEST(BlockQuant, BlocksRunAlongTheReduction) {
+  // A 2 x 32 matrix whose reduction runs down the columns (blocks 32 x 1,
+  // the weight-gradient GEMM's transposed re-quantization) is quantized
+  // exactly as its 32 x 2 transpose along rows.
+  std::vector<float> x(64);
+  for (std::size_t i = 0; i < 64; ++i) x[i] = std::sin(static_cast<float>(i) * 0.7f) * static_cast<float>(i + 1);
+  std::vector<float> xt(64);
+  for (std::size_t i = 0; i < 32; ++i) {
+    for (std::size_t j = 0; j < 2; ++j) xt[j * 32 + i] = x[i * 2 + j];
+  }
+  const OperandQuant q{fmt("mxfp4"), false, numerics::BlockRounding::kNearestEven, false};
+  std::vector<float> a;
+  std::vector<float> b;
+  float sa = 1.0f;
+  float sb = 1.0f;
+  const float* qa = quantize_gemm_operand(q, x.data(), 32, 2, false, 1, 2, a, &sa);
+  const float* qb = quantize_gemm_operand(q, xt.data(), 2, 32, true, 1, 2, b, &sb);
+  for (std::size_t i = 0; i < 32; ++i) {
+    for (std::size_t j = 0; j < 2; ++j) ASSERT_EQ(qa[i * 2 + j], qb[j * 32 + i]);
+  }
+  EXPECT_EQ(sa, 1.0f);  // MX has no tensor scale
+  // No format: the operand itself.
+  EXPECT_EQ(quantize_gemm_operand(OperandQuant{}, x.data(), 32, 2, false, 1, 2, a, &sa), x.data());
+}
+
+TEST(BlockQuant, HadamardIsOrthonormalAndCancelsInTheProduct) {
+  float e[16] = {1.0f};
+  hadamard16(e, 1, 0);
+  for (float v : e) EXPECT_EQ(v, 0.25f);  // H16 e_0 / 4
+  float a[16];
+  float b[16];
+  double dot = 0.0;
+  for (int k = 0; k < 16; ++k) {
+    a[k] = static_cast<float>(k) - 7.5f;
+    b[k] = static_cast<float>((k * 5) % 16) * 0.5f;
+    dot += static_cast<double>(a[k]) * b[k];
+  }
+  hadamard16(a, 1, 0xA5C3);
+  hadamard16(b, 1, 0xA5C3);
+  double dot2 = 0.0;
+  for (int k = 0; k < 16; ++k) dot2 += static_cast<double>(a[k]) * b[k];
+  EXPECT_NEAR(dot2, dot, 1e-4);
+}
+
+const Dataset* fashion() {
+  static const Dataset* data = []() -> const Dataset* {
+    if (!std::filesystem::exists(std::string(kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) return nullptr;
+    return new Dataset(load_dataset(kDefaultDataDir));
+  }();
+  return data;
+}
+
+TEST(BlockPolicy, Mxfp4AndNvfp4CnnLearnFromTwoThousandImages) {
+  if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
+  for (const char* policy : {"mxfp4", "nvfp4"}) {
+    TrainConfig c;
+    c.model = "fmnist-cnn";
+    c.policy = policy;
+    c.epochs = 1;
+    c.batch = 32;
+    c.train_subset = 2000;
+    c.test_subset = 5000;
+    c.threads = 2;
+    const TrainResult r = train(c, *fashion());
+    EXPECT_GT(r.epochs[0].test_accuracy, 65.0) << policy;
+    EXPECT_EQ(r.epochs[0].skipped_steps, 0u) << policy;
+  }
+}
+
+}  // namespace
+}  // namespace nibble::train
