@@ -78,10 +78,10 @@ const std::vector<std::string>& block_policy_names() {
 
 std::optional<BlockPolicy> named_block_policy(const std::string& name) {
   const BlockArith bf16 = uniform("bf16");
-  if (name == "mxfp4") return BlockPolicy{name, bf16, uniform("mxfp4"), bf16};
-  if (name == "nvfp4") return BlockPolicy{name, nvfp4(), nvfp4(), bf16};
-  if (name == "mxfp8") return BlockPolicy{name, bf16, mxfp8(), bf16};
-  if (name == "bf16") return BlockPolicy{name, bf16, bf16, bf16};
+  if (name == "mxfp4") return BlockPolicy{name, bf16, uniform("mxfp4"), bf16, {}, ""};
+  if (name == "nvfp4") return BlockPolicy{name, nvfp4(), nvfp4(), bf16, {}, ""};
+  if (name == "mxfp8") return BlockPolicy{name, bf16, mxfp8(), bf16, {}, ""};
+  if (name == "bf16") return BlockPolicy{name, bf16, bf16, bf16, {}, ""};
   return std::nullopt;
 }
 

@@ -28,6 +28,10 @@
 #include "models/train/parallel.hpp"
 #include "sim/numerics/block_format.hpp"
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
 namespace nibble::train {
 
 /// How one GEMM operand is quantized.
@@ -58,12 +62,22 @@ struct BlockArith {
   bool active() const;
 };
 
-/// A named block policy: the arithmetic of first, middle and last GEMM layers.
+/// One layer's block arithmetic from a policy file, with its location for errors.
+struct BlockLayerOverride {
+  std::string layer;      ///< layer name in the graph
+  BlockArith arith;       ///< that layer's operands (the file's roles over `middle`)
+  std::int64_t line = 0;  ///< line of the key in the policy file
+};
+
+/// A block policy: the arithmetic of first, middle and last GEMM layers, and
+/// per-layer overrides from a policy file (which win).
 struct BlockPolicy {
-  std::string name;    ///< mxfp4 nvfp4 mxfp8 bf16
+  std::string name;    ///< mxfp4 nvfp4 mxfp8 bf16 (fp32: a file's section without a named start)
   BlockArith first;    ///< the first GEMM layer
   BlockArith middle;   ///< every other GEMM layer
   BlockArith last;     ///< the last GEMM layer
+  std::vector<BlockLayerOverride> layers;  ///< per layer, from a policy file
+  std::string file;    ///< the policy file ("" for a named policy)
 };
 
 /// Names of the block policies, in a fixed order.
@@ -72,6 +86,15 @@ const std::vector<std::string>& block_policy_names();
 std::optional<BlockPolicy> named_block_policy(const std::string& name);
 /// One --help line per block policy (each ends with a newline).
 std::string block_policy_summary();
+/// Reads a policy file's `block:` section (`node`, at `line` of `file`):
+/// `policy:` a named block policy to start from (else `start`, else FP32
+/// everywhere); `first:`, `middle:`, `last:` and `layers: {NAME: ...}`, each a
+/// mapping of roles (forward.activation, forward.weight, input_grad.gradient,
+/// input_grad.weight, weight_grad.activation, weight_grad.gradient) to
+/// {format, blocks: 1d|16x16, rounding: nearest-even|stochastic, hadamard}.
+/// InputError with file:line:key for anything else.
+BlockPolicy parse_block_policy(const YAML::Node& node, const std::string& file, std::int64_t line,
+                               const std::optional<BlockPolicy>& start);
 
 /// Fake-quantizes a GEMM operand: x is rows x cols row-major (row stride
 /// `cols`); the GEMM reduces along its columns (`reduce_along_cols`) or its

@@ -5,6 +5,7 @@
 #include "models/train/quant.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
+#include "sim/config/yaml_reader.hpp"
 #include "sim/design/pe_support.hpp"
 #include "workloads/expand.hpp"
 
@@ -87,14 +88,37 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
       known = true;
     }
   }
-  if (auto block = named_block_policy(name)) {
+  std::optional<BlockPolicy> block = named_block_policy(name);
+  std::optional<YAML::Node> block_section;
+  if (policy_file) {
+    const YAML::Node root = config::load_yaml_file(*policy_file);
+    if (root.IsMap() && root["block"]) block_section = root["block"];
+  }
+  if (block || block_section) {
     // Block formats quantize on top of an FP32 base: FP32 accumulation, FP32 between GEMMs.
-    if (policy_file) {
-      throw InputError(*policy_file, 0, "policy",
-                       "the block-scaled policy '" + name + "' takes no policy file; name the formats in the file instead");
+    if (!block && name != "fp32") {
+      throw InputError(*policy_file, config::line_of(*block_section), "block",
+                       "block formats replace the per-tensor ones: run with --policy fp32 or a block policy (" +
+                           [] {
+                             std::string l;
+                             for (const auto& b : block_policy_names()) l += (l.empty() ? "" : ", ") + b;
+                             return l;
+                           }() +
+                           "), got --policy " + name);
     }
-    policy.base = workloads::named_policy("fp32");
-    policy.base.name = name;
+    policy.base = policy_file ? workloads::read_policy_file(*policy_file, std::string("fp32"))
+                              : workloads::named_policy("fp32");
+    if (block_section) block = parse_block_policy(*block_section, *policy_file, config::line_of(*block_section), block);
+    // A file renames the policy ("mxfp4+file" unless it says `name:`).
+    const std::string prefix = "fp32+";
+    if (!policy_file) {
+      policy.name = name;
+    } else if (policy.base.name.compare(0, prefix.size(), prefix) == 0 && block->name != "fp32") {
+      policy.name = block->name + policy.base.name.substr(prefix.size() - 1);
+    } else {
+      policy.name = policy.base.name;
+    }
+    policy.base.name = policy.name;
     policy.block = std::move(block);
     return policy;
   }
@@ -150,6 +174,14 @@ std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainP
       out[gemms[k]].block = k == 0                  ? policy.block->first
                             : k + 1 == gemms.size() ? policy.block->last
                                                     : policy.block->middle;
+    }
+    for (const BlockLayerOverride& o : policy.block->layers) {
+      const std::size_t index = graph.find(o.layer);
+      if (index >= graph.size() || !models::is_gemm_layer(graph.layer(index).type)) {
+        throw InputError(policy.block->file, o.line, "block.layers." + o.layer,
+                         "no GEMM layer of that name in the model");
+      }
+      out[index].block = o.arith;
     }
   }
   if (hw.design) {

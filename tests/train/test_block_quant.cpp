@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "models/train/block_quant.hpp"
@@ -63,9 +64,73 @@ TEST(BlockPolicy, Nvfp4FollowsThePublishedRecipe) {
   EXPECT_FALSE(conv1.input_grad.a.hadamard);
 }
 
-TEST(BlockPolicy, BlockPoliciesTakeNoPolicyFile) {
-  EXPECT_THROW(make_train_policy("mxfp4", std::string("x.yaml")), InputError);
+TEST(BlockPolicy, OtherPoliciesHaveNoBlockFormats) {
   EXPECT_FALSE(make_train_policy("int4-fp4", std::nullopt).block.has_value());
+  EXPECT_FALSE(make_train_policy("fp32", std::nullopt).block.has_value());
+}
+
+/// Writes `text` to a file in the test's temporary folder and returns its path.
+std::string policy_file(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+/// The message of the InputError make_train_policy + plan_arithmetic throw ("" if none).
+std::string policy_error(const std::string& policy, const std::string& path) {
+  try {
+    plan_arithmetic(cnn(), make_train_policy(policy, path), HardwareArith{});
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(BlockPolicy, PolicyFileSetsEachRoleOfEachLayer) {
+  const std::string path = policy_file("block.yaml",
+                                       "block:\n"
+                                       "  policy: mxfp4\n"
+                                       "  layers:\n"
+                                       "    fc1:\n"
+                                       "      weight_grad.activation: {format: nvfp4, rounding: stochastic, hadamard: true}\n"
+                                       "      weight_grad.gradient: {format: nvfp4, hadamard: true}\n"
+                                       "      forward.weight: {format: mxfp6-e2m3, blocks: 16x16}\n");
+  const TrainPolicy policy = make_train_policy("fp32", path);
+  EXPECT_EQ(policy.name, "mxfp4+block");
+  const models::Graph g = cnn();
+  const std::vector<LayerArith> plan = plan_arithmetic(g, policy, HardwareArith{});
+  const BlockArith& fc1 = plan[g.find("fc1")].block;
+  EXPECT_EQ(fc1.weight_grad.a.format, fmt("nvfp4"));
+  EXPECT_EQ(fc1.weight_grad.a.rounding, numerics::BlockRounding::kStochastic);
+  EXPECT_TRUE(fc1.weight_grad.b.hadamard);
+  EXPECT_EQ(fc1.weight_grad.b.rounding, numerics::BlockRounding::kNearestEven);
+  EXPECT_EQ(fc1.forward.b.format, fmt("mxfp6-e2m3"));
+  EXPECT_TRUE(fc1.forward.b.two_d);
+  EXPECT_EQ(fc1.forward.a.format, fmt("mxfp4"));  // roles not named keep the middle layers' setting
+  EXPECT_EQ(plan[g.find("conv2")].block.forward.b.format, fmt("mxfp4"));
+  EXPECT_EQ(plan[g.find("conv1")].block.forward.b.format, fmt("bf16"));
+}
+
+TEST(BlockPolicy, PolicyFileErrorsNameFileLineAndKey) {
+  const std::string bad_format = policy_file("f.yaml", "block:\n  middle:\n    forward.weight: {format: mxfp3}\n");
+  EXPECT_NE(policy_error("fp32", bad_format).find("f.yaml:3: block.middle.forward.weight.format: expected one of fp32"),
+            std::string::npos)
+      << policy_error("fp32", bad_format);
+  const std::string one_sided =
+      policy_file("h.yaml", "block:\n  layers:\n    fc1:\n      weight_grad.activation: {format: nvfp4, hadamard: true}\n");
+  EXPECT_NE(policy_error("fp32", one_sided).find("h.yaml:4: block.layers.fc1.weight_grad.activation: hadamard must be"),
+            std::string::npos)
+      << policy_error("fp32", one_sided);
+  const std::string no_layer = policy_file("l.yaml", "block:\n  layers:\n    fc9:\n      forward.weight: {format: nvfp4}\n");
+  EXPECT_NE(policy_error("fp32", no_layer).find("l.yaml:3: block.layers.fc9: no GEMM layer"), std::string::npos)
+      << policy_error("fp32", no_layer);
+  const std::string role = policy_file("r.yaml", "block:\n  middle:\n    forward.weights: {format: nvfp4}\n");
+  EXPECT_NE(policy_error("fp32", role).find("r.yaml:3: block.middle.forward.weights"), std::string::npos)
+      << policy_error("fp32", role);
+  // Block formats go on FP32 operands only.
+  EXPECT_NE(policy_error("int4-fp4", bad_format).find("f.yaml:2: block: block formats replace the per-tensor ones"),
+            std::string::npos)
+      << policy_error("int4-fp4", bad_format);
 }
 
 TEST(BlockQuant, BlocksRunAlongTheReduction) {
