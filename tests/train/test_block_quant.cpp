@@ -194,12 +194,31 @@ TEST(BlockPolicy, Mxfp4AndNvfp4CnnLearnFromTwoThousandImages) {
     c.epochs = 1;
     c.batch = 32;
     c.train_subset = 2000;
-    c.test_subset = 5000;
+    c.test_subset = 2000;
     c.threads = 2;
     const TrainResult r = train(c, *fashion());
     EXPECT_GT(r.epochs[0].test_accuracy, 65.0) << policy;
     EXPECT_EQ(r.epochs[0].skipped_steps, 0u) << policy;
   }
+}
+
+TEST(BlockPolicy, SameResultsAtAnyThreadCount) {
+  if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
+  // Quantization bands run as thread-pool tasks; stochastic rounding and the
+  // Hadamard signs are addressed by index, so the thread count cannot matter.
+  TrainConfig c;
+  c.model = "fmnist-cnn";
+  c.policy = "nvfp4";
+  c.epochs = 1;
+  c.batch = 32;
+  c.train_subset = 192;
+  c.test_subset = 200;
+  c.threads = 1;
+  const TrainResult one = train(c, *fashion());
+  c.threads = 3;
+  const TrainResult three = train(c, *fashion());
+  EXPECT_EQ(one.epochs[0].train_loss, three.epochs[0].train_loss);
+  EXPECT_EQ(one.epochs[0].test_loss, three.epochs[0].test_loss);
 }
 
 }  // namespace
