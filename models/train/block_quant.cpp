@@ -47,12 +47,13 @@ struct NamedBlockPolicy {
 
 const std::vector<NamedBlockPolicy>& descriptions() {
   static const std::vector<NamedBlockPolicy> table{
-      {"mxfp4", "every GEMM operand (forward, input and weight gradient) MXFP4, blocks of 32 along the\n"
-                "                         reduction, FP32 accumulation; first and last layers BF16"},
-      {"nvfp4", "NVFP4 (NVIDIA's recipe): 16x16 weight blocks, 1x16 activation and gradient blocks,\n"
-                "                         stochastic rounding on gradients, 16-point random Hadamard on the\n"
-                "                         weight-gradient GEMM's inputs, FP32 accumulation; last layer BF16"},
-      {"mxfp8", "MXFP8: e4m3 activations and weights, e5m2 gradients, FP32 accumulation; first and last BF16"},
+      {"mxfp4", "every GEMM operand (forward, input and weight gradient) MXFP4, blocks of 32\n"
+                "                         along the reduction, FP32 accumulation; first and last layers BF16"},
+      {"nvfp4", "NVFP4 (NVIDIA's recipe): 16x16 weight blocks, 1x16 activation and gradient\n"
+                "                         blocks, stochastic rounding on gradients, 16-point random Hadamard on\n"
+                "                         the weight-gradient GEMM's inputs, FP32 accumulation; last layer BF16"},
+      {"mxfp8", "MXFP8: e4m3 activations and weights, e5m2 gradients, FP32 accumulation;\n"
+                "                         first and last layers BF16"},
       {"bf16", "every GEMM operand BF16, FP32 accumulation"},
   };
   return table;
