@@ -185,18 +185,23 @@ const Dataset* fashion() {
   return data;
 }
 
+/// One fmnist-cnn epoch at batch 32 on the first `images` training and `tests` test images.
+TrainConfig cnn_run(const std::string& policy, std::uint64_t images, std::uint64_t tests, unsigned threads) {
+  TrainConfig c;
+  c.model = "fmnist-cnn";
+  c.policy = policy;
+  c.epochs = 1;
+  c.batch = 32;
+  c.train_subset = images;
+  c.test_subset = tests;
+  c.threads = threads;
+  return c;
+}
+
 TEST(BlockPolicy, Mxfp4AndNvfp4CnnLearnFromTwoThousandImages) {
   if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
   for (const char* policy : {"mxfp4", "nvfp4"}) {
-    TrainConfig c;
-    c.model = "fmnist-cnn";
-    c.policy = policy;
-    c.epochs = 1;
-    c.batch = 32;
-    c.train_subset = 2000;
-    c.test_subset = 2000;
-    c.threads = 2;
-    const TrainResult r = train(c, *fashion());
+    const TrainResult r = train(cnn_run(policy, 2000, 2000, 2), *fashion());
     EXPECT_GT(r.epochs[0].test_accuracy, 65.0) << policy;
     EXPECT_EQ(r.epochs[0].skipped_steps, 0u) << policy;
   }
@@ -206,17 +211,8 @@ TEST(BlockPolicy, SameResultsAtAnyThreadCount) {
   if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
   // Quantization bands run as thread-pool tasks; stochastic rounding and the
   // Hadamard signs are addressed by index, so the thread count cannot matter.
-  TrainConfig c;
-  c.model = "fmnist-cnn";
-  c.policy = "nvfp4";
-  c.epochs = 1;
-  c.batch = 32;
-  c.train_subset = 192;
-  c.test_subset = 200;
-  c.threads = 1;
-  const TrainResult one = train(c, *fashion());
-  c.threads = 3;
-  const TrainResult three = train(c, *fashion());
+  const TrainResult one = train(cnn_run("nvfp4", 192, 200, 1), *fashion());
+  const TrainResult three = train(cnn_run("nvfp4", 192, 200, 3), *fashion());
   EXPECT_EQ(one.epochs[0].train_loss, three.epochs[0].train_loss);
   EXPECT_EQ(one.epochs[0].test_loss, three.epochs[0].test_loss);
 }
