@@ -120,7 +120,8 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
     }
     layers.finish();
   }
-  top.finish({"policy", "name", "first_last", "conv1x1", "attention", "layers"});
+  // `block:` (block-scaled operands) is read by the training emulator (models/train/block_quant.hpp).
+  top.finish({"policy", "name", "first_last", "conv1x1", "attention", "layers", "block"});
   return policy;
 }
 

@@ -27,9 +27,6 @@ ConstMatrix cview(const std::vector<float>& v, std::size_t rows, std::size_t col
   if (v.size() < rows * cols) throw std::logic_error("gemm operand smaller than its shape");
   return ConstMatrix{v.data(), rows, cols, cols};
 }
-ConstMatrix cview(const QuantizedOperand& q, std::size_t rows, std::size_t cols) {
-  return ConstMatrix{q.data(), rows, cols, cols};
-}
 Matrix mview(std::vector<float>& v, std::size_t rows, std::size_t cols) {
   v.resize(rows * cols);
   return Matrix{v.data(), rows, cols, cols};
@@ -97,6 +94,20 @@ Accumulator GemmLayer::accumulator(const GemmFormats& f) const {
   return acc;
 }
 
+const float* GemmLayer::block_operand(Role role, const float* x, std::size_t rows, std::size_t cols,
+                                      bool reduce_along_cols, const StepContext& ctx, std::vector<float>& scratch,
+                                      float* scale) const {
+  const BlockArith& b = m_arith.block;
+  const OperandQuant* q[] = {&b.forward.a,    &b.forward.b,     &b.input_grad.a,
+                             &b.input_grad.b, &b.weight_grad.a, &b.weight_grad.b};
+  const auto r = static_cast<std::uint64_t>(role);
+  // Streams of their own (salted away from the FP4 gradient streams); the
+  // Hadamard signs depend on the step only, so both weight-gradient operands share them.
+  const std::uint64_t base = derive_seed(m_seed, 0xB10C);
+  return quantize_gemm_operand(*q[r], x, rows, cols, reduce_along_cols, derive_seed(base, ctx.step * 8 + r),
+                               derive_seed(base, ctx.step * 8 + 7), scratch, scale, ctx.pool);
+}
+
 void GemmLayer::quantize_forward(const Tensor& x) {
   const float alpha = m_alpha.value.empty() ? 0.0f : m_alpha.value[0];
   quantize_activations(m_arith.forward.a, x.data.data(), x.data.size(), alpha, m_x);
@@ -158,11 +169,14 @@ void Linear::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const Shape out = output_shape(x.shape);
   const std::size_t n = x.shape.n;
   quantize_forward(x);
-  transpose(m_w.data(), m_out, m_in, m_wt);
-  gemm(accumulator(m_arith.forward), cview(m_x, n, m_in), cview(m_wt, m_in, m_out), mview(m_tmp, n, m_out),
-       ctx.pool);
+  float block_scale = 1.0f;
+  const float* xa = block_operand(Role::kForwardA, m_x.data(), n, m_in, true, ctx, m_block_a, &block_scale);
+  const float* wb = block_operand(Role::kForwardB, m_w.data(), m_out, m_in, true, ctx, m_block_b, &block_scale);
+  transpose(wb, m_out, m_in, m_wt);
+  gemm(accumulator(m_arith.forward), ConstMatrix{xa, n, m_in, m_in}, cview(m_wt, m_in, m_out),
+       mview(m_tmp, n, m_out), ctx.pool);
   y.resize(out);
-  const float scale = m_x.scale * m_w.scale;
+  const float scale = m_x.scale * m_w.scale * block_scale;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t o = 0; o < m_out; ++o) {
       y.data[i * m_out + o] = scale * m_tmp[i * m_out + o] + (m_bias.value.empty() ? 0.0f : m_bias.value[o]);
@@ -178,19 +192,26 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
 
   // Weight gradient dW (O x I) = dY^T (O x N) . X (N x I), k = n.
   const QuantizedOperand& xw = m_arith.weight_grad.a != m_arith.forward.a ? m_x_wgrad : m_x;
-  transpose(m_g_wgrad.data(), n, m_out, m_gt);
-  gemm(accumulator(m_arith.weight_grad), cview(m_gt, m_out, n), cview(xw, n, m_in),
+  // Block formats re-quantize both operands along the batch, the reduction here.
+  float wblock = 1.0f;
+  const float* gw = block_operand(Role::kWeightGradB, m_g_wgrad.data(), n, m_out, false, ctx, m_block_b, &wblock);
+  const float* xwq = block_operand(Role::kWeightGradA, xw.data(), n, m_in, false, ctx, m_block_a, &wblock);
+  transpose(gw, n, m_out, m_gt);
+  gemm(accumulator(m_arith.weight_grad), cview(m_gt, m_out, n), ConstMatrix{xwq, n, m_in, m_in},
        Matrix{m_weight.grad.data(), m_out, m_in, m_in}, ctx.pool);
-  const float wscale = m_g_wgrad.scale * xw.scale;
+  const float wscale = m_g_wgrad.scale * xw.scale * wblock;
   for (float& g : m_weight.grad) g *= wscale;
 
   if (dx == nullptr) return;
   // Input gradient dX (N x I) = dY (N x O) . W (O x I), k = o.
   const QuantizedOperand& wi = m_arith.input_grad.b != m_arith.forward.b ? m_w_igrad : m_w;
   dx->resize(x.shape);
-  gemm(accumulator(m_arith.input_grad), cview(m_g_igrad, n, m_out), cview(wi, m_out, m_in),
+  float iblock = 1.0f;
+  const float* gi = block_operand(Role::kInputGradA, m_g_igrad.data(), n, m_out, true, ctx, m_block_a, &iblock);
+  const float* wiq = block_operand(Role::kInputGradB, wi.data(), m_out, m_in, false, ctx, m_block_b, &iblock);
+  gemm(accumulator(m_arith.input_grad), ConstMatrix{gi, n, m_out, m_out}, ConstMatrix{wiq, m_out, m_in, m_in},
        Matrix{dx->data.data(), n, m_in, m_in}, ctx.pool);
-  const float iscale = m_g_igrad.scale * wi.scale;
+  const float iscale = m_g_igrad.scale * wi.scale * iblock;
   for (float& g : dx->data) g *= iscale;
   activation_ste(x, *dx);
 }
@@ -253,10 +274,13 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
     }
   });
 
-  gemm(accumulator(m_arith.forward), cview(m_w, m_cout, crs), cview(m_cols, crs, npq),
+  float block_scale = 1.0f;
+  const float* wq = block_operand(Role::kForwardB, m_w.data(), m_cout, crs, true, ctx, m_block_b, &block_scale);
+  const float* cq = block_operand(Role::kForwardA, m_cols.data(), crs, npq, false, ctx, m_block_a, &block_scale);
+  gemm(accumulator(m_arith.forward), ConstMatrix{wq, m_cout, crs, crs}, ConstMatrix{cq, crs, npq, npq},
        mview(m_result, m_cout, npq), ctx.pool);
   y.resize(out);
-  const float scale = m_x.scale * m_w.scale;
+  const float scale = m_x.scale * m_w.scale * block_scale;
   run_tasks(ctx.pool, in.n, [&](std::size_t n) {
     for (std::size_t k = 0; k < m_cout; ++k) {
       const float bias = m_bias.value.empty() ? 0.0f : m_bias.value[k];
@@ -291,9 +315,12 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
       for (std::size_t i = 0; i < pq; ++i) m_grows[(n * pq + i) * m_cout + k] = src[i];
     }
   });
-  gemm(accumulator(m_arith.weight_grad), cview(m_cols, crs, npq), cview(m_grows, npq, m_cout),
+  float wblock = 1.0f;
+  const float* cq = block_operand(Role::kWeightGradA, m_cols.data(), crs, npq, true, ctx, m_block_a, &wblock);
+  const float* gq = block_operand(Role::kWeightGradB, m_grows.data(), npq, m_cout, false, ctx, m_block_b, &wblock);
+  gemm(accumulator(m_arith.weight_grad), ConstMatrix{cq, crs, npq, npq}, ConstMatrix{gq, npq, m_cout, m_cout},
        mview(m_result, crs, m_cout), ctx.pool);
-  const float wscale = m_g_wgrad.scale * xw->scale;
+  const float wscale = m_g_wgrad.scale * xw->scale * wblock;
   for (std::size_t k = 0; k < m_cout; ++k) {
     for (std::size_t j = 0; j < crs; ++j) m_weight.grad[k * crs + j] = wscale * m_result[j * m_cout + k];
   }
@@ -303,9 +330,11 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   // dCol^T (CRS x NPQ) = W^T (CRS x K) . dY (K x NPQ), k = output channel,
   // then col2im scatters dCol into dX, adding in the accumulator's format.
   const QuantizedOperand& wi = m_arith.input_grad.b != m_arith.forward.b ? m_w_igrad : m_w;
+  float iblock = 1.0f;
+  const float* wiq = block_operand(Role::kInputGradB, wi.data(), m_cout, crs, false, ctx, m_block_b, &iblock);
   m_wt.resize(crs * m_cout);
   for (std::size_t k = 0; k < m_cout; ++k) {
-    for (std::size_t j = 0; j < crs; ++j) m_wt[j * m_cout + k] = wi.data()[k * crs + j];
+    for (std::size_t j = 0; j < crs; ++j) m_wt[j * m_cout + k] = wiq[k * crs + j];
   }
   m_gk.resize(m_cout * npq);
   run_tasks(ctx.pool, in.n, [&](std::size_t n) {
@@ -314,8 +343,9 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
       std::copy(src, src + pq, m_gk.data() + k * npq + n * pq);
     }
   });
+  const float* gkq = block_operand(Role::kInputGradA, m_gk.data(), m_cout, npq, false, ctx, m_block_a, &iblock);
   const Accumulator acc = accumulator(m_arith.input_grad);
-  gemm(acc, cview(m_wt, crs, m_cout), cview(m_gk, m_cout, npq), mview(m_result, crs, npq), ctx.pool);
+  gemm(acc, cview(m_wt, crs, m_cout), ConstMatrix{gkq, m_cout, npq, npq}, mview(m_result, crs, npq), ctx.pool);
   dx->zeros(in);
   // col2im, one task per sample. Each dX element receives its contributions
   // in (r, s) row-major order, starting from +0 (the loops over r and s are
@@ -354,7 +384,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
       }
     }
   });
-  const float iscale = m_g_igrad.scale * wi.scale;
+  const float iscale = m_g_igrad.scale * wi.scale * iblock;
   for (float& v : dx->data) v *= iscale;
   activation_ste(x, *dx);
 }

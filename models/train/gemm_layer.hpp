@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "models/train/block_quant.hpp"
 #include "models/train/gemm.hpp"
 #include "models/train/layers.hpp"
 #include "models/train/quant.hpp"
@@ -49,6 +50,7 @@ struct LayerArith {
   bool tpr = false;         ///< FP4 gradients: odd phase for input_grad, even for weight_grad (else even for both)
   bool gradscale = false;   ///< FP4 gradients: adaptive per-layer scale (else fixed at 1)
   ArithParams params;       ///< FP4 bias, chunk size, rounding
+  BlockArith block;         ///< block-scaled operands (MX, NVFP4, BF16), on top of the formats above
 
   /// Plain FP32 everywhere (the fp32 policy).
   static LayerArith fp32();
@@ -86,6 +88,13 @@ class GemmLayer : public Layer {
   void bias_grad(const Tensor& dy, std::size_t plane);
   /// Accumulator of a GEMM with formats `f`, A and B units as in `f`.
   Accumulator accumulator(const GemmFormats& f) const;
+  /// Which operand of which GEMM a block-quantized matrix is (seeds its rounding).
+  enum class Role : std::uint64_t { kForwardA, kForwardB, kInputGradA, kInputGradB, kWeightGradA, kWeightGradB };
+  /// The GEMM operand x (rows x cols, reducing along its columns or rows) as
+  /// m_arith.block quantizes it for `role`: x itself when that operand is not
+  /// block-quantized, else `scratch`; `*scale` takes the tensor scale.
+  const float* block_operand(Role role, const float* x, std::size_t rows, std::size_t cols, bool reduce_along_cols,
+                             const StepContext& ctx, std::vector<float>& scratch, float* scale) const;
 
   LayerArith m_arith;                ///< formats of the three GEMMs
   Param m_weight;                    ///< weights, layout per subclass
@@ -101,6 +110,8 @@ class GemmLayer : public Layer {
   GradientQuantizer m_grads;         ///< GradScale state and gradient quantization
   bool m_finite = true;              ///< last dL/dy was finite
   std::uint64_t m_seed = 0;          ///< stream for stochastic rounding
+  std::vector<float> m_block_a;      ///< block-quantized A operand of the running GEMM
+  std::vector<float> m_block_b;      ///< block-quantized B operand of the running GEMM
 };
 
 /// Fully connected: x (N, I, 1, 1) -> y (N, O, 1, 1), y = x W^T + b.

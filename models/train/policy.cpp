@@ -5,6 +5,7 @@
 #include "models/train/quant.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
+#include "sim/config/yaml_reader.hpp"
 #include "sim/design/pe_support.hpp"
 #include "workloads/expand.hpp"
 
@@ -52,6 +53,7 @@ const std::vector<std::string>& train_policy_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = workloads::precision_names();
     for (const auto& a : ablations()) out.emplace_back(a.name);
+    for (const auto& b : block_policy_names()) out.push_back(b);
     return out;
   }();
   return names;
@@ -69,6 +71,7 @@ std::string train_policy_summary() {
     name.resize(23, ' ');
     out += "  " + name + a.description + "\n";
   }
+  out += block_policy_summary();
   out.pop_back();  // no final newline: the caller places it
   return out;
 }
@@ -84,6 +87,40 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
       policy.ablation = a.ablation;
       known = true;
     }
+  }
+  std::optional<BlockPolicy> block = named_block_policy(name);
+  std::optional<YAML::Node> block_section;
+  if (policy_file) {
+    const YAML::Node root = config::load_yaml_file(*policy_file);
+    if (root.IsMap() && root["block"]) block_section = root["block"];
+  }
+  if (block || block_section) {
+    // Block formats quantize on top of an FP32 base: FP32 accumulation, FP32 between GEMMs.
+    if (!block && name != "fp32") {
+      throw InputError(*policy_file, config::line_of(*block_section), "block",
+                       "block formats replace the per-tensor ones: run with --policy fp32 or a block policy (" +
+                           [] {
+                             std::string l;
+                             for (const auto& b : block_policy_names()) l += (l.empty() ? "" : ", ") + b;
+                             return l;
+                           }() +
+                           "), got --policy " + name);
+    }
+    policy.base = policy_file ? workloads::read_policy_file(*policy_file, std::string("fp32"))
+                              : workloads::named_policy("fp32");
+    if (block_section) block = parse_block_policy(*block_section, *policy_file, config::line_of(*block_section), block);
+    // A file renames the policy ("mxfp4+file" unless it says `name:`).
+    const std::string prefix = "fp32+";
+    if (!policy_file) {
+      policy.name = name;
+    } else if (policy.base.name.compare(0, prefix.size(), prefix) == 0 && block->name != "fp32") {
+      policy.name = block->name + policy.base.name.substr(prefix.size() - 1);
+    } else {
+      policy.name = policy.base.name;
+    }
+    policy.base.name = policy.name;
+    policy.block = std::move(block);
+    return policy;
   }
   if (!known) {
     std::string list;
@@ -127,6 +164,25 @@ std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainP
     a.forward = {f.activation, f.weight, f.acc};
     a.input_grad = {f.gradient, f.weight, f.acc};
     a.weight_grad = {f.activation, f.gradient, f.acc};
+  }
+  if (policy.block) {
+    std::vector<std::size_t> gemms;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+      if (models::is_gemm_layer(graph.layer(i).type) && !graph.layer(i).inputs.empty()) gemms.push_back(i);
+    }
+    for (std::size_t k = 0; k < gemms.size(); ++k) {
+      out[gemms[k]].block = k == 0                  ? policy.block->first
+                            : k + 1 == gemms.size() ? policy.block->last
+                                                    : policy.block->middle;
+    }
+    for (const BlockLayerOverride& o : policy.block->layers) {
+      const std::size_t index = graph.find(o.layer);
+      if (index >= graph.size() || !models::is_gemm_layer(graph.layer(index).type)) {
+        throw InputError(policy.block->file, o.line, "block.layers." + o.layer,
+                         "no GEMM layer of that name in the model");
+      }
+      out[index].block = o.arith;
+    }
   }
   if (hw.design) {
     // The design's accumulator for each GEMM, as the simulator plans it. The

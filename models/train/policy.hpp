@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "models/graph/graph.hpp"
+#include "models/train/block_quant.hpp"
 #include "models/train/gemm_layer.hpp"
 #include "sim/design/design.hpp"
 #include "sim/numerics/format.hpp"
@@ -55,6 +56,7 @@ struct TrainPolicy {
   std::string name;         ///< the name the user gave (written to the trace and summary)
   workloads::Policy base;   ///< the trace expansion's policy (formats per layer)
   Ablation ablation;        ///< emulator-only changes
+  std::optional<BlockPolicy> block;  ///< block-scaled operands (mxfp4, nvfp4, mxfp8, bf16) over an fp32 base
 };
 
 /// Every policy name the emulator accepts, in a fixed order: the trace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/cli/args.hpp"
+#include "sim/cli/cmd_numerics_quantize.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/common/text.hpp"
 #include "sim/numerics/fp4.hpp"
@@ -158,13 +159,16 @@ void print_error_table(std::uint64_t n, std::uint64_t seed) {
 }
 
 int run_numerics(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "quantize") return run_numerics_quantize({args.begin() + 1, args.end()});
   std::uint64_t samples = 100000;
   std::uint64_t seed = 1;
-  ArgParser parser("nibble numerics", "[--samples N] [--seed S]",
+  ArgParser parser("nibble numerics", "[--samples N] [--seed S] | quantize --format F ...",
                    "Prints the number formats of 4-bit training as sim/numerics defines them, bit for bit:\n"
                    "the 16 INT4 codes, the radix-4 FP4 code book, and the quantization error (relative RMS\n"
                    "and bias) of INT4 and of FP4 with two-phase rounding on N(0, 1) samples. The output is\n"
-                   "the same for the same seed. Formats and choices: docs/numerics.md.",
+                   "the same for the same seed. Formats and choices: docs/numerics.md.\n"
+                   "`nibble numerics quantize --help`: quantize numbers from standard input in any format\n"
+                   "(MXFP4, NVFP4, the rest of OCP MX, BF16, INT4, FP4).",
                    "nibble numerics --samples 1000000 --seed 7");
   parser.option("--samples", "N", "Gaussian samples for the error table (default 100000, at most 10^8)", &samples, 1);
   parser.option("--seed", "S", "seed of the samples (default 1)", &seed);

@@ -31,7 +31,7 @@ FloatValue float_decode(std::uint64_t bits, const FloatSpec& spec) {
   v.negative = ((bits >> (spec.exp_bits + spec.man_bits)) & 1u) != 0;
   const std::uint64_t field = (bits >> spec.man_bits) & exp_all_ones(spec);
   const std::uint64_t frac = bits & frac_mask(spec);
-  if (field == exp_all_ones(spec)) {
+  if (field == exp_all_ones(spec) && spec.specials != FloatSpecials::kFiniteOnly) {
     if (spec.specials == FloatSpecials::kIeee) {
       v.kind = frac == 0 ? FloatValue::Kind::kInf : FloatValue::Kind::kNan;
       return v;
@@ -58,6 +58,7 @@ FloatValue float_decode(std::uint64_t bits, const FloatSpec& spec) {
 }
 
 std::uint64_t float_canonical_nan(const FloatSpec& spec) {
+  if (spec.specials == FloatSpecials::kFiniteOnly) throw std::logic_error("float_canonical_nan: the format has no NaN");
   if (spec.specials == FloatSpecials::kIeee) {
     return (exp_all_ones(spec) << spec.man_bits) | (spec.man_bits > 0 ? 1ull << (spec.man_bits - 1) : 0);
   }
@@ -66,6 +67,7 @@ std::uint64_t float_canonical_nan(const FloatSpec& spec) {
 
 std::uint64_t float_max_finite(const FloatSpec& spec) {
   if (spec.specials == FloatSpecials::kIeee) return ((exp_all_ones(spec) - 1) << spec.man_bits) | frac_mask(spec);
+  if (spec.specials == FloatSpecials::kFiniteOnly) return (exp_all_ones(spec) << spec.man_bits) | frac_mask(spec);
   return (exp_all_ones(spec) << spec.man_bits) | (frac_mask(spec) - 1);  // all-ones fraction is NaN
 }
 
@@ -75,7 +77,11 @@ std::uint64_t float_infinity(bool negative, const FloatSpec& spec) {
   return sign | float_max_finite(spec);
 }
 
-std::uint64_t float_round(bool negative, std::uint64_t mag, int exp, const FloatSpec& spec) {
+namespace {
+
+/// float_round's body; `stochastic` selects the rounding of the dropped bits.
+std::uint64_t round_to_grid(bool negative, std::uint64_t mag, int exp, const FloatSpec& spec, bool stochastic,
+                            std::uint32_t u24) {
   const std::uint64_t sign = negative ? sign_bit(spec) : 0;
   if (mag == 0) return sign;
   // value = mag x 2^exp lies in [2^e_value, 2^(e_value + 1)).
@@ -86,6 +92,21 @@ std::uint64_t float_round(bool negative, std::uint64_t mag, int exp, const Float
   std::uint64_t m = 0;
   if (drop <= 0) {
     m = mag << (-drop);  // exact; -drop <= man_bits because mag x 2^-drop < 2^(man_bits + 1)
+  } else if (stochastic) {
+    // r = rem / 2^drop; its top 24 bits and a sticky bit decide r > u24 x 2^-24.
+    m = drop < 64 ? mag >> drop : 0;
+    const std::uint64_t rem = drop < 64 ? mag & ((1ull << drop) - 1) : mag;
+    std::uint64_t top24 = 0;
+    bool sticky = false;
+    if (drop <= 24) {
+      top24 = rem << (24 - drop);
+    } else if (drop - 24 < 64) {
+      top24 = rem >> (drop - 24);
+      sticky = (rem & ((1ull << (drop - 24)) - 1)) != 0;
+    } else {
+      sticky = rem != 0;
+    }
+    if (top24 > u24 || (top24 == u24 && sticky)) ++m;
   } else if (drop < 64) {
     m = mag >> drop;
     const std::uint64_t rem = mag & ((1ull << drop) - 1);
@@ -108,10 +129,23 @@ std::uint64_t float_round(bool negative, std::uint64_t mag, int exp, const Float
   const auto top = static_cast<std::int64_t>(exp_all_ones(spec));
   if (spec.specials == FloatSpecials::kIeee) {
     if (field >= top) return float_infinity(negative, spec);
+  } else if (spec.specials == FloatSpecials::kFiniteOnly) {
+    if (field > top) return sign | float_max_finite(spec);
   } else if (field > top || (field == top && frac == frac_mask(spec))) {
     return sign | float_max_finite(spec);
   }
   return sign | (static_cast<std::uint64_t>(field) << spec.man_bits) | frac;
+}
+
+}  // namespace
+
+std::uint64_t float_round(bool negative, std::uint64_t mag, int exp, const FloatSpec& spec) {
+  return round_to_grid(negative, mag, exp, spec, false, 0);
+}
+
+std::uint64_t float_round_stochastic(bool negative, std::uint64_t mag, int exp, const FloatSpec& spec,
+                                     std::uint32_t u24) {
+  return round_to_grid(negative, mag, exp, spec, true, u24 & 0xFFFFFFu);
 }
 
 std::uint64_t float_encode(const FloatValue& value, const FloatSpec& spec) {

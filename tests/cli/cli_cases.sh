@@ -121,6 +121,57 @@ YAML
     [ $rc -eq 2 ] || fail "missing sweep file: exit $rc, expected 2"
     grep -q '^nibble: missing.yaml' err.txt || { cat err.txt; fail "the message must start with the file"; }
     ;;
+  numerics-quantize)
+    q() { "$nibble" numerics quantize "$@"; }
+    expect() {  # expect "WHAT" EXPECTED ACTUAL
+      [ "$2" = "$3" ] || fail "$1: expected [$2], got [$3]"
+    }
+    # MXFP4: amax 7 = 1.75 x 2^2 -> shared exponent 0, 7 saturates to 6; 1.25 ties 1 and 1.5 -> 1 (even).
+    expect "mxfp4" "6 1 0.5 -2" "$(echo 7 1.25 0.3 -2 | q --format mxfp4 | tr '\n' ' ' | sed 's/ $//')"
+    expect "mxfp4 codes" "block 0 scale 0x7F 1|0x7 6|0x2 1|0x1 0.5|0xC -2" \
+      "$(echo 7 1.25 0.3 -2 | q --format mxfp4 --codes | tr '\n' '|' | sed 's/|$//')"
+    # 33 numbers: 32 x 0.1 (shared exponent -4 - 2 = -6: 6.4 -> 6 x 2^-6), then a block of its own.
+    out=$( (for i in $(seq 32); do echo 0.1; done; echo 7) | q --format mxfp4)
+    expect "partial block count" 33 "$(echo "$out" | wc -l)"
+    expect "first block" 0.09375 "$(echo "$out" | sort -u | head -n 1)"
+    expect "last block" 6 "$(echo "$out" | tail -n 1)"
+    # MXFP8 E4M3: amax 1000 -> shared 9 - 8 = 1, 500 saturates to 448 -> 896.
+    expect "mxfp8-e4m3" "896 2" "$(echo 1000 2 | q --format mxfp8-e4m3 | tr '\n' ' ' | sed 's/ $//')"
+    expect "mxint8" "1 0.296875 -1" "$(echo 1 0.3 -1 | q --format mxint8 | tr '\n' ' ' | sed 's/ $//')"
+    # BF16: 1 + 2^-8 ties to 1; 1 + 3 x 2^-8 goes up to 1 + 2^-6; inf stays.
+    expect "bf16" "1 1.015625 inf" "$(echo 1.00390625 1.01171875 inf | q --format bf16 | tr '\n' ' ' | sed 's/ $//')"
+    # NVFP4: T = FP32(1/2688); block scale UE4M3(1/(6T)) = 448 (0x7E); 0.4 x 6 = 2.4 -> 2.
+    expect "nvfp4 codes" "tensor-scale 0x39C30C31 0.00037202381645329297|block 0 scale 0x7E 448|0x7 6|0x4 2|0x9 -0.5" \
+      "$(echo 1 0.4 -0.1 | q --format nvfp4 --codes | tr '\n' '|' | sed 's/|$//')"
+    # Stochastic rounding: 1.25 in a block of max 4 lands on 1 or 1.5, the same for the same seed.
+    nums=$(for i in $(seq 64); do if [ $((i % 32)) -eq 1 ]; then echo 4; else echo 1.25; fi; done)
+    a=$(echo "$nums" | q --format mxfp4 --rounding stochastic --seed 3)
+    b=$(echo "$nums" | q --format mxfp4 --rounding stochastic --seed 3)
+    c=$(echo "$nums" | q --format mxfp4 --rounding stochastic --seed 4)
+    [ "$a" = "$b" ] || fail "stochastic rounding differs between runs with one seed"
+    [ "$a" != "$c" ] || fail "stochastic rounding ignores the seed"
+    expect "stochastic values" "1 1.5 4" "$(echo "$a" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+    # Bad input: exit 2, the message names the position.
+    set +e
+    printf '1 2\n3 x\n' | q --format mxfp4 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "non-number: exit $rc, expected 2"
+    grep -q "^nibble: <stdin>:2: number 4: 'x' is not a number" err.txt || { cat err.txt; fail "non-number message"; }
+    set +e
+    echo 1 nan | q --format nvfp4 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "NaN for nvfp4: exit $rc, expected 2"
+    grep -q "number 2: 'nan': nvfp4 has no code for NaN" err.txt || { cat err.txt; fail "NaN message"; }
+    set +e
+    echo 1 | q --format mxfp5 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "unknown format: exit $rc, expected 2"
+    grep -q "did you mean 'mxfp4'" err.txt || { cat err.txt; fail "unknown format message"; }
+    set +e
+    echo 1 | q --format mxfp4 --seed x 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "bad seed: exit $rc, expected 2"
+    ;;
   *)
     fail "unknown case $case_name"
     ;;

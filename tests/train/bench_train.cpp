@@ -4,7 +4,10 @@
 // Fashion-MNIST with all cores; the reported time is the training part only
 // (manual time), and items_per_second is training images per second. The
 // *_ratio benchmarks train both policies and report int4-fp4 time / fp32 time
-// (mlp_all: every layer of the MLP in 4 bits, tests/train/policies/all-int4.yaml).
+// (mlp_all: every layer of the MLP in 4 bits, tests/train/policies/all-int4.yaml;
+// cnn_mxfp4_ratio: the MXFP4 bar, at most 2.5x). The *_full_epoch benchmarks
+// train one full fmnist-cnn epoch in fp32 and in mxfp4 / nvfp4 and report the
+// accuracy gap (bar: at most 1.5 points) and the epoch-time ratio.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -76,6 +79,28 @@ void BM_Int4OverFp32(benchmark::State& state, const std::string& model, const st
   state.counters["int4_over_fp32"] = int4 / fp32;
 }
 
+/// The block-scaled policies' bars: one full fmnist-cnn epoch (seed 1, batch
+/// 64, all 60,000 training and 10,000 test images) in fp32 and in `policy`;
+/// reports the epoch-time ratio and the test-accuracy gap in points.
+void BM_BlockPolicyFullEpoch(benchmark::State& state, const std::string& policy) {
+  if (fashion() == nullptr) {
+    state.SkipWithError("dataset-fashion-mnist is not installed");
+    return;
+  }
+  for (auto _ : state) {
+    TrainConfig c = config("fmnist-cnn", "fp32", 0);
+    c.test_subset = 0;
+    const TrainResult fp32 = nibble::train::train(c, *fashion());
+    c.policy = policy;
+    const TrainResult block = nibble::train::train(c, *fashion());
+    state.SetIterationTime(fp32.seconds + block.seconds);
+    state.counters["epoch_over_fp32"] = block.seconds / fp32.seconds;
+    state.counters["accuracy"] = block.epochs.back().test_accuracy;
+    state.counters["fp32_accuracy"] = fp32.epochs.back().test_accuracy;
+    state.counters["points_below_fp32"] = fp32.epochs.back().test_accuracy - block.epochs.back().test_accuracy;
+  }
+}
+
 BENCHMARK_CAPTURE(BM_TrainEpoch, mlp_fp32, "fmnist-mlp", "fp32", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainEpoch, mlp_int4_fp4, "fmnist-mlp", "int4-fp4", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainEpoch, cnn_fp32, "fmnist-cnn", "fp32", 3200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
@@ -84,6 +109,9 @@ BENCHMARK_CAPTURE(BM_TrainEpoch, mlp_int4_fp4_all, "fmnist-mlp", "int4-fp4-all",
 BENCHMARK_CAPTURE(BM_Int4OverFp32, cnn_ratio, "fmnist-cnn", "int4-fp4", 3200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Int4OverFp32, mlp_ratio, "fmnist-mlp", "int4-fp4", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Int4OverFp32, mlp_all_ratio, "fmnist-mlp", "int4-fp4-all", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Int4OverFp32, cnn_mxfp4_ratio, "fmnist-cnn", "mxfp4", 3200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_BlockPolicyFullEpoch, cnn_mxfp4_full_epoch, "mxfp4")->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_BlockPolicyFullEpoch, cnn_nvfp4_full_epoch, "nvfp4")->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 
