@@ -299,6 +299,37 @@ Graph fmnist_cnn(const ZooOptions& o) {
   return g;
 }
 
+/// Fashion-MNIST ResNet with batch norm: stem conv3x3(16)-BN-ReLU, three stages of one basic block
+/// each (16, 32 and 64 channels; 28x28, 14x14, 7x7; stride 2 and a conv1x1-BN projection shortcut
+/// where the shape changes), global average pooling, fc 64-10. Convolutions without bias (BN
+/// follows). The training emulator trains the same network.
+Graph fmnist_resnet(const ZooOptions& o) {
+  const std::uint64_t side = o.input_size.value_or(28);
+  Graph g("fmnist-resnet", o.batch);
+  std::size_t x = g.add_input("input", Shape{o.batch, 1, side, side});
+  x = conv_bn_act(g, "", "conv1", "bn1", "relu", x, conv_params(16, 3, 1, 1), false);
+  std::uint64_t in_planes = 16;
+  for (int stage = 0; stage < 3; ++stage) {
+    const std::uint64_t planes = 16ULL << stage;
+    const std::uint64_t stride = stage > 0 ? 2 : 1;
+    const std::string p = "layer" + std::to_string(stage + 1) + ".0.";
+    std::size_t y = conv_bn_act(g, p, "conv1", "bn1", "relu1", x, conv_params(planes, 3, stride, 1), false);
+    y = conv_bn_act(g, p, "conv2", "bn2", "", y, conv_params(planes, 3, 1, 1), false);
+    std::size_t shortcut = x;
+    if (stride != 1 || in_planes != planes) {
+      shortcut = conv_bn_act(g, p, "downsample.0", "downsample.1", "", x, conv_params(planes, 1, stride, 0), false);
+    }
+    x = g.add_eltwise(p + "add", EltwiseKind::kAdd, {y, shortcut});
+    x = g.add_activation(p + "relu", x, ActivationKind::kRelu);
+    in_planes = planes;
+  }
+  x = g.add_global_pool("avgpool", x);
+  x = g.add_flatten("flatten", x);
+  x = g.add_linear("fc", x, 10, true);
+  g.add_loss("loss", x);
+  return g;
+}
+
 struct ZooEntry {
   std::string name;
   std::string summary;
@@ -321,6 +352,8 @@ const std::vector<ZooEntry>& entries() {
       {"fmnist-mlp", "Fashion-MNIST MLP 784-256-10, input-size 28", true, false, false, fmnist_mlp},
       {"fmnist-cnn", "Fashion-MNIST CNN conv32-conv64-fc128-fc10 (3x3, pad 1), input-size 28", true, false, false,
        fmnist_cnn},
+      {"fmnist-resnet", "Fashion-MNIST ResNet: stem 16, basic blocks 16-32-64 with batch norm, avgpool, fc10, input-size 28",
+       true, false, false, fmnist_resnet},
   };
   return table;
 }

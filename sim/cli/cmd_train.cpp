@@ -112,6 +112,9 @@ int run_train(const std::vector<std::string>& args) {
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
   train::write_train_outputs(out, result, command_line);
+  if (const std::string note = train::precision_note(result); !note.empty()) {
+    std::fprintf(stderr, "nibble train: note: %s\n", note.c_str());  // even with --quiet: it changes what the number means
+  }
   if (!quiet) {
     std::fprintf(stderr, "nibble train: test accuracy %.2f%% after %llu epochs; wrote %s/summary.json\n",
                  result.epochs.back().test_accuracy, static_cast<unsigned long long>(epochs), out.c_str());

@@ -72,6 +72,25 @@ TEST(Zoo, FashionMnistNetworks) {
   EXPECT_EQ(macs("fmnist-mlp"), 203264u);
 }
 
+// fmnist-resnet by hand, per sample (output positions x filters x C*R*S):
+//   conv1 1->16 3x3 on 28x28:                 784*16*9    =   112,896
+//   layer1.0 conv1, conv2 16->16 on 28x28:    2*784*16*144 = 3,612,672
+//   layer2.0 conv1 16->32 s2 (14x14):         196*32*144  =   903,168
+//            conv2 32->32:                    196*32*288  = 1,806,336
+//            downsample 1x1 16->32 s2:        196*32*16   =   100,352
+//   layer3.0 conv1 32->64 s2 (7x7):           49*64*288   =   903,168
+//            conv2 64->64:                    49*64*576   = 1,806,336
+//            downsample 1x1 32->64 s2:        49*64*32    =   100,352
+//   fc 64->10:                                               640
+//   total                                                 = 9,345,920
+TEST(Zoo, FashionMnistResnet) {
+  const Graph g = build_zoo_model("fmnist-resnet", {});
+  EXPECT_EQ(forward_macs(g), 9345920u);
+  EXPECT_EQ(layer(g, "layer2.0.conv1").shape, (Shape{1, 32, 14, 14}));
+  EXPECT_EQ(layer(g, "layer3.0.add").shape, (Shape{1, 64, 7, 7}));
+  EXPECT_EQ(layer(g, "avgpool").shape, (Shape{1, 64, 1, 1}));
+}
+
 // BERT-base, seq 128, per sequence:
 //   per layer: q, k, v, output 4 x 128*768*768 = 301,989,888; scores and context
 //   2 x 12 heads x 128*128*64 = 25,165,824; FFN 2 x 128*768*3072 = 603,979,776
@@ -124,7 +143,7 @@ TEST(Zoo, DepthwiseConvolutionsOfMobileNetV2) {
 TEST(Zoo, ErrorsNameTheFieldAndSuggest) {
   EXPECT_EQ(error_of([] { build_zoo_model("resnet81", {}); }),
             "model: unknown model 'resnet81' (did you mean 'resnet18'?); expected one of resnet18, resnet50, "
-            "mobilenet_v2, vgg16, alexnet, bert-base, lstm, fmnist-mlp, fmnist-cnn");
+            "mobilenet_v2, vgg16, alexnet, bert-base, lstm, fmnist-mlp, fmnist-cnn, fmnist-resnet");
   ZooOptions tiny;
   tiny.input_size = 4;  // padded 8 < the 11x11 window of features.0
   EXPECT_EQ(error_of([&] { build_zoo_model("alexnet", tiny); }).rfind("input_size: alexnet: features.0: ", 0), 0u);
