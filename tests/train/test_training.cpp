@@ -82,6 +82,28 @@ TEST(Training, Fp32ResnetLearnsFromTwoThousandImages) {
   EXPECT_EQ(r.layers.size(), 10u);  // stem, 2 convolutions per block, 2 projection shortcuts, fc
 }
 
+TEST(Training, ResnetSameResultsAtAnyThreadCount) {
+  // The residual branch points sum their gradients in a fixed order; batch-norm
+  // statistics are sums in a fixed order: 1 and 3 threads give the same bits.
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-resnet", "int4-fp4");
+  c.train_subset = 192;
+  c.test_subset = 100;
+  c.hardware.fp4_rounding = numerics::Fp4Rounding::kStochastic;
+  c.threads = 1;
+  const TrainResult one = train(c, *fashion());
+  c.threads = 3;
+  const TrainResult three = train(c, *fashion());
+  EXPECT_EQ(one.epochs[0].train_loss, three.epochs[0].train_loss);
+  EXPECT_EQ(one.epochs[0].test_loss, three.epochs[0].test_loss);
+  EXPECT_EQ(one.confusion, three.confusion);
+  ASSERT_EQ(one.layers.size(), three.layers.size());
+  for (std::size_t i = 0; i < one.layers.size(); ++i) {
+    EXPECT_EQ(one.layers[i].grad_scale, three.layers[i].grad_scale) << one.layers[i].name;
+    EXPECT_EQ(one.layers[i].pact_alpha, three.layers[i].pact_alpha) << one.layers[i].name;
+  }
+}
+
 TEST(Training, FourBitLayersAreReported) {
   REQUIRE_DATA();
   TrainConfig c = short_run("fmnist-mlp", "int4-fp4");
