@@ -25,7 +25,8 @@ struct Param {
   std::string name;              ///< "layer.weight", "layer.bias", ...
   std::vector<float> value;      ///< current values
   std::vector<float> grad;       ///< gradient of the mean batch loss, written by backward()
-  std::vector<float> velocity;   ///< SGD momentum buffer
+  std::vector<float> velocity;   ///< SGD momentum buffer; AdamW's first moment
+  std::vector<float> moment2;    ///< AdamW's second moment (sized by adamw_step on first use)
   bool decay = true;             ///< weight decay applies (weights and clip levels; not biases or BN)
   float floor = -3.4028235e38f;  ///< every update ends with value = max(value, floor) (PACT clips: positive)
 

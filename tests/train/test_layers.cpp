@@ -9,6 +9,8 @@
 #include <functional>
 
 #include "models/train/gemm_layer.hpp"
+#include "models/train/adamw.hpp"
+#include "models/train/layernorm.hpp"
 #include "models/train/layers.hpp"
 #include "models/train/network.hpp"
 #include "models/train/sgd.hpp"
@@ -260,6 +262,61 @@ TEST(Pact, AlphaLearnsAndStaysPositive) {
   alpha.grad[0] = 100.0f;
   sgd_step({&alpha}, sgd, 0.5);
   EXPECT_EQ(alpha.value[0], GemmLayer::kAlphaFloor);
+}
+
+TEST(GradientCheck, LayerNorm) {
+  Rng rng(14);
+  LayerNorm layer("ln", 6);
+  layer.init(rng);
+  // Non-trivial scale and shift, so that their gradients and dx's gamma term are checked.
+  for (Param* p : layer.params()) {
+    for (float& v : p->value) v += static_cast<float>(rng.uniform(-0.5, 0.5));
+  }
+  gradient_check(layer, random_tensor(Shape{3, 6, 1, 1}, rng), 1e-3);
+}
+
+TEST(GradientCheck, Gelu) {
+  Rng rng(15);
+  Gelu layer("gelu");
+  gradient_check(layer, random_tensor(Shape{2, 7, 1, 1}, rng, -3.0, 3.0), 1e-3);
+}
+
+TEST(Layers, GeluValues) {
+  // x Phi(x): Phi(1) = 0.841344746, Phi(-1) = 0.158655254, GELU(0) = 0.
+  Gelu layer("gelu");
+  Tensor x;
+  x.resize(Shape{1, 3, 1, 1});
+  x.data = {1.0f, -1.0f, 0.0f};
+  Tensor y;
+  StepContext ctx;
+  layer.forward(x, y, ctx);
+  EXPECT_NEAR(y.data[0], 0.841344746, 1e-7);
+  EXPECT_NEAR(y.data[1], -0.158655254, 1e-7);
+  EXPECT_EQ(y.data[2], 0.0f);
+}
+
+TEST(AdamW, TwoStepsByHand) {
+  // lr 0.1, weight decay 0.05, betas 0.9 / 0.999, w = 1:
+  // step 1, g = 0.5: w = 1 - 0.1 x 0.05 = 0.995; m = 0.05, v = 0.00025; m^ = 0.5, v^ = 0.25;
+  //   w -= 0.1 x 0.5 / 0.5 -> 0.895.
+  // step 2, g = -0.5: w = 0.895 x 0.995 = 0.890525; m = 0.045 - 0.05 = -0.005, v = 0.00049975;
+  //   m^ = -0.005 / 0.19 = -0.0263158, v^ = 0.00049975 / 0.001999 = 0.25;
+  //   w -= 0.1 x (-0.0263158) / 0.5 -> 0.8957882.
+  Param w;
+  w.allocate(1);
+  w.value[0] = 1.0f;
+  Param b;  // no weight decay (a bias)
+  b.allocate(1);
+  b.decay = false;
+  b.value[0] = 1.0f;
+  AdamWConfig config;
+  w.grad[0] = b.grad[0] = 0.5f;
+  adamw_step({&w, &b}, config, 0.1, 1);
+  EXPECT_NEAR(w.value[0], 0.895f, 1e-6);
+  EXPECT_NEAR(b.value[0], 0.9f, 1e-6);
+  w.grad[0] = -0.5f;
+  adamw_step({&w}, config, 0.1, 2);
+  EXPECT_NEAR(w.value[0], 0.8957882f, 2e-6);
 }
 
 TEST(GradientCheck, Flatten) {
