@@ -1,5 +1,6 @@
 #include "models/train/gemm_layer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -61,6 +62,7 @@ GemmLayer::GemmLayer(std::string name, const LayerArith& arith, std::size_t weig
     m_alpha.name = this->name() + ".pact_alpha";
     m_alpha.allocate(1);
     m_alpha.value[0] = kInitialAlpha;
+    m_alpha.floor = kAlphaFloor;
   }
 }
 
@@ -78,6 +80,7 @@ void GemmLayer::init(Rng& rng) {
   for (float& w : m_weight.value) w = static_cast<float>(rng.uniform(-bound, bound));
   for (float& b : m_bias.value) b = static_cast<float>(rng.uniform(-bound, bound));
   if (!m_alpha.value.empty()) m_alpha.value[0] = kInitialAlpha;
+  m_alpha_set = false;
   for (Param* p : params()) std::fill(p->velocity.begin(), p->velocity.end(), 0.0f);
   m_grads = GradientQuantizer(m_arith.params, m_arith.gradscale);
   m_seed = rng.next_u64();
@@ -108,7 +111,18 @@ const float* GemmLayer::block_operand(Role role, const float* x, std::size_t row
                                derive_seed(base, ctx.step * 8 + 7), scratch, scale, ctx.pool);
 }
 
-void GemmLayer::quantize_forward(const Tensor& x) {
+void GemmLayer::quantize_forward(const Tensor& x, const StepContext& ctx) {
+  if (!m_alpha.value.empty() && ctx.training && !m_alpha_set) {
+    // A fixed initial clip (6) sat above every
+    // activation of these networks: alpha received no gradient (its gradient
+    // is the sum over x >= alpha) and only weight decay moved it, while the
+    // activations used 11 of 16 codes. Starting at the first batch's largest
+    // activation uses every code and lets alpha learn from the first step.
+    float amax = 0.0f;
+    for (const float v : x.data) amax = std::max(amax, v);
+    if (std::isfinite(amax) && amax > kAlphaFloor) m_alpha.value[0] = amax;
+    m_alpha_set = true;
+  }
   const float alpha = m_alpha.value.empty() ? 0.0f : m_alpha.value[0];
   quantize_activations(m_arith.forward.a, x.data.data(), x.data.size(), alpha, m_x);
   quantize_weights(m_arith.forward.b, m_weight.value.data(), m_weight.value.size(), m_w);
@@ -168,7 +182,7 @@ Shape Linear::output_shape(const Shape& in) const {
 void Linear::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const Shape out = output_shape(x.shape);
   const std::size_t n = x.shape.n;
-  quantize_forward(x);
+  quantize_forward(x, ctx);
   float block_scale = 1.0f;
   const float* xa = block_operand(Role::kForwardA, m_x.data(), n, m_in, true, ctx, m_block_a, &block_scale);
   const float* wb = block_operand(Role::kForwardB, m_w.data(), m_out, m_in, true, ctx, m_block_b, &block_scale);
@@ -248,7 +262,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const std::size_t pq = out.plane();
   const std::size_t npq = in.n * pq;
   const std::size_t crs = m_cin * m_kernel * m_kernel;
-  quantize_forward(x);
+  quantize_forward(x, ctx);
 
   // im2col: cols[(c, r, s)][(n, p, q)], one task per sample (disjoint columns).
   m_cols.resize(crs * npq);

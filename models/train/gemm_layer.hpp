@@ -73,12 +73,18 @@ class GemmLayer : public Layer {
   bool gradients_finite() const { return m_finite; }
   /// The PACT clip level (0 when the forward activations are not INT4/UINT4).
   float pact_alpha() const { return m_alpha.value.empty() ? 0.0f : m_alpha.value[0]; }
-  /// Initial PACT clip level (activations are normalized inputs after ReLU).
+  /// PACT clip level before the first training batch has set it (evaluation
+  /// of an untrained network).
   static constexpr float kInitialAlpha = 6.0f;
+  /// Lowest PACT clip level the optimizer may leave (keeps alpha positive:
+  /// pact_quantize needs alpha > 0). Our choice: 1/64, far below any clip
+  /// level seen in training (docs/training.md).
+  static constexpr float kAlphaFloor = 1.0f / 64.0f;
 
  protected:
-  /// Quantizes x (activations) and the weights for this step.
-  void quantize_forward(const Tensor& x);
+  /// Quantizes x (activations) and the weights for this step. The first
+  /// training call sets the PACT clip to the batch's largest activation.
+  void quantize_forward(const Tensor& x, const StepContext& ctx);
   /// Quantizes dL/dy for the two backward GEMMs (m_g_igrad, m_g_wgrad).
   void quantize_backward(const Tensor& dy, const StepContext& ctx, bool need_input_grad);
   /// Applies the activation quantizer's straight-through backward to dx and
@@ -112,6 +118,7 @@ class GemmLayer : public Layer {
   std::uint64_t m_seed = 0;          ///< stream for stochastic rounding
   std::vector<float> m_block_a;      ///< block-quantized A operand of the running GEMM
   std::vector<float> m_block_b;      ///< block-quantized B operand of the running GEMM
+  bool m_alpha_set = false;          ///< the PACT clip was initialized from a training batch
 };
 
 /// Fully connected: x (N, I, 1, 1) -> y (N, O, 1, 1), y = x W^T + b.

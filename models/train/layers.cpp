@@ -93,6 +93,32 @@ void MaxPool2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
   }
 }
 
+// ---- global average pooling -------------------------------------------------
+
+void GlobalAvgPool::forward(const Tensor& x, Tensor& y, const StepContext&) {
+  const std::size_t plane = x.shape.plane();
+  y.resize(output_shape(x.shape));
+  for (std::size_t i = 0; i < y.data.size(); ++i) {
+    const float* p = x.data.data() + i * plane;
+    double sum = 0.0;
+    for (std::size_t j = 0; j < plane; ++j) sum += p[j];
+    y.data[i] = static_cast<float>(sum / static_cast<double>(plane));
+  }
+}
+
+void GlobalAvgPool::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, const StepContext&) {
+  if (dx == nullptr) return;
+  check_same(dy, y.shape, name() + " backward");
+  const std::size_t plane = x.shape.plane();
+  const float inv = 1.0f / static_cast<float>(plane);
+  dx->resize(x.shape);
+  for (std::size_t i = 0; i < dy.data.size(); ++i) {
+    const float g = dy.data[i] * inv;
+    std::fill(dx->data.begin() + static_cast<std::ptrdiff_t>(i * plane),
+              dx->data.begin() + static_cast<std::ptrdiff_t>((i + 1) * plane), g);
+  }
+}
+
 // ---- flatten ------------------------------------------------------------------
 
 void Flatten::forward(const Tensor& x, Tensor& y, const StepContext&) {

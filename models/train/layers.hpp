@@ -25,8 +25,10 @@ struct Param {
   std::string name;              ///< "layer.weight", "layer.bias", ...
   std::vector<float> value;      ///< current values
   std::vector<float> grad;       ///< gradient of the mean batch loss, written by backward()
-  std::vector<float> velocity;   ///< SGD momentum buffer
+  std::vector<float> velocity;   ///< SGD momentum buffer; AdamW's first moment
+  std::vector<float> moment2;    ///< AdamW's second moment (sized by adamw_step on first use)
   bool decay = true;             ///< weight decay applies (weights and clip levels; not biases or BN)
+  float floor = -3.4028235e38f;  ///< every update ends with value = max(value, floor) (PACT clips: positive)
 
   /// Sizes value/grad/velocity to `size` zeros.
   void allocate(std::size_t size) {
@@ -94,6 +96,17 @@ class MaxPool2d : public Layer {
   std::size_t m_kernel;                ///< window side
   std::size_t m_stride;                ///< step between windows
   std::vector<std::uint32_t> m_argmax; ///< per output: index of the chosen input within its sample
+};
+
+/// Global average pooling: (n, c, h, w) -> (n, c, 1, 1), the mean of each
+/// channel's plane, summed in double in row-major order.
+class GlobalAvgPool : public Layer {
+ public:
+  using Layer::Layer;
+  std::string kind() const override { return "globalavgpool"; }
+  Shape output_shape(const Shape& in) const override { return Shape{in.n, in.c, 1, 1}; }
+  void forward(const Tensor& x, Tensor& y, const StepContext& ctx) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, const StepContext& ctx) override;
 };
 
 /// (n, c, h, w) -> (n, c*h*w, 1, 1); the data is unchanged.

@@ -38,6 +38,15 @@ bool is_fp4(Format f) { return f == Format::kFp4 || f == Format::kFp4Radix2; }
 }  // namespace
 
 HardwareArith hardware_of(const design::Design& design, const std::string& path) {
+  if (design.array.dataflow == design::Dataflow::kOs) {
+    // Output-stationary folds start each k-chunk's sum from zero and the
+    // output buffer adds the chunk sums (docs/timing.md); the emulator sums
+    // every dot product sequentially over k (weight- and input-stationary).
+    throw InputError(path, 0, "array.dataflow",
+                     "the training emulator sums each dot product sequentially over k, as the weight- and "
+                     "input-stationary arrays do; output-stationary fold sums (dataflow: os) are not emulated: use "
+                     "dataflow: ws or is for nibble train");
+  }
   HardwareArith hw;
   hw.design = design;
   hw.fp4_bias = design.array.fp4_bias;
@@ -49,9 +58,14 @@ HardwareArith hardware_of(const design::Design& design, const std::string& path)
 namespace {
 }  // namespace
 
+/// int4-fp4 with the first and last GEMM layers in 4 bits too (the named
+/// form of tests/train/policies/all-int4.yaml).
+constexpr const char* kInt4Fp4All = "int4-fp4-all";
+
 const std::vector<std::string>& train_policy_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = workloads::precision_names();
+    out.emplace_back(kInt4Fp4All);
     for (const auto& a : ablations()) out.emplace_back(a.name);
     for (const auto& b : block_policy_names()) out.push_back(b);
     return out;
@@ -65,7 +79,8 @@ std::string train_policy_summary() {
       "  fp16                   FP16 operands, FP32 accumulation\n"
       "  hfp8                   FP8 [1,4,3] forward, FP8 [1,5,2] gradients, FP16 accumulation\n"
       "  int4-fp4               INT4 weights (SAWB), UINT4 activations (PACT), radix-4 FP4 gradients\n"
-      "                         (GradScale, TPR), FP16 accumulation; first and last layers FP16\n";
+      "                         (GradScale, TPR), FP16 accumulation; first and last layers FP16\n"
+      "  int4-fp4-all           int4-fp4 with every GEMM layer in 4 bits, first and last included\n";
   for (const auto& a : ablations()) {
     std::string name = a.name;
     name.resize(23, ' ');
@@ -81,6 +96,11 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
   policy.name = name;
   std::string base = name;
   bool known = workloads::parse_precision(name).has_value();
+  const bool all_four_bit = name == kInt4Fp4All;
+  if (all_four_bit) {
+    base = "int4-fp4";
+    known = true;
+  }
   for (const auto& a : ablations()) {
     if (name == a.name) {
       base = "int4-fp4";
@@ -136,6 +156,11 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     policy.name = name == base ? policy.base.name : policy.base.name + "+" + name.substr(base.size() + 1);
   } else {
     policy.base = workloads::named_policy(base);
+  }
+  if (all_four_bit) {
+    // A policy file's per-layer entries still win over first_last.
+    policy.base.first_last = workloads::Precision::kInt4Fp4;
+    if (!policy_file) policy.base.name = kInt4Fp4All;
   }
   return policy;
 }

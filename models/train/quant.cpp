@@ -234,7 +234,7 @@ void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, 
       std::vector<std::uint8_t> codes(n);
       quantizer.quantize(dy, n, codes.data());
       // The PE sees the code's unscaled value (-1)^s 4^(e - bias); the phase's
-      // scale (doubled for the odd phase) is applied after the GEMM.
+      // scale (halved for the odd phase) is applied after the GEMM.
       float units[16];
       for (std::uint32_t c = 0; c < 16; ++c) {
         units[c] = static_cast<float>(numerics::fp4_value(c, params.bias, params.radix2));

@@ -52,7 +52,7 @@ struct QuantizedOperand {
 /// The two roundings of two-phase rounding (TPR).
 enum class TprPhase {
   kEven,  ///< onto +-scale x 4^j (the FP4 code values): weight-gradient GEMM
-  kOdd,   ///< onto +-2 x scale x 4^j: input-gradient GEMM (same codes, scale doubled)
+  kOdd,   ///< onto +-scale x 4^j / 2: input-gradient GEMM (same codes, scale halved)
 };
 
 /// out[i] = the FP16 value nearest to x[i] * multiplier (ties to even), as a

@@ -128,6 +128,7 @@ std::string report_html(const TrainResult& r, const std::string& command_line) {
   page.table(epochs);
 
   page.section("Arithmetic per layer");
+  if (const std::string note = precision_note(r); !note.empty()) page.paragraph("Note: " + note + ".");
   page.paragraph("Operand formats (A x B) and accumulator of each GEMM; A is the streamed operand. Accumulators "
                  "from: " + c.hardware.source + ". FP4 bias " + std::to_string(c.hardware.fp4_bias) +
                  ", FP4 rounding " + rounding_name(c.hardware.fp4_rounding) + ".");
@@ -183,6 +184,8 @@ std::string train_summary_json(const TrainResult& r) {
   std::uint64_t skipped = 0;
   for (const auto& e : r.epochs) skipped += e.skipped_steps;
   doc["skipped_steps"] = skipped;
+  doc["four_bit_layers"] = four_bit_layers(r);
+  if (const std::string note = precision_note(r); !note.empty()) doc["note"] = note;
   ordered_json hw;
   hw["source"] = c.hardware.source;
   hw["fp4_bias"] = c.hardware.fp4_bias;

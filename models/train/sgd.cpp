@@ -14,6 +14,7 @@ void sgd_step(const std::vector<Param*>& params, const SgdConfig& config, double
       const float g = with_decay ? p->grad[i] + decay * p->value[i] : p->grad[i];
       p->velocity[i] = momentum * p->velocity[i] + g;
       p->value[i] -= rate * p->velocity[i];
+      if (p->value[i] < p->floor) p->value[i] = p->floor;
     }
   }
 }

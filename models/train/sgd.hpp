@@ -17,7 +17,8 @@ struct SgdConfig {
 };
 
 /// One update, PyTorch's formulation: g' = grad + wd * w (if decay),
-/// v = momentum * v + g', w -= lr * v. All in FP32 (the vector unit's work).
+/// v = momentum * v + g', w -= lr * v, then w = max(w, Param::floor). All in
+/// FP32 (the vector unit's work).
 void sgd_step(const std::vector<Param*>& params, const SgdConfig& config, double lr);
 
 /// Cosine annealing without restarts over the whole run, per step:

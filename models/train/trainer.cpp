@@ -99,7 +99,7 @@ models::Graph load_graph(const TrainConfig& config, std::uint32_t rows, std::uin
   if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != rows || input.shape[3] != cols) {
     throw InputError("", 0, "--model", config.model + " takes " + models::shape_text(input.shape) +
                                            " inputs; the training emulator needs 1-channel " + std::to_string(rows) +
-                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn)");
+                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn, fmnist-resnet)");
   }
   return graph;
 }
@@ -110,7 +110,29 @@ void validate_config(const TrainConfig& config) {
   check_numbers(config);
   const TrainPolicy policy = make_train_policy(config.policy, config.policy_file);
   const models::Graph graph = load_graph(config, 28, 28);
-  build_network(graph, plan_arithmetic(graph, policy, config.hardware));
+  build_network(graph, plan_arithmetic(graph, policy, config.hardware), policy.base.storage());
+}
+
+std::size_t four_bit_layers(const TrainResult& result) {
+  std::size_t count = 0;
+  for (const auto& l : result.layers) {
+    const GemmFormats& f = l.arith.forward;
+    if (numerics::format_bits(f.a) <= 4 || numerics::format_bits(f.b) <= 4) ++count;
+  }
+  return count;
+}
+
+std::string precision_note(const TrainResult& result) {
+  const bool four_bit_policy = result.policy_name.rfind("int4", 0) == 0;
+  if (!four_bit_policy || result.layers.empty() || four_bit_layers(result) > 0) return "";
+  std::string formats;
+  for (const auto& l : result.layers) {
+    const std::string f = std::string(numerics::format_name(l.arith.forward.a));
+    if (formats.find(f) == std::string::npos) formats += (formats.empty() ? "" : "/") + f;
+  }
+  return "no GEMM layer of " + result.config.model + " runs in 4 bits under " + result.policy_name + " (all " +
+         std::to_string(result.layers.size()) + " are first or last layers, kept in " + formats +
+         "): this is " + formats + " training; use --policy int4-fp4-all to train every layer in 4 bits";
 }
 
 TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {
@@ -118,7 +140,7 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
   const TrainPolicy policy = make_train_policy(config.policy, config.policy_file);
   const models::Graph graph = load_graph(config, data.train.rows, data.train.cols);
   const std::vector<LayerArith> plan = plan_arithmetic(graph, policy, config.hardware);
-  Network net = build_network(graph, plan);
+  Network net = build_network(graph, plan, policy.base.storage());
   const Shape logits = net.output_shape(Shape{1, 1, data.train.rows, data.train.cols});
   if (logits.per_sample() != static_cast<std::size_t>(kClasses)) {
     throw InputError("", 0, "--model", config.model + " has " + std::to_string(logits.per_sample()) +

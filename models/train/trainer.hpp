@@ -72,6 +72,15 @@ struct TrainResult {
   workloads::Trace trace;                                    ///< the training step that was run, as a trace
 };
 
+/// GEMM layers of a run whose forward GEMM multiplies 4-bit operands (the
+/// int4-fp4 family keeps the first and last layers in FP16, so a network whose
+/// GEMM layers are all first or last, like fmnist-mlp, has none).
+std::size_t four_bit_layers(const TrainResult& result);
+/// "" when some GEMM layer is 4-bit or the policy is not a 4-bit one; otherwise
+/// a sentence saying that the run is not 4-bit training (for stderr, summary.json
+/// and report.html).
+std::string precision_note(const TrainResult& result);
+
 /// Called after every epoch (progress lines).
 using EpochCallback = std::function<void(const TrainResult& so_far, const EpochStats& epoch)>;
 

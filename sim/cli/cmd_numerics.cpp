@@ -135,7 +135,7 @@ void print_error_table(std::uint64_t n, std::uint64_t seed) {
   const std::string top = fmt("top code %g >= max %.3f", static_cast<double>(step.scale), static_cast<double>(step.amax));
   rows.push_back({"fp4 even phase", fmt("GradScale %g: ", static_cast<double>(step.scale)) + top,
                   quant_error(x.data(), q.data(), n)});
-  rows.push_back({"fp4 odd phase", fmt("scale 2 x %g: grid 2 x %g x 4^j", static_cast<double>(step.scale),
+  rows.push_back({"fp4 odd phase", fmt("scale %g / 2: grid %g x 4^j / 2", static_cast<double>(step.scale),
                                        static_cast<double>(step.scale)),
                   quant_error(x.data(), q_odd.data(), n)});
   std::vector<float> average(n);

@@ -117,6 +117,9 @@ int run_main_job(const std::vector<std::string>& args) {
                    e.test_accuracy, e.images_per_s);
     };
     const train::TrainResult result = train::train(config, data, on_epoch);
+    if (const std::string note = train::precision_note(result); !note.empty()) {
+      std::cerr << "nibble run: note: " << note << "\n";
+    }
     const std::string dir = out + "/train-" + policy;
     prepare_output_dir(dir, true);
     train::write_train_outputs(dir, result, "nibble train " + flags + " --out " + dir);

@@ -45,7 +45,7 @@ int run_train(const std::vector<std::string>& args) {
   double lr = 0.05;
   bool force = false, quiet = false;
   ArgParser parser(
-      "nibble train", "--model fmnist-mlp|fmnist-cnn --policy NAME --out DIR [options]",
+      "nibble train", "--model fmnist-mlp|fmnist-cnn|fmnist-resnet --policy NAME --out DIR [options]",
       "Trains a network on Fashion-MNIST (or any MNIST-layout IDX dataset, --data) with the arithmetic of a\n"
       "precision policy: every GEMM's operands quantized and its products accumulated as the PEs do\n"
       "(sim/numerics), the accumulators and FP4 bias taken from --design when given. Prints one line per\n"
@@ -54,7 +54,10 @@ int run_train(const std::vector<std::string>& args) {
       "SGD with momentum 0.9 and weight decay 5e-4, cosine learning-rate decay per step (docs/training.md).\n\n"
       "Policies:\n" + train::train_policy_summary(),
       "nibble train --model fmnist-cnn --policy int4-fp4 --epochs 10 --out runs/cnn-int4");
-  parser.option("--model", "NAME", "fmnist-mlp (784-256-10) or fmnist-cnn (conv32-conv64-fc128-fc10)", &model);
+  parser.option("--model", "NAME",
+                "fmnist-mlp (784-256-10), fmnist-cnn (conv32-conv64-fc128-fc10) or fmnist-resnet (basic blocks "
+                "16-32-64 with batch norm)",
+                &model);
   parser.option("--policy", "NAME", "precision policy (list above; default int4-fp4)", &policy);
   parser.option("--policy-file", "FILE", "YAML per-layer overrides of the policy (docs/trace-format.md)",
                 &policy_file);
@@ -75,7 +78,7 @@ int run_train(const std::vector<std::string>& args) {
   parser.flag("--force", "write into --out even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress lines", &quiet);
   parser.parse(args);
-  if (!parser.given("--model")) throw UsageError("--model is required (fmnist-mlp or fmnist-cnn)");
+  if (!parser.given("--model")) throw UsageError("--model is required (fmnist-mlp, fmnist-cnn or fmnist-resnet)");
   if (!parser.given("--out")) throw UsageError("--out DIR is required");
   if (threads > 256) throw UsageError("--threads: expected at most 256");
 
@@ -112,6 +115,9 @@ int run_train(const std::vector<std::string>& args) {
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
   train::write_train_outputs(out, result, command_line);
+  if (const std::string note = train::precision_note(result); !note.empty()) {
+    std::fprintf(stderr, "nibble train: note: %s\n", note.c_str());  // even with --quiet: it changes what the number means
+  }
   if (!quiet) {
     std::fprintf(stderr, "nibble train: test accuracy %.2f%% after %llu epochs; wrote %s/summary.json\n",
                  result.epochs.back().test_accuracy, static_cast<unsigned long long>(epochs), out.c_str());

@@ -53,8 +53,8 @@ GradScaleStep GradScale::update(const float* g, std::size_t n) {
     const double m = std::frexp(scale, &e);  // scale = m x 2^e, m in [0.5, 1)
     scale = std::ldexp(1.0, m == 0.5 ? e - 1 : e);
   }
-  const double lowest = std::ldexp(1.0, -126);
-  const double highest = std::ldexp(1.0, 126 - top_exp);  // top code of the odd TPR phase <= 2^127
+  const double lowest = std::ldexp(1.0, -125);  // the odd TPR phase's scale / 2 stays a normal float
+  const double highest = std::ldexp(1.0, 126 - top_exp);  // the top code stays <= 2^126
   scale = std::min(std::max(scale, lowest), highest);
   m_scale = static_cast<float>(scale);  // power of two, or the float nearest r / 4^(7 - bias)
   step.scale = m_scale;

@@ -13,7 +13,7 @@
 // Non-finite gradients (any inf or NaN): scale and running max unchanged, the
 // step is reported (nonfinite = true) so the caller can skip the update, as
 // dynamic loss scaling does. All-zero gradients: nothing to measure, scale
-// unchanged. The scale is clamped to [2^-126, 2^(112 + 2 bias)] so both TPR
+// unchanged. The scale is clamped to [2^-125, 2^(112 + 2 bias)] so both TPR
 // phases' code books stay finite normal floats.
 #pragma once
 

@@ -14,11 +14,17 @@ Fp4Params tpr_odd_params(const Fp4Params& even) {
                                    "is the even grid");
   }
   Fp4Params odd = even;
-  if (std::isfinite(even.scale) && even.scale > std::numeric_limits<float>::max() / 2) {
-    throw FormatError("fp4 scale", "the odd TPR phase needs 2 x scale finite, got scale " +
+  // Halved, not doubled: GradScale puts the largest gradient at the even
+  // phase's top code, so with a doubled scale the odd phase's top code
+  // (2 x top) lay a whole octave above every gradient and was never used (its
+  // largest used value was a quarter of its range). Halving gives the same
+  // grid of odd powers, one code lower: the top code (top / 2) takes the
+  // largest gradients and all 7 magnitudes are used.
+  if (!(even.scale >= 2.0f * std::numeric_limits<float>::min())) {
+    throw FormatError("fp4 scale", "the odd TPR phase needs scale / 2 to be a normal float, got scale " +
                                        describe_number(even.scale));
   }
-  odd.scale = even.scale * 2.0f;  // exact: a power-of-two multiple
+  odd.scale = even.scale * 0.5f;  // exact: the result is a normal float
   odd.seed = derived_seed(even.seed, 0x7470722D6F6464ull);  // "tpr-odd"
   return odd;
 }

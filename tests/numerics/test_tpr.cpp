@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sim/numerics/error.hpp"
+#include "sim/numerics/gradscale.hpp"
 #include "sim/numerics/tpr.hpp"
 
 namespace nibble::numerics {
@@ -38,29 +39,30 @@ Fp4Params even_params(float scale, Fp4Rounding rounding = Fp4Rounding::kNearestL
 }
 
 TEST(Tpr, PhasesRoundThreeToDifferentCodes) {
-  // Scale 16, bias 7: even grid 16 x 4^(e-7) = ..., 1, 4, 16; odd grid (scale 32) ..., 2, 8, 32.
+  // Scale 16, bias 7: even grid 16 x 4^(e-7) = ..., 1, 4, 16; odd grid (scale 8) ..., 0.5, 2, 8.
   // 3 lies between 1 and 4 (log2 midpoint 2): even -> 4 = 16 x 4^-1, e = 6.
-  // 3 lies between 2 and 8 (log2 midpoint 4): odd  -> 2 = 32 x 4^-2, e = 5.
+  // 3 lies between 2 and 8 (log2 midpoint 4): odd  -> 2 = 8 x 4^-1, e = 6 (the same code, worth half).
   const TprQuantizer tpr(even_params(16.0f));
-  EXPECT_EQ(tpr.odd().params().scale, 32.0f);
+  EXPECT_EQ(tpr.odd().params().scale, 8.0f);
   const float x = 3.0f;
   std::uint8_t even = 0;
   std::uint8_t odd = 0;
   tpr.quantize(&x, 1, &even, &odd);
   EXPECT_EQ(even, 0b0110);
-  EXPECT_EQ(odd, 0b0101);
+  EXPECT_EQ(odd, 0b0110);
   float even_value = 0;
   float odd_value = 0;
   tpr.quantize_dequantize(&x, 1, &even_value, &odd_value);
   EXPECT_EQ(even_value, 4.0f);
-  EXPECT_EQ(odd_value, 2.0f);  // the odd phase's values include its factor 2
+  EXPECT_EQ(odd_value, 2.0f);  // the odd phase's values include its factor 1/2
   EXPECT_EQ((even_value + odd_value) / 2, 3.0f);  // here the average happens to be exact
 }
 
 TEST(Tpr, PhasesAreTheTwoPowersOfTwoBracketingEachValue) {
-  // Scale 1024: even levels 2^(2e-4) (2^-2 .. 2^10), odd levels 2^(2e-3) (2^-1 .. 2^11).
-  // For y in [2^-1, 2^10) neither phase flushes or saturates, and {q_even, q_odd}
-  // = {2^k, 2^(k+1)} with k = floor(log2 y): one rounds down (or is exact), the other up.
+  // Scale 1024: even levels 2^(2e-4) (2^-2 .. 2^10), odd levels (scale 512) 2^(2e-5) (2^-3 .. 2^9).
+  // For y in [2^-1, 2^10) neither phase flushes, only the odd phase saturates (y >= 2^9, onto
+  // 2^9 = the bracket's lower end), and {q_even, q_odd} = {2^k, 2^(k+1)} with
+  // k = floor(log2 y): one rounds down (or is exact), the other up.
   const TprQuantizer tpr(even_params(1024.0f));
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> t(-1.0, 10.0);
@@ -91,7 +93,7 @@ struct PhaseStats {
 
 /// 10^6 log-uniform samples over three whole periods of both grids.
 PhaseStats log_uniform_stats(Fp4Rounding rounding) {
-  // Scale 64: even levels 4^(e-4) (4^-3 .. 4^3), odd levels 2 x 4^(e-4) (2^-5 .. 2^7).
+  // Scale 64: even levels 4^(e-4) (4^-3 .. 4^3), odd levels 4^(e-4) / 2 (2^-7 .. 2^5).
   // Samples y = 2^t, t in [-2, 4): y in [1/4, 16), away from flushing and saturation.
   const TprQuantizer tpr(even_params(64.0f, rounding));
   std::mt19937_64 rng(2020);
@@ -185,13 +187,36 @@ TEST(Tpr, OddPhaseParameters) {
   Fp4Params even = even_params(0.75f, Fp4Rounding::kStochastic);
   even.seed = 1;
   const Fp4Params odd = tpr_odd_params(even);
-  EXPECT_EQ(odd.scale, 1.5f);
+  EXPECT_EQ(odd.scale, 0.375f);
   EXPECT_EQ(odd.bias, even.bias);
   EXPECT_NE(odd.seed, even.seed);  // independent stochastic streams
   Fp4Params radix2 = even_params(1.0f);
   radix2.radix2 = true;
   EXPECT_THROW(tpr_odd_params(radix2), FormatError);
-  EXPECT_THROW(TprQuantizer(even_params(3e38f)), FormatError);  // 2 x scale overflows
+  EXPECT_NO_THROW(TprQuantizer(even_params(std::ldexp(1.0f, -125))));  // half: 2^-126, normal
+  EXPECT_THROW(TprQuantizer(even_params(std::ldexp(1.0f, -126))), FormatError);  // half: subnormal
+}
+
+TEST(Tpr, OddPhaseReachesItsTopCode) {
+  // GradScale puts the largest gradient r at or just below the even top code:
+  // bias 7, r = 0.3 -> scale = 0.3 / 4^(7-7) rounded up to a power of two = 0.5,
+  // even top 0.5 in [r, 2r). The odd grid (scale 0.25) is 0.25, 0.0625, ...:
+  // 0.3 is nearest to 0.25 in log2, the odd top code (magnitude 7). With the
+  // scale doubled instead (odd grid 1, 0.25, ...) 0.3 would use magnitude 6 and
+  // the top code only values >= 0.5, above every gradient.
+  GradScale gs;
+  const std::vector<float> g = {0.3f, -0.3f, 0.01f, -0.002f};
+  const GradScaleStep step = gs.update(g.data(), g.size());
+  ASSERT_EQ(step.scale, 0.5f);
+  const TprQuantizer tpr(gs.fp4_params());
+  std::vector<std::uint8_t> even(g.size()), odd(g.size());
+  tpr.quantize(g.data(), g.size(), even.data(), odd.data());
+  EXPECT_EQ(odd[0], 0b0111);   // +0.25, the top magnitude
+  EXPECT_EQ(odd[1], 0b1111);   // -0.25
+  EXPECT_EQ(even[0], 0b0111);  // +0.5: 0.3 is above the log2 midpoint 0.25 of 0.125 and 0.5
+  float odd_value = 0;
+  tpr.quantize_dequantize(g.data(), 1, nullptr, &odd_value);
+  EXPECT_EQ(odd_value, 0.25f);
 }
 
 }  // namespace

@@ -2,13 +2,15 @@
 # `make bench-accuracy`: the accuracy figures of docs/validation.md ("Accuracy").
 # Trains fmnist-cnn with fp32, int4-fp4, the three ablations and int4-fp4 on the
 # shipped 4-bit design (hw/designs/int4-train.yaml: fp16-chunked accumulators),
-# and fmnist-mlp with fp32, int4-fp4 and int4-fp4 on every layer
-# (policies/all-int4.yaml), for each seed, then prints one Markdown table of
-# final test accuracies (mean over the seeds).
+# fmnist-resnet (batch norm, residuals) with fp32, int4-fp4, int4-fp4-all and the
+# three ablations (TPR's effect on a batch-norm network), and fmnist-mlp with
+# fp32, int4-fp4 and int4-fp4-all (every layer 4-bit), for each seed, then
+# prints one Markdown table of final test accuracies (mean over the seeds).
 #
 #   tests/train/bench_accuracy.sh [NIBBLE [OUT]]
 #   environment: ACC_EPOCHS (10), ACC_SEEDS ("1 2 3"), ACC_THREADS (2),
-#                ACC_CNN_POLICIES, ACC_MLP_POLICIES (override the lists; empty: none)
+#                ACC_CNN_POLICIES, ACC_RESNET_POLICIES, ACC_MLP_POLICIES
+#                (override the lists; empty: none)
 #
 # A run whose OUT/<model>-<policy>-s<seed>/summary.json exists is not repeated,
 # so an interrupted benchmark resumes; delete OUT to start over (needed after
@@ -21,6 +23,7 @@ epochs=${ACC_EPOCHS:-10}
 seeds=${ACC_SEEDS:-"1 2 3"}
 threads=${ACC_THREADS:-2}
 cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale int4-fp4@int4-train"}
+resnet_policies=${ACC_RESNET_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale"}
 mlp_policies=${ACC_MLP_POLICIES-"fp32 int4-fp4 int4-fp4-all"}
 
 run() {  # model policy seed
@@ -30,7 +33,6 @@ run() {  # model policy seed
     return
   fi
   case "$2" in
-    int4-fp4-all) set -- "$1" int4-fp4 "$3" --policy-file "$here/policies/all-int4.yaml" ;;
     int4-fp4@int4-train) set -- "$1" int4-fp4 "$3" --design "$here/../../hw/designs/int4-train.yaml" ;;
   esac
   model=$1 policy=$2 seed=$3
@@ -42,6 +44,7 @@ run() {  # model policy seed
 
 for seed in $seeds; do
   for policy in $cnn_policies; do run fmnist-cnn "$policy" "$seed"; done
+  for policy in $resnet_policies; do run fmnist-resnet "$policy" "$seed"; done
   for policy in $mlp_policies; do run fmnist-mlp "$policy" "$seed"; done
 done
 
@@ -61,8 +64,13 @@ printf ' mean | vs fp32 | train s/epoch (seed %s) |\n' "$(echo $seeds | cut -d' 
 printf '| --- | --- |'
 for seed in $seeds; do printf ' ---: |'; done
 printf ' ---: | ---: | ---: |\n'
-for model in fmnist-cnn fmnist-mlp; do
-  if [ "$model" = fmnist-cnn ]; then policies=$cnn_policies; else policies=$mlp_policies; fi
+for model in fmnist-cnn fmnist-resnet fmnist-mlp; do
+  case "$model" in
+    fmnist-cnn) policies=$cnn_policies ;;
+    fmnist-resnet) policies=$resnet_policies ;;
+    *) policies=$mlp_policies ;;
+  esac
+  [ -n "$policies" ] || continue
   base=""
   for policy in $policies; do
     values=""

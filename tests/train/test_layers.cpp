@@ -3,11 +3,17 @@
 // forward values where a layer could be subtly wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <functional>
 
 #include "models/train/gemm_layer.hpp"
+#include "models/train/adamw.hpp"
+#include "models/train/layernorm.hpp"
 #include "models/train/layers.hpp"
+#include "models/train/network.hpp"
+#include "models/train/sgd.hpp"
 #include "models/train/rng.hpp"
 
 namespace nibble::train {
@@ -147,6 +153,170 @@ TEST(GradientCheck, BatchNorm1d) {
   BatchNorm layer("bn", 3);
   layer.init(rng);
   gradient_check(layer, random_tensor(Shape{6, 3, 1, 1}, rng), 1e-2);
+}
+
+TEST(GradientCheck, GlobalAvgPool) {
+  Rng rng(12);
+  GlobalAvgPool layer("avgpool");
+  gradient_check(layer, random_tensor(Shape{2, 3, 3, 2}, rng));
+}
+
+TEST(GradientCheck, ResidualNetwork) {
+  // x -> fc1 -> relu -> fc2 -> (+ fc1) -> fc3: fc1's output feeds two nodes,
+  // so its gradient is the sum of both paths; checked for every parameter.
+  Rng rng(13);
+  Network net;
+  const std::size_t a = net.add(std::make_unique<Linear>("fc1", 4, 5, true, LayerArith::fp32()), 0);
+  std::size_t b = net.add(std::make_unique<Relu>("relu"), a);
+  b = net.add(std::make_unique<Linear>("fc2", 5, 5, true, LayerArith::fp32()), b);
+  const std::size_t s = net.add_sum("add", {b, a});
+  net.add(std::make_unique<Linear>("fc3", 5, 3, true, LayerArith::fp32()), s);
+  net.init(5);
+  const Tensor x = random_tensor(Shape{3, 4, 1, 1}, rng);
+  StepContext ctx;
+  const Tensor r = random_tensor(net.output_shape(x.shape), rng);
+  const auto objective_of = [&] {
+    const Tensor& y = net.forward(x, ctx);
+    double sum = 0.0;
+    for (std::size_t i = 0; i < y.data.size(); ++i) sum += static_cast<double>(r.data[i]) * y.data[i];
+    return sum;
+  };
+  objective_of();
+  net.backward(r, ctx);
+  const std::vector<Param*> params = net.params();
+  std::vector<std::vector<float>> grads;
+  for (Param* p : params) grads.push_back(p->grad);
+  const double eps = 2e-3;  // small enough that no probe moves a ReLU input across 0
+  for (std::size_t p = 0; p < params.size(); ++p) {
+    for (std::size_t i = 0; i < params[p]->value.size(); ++i) {
+      const float keep = params[p]->value[i];
+      params[p]->value[i] = static_cast<float>(keep + eps);
+      const double up = objective_of();
+      params[p]->value[i] = static_cast<float>(keep - eps);
+      const double down = objective_of();
+      params[p]->value[i] = keep;
+      expect_close((up - down) / (2 * eps), grads[p][i], params[p]->name + "[" + std::to_string(i) + "]");
+    }
+  }
+}
+
+TEST(Layers, ActivationsStoredInFp16) {
+  // 0.1 is not an FP16 number: stored in FP16 it is 0x2E66 = 1638 x 2^-14 = 0.0999755859375.
+  Network net;
+  net.add(std::make_unique<Relu>("relu"));
+  net.add(std::make_unique<Relu>("relu2"));
+  net.store_fp16(1);
+  Tensor x;
+  x.resize(Shape{1, 2, 1, 1});
+  x.data = {0.1f, 3.0f};
+  StepContext ctx;
+  const Tensor& y = net.forward(x, ctx);
+  EXPECT_EQ(y.data[0], 0.0999755859375f);
+  EXPECT_EQ(y.data[1], 3.0f);
+  Network plain;
+  plain.add(std::make_unique<Relu>("relu"));
+  EXPECT_EQ(plain.forward(x, ctx).data[0], 0.1f);  // fp32 storage: unchanged
+}
+
+TEST(Pact, AlphaLearnsAndStaysPositive) {
+  // A 4-bit linear layer: the first training forward sets alpha to the batch's
+  // largest activation; from then on alpha gets the gradient of the clipped
+  // values and moves away from the trajectory weight decay alone would give.
+  LayerArith a;
+  a.forward = {numerics::Format::kUint4, numerics::Format::kInt4, numerics::Format::kFp16};
+  a.input_grad = {numerics::Format::kFp4, numerics::Format::kInt4, numerics::Format::kFp16};
+  a.weight_grad = {numerics::Format::kUint4, numerics::Format::kFp4, numerics::Format::kFp16};
+  a.tpr = true;
+  a.gradscale = true;
+  Rng rng(21);
+  Linear fc("fc", 8, 4, true, a);
+  fc.init(rng);
+  const Tensor x = random_tensor(Shape{16, 8, 1, 1}, rng, 0.0, 3.0);
+  const Tensor dy = random_tensor(Shape{16, 4, 1, 1}, rng, -0.5, 0.5);
+  SgdConfig sgd;
+  Param decay_only;  // alpha under weight decay alone
+  decay_only.allocate(1);
+  StepContext ctx;
+  Tensor y;
+  Tensor dx;
+  for (std::uint64_t step = 0; step < 20; ++step) {
+    ctx.step = step;
+    fc.forward(x, y, ctx);
+    if (step == 0) {
+      float amax = 0.0f;
+      for (const float v : x.data) amax = std::max(amax, v);
+      EXPECT_EQ(fc.pact_alpha(), amax);
+      decay_only.value[0] = amax;
+    }
+    fc.backward(x, y, dy, &dx, ctx);
+    sgd_step(fc.params(), sgd, 0.05);
+    sgd_step({&decay_only}, sgd, 0.05);
+  }
+  EXPECT_GT(std::fabs(fc.pact_alpha() - decay_only.value[0]), 1e-3f * decay_only.value[0]);
+
+  // A learning rate large enough to drive alpha below zero leaves it at the floor.
+  Param alpha;
+  alpha.allocate(1);
+  alpha.value[0] = 1.0f;
+  alpha.floor = GemmLayer::kAlphaFloor;
+  alpha.grad[0] = 100.0f;
+  sgd_step({&alpha}, sgd, 0.5);
+  EXPECT_EQ(alpha.value[0], GemmLayer::kAlphaFloor);
+}
+
+TEST(GradientCheck, LayerNorm) {
+  Rng rng(14);
+  LayerNorm layer("ln", 6);
+  layer.init(rng);
+  // Non-trivial scale and shift, so that their gradients and dx's gamma term are checked.
+  for (Param* p : layer.params()) {
+    for (float& v : p->value) v += static_cast<float>(rng.uniform(-0.5, 0.5));
+  }
+  gradient_check(layer, random_tensor(Shape{3, 6, 1, 1}, rng), 1e-3);
+}
+
+TEST(GradientCheck, Gelu) {
+  Rng rng(15);
+  Gelu layer("gelu");
+  gradient_check(layer, random_tensor(Shape{2, 7, 1, 1}, rng, -3.0, 3.0), 1e-3);
+}
+
+TEST(Layers, GeluValues) {
+  // x Phi(x): Phi(1) = 0.841344746, Phi(-1) = 0.158655254, GELU(0) = 0.
+  Gelu layer("gelu");
+  Tensor x;
+  x.resize(Shape{1, 3, 1, 1});
+  x.data = {1.0f, -1.0f, 0.0f};
+  Tensor y;
+  StepContext ctx;
+  layer.forward(x, y, ctx);
+  EXPECT_NEAR(y.data[0], 0.841344746, 1e-7);
+  EXPECT_NEAR(y.data[1], -0.158655254, 1e-7);
+  EXPECT_EQ(y.data[2], 0.0f);
+}
+
+TEST(AdamW, TwoStepsByHand) {
+  // lr 0.1, weight decay 0.05, betas 0.9 / 0.999, w = 1:
+  // step 1, g = 0.5: w = 1 - 0.1 x 0.05 = 0.995; m = 0.05, v = 0.00025; m^ = 0.5, v^ = 0.25;
+  //   w -= 0.1 x 0.5 / 0.5 -> 0.895.
+  // step 2, g = -0.5: w = 0.895 x 0.995 = 0.890525; m = 0.045 - 0.05 = -0.005, v = 0.00049975;
+  //   m^ = -0.005 / 0.19 = -0.0263158, v^ = 0.00049975 / 0.001999 = 0.25;
+  //   w -= 0.1 x (-0.0263158) / 0.5 -> 0.8957882.
+  Param w;
+  w.allocate(1);
+  w.value[0] = 1.0f;
+  Param b;  // no weight decay (a bias)
+  b.allocate(1);
+  b.decay = false;
+  b.value[0] = 1.0f;
+  AdamWConfig config;
+  w.grad[0] = b.grad[0] = 0.5f;
+  adamw_step({&w, &b}, config, 0.1, 1);
+  EXPECT_NEAR(w.value[0], 0.895f, 1e-6);
+  EXPECT_NEAR(b.value[0], 0.9f, 1e-6);
+  w.grad[0] = -0.5f;
+  adamw_step({&w}, config, 0.1, 2);
+  EXPECT_NEAR(w.value[0], 0.8957882f, 2e-6);
 }
 
 TEST(GradientCheck, Flatten) {

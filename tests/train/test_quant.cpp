@@ -21,8 +21,9 @@ TEST(Quant, GradientTprPhasesBracketTheValue) {
   // GradScale: amax 0.3 -> scale 0.3 / 4^(7-7) rounded up to a power of two = 0.5.
   // Even phase (grid 0.5 x 4^j): 0.3 / 0.5 = 0.6 lies between 4^-1 and 4^0; nearest
   // in log2 rounds up iff 0.6 >= 2 x 0.25 = 0.5: code value 1, real 0.5.
-  // Odd phase (grid 1.0 x 4^j): 0.3 lies between 0.25 and 1; 0.3 < 0.5: code value 0.25, real 0.25.
-  // The two phases bracket 0.3, as TPR intends.
+  // Odd phase (scale halved, grid 0.25 x 4^j): 0.3 / 0.25 = 1.2 lies above 4^0 = 1, the top
+  // code value (bias 7), below the rounding point 2: code value 1 (the top code), real 0.25.
+  // The two phases bracket 0.3, as TPR intends, and the largest gradient uses both top codes.
   GradientQuantizer q(ArithParams{}, true);
   const std::vector<float> g{0.3f, -0.02f, 0.0f};
   ASSERT_TRUE(q.begin_step(Format::kFp4, g.data(), g.size()));
@@ -31,13 +32,13 @@ TEST(Quant, GradientTprPhasesBracketTheValue) {
   q.quantize(Format::kFp4, g.data(), g.size(), TprPhase::kEven, 0, even);
   q.quantize(Format::kFp4, g.data(), g.size(), TprPhase::kOdd, 0, odd);
   EXPECT_EQ(even.scale, 0.5f);
-  EXPECT_EQ(odd.scale, 1.0f);
+  EXPECT_EQ(odd.scale, 0.25f);
   EXPECT_EQ(even.units[0], 1.0f);
-  EXPECT_EQ(odd.units[0], 0.25f);
+  EXPECT_EQ(odd.units[0], 1.0f);
   // -0.02: even 0.04 -> between 4^-3 = 0.015625 and 4^-2 = 0.0625, up iff >= 0.03125: -4^-2;
-  // odd 0.02 -> between 4^-3 and 4^-2, up iff >= 0.03125: no, -4^-3.
+  // odd 0.08 -> between 4^-2 = 0.0625 and 4^-1 = 0.25, up iff >= 0.125: no, -4^-2 (real -0.015625).
   EXPECT_EQ(even.units[1], -0.0625f);
-  EXPECT_EQ(odd.units[1], -0.015625f);
+  EXPECT_EQ(odd.units[1], -0.0625f);
   EXPECT_EQ(even.units[2], 0.0f);
 }
 

@@ -72,6 +72,85 @@ TEST(Training, Int4Fp4CnnLearnsFromTwoThousandImages) {
   EXPECT_GT(r.layers[1].pact_alpha, 0.0f);
 }
 
+TEST(Training, Fp32ResnetLearnsFromTwoThousandImages) {
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-resnet", "fp32");
+  c.batch = 32;
+  c.test_subset = 2000;
+  const TrainResult r = train(c, *fashion());
+  EXPECT_GT(r.epochs[0].test_accuracy, 65.0);
+  EXPECT_EQ(r.layers.size(), 10u);  // stem, 2 convolutions per block, 2 projection shortcuts, fc
+}
+
+TEST(Training, ResnetSameResultsAtAnyThreadCount) {
+  // The residual branch points sum their gradients in a fixed order; batch-norm
+  // statistics are sums in a fixed order: 1 and 3 threads give the same bits.
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-resnet", "int4-fp4");
+  c.train_subset = 192;
+  c.test_subset = 100;
+  c.hardware.fp4_rounding = numerics::Fp4Rounding::kStochastic;
+  c.threads = 1;
+  const TrainResult one = train(c, *fashion());
+  c.threads = 3;
+  const TrainResult three = train(c, *fashion());
+  EXPECT_EQ(one.epochs[0].train_loss, three.epochs[0].train_loss);
+  EXPECT_EQ(one.epochs[0].test_loss, three.epochs[0].test_loss);
+  EXPECT_EQ(one.confusion, three.confusion);
+  ASSERT_EQ(one.layers.size(), three.layers.size());
+  for (std::size_t i = 0; i < one.layers.size(); ++i) {
+    EXPECT_EQ(one.layers[i].grad_scale, three.layers[i].grad_scale) << one.layers[i].name;
+    EXPECT_EQ(one.layers[i].pact_alpha, three.layers[i].pact_alpha) << one.layers[i].name;
+  }
+}
+
+TEST(Training, FourBitLayersAreReported) {
+  REQUIRE_DATA();
+  TrainConfig c = short_run("fmnist-mlp", "int4-fp4");
+  c.train_subset = 256;
+  c.test_subset = 100;
+  TrainResult r = train(c, *fashion());
+  EXPECT_EQ(four_bit_layers(r), 0u);  // fc1 and fc2 are the first and last layers: FP16
+  EXPECT_NE(precision_note(r).find("this is fp16 training"), std::string::npos) << precision_note(r);
+  EXPECT_NE(train_summary_json(r).find("\"four_bit_layers\": 0"), std::string::npos);
+  c.policy = "int4-fp4-all";
+  r = train(c, *fashion());
+  EXPECT_EQ(four_bit_layers(r), 2u);
+  EXPECT_EQ(precision_note(r), "");
+  EXPECT_EQ(r.layers[0].arith.forward.a, numerics::Format::kInt4);  // signed pixels: SAWB INT4
+  EXPECT_EQ(r.layers[1].arith.forward.a, numerics::Format::kUint4);
+  c.policy = "fp32";
+  EXPECT_EQ(precision_note(train(c, *fashion())), "");  // not a 4-bit policy: nothing to say
+}
+
+TEST(Training, LargeLearningRatesKeepPactAlphaPositive) {
+  REQUIRE_DATA();
+  // lr 0.5 drove alpha negative ("internal error: pact alpha") before alpha had a floor.
+  TrainConfig c = short_run("fmnist-cnn", "int4-fp4");
+  c.train_subset = 640;
+  c.test_subset = 100;
+  c.sgd.lr = 0.5;
+  const TrainResult r = train(c, *fashion());
+  for (const auto& l : r.layers) {
+    if (l.arith.forward.a == numerics::Format::kUint4) {
+      EXPECT_GE(l.pact_alpha, GemmLayer::kAlphaFloor) << l.name;
+    }
+  }
+}
+
+TEST(Training, OutputStationaryDesignIsRefused) {
+  design::Design d;
+  d.array.dataflow = design::Dataflow::kOs;
+  try {
+    hardware_of(d, "os.yaml");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("dataflow: os"), std::string::npos) << e.what();
+  }
+  d.array.dataflow = design::Dataflow::kIs;
+  EXPECT_NO_THROW(hardware_of(d, "is.yaml"));
+}
+
 /// summary.json without the lines that hold timing.
 std::string without_timing(const std::string& json) {
   std::string out;
