@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -42,6 +43,25 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     fs::remove(tmp, ignored);
     throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
   }
+}
+
+void check_stdout_writes() {
+  std::cout.exceptions(std::ios::badbit);
+  // std::cerr flushes std::cout before each message by default; a failed
+  // stdout must not stop the message that says so.
+  std::cerr.tie(nullptr);
+}
+
+bool flush_stdout() {
+  std::cout.flush();
+  return !std::cout.bad();
+}
+
+InputError stdout_write_error(int error_number) {
+  return InputError("standard output", 0, "",
+                    std::string("cannot write: ") +
+                        (error_number != 0 ? std::strerror(error_number) : "the write failed") +
+                        " (is the disk full or the file closed?)");
 }
 
 std::string read_file(const std::string& path) {

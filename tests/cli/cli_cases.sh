@@ -109,6 +109,33 @@ YAML
     [ $rc -eq 2 ] || fail "missing sweep file: exit $rc, expected 2"
     grep -q '^nibble: missing.yaml' err.txt || { cat err.txt; fail "the message must start with the file"; }
     ;;
+  stdout-full)
+    # Every command's stdout, checked write by write and at the final flush:
+    # /dev/full takes nothing, so each must exit 2 with a one-line message.
+    design=$src/hw/designs/int4-train.yaml
+    expect_full() {
+      set +e
+      "$nibble" "$@" > /dev/full 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "$* > /dev/full: exit $rc, expected 2"; }
+      grep -qx 'nibble: standard output: cannot write: No space left on device (is the disk full or the file closed?)' \
+        err.txt || { cat err.txt; fail "$* > /dev/full: no message naming standard output"; }
+    }
+    expect_full trace --model resnet18
+    expect_full trace --model resnet18 --stats
+    expect_full trace --list-models
+    expect_full numerics
+    expect_full --version
+    expect_full --help
+    expect_full simulate --help
+    expect_full simulate --design "$design" --model fmnist-mlp --batch 8 --out sim
+    # Nothing written to stdout, or written to a real file: exit 0, so the check
+    # is not one that always fails.
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out sim --quiet > /dev/full ||
+      fail "simulate --quiet prints nothing, so /dev/full must not fail it"
+    "$nibble" numerics > numerics.txt || fail "numerics into a file exited non-zero"
+    [ -s numerics.txt ] || fail "numerics wrote nothing"
+    ;;
   *)
     fail "unknown case $case_name"
     ;;
