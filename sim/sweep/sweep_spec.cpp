@@ -69,7 +69,15 @@ std::string resolve(const std::string& sweep_file, const std::string& path) {
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path, std::size_t max_points) {
-  return parse_sweep(read_file(path), path, max_points);
+  SweepSpec spec = parse_sweep(read_file(path), path, max_points);
+  for (std::size_t i = 0; i < spec.designs.size(); ++i) {
+    try {
+      read_file(spec.designs[i]);
+    } catch (const InputError& e) {
+      throw InputError(path, spec.design_lines[i], "design", "'" + spec.designs[i] + "': " + e.message());
+    }
+  }
+  return spec;
 }
 
 SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points) {
@@ -89,6 +97,7 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path, std::siz
 
   for (const auto& node : list_or_scalar(top.required("design"))) {
     spec.designs.push_back(resolve(path, config::scalar_text(node, path, "design")));
+    spec.design_lines.push_back(config::line_of(node));
   }
   if (spec.designs.empty()) throw top.error("design", "expected at least one design file");
 

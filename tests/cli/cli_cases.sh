@@ -60,10 +60,50 @@ parameters:
 workloads:
   - {model: fmnist-mlp, batch: 8}
 YAML
-    "$nibble" sweep sweep.yaml --jobs 2 --out out > out.txt
+    set +e
+    "$nibble" sweep sweep.yaml --jobs 2 --out out > out.txt 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "a sweep with a failed point: exit $rc, expected 1"
     grep -q '2 points, 1 evaluated, 1 failed' out.txt || { cat out.txt; fail "expected one failed point"; }
     grep -q 'p0001: .*array.chunk' out.txt || { cat out.txt; fail "the failed point's message should name array.chunk"; }
     grep -q 'Failed points' out/report.html || fail "report.html should list the failed point"
+    ;;
+  sweep-failed-exit)
+    # Bad input (the design file is missing) is exit 2 before any point runs,
+    # naming the sweep file's line; points that fail make it exit 1 with one line
+    # on stderr, locally and under MPI, even with --quiet.
+    printf 'design: missing-design.yaml\nworkloads:\n  - {model: fmnist-mlp, batch: 8}\n' > missing.yaml
+    set +e
+    "$nibble" sweep missing.yaml --jobs 2 --out m --quiet 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { cat err.txt; fail "missing design: exit $rc, expected 2"; }
+    grep -q "^nibble: missing.yaml:1: design: '.*missing-design.yaml': cannot open" err.txt ||
+      { cat err.txt; fail "the message must name the sweep file, its line and the design"; }
+    [ ! -e m/sweep.csv ] || fail "bad input must not write sweep.csv"
+    # Every point fails (rows 256 and 512 do not divide the FP16 chunk of 128).
+    cat > all-fail.yaml <<YAML
+design: $src/hw/designs/int4-train.yaml
+parameters:
+  array.rows: [256, 512]
+workloads:
+  - {model: fmnist-mlp, batch: 8}
+YAML
+    runs=("$nibble sweep all-fail.yaml --jobs 2 --out local --quiet")
+    if [ "${NIBBLE_TEST_MPI:-0}" = 1 ]; then
+      runs+=("mpirun -np 2 $nibble sweep all-fail.yaml --mpi --out mpi --quiet")
+    fi
+    for run in "${runs[@]}"; do
+      set +e
+      $run > out.txt 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 1 ] || { cat err.txt; fail "$run: every point failed: exit $rc, expected 1"; }
+      grep -q '^nibble sweep: 2 of 2 points failed (first: p0000: .*array.chunk.*); every point is in .*/sweep.csv$' err.txt ||
+        { cat err.txt; fail "$run: expected the one-line summary"; }
+      [ ! -s out.txt ] || fail "$run: --quiet must print nothing on stdout"
+    done
+    # All points fine: exit 0 (the check is not one that always fails).
+    sed 's/\[256, 512\]/[64]/' all-fail.yaml > fine.yaml
+    "$nibble" sweep fine.yaml --jobs 1 --out fine --quiet || fail "a sweep with no failed point must exit 0"
     ;;
   report-rerenders-sweep)
     write_sweep
