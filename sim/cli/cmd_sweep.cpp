@@ -3,6 +3,7 @@
 // workers or over MPI ranks, into sweep.csv and a Pareto page.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,7 +62,8 @@ int run_sweep(const std::vector<std::string>& args) {
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);
   const bool root = !mpi || is_mpi_root();
-  if (root) prepare_output_dir(out, force || resume);
+  std::optional<OutputDir> out_dir;
+  if (root) out_dir.emplace(out, force || resume);
 
   sweep::RunOptions options;
   options.out_dir = out;
@@ -81,6 +83,7 @@ int run_sweep(const std::vector<std::string>& args) {
   if (!is_root) return kExitOk;
 
   flow::write_sweep_outputs(spec, results, out);
+  out_dir->commit();
   std::size_t failed = 0, first_failed = results.points.size();
   for (std::size_t i = 0; i < results.outcomes.size(); ++i) {
     if (results.outcomes[i].ok) continue;

@@ -95,7 +95,7 @@ int run_train(const std::vector<std::string>& args) {
   config.hardware.fp4_rounding = parse_rounding(rounding);
 
   train::validate_config(config);  // before the data is read: a typo fails at once
-  prepare_output_dir(out, force);
+  OutputDir out_dir(out, force);
   const train::Dataset data = train::load_dataset(data_dir);
   std::string command_line = "nibble train";
   for (const auto& a : args) command_line += " " + quote_arg(a);
@@ -112,6 +112,7 @@ int run_train(const std::vector<std::string>& args) {
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
   train::write_train_outputs(out, result, command_line);
+  out_dir.commit();
   if (!quiet) {
     std::fprintf(stderr, "nibble train: test accuracy %.2f%% after %llu epochs; wrote %s/summary.json\n",
                  result.epochs.back().test_accuracy, static_cast<unsigned long long>(epochs), out.c_str());

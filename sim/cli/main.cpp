@@ -118,6 +118,9 @@ int sc_main(int argc, char* argv[]) {
   // Every write to stdout is checked (it throws when it fails), and so is the
   // final flush: a report that did not reach its file must not exit 0.
   nibble::check_stdout_writes();
+  // SIGINT, SIGTERM and SIGHUP remove the temporaries of the files being
+  // written; forked simulations end with the process (sim/arch/simulate.cpp).
+  nibble::remove_temporaries_on_signals();
   const int code = run_checked(args);
   // The SystemC library's main and static destructors may touch std::cout
   // after this; a stream that already failed must not throw there.

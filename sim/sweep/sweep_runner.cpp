@@ -64,7 +64,7 @@ bool PointStore::load(const SweepPoint& point, PointOutcome* out) const {
 }
 
 void PointStore::save(const SweepPoint& point, const PointOutcome& outcome) const {
-  write_file_atomic((fs::path(m_dir) / (point.name(m_total) + ".json")).string(), outcome.to_json(point.signature()));
+  write_file_now((fs::path(m_dir) / (point.name(m_total) + ".json")).string(), outcome.to_json(point.signature()));
 }
 
 PointOutcome evaluate_safely(const Evaluator& evaluate, const SweepPoint& point) {

@@ -16,6 +16,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+design=$src/hw/designs/int4-train.yaml
+# A simulation whose forked child runs for minutes: the bit-exact check of every op of ResNet-18.
+slow_simulate=(simulate --design "$design" --model resnet18 --batch 8 --functional
+               --functional-max-macs 1000000000000 --quiet)
+# Prints the pid of the first child of $1 once it exists (10 s at most).
+wait_for_child() {
+  local child
+  for _ in $(seq 100); do
+    child=$(cat /proc/"$1"/task/*/children 2> /dev/null | awk 'NF { print $1; exit }')
+    [ -n "$child" ] && { echo "$child"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
 # A 6-point sweep small enough for CI: 3 array sizes x 2 dataflows of the
 # 4-bit design on fmnist-cnn, batch 8, plus one point that cannot fit.
 write_sweep() {
@@ -105,6 +120,57 @@ YAML
     sed 's/\[256, 512\]/[64]/' all-fail.yaml > fine.yaml
     "$nibble" sweep fine.yaml --jobs 1 --out fine --quiet || fail "a sweep with no failed point must exit 0"
     ;;
+  orphans)
+    # The parent of a forked simulation is killed (SIGKILL, SIGTERM, SIGINT):
+    # its child must end too, and no temporary may be left in --out. The
+    # functional check of every op of ResNet-18 keeps the child busy for minutes.
+    for sig in KILL TERM INT; do
+      "$nibble" "${slow_simulate[@]}" --out "o-$sig" 2> /dev/null & pid=$!
+      child=$(wait_for_child "$pid") || fail "no simulation child appeared under $pid"
+      kill -"$sig" "$pid"
+      set +e
+      wait "$pid"; rc=$?
+      set -e
+      [ $rc -ne 0 ] || fail "SIG$sig: the killed run exited 0"
+      for _ in $(seq 50); do kill -0 "$child" 2> /dev/null || break; sleep 0.1; done
+      if kill -0 "$child" 2> /dev/null; then kill -9 "$child"; fail "SIG$sig: simulation child $child outlived its parent"; fi
+      ! ls -A "o-$sig" | grep -q '\.tmp\.' || fail "SIG$sig: temporaries left in o-$sig"
+    done
+    ;;
+  out-locked)
+    # Two runs, one --out: the second is refused (exit 2, naming the holder)
+    # while the first holds the folder, and allowed once it has ended.
+    "$nibble" "${slow_simulate[@]}" --out shared 2> /dev/null & pid=$!
+    wait_for_child "$pid" > /dev/null || fail "no simulation child appeared under $pid"
+    set +e
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out shared --quiet 2> err.txt; rc=$?
+    set -e
+    kill -TERM "$pid"; wait "$pid" || true
+    [ $rc -eq 2 ] || { cat err.txt; fail "second run into a held folder: exit $rc, expected 2"; }
+    grep -qx "nibble: shared: --out: another nibble run (pid $pid) is writing into this folder; wait for it to end or choose another --out" \
+      err.txt || { cat err.txt; fail "the refusal must name the holder's pid"; }
+    [ ! -e shared/summary.json ] || fail "the refused run must not write"
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out shared --quiet ||
+      fail "once the first run has ended the folder is free"
+    [ -s shared/report.html ] || fail "missing shared/report.html"
+    ;;
+  disk-full)
+    # A 40 KiB tmpfs holds the lock, the marker, summary.json (12 KB) and
+    # layers.csv (3 KB) but not report.html (35 KB): the run must exit 2 with a
+    # clear message and leave none of the three (they are renamed together).
+    # Mounting needs root (CI runs as root); elsewhere the case is skipped.
+    mkdir -p small
+    mount -t tmpfs -o size=40k tmpfs small 2> /dev/null || { echo "skipped: cannot mount a tmpfs"; exit 77; }
+    trap 'umount "$work/small"' EXIT
+    set +e
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out small/o --quiet 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { cat err.txt; fail "full disk: exit $rc, expected 2"; }
+    grep -q '^nibble: small/o/report.html: cannot write: No space left on device (free some space and run again; no output of this run was kept)$' \
+      err.txt || { cat err.txt; fail "full disk: expected a message naming the file and the cause"; }
+    for f in summary.json layers.csv report.html; do [ ! -e "small/o/$f" ] || fail "half a set: small/o/$f was kept"; done
+    ! ls -A small/o | grep -q '\.tmp\.' || fail "temporaries left on the full disk"
+    ;;
   report-rerenders-sweep)
     write_sweep
     "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
@@ -152,7 +218,6 @@ YAML
   stdout-full)
     # Every command's stdout, checked write by write and at the final flush:
     # /dev/full takes nothing, so each must exit 2 with a one-line message.
-    design=$src/hw/designs/int4-train.yaml
     expect_full() {
       set +e
       "$nibble" "$@" > /dev/full 2> err.txt; rc=$?
