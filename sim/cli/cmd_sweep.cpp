@@ -61,6 +61,7 @@ int run_sweep(const std::vector<std::string>& args) {
   if (mpi && !sweep::mpi_available()) throw UsageError("--mpi: this nibble was built without MPI (install OpenMPI and Boost.MPI)");
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);
+  sweep::check_design_files(spec);
   const bool root = !mpi || is_mpi_root();
   std::optional<OutputDir> out_dir;
   if (root) out_dir.emplace(out, force || resume);
@@ -73,6 +74,8 @@ int run_sweep(const std::vector<std::string>& args) {
     options.jobs = 1;
   }
   options.resume = resume;
+  options.key = [tech](const sweep::SweepPoint& point) { return flow::sweep_point_key(point, tech, NIBBLE_VERSION); };
+  options.metric_columns = flow::sweep_metric_columns();
   options.progress = !quiet;
   const sweep::Evaluator evaluate = [tech](const sweep::SweepPoint& point) {
     return flow::evaluate_sweep_point(point, tech);

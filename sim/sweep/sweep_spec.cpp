@@ -69,15 +69,17 @@ std::string resolve(const std::string& sweep_file, const std::string& path) {
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path, std::size_t max_points) {
-  SweepSpec spec = parse_sweep(read_file(path), path, max_points);
+  return parse_sweep(read_file(path), path, max_points);
+}
+
+void check_design_files(const SweepSpec& spec) {
   for (std::size_t i = 0; i < spec.designs.size(); ++i) {
     try {
       read_file(spec.designs[i]);
     } catch (const InputError& e) {
-      throw InputError(path, spec.design_lines[i], "design", "'" + spec.designs[i] + "': " + e.message());
+      throw InputError(spec.file, spec.design_lines[i], "design", "'" + spec.designs[i] + "': " + e.message());
     }
   }
-  return spec;
 }
 
 SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points) {

@@ -46,10 +46,12 @@ struct SweepSpec {
 };
 
 /// Reads and validates a sweep file; errors are InputError with file:line:key.
-/// A design file that cannot be read is an error here (bad input, exit 2),
-/// not a failed point for every point that names it. Caps the number of points at `max_points` (a sweep that would expand to
+/// Caps the number of points at `max_points` (a sweep that would expand to
 /// more is an error saying how many).
 SweepSpec load_sweep(const std::string& path, std::size_t max_points = 100000);
+/// Throws an InputError at the sweep file's line when a design file it names
+/// cannot be read: bad input (exit 2), not a failed point for every point.
+void check_design_files(const SweepSpec& spec);
 /// The same from YAML text; relative design paths resolve against `path`'s folder.
 SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points = 100000);
 

@@ -171,6 +171,40 @@ YAML
     for f in summary.json layers.csv report.html; do [ ! -e "small/o/$f" ] || fail "half a set: small/o/$f was kept"; done
     ! ls -A small/o | grep -q '\.tmp\.' || fail "temporaries left on the full disk"
     ;;
+  sweep-stale-resume)
+    # A stored point is reused only when nothing it depends on changed: the
+    # design file's bytes, the technology table (--tech), nibble's version.
+    cp "$design" design.yaml
+    cat > sweep.yaml <<YAML
+design: design.yaml
+parameters:
+  array.rows: [32, 64]
+workloads:
+  - {model: fmnist-mlp, batch: 8}
+YAML
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
+    cp s/sweep.csv first.csv
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 2 reused' out.txt || { cat out.txt; fail "unchanged inputs: expected 2 reused"; }
+    sed -i 's/^clock_mhz: 1000 /clock_mhz: 500 /' design.yaml
+    grep -q '^clock_mhz: 500 ' design.yaml || fail "the test's edit of the design did not apply"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "edited design: nothing may be reused"; }
+    cmp -s first.csv s/sweep.csv && fail "edited design (half the clock): sweep.csv must change"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume --tech 7nm > out.txt
+    grep -q '0 reused' out.txt || { cat out.txt; fail "another --tech: nothing may be reused"; }
+    # A stored point holding a value that is not a number is evaluated again.
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
+    cp s/sweep.csv clean.csv
+    sed -i '/"energy_per_step_j"/{n;s/"[^"]*"/"banana"/}' s/points/p0000.json
+    grep -q banana s/points/p0000.json || fail "the test could not corrupt p0000.json"
+    sed -i '/"seconds_per_step"/{n;s/"[^"]*"/"nan"/}' s/points/p0001.json
+    grep -q '"nan"' s/points/p0001.json || fail "the test could not corrupt p0001.json"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '0 reused' out.txt || { cat out.txt; fail "corrupted point files must not be reused"; }
+    ! grep -q 'banana\|nan' s/sweep.csv || fail "a corrupted value reached sweep.csv"
+    cmp clean.csv s/sweep.csv || fail "the recomputed sweep.csv differs"
+    ;;
   report-rerenders-sweep)
     write_sweep
     "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
