@@ -1,5 +1,6 @@
 #include "sim/arch/simulate.hpp"
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,6 +242,7 @@ ChildResult run_forked(const design::Design& d, const workloads::Trace& trace, c
                        std::size_t counters) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(std::string("simulate: pipe failed: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -248,6 +250,17 @@ ChildResult run_forked(const design::Design& d, const workloads::Trace& trace, c
     throw std::runtime_error(std::string("simulate: fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // The child ends with its parent, however the parent ends (SIGKILL
+    // included): nothing else would stop a simulation nobody waits for. The
+    // signal is sent when the forking thread ends, and that thread waits for
+    // this child. The parent may have died before prctl took effect: then
+    // getppid() no longer names it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    // The parent's SIGINT/SIGTERM handler removes the parent's temporary files;
+    // it is not the child's to run.
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     // Child: one SystemC kernel, one result, then _exit without running the
     // parent's atexit handlers or flushing its copies of stdio buffers.
     // Keep stdio and our pipe only: other threads' simulations may have pipes

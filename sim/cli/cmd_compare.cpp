@@ -77,12 +77,13 @@ int run_compare(const std::vector<std::string>& args) {
   const design::Design a = design::load_design(design_a, sets_a);
   const design::Design b = design::load_design(design_b, sets_b);
   const flow::Workload workload = flow::Workload::load(source);
-  prepare_output_dir(out, force);
+  OutputDir out_dir(out, force);
   options.concurrent = !serial;
   options.sim.progress = false;  // two children at once would fight over one progress line
   if (!quiet) std::cerr << "nibble compare: simulating A (" << a.name << ") and B (" << b.name << ")\n";
   const flow::Comparison comparison = flow::compare(a, b, workload, options);
   flow::write_compare_outputs(comparison, out, force);
+  out_dir.commit();
   if (!quiet) {
     std::cout << flow::compare_table(comparison);
     std::cout << "wrote " << out << "/summary.json, " << out << "/report.html, " << out << "/a/ and " << out << "/b/\n";

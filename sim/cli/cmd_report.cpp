@@ -8,6 +8,7 @@
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
 #include "sim/flow/main_report.hpp"
 #include "sim/flow/sweep_eval.hpp"
 
@@ -28,12 +29,16 @@ int run_report(const std::vector<std::string>& args) {
   parser.positional("DIR", "an output directory of nibble run or nibble sweep", &dir, true);
   parser.parse(args);
   if (flow::is_main_job_dir(dir)) {
+    OutputDir out_dir(dir, true);
     flow::write_main_job_outputs(dir);
+    out_dir.commit();
     std::cout << flow::main_job_table(dir) << "wrote " << dir << "/report.html\n";
     return kExitOk;
   }
   if (flow::is_sweep_dir(dir)) {
+    OutputDir out_dir(dir, true);
     flow::rerender_sweep_report(dir);
+    out_dir.commit();
     std::cout << "wrote " << dir << "/report.html\n";
     return kExitOk;
   }

@@ -79,7 +79,7 @@ int run_main_job(const std::vector<std::string>& args) {
   base.seed = seed;
   base.threads = static_cast<unsigned>(threads);
   train::validate_config(base);  // a bad --train-model fails before the long part
-  prepare_output_dir(out, force);
+  OutputDir out_dir(out, force);
 
   std::string commands;
   // 1. The two designs on the same workload, at equal area.
@@ -126,7 +126,10 @@ int run_main_job(const std::vector<std::string>& args) {
     commands += "nibble train " + flags + " --out " + dir + "\n";
   }
   write_file_atomic(out + "/commands.txt", commands);
+  // The main page is built from the files just written: they go in place first.
+  out_dir.commit();
   flow::write_main_job_outputs(out);
+  out_dir.commit();
   std::cout << flow::main_job_table(out);
   std::cout << "open " << out << "/report.html (every number's run has its own report under " << out << "/)\n";
   return kExitOk;

@@ -59,11 +59,12 @@ int run_scalesim(const std::vector<std::string>& args) {
     layers.push_back(arch::ScaleSimLayerGemm{row.name, shape.groups, shape.m, shape.n, shape.k});
   }
   const std::string dir = out_dir + "/" + config.run_name;
-  prepare_output_dir(dir, force);
+  OutputDir output(dir, force);
   arch::SimOptions options;
   options.progress = false;
   const arch::ScaleSimRun run = arch::run_scalesim(config, layers, options);
   write_file_atomic(dir + "/COMPUTE_REPORT.csv", arch::compute_report_csv(run));
+  output.commit();
   if (!quiet) {
     for (std::size_t i = 0; i < run.rows.size(); ++i) {
       const auto& r = run.rows[i];

@@ -74,7 +74,7 @@ int run_simulate(const std::vector<std::string>& args) {
   const design::Design design = design::load_design(design_path, sets);
   const flow::Workload workload = flow::Workload::load(source);
   const workloads::Trace trace = workload.trace_for(design, policy);
-  prepare_output_dir(out, force);
+  OutputDir out_dir(out, force);
   options.sim.functional = functional;
   options.sim.functional_max_macs = max_macs;
   options.sim.seed = seed;
@@ -86,6 +86,7 @@ int run_simulate(const std::vector<std::string>& args) {
     write_file_atomic(out + "/accelergy/ERT.yaml", energy::accelergy_ert_yaml(eval.model));
     write_file_atomic(out + "/accelergy/ART.yaml", energy::accelergy_art_yaml(eval.model));
   }
+  out_dir.commit();
   if (!quiet) {
     std::cout << flow::summary_table(eval);
     if (functional) {

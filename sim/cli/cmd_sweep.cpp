@@ -3,6 +3,7 @@
 // workers or over MPI ranks, into sweep.csv and a Pareto page.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,7 +42,8 @@ int run_sweep(const std::vector<std::string>& args) {
       "one process), so --jobs points run at once. Under `mpirun -np N ... --mpi` rank 0 hands points\n"
       "to the other ranks and writes the same files, byte for byte. Finished points are kept in\n"
       "DIR/points/; --resume reuses them after an interruption. A point with bad input (e.g. a\n"
-      "scratchpad too small for its array) is reported as failed and the sweep goes on.",
+      "scratchpad too small for its array) is reported as failed and the sweep goes on; the exit\n"
+      "status is then 1 (2 when the sweep file itself, or a design it names, is bad).",
       "nibble sweep hw/sweeps/array-size.yaml --jobs 2 --out out/sweep");
   parser.positional("SWEEP.yaml", "the sweep file", &sweep_path, true);
   parser.option("--out", "DIR", "output directory", &out);
@@ -59,8 +61,10 @@ int run_sweep(const std::vector<std::string>& args) {
   if (mpi && !sweep::mpi_available()) throw UsageError("--mpi: this nibble was built without MPI (install OpenMPI and Boost.MPI)");
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);
+  sweep::check_design_files(spec);
   const bool root = !mpi || is_mpi_root();
-  if (root) prepare_output_dir(out, force || resume);
+  std::optional<OutputDir> out_dir;
+  if (root) out_dir.emplace(out, force || resume);
 
   sweep::RunOptions options;
   options.out_dir = out;
@@ -70,6 +74,8 @@ int run_sweep(const std::vector<std::string>& args) {
     options.jobs = 1;
   }
   options.resume = resume;
+  options.key = [tech](const sweep::SweepPoint& point) { return flow::sweep_point_key(point, tech, NIBBLE_VERSION); };
+  options.metric_columns = flow::sweep_metric_columns();
   options.progress = !quiet;
   const sweep::Evaluator evaluate = [tech](const sweep::SweepPoint& point) {
     return flow::evaluate_sweep_point(point, tech);
@@ -80,10 +86,14 @@ int run_sweep(const std::vector<std::string>& args) {
   if (!is_root) return kExitOk;
 
   flow::write_sweep_outputs(spec, results, out);
-  std::size_t failed = 0;
-  for (const auto& outcome : results.outcomes) failed += outcome.ok ? 0 : 1;
+  out_dir->commit();
+  std::size_t failed = 0, first_failed = results.points.size();
+  for (std::size_t i = 0; i < results.outcomes.size(); ++i) {
+    if (results.outcomes[i].ok) continue;
+    if (failed++ == 0) first_failed = i;
+  }
+  const std::size_t total = results.points.size();
   if (!quiet) {
-    const std::size_t total = results.points.size();
     std::cout << "sweep " << spec.name << ": " << total << " points, " << (total - failed) << " evaluated, " << failed
               << " failed, " << results.reused << " reused, " << flow::sweep_pareto_front(results).size()
               << " on the Pareto front\n";
@@ -93,6 +103,14 @@ int run_sweep(const std::vector<std::string>& args) {
       }
     }
     std::cout << "wrote " << out << "/sweep.csv and " << out << "/report.html\n";
+  }
+  // A sweep with failed points is not a success, even with every file written:
+  // one line on stderr (also with --quiet) and exit 1, so scripts and mpirun see it.
+  if (failed != 0) {
+    std::cerr << "nibble sweep: " << failed << " of " << total << " points failed (first: "
+              << results.points[first_failed].name(total) << ": " << results.outcomes[first_failed].error
+              << "); every point is in " << out << "/sweep.csv\n";
+    return kExitFailure;
   }
   return kExitOk;
 }

@@ -98,7 +98,7 @@ int run_train(const std::vector<std::string>& args) {
   config.hardware.fp4_rounding = parse_rounding(rounding);
 
   train::validate_config(config);  // before the data is read: a typo fails at once
-  prepare_output_dir(out, force);
+  OutputDir out_dir(out, force);
   const train::Dataset data = train::load_dataset(data_dir);
   std::string command_line = "nibble train";
   for (const auto& a : args) command_line += " " + quote_arg(a);
@@ -115,6 +115,7 @@ int run_train(const std::vector<std::string>& args) {
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
   train::write_train_outputs(out, result, command_line);
+  out_dir.commit();
   if (const std::string note = train::precision_note(result); !note.empty()) {
     std::fprintf(stderr, "nibble train: note: %s\n", note.c_str());  // even with --quiet: it changes what the number means
   }

@@ -2,6 +2,7 @@
 // sc_main(), so this is the program's entry point.
 #include <systemc>
 
+#include <cerrno>
 #include <cstdlib>
 #include <algorithm>
 #include <exception>
@@ -13,6 +14,7 @@
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 
 namespace nibble::cli {
@@ -89,13 +91,40 @@ std::vector<Command> commands() {
 
 }  // namespace nibble::cli
 
-int sc_main(int argc, char* argv[]) {
-  sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
-  std::vector<std::string> args(argv + 1, argv + argc);
+namespace {
+int run_checked(const std::vector<std::string>& args) {
   try {
-    return nibble::cli::dispatch(args);
+    const int code = nibble::cli::dispatch(args);
+    nibble::flush_stdout();
+    return code;
   } catch (const std::exception& e) {
+    // libstdc++ throws its stream failures with the pre-C++11 ABI type, which
+    // `catch (std::ios_base::failure&)` does not match: tell them by the stream.
+    const int error_number = errno;
+    if (std::cout.bad()) {
+      std::cout.exceptions(std::ios::goodbit);
+      std::cerr << "nibble: " << nibble::stdout_write_error(error_number).what() << "\n";
+      return nibble::cli::kExitBadInput;
+    }
     std::cerr << "nibble: internal error: " << e.what() << "\n";
     return nibble::cli::kExitFailure;
   }
+}
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // Every write to stdout is checked (it throws when it fails), and so is the
+  // final flush: a report that did not reach its file must not exit 0.
+  nibble::check_stdout_writes();
+  // SIGINT, SIGTERM and SIGHUP remove the temporaries of the files being
+  // written; forked simulations end with the process (sim/arch/simulate.cpp).
+  nibble::remove_temporaries_on_signals();
+  const int code = run_checked(args);
+  // The SystemC library's main and static destructors may touch std::cout
+  // after this; a stream that already failed must not throw there.
+  std::cout.exceptions(std::ios::goodbit);
+  std::cout.clear();
+  return code;
 }

@@ -111,6 +111,14 @@ std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b) {
   return out;
 }
 
+std::uint64_t fnv1a64(std::string_view data, std::uint64_t hash) {
+  for (const char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
 std::string format_double(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";

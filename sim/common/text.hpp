@@ -31,6 +31,10 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b);
 std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
 
+/// 64-bit FNV-1a of `data`, continuing from `hash`: a fingerprint of inputs
+/// (not a cryptographic hash), the same on every machine.
+std::uint64_t fnv1a64(std::string_view data, std::uint64_t hash = 14695981039346656037ULL);
+
 /// Shortest round-tripping decimal for a double (printf %.17g, trimmed),
 /// so reports are deterministic and exact.
 std::string format_double(double value);

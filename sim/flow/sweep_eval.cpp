@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/design/design.hpp"
+#include "sim/energy/builtin_tech.hpp"
 #include "sim/flow/evaluate.hpp"
 #include "sim/flow/outputs.hpp"
 #include "sim/flow/workload.hpp"
@@ -109,6 +111,46 @@ sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const s
     outcome.error = e.what();
   }
   return outcome;
+}
+
+std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, const std::string& version) {
+  // Each field is named and length-prefixed, so no two inputs give the same text.
+  std::uint64_t hash = fnv1a64("");
+  const auto add = [&](const std::string& name, const std::string& value) {
+    hash = fnv1a64(name + ":" + std::to_string(value.size()) + ":", hash);
+    hash = fnv1a64(value, hash);
+  };
+  const auto bytes_of = [](const std::string& path) {
+    try {
+      return read_file(path);
+    } catch (const InputError& e) {
+      return "unreadable: " + e.message();
+    }
+  };
+  add("version", version);
+  add("design", bytes_of(point.design));
+  std::string table = tech;
+  if (table.empty()) {
+    try {
+      std::vector<std::string> sets;
+      for (const auto& [key, value] : point.overrides) sets.push_back(key + "=" + value);
+      table = design::load_design(point.design, sets).tech;
+    } catch (const InputError& e) {
+      table = "invalid design: " + e.message();  // the point fails; failed points are never reused
+    }
+  }
+  add("tech", table);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(table, ec)) {
+    add("tech-bytes", bytes_of(table));
+  } else {
+    for (const auto& builtin : energy::builtin_tech_sources()) {
+      if (table == builtin.name) add("tech-bytes", builtin.text);
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
 }
 
 std::vector<std::size_t> sweep_pareto_front(const sweep::SweepResults& results) {

@@ -24,6 +24,13 @@ const std::vector<std::string>& sweep_metric_columns();
 /// never stops on one bad point). Safe to call from several threads.
 sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const std::string& tech);
 
+/// The fingerprint of everything a point's result depends on besides its
+/// signature, for the resume store (sweep::RunOptions::key): nibble's
+/// `version`, the bytes of the design file, the technology table in effect
+/// (`tech`, else the design's `tech` after the overrides) as the bytes of its
+/// file or of the shipped table. 16 hex digits of FNV-1a 64.
+std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, const std::string& version);
+
 /// Indices of the successful points on the Pareto front of (seconds per
 /// step, energy per step), both minimised; sorted by time.
 std::vector<std::size_t> sweep_pareto_front(const sweep::SweepResults& results);

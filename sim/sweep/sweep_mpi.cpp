@@ -69,7 +69,7 @@ SweepResults run_mpi(const SweepSpec& spec, const RunOptions& options, const Eva
 
   const std::size_t total = results.points.size();
   results.outcomes.resize(total);
-  const PointStore store(options.out_dir, total);
+  const PointStore store(options, total);
   std::deque<std::size_t> todo;
   for (std::size_t i = 0; i < total; ++i) {
     if (options.resume && store.load(results.points[i], &results.outcomes[i])) {

@@ -3,12 +3,15 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cmath>
+#include <optional>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include "sim/common/files.hpp"
 #include "sim/common/progress.hpp"
+#include "sim/common/text.hpp"
 #include "sim/report/csv.hpp"
 #include "sim/sweep/sweep_store.hpp"
 
@@ -45,8 +48,11 @@ bool PointOutcome::from_json(const std::string& text, const std::string& signatu
   return true;
 }
 
-PointStore::PointStore(const std::string& out_dir, std::size_t total)
-    : m_dir((fs::path(out_dir) / "points").string()), m_total(total) {
+PointStore::PointStore(const RunOptions& options, std::size_t total)
+    : m_dir((fs::path(options.out_dir) / "points").string()),
+      m_total(total),
+      m_key(options.key),
+      m_metric_columns(options.metric_columns) {
   std::error_code ec;
   fs::create_directories(m_dir, ec);
   if (ec) throw std::runtime_error("cannot create " + m_dir + ": " + ec.message());
@@ -56,15 +62,31 @@ bool PointStore::load(const SweepPoint& point, PointOutcome* out) const {
   const fs::path file = fs::path(m_dir) / (point.name(m_total) + ".json");
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return false;
+  PointOutcome stored;
   try {
-    return PointOutcome::from_json(read_file(file.string()), point.signature(), out);
+    if (!PointOutcome::from_json(read_file(file.string()), stored_signature(point), &stored)) return false;
   } catch (const std::exception&) {
     return false;  // an unreadable leftover is recomputed, never trusted
   }
+  // A failed point may have failed for a reason that is gone: evaluate it
+  // again. A stored value that is not a finite number never reaches sweep.csv.
+  if (!stored.ok) return false;
+  if (!m_metric_columns.empty() && stored.metrics.size() != m_metric_columns.size()) return false;
+  for (std::size_t i = 0; i < stored.metrics.size(); ++i) {
+    if (!m_metric_columns.empty() && stored.metrics[i].first != m_metric_columns[i]) return false;
+    const std::optional<double> value = parse_double(stored.metrics[i].second);
+    if (!value || !std::isfinite(*value)) return false;
+  }
+  *out = std::move(stored);
+  return true;
+}
+
+std::string PointStore::stored_signature(const SweepPoint& point) const {
+  return m_key ? point.signature() + ";key=" + m_key(point) : point.signature();
 }
 
 void PointStore::save(const SweepPoint& point, const PointOutcome& outcome) const {
-  write_file_atomic((fs::path(m_dir) / (point.name(m_total) + ".json")).string(), outcome.to_json(point.signature()));
+  write_file_now((fs::path(m_dir) / (point.name(m_total) + ".json")).string(), outcome.to_json(stored_signature(point)));
 }
 
 PointOutcome evaluate_safely(const Evaluator& evaluate, const SweepPoint& point) {
@@ -82,7 +104,7 @@ SweepResults run_local(const SweepSpec& spec, const RunOptions& options, const E
   results.points = spec.points();
   const std::size_t total = results.points.size();
   results.outcomes.resize(total);
-  const PointStore store(options.out_dir, total);
+  const PointStore store(options, total);
 
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < total; ++i) {

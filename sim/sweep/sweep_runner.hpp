@@ -34,6 +34,12 @@ struct RunOptions {
   std::size_t jobs = 1;   ///< concurrent evaluations in this process
   bool resume = false;    ///< reuse finished points found in out_dir/points
   bool progress = true;   ///< progress on stderr
+  /// A fingerprint of everything a point's result depends on beyond its
+  /// signature (file bytes, tables, nibble's version); a stored point is reused
+  /// only when it matches. Empty: the signature alone.
+  std::function<std::string(const SweepPoint&)> key;
+  /// The metric columns a stored point must hold, in order (empty: any).
+  std::vector<std::string> metric_columns;
 };
 
 struct SweepResults {

@@ -72,6 +72,16 @@ SweepSpec load_sweep(const std::string& path, std::size_t max_points) {
   return parse_sweep(read_file(path), path, max_points);
 }
 
+void check_design_files(const SweepSpec& spec) {
+  for (std::size_t i = 0; i < spec.designs.size(); ++i) {
+    try {
+      read_file(spec.designs[i]);
+    } catch (const InputError& e) {
+      throw InputError(spec.file, spec.design_lines[i], "design", "'" + spec.designs[i] + "': " + e.message());
+    }
+  }
+}
+
 SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points) {
   using config::YamlMap;
   const YAML::Node root = config::load_yaml_text(text, path);
@@ -89,6 +99,7 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path, std::siz
 
   for (const auto& node : list_or_scalar(top.required("design"))) {
     spec.designs.push_back(resolve(path, config::scalar_text(node, path, "design")));
+    spec.design_lines.push_back(config::line_of(node));
   }
   if (spec.designs.empty()) throw top.error("design", "expected at least one design file");
 

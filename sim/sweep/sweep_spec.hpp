@@ -35,6 +35,7 @@ struct SweepSpec {
   std::string name;                              ///< sweep name, used in reports
   std::string file;                              ///< the sweep file it was read from
   std::vector<std::string> designs;              ///< base design files, resolved relative to the sweep file
+  std::vector<std::int64_t> design_lines;        ///< line of each design in the sweep file (0: unknown)
   std::vector<std::string> parameter_keys;       ///< the overridden design keys, in file order
   std::vector<std::vector<std::pair<std::string, std::string>>> parameter_sets;  ///< override sets
   std::vector<SweepWorkload> workloads;          ///< workloads
@@ -48,6 +49,9 @@ struct SweepSpec {
 /// Caps the number of points at `max_points` (a sweep that would expand to
 /// more is an error saying how many).
 SweepSpec load_sweep(const std::string& path, std::size_t max_points = 100000);
+/// Throws an InputError at the sweep file's line when a design file it names
+/// cannot be read: bad input (exit 2), not a failed point for every point.
+void check_design_files(const SweepSpec& spec);
 /// The same from YAML text; relative design paths resolve against `path`'s folder.
 SweepSpec parse_sweep(const std::string& text, const std::string& path, std::size_t max_points = 100000);
 

@@ -11,14 +11,21 @@ namespace nibble::sweep {
 /// out_dir/points/<name>.json, one file per finished point, written atomically.
 class PointStore {
  public:
-  PointStore(const std::string& out_dir, std::size_t total);
-  /// Loads a finished point whose stored signature matches; false otherwise.
+  PointStore(const RunOptions& options, std::size_t total);
+  /// Loads a finished point whose stored signature and key match, that
+  /// succeeded (failed points are evaluated again) and whose metrics are the
+  /// expected columns with finite numbers; false otherwise.
   bool load(const SweepPoint& point, PointOutcome* out) const;
   void save(const SweepPoint& point, const PointOutcome& outcome) const;
 
  private:
-  std::string m_dir;    ///< out_dir/points
-  std::size_t m_total;  ///< points in the sweep (sets the width of the names)
+  /// The point's signature and key, as stored.
+  std::string stored_signature(const SweepPoint& point) const;
+
+  std::string m_dir;                                ///< out_dir/points
+  std::size_t m_total;                              ///< points in the sweep (sets the width of the names)
+  std::function<std::string(const SweepPoint&)> m_key;  ///< RunOptions::key
+  std::vector<std::string> m_metric_columns;        ///< RunOptions::metric_columns
 };
 
 /// Runs the evaluator; an exception becomes a failed outcome naming it, so

@@ -16,6 +16,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+design=$src/hw/designs/int4-train.yaml
+# A simulation whose forked child runs for minutes: the bit-exact check of every op of ResNet-18.
+slow_simulate=(simulate --design "$design" --model resnet18 --batch 8 --functional
+               --functional-max-macs 1000000000000 --quiet)
+# Prints the pid of the first child of $1 once it exists (10 s at most).
+wait_for_child() {
+  local child
+  for _ in $(seq 100); do
+    child=$(cat /proc/"$1"/task/*/children 2> /dev/null | awk 'NF { print $1; exit }')
+    [ -n "$child" ] && { echo "$child"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
 # A 6-point sweep small enough for CI: 3 array sizes x 2 dataflows of the
 # 4-bit design on fmnist-cnn, batch 8, plus one point that cannot fit.
 write_sweep() {
@@ -60,10 +75,135 @@ parameters:
 workloads:
   - {model: fmnist-mlp, batch: 8}
 YAML
-    "$nibble" sweep sweep.yaml --jobs 2 --out out > out.txt
+    set +e
+    "$nibble" sweep sweep.yaml --jobs 2 --out out > out.txt 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "a sweep with a failed point: exit $rc, expected 1"
     grep -q '2 points, 1 evaluated, 1 failed' out.txt || { cat out.txt; fail "expected one failed point"; }
     grep -q 'p0001: .*array.chunk' out.txt || { cat out.txt; fail "the failed point's message should name array.chunk"; }
     grep -q 'Failed points' out/report.html || fail "report.html should list the failed point"
+    ;;
+  sweep-failed-exit)
+    # Bad input (the design file is missing) is exit 2 before any point runs,
+    # naming the sweep file's line; points that fail make it exit 1 with one line
+    # on stderr, locally and under MPI, even with --quiet.
+    printf 'design: missing-design.yaml\nworkloads:\n  - {model: fmnist-mlp, batch: 8}\n' > missing.yaml
+    set +e
+    "$nibble" sweep missing.yaml --jobs 2 --out m --quiet 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { cat err.txt; fail "missing design: exit $rc, expected 2"; }
+    grep -q "^nibble: missing.yaml:1: design: '.*missing-design.yaml': cannot open" err.txt ||
+      { cat err.txt; fail "the message must name the sweep file, its line and the design"; }
+    [ ! -e m/sweep.csv ] || fail "bad input must not write sweep.csv"
+    # Every point fails (rows 256 and 512 do not divide the FP16 chunk of 128).
+    cat > all-fail.yaml <<YAML
+design: $src/hw/designs/int4-train.yaml
+parameters:
+  array.rows: [256, 512]
+workloads:
+  - {model: fmnist-mlp, batch: 8}
+YAML
+    runs=("$nibble sweep all-fail.yaml --jobs 2 --out local --quiet")
+    if [ "${NIBBLE_TEST_MPI:-0}" = 1 ]; then
+      runs+=("mpirun -np 2 $nibble sweep all-fail.yaml --mpi --out mpi --quiet")
+    fi
+    for run in "${runs[@]}"; do
+      set +e
+      $run > out.txt 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 1 ] || { cat err.txt; fail "$run: every point failed: exit $rc, expected 1"; }
+      grep -q '^nibble sweep: 2 of 2 points failed (first: p0000: .*array.chunk.*); every point is in .*/sweep.csv$' err.txt ||
+        { cat err.txt; fail "$run: expected the one-line summary"; }
+      [ ! -s out.txt ] || fail "$run: --quiet must print nothing on stdout"
+    done
+    # All points fine: exit 0 (the check is not one that always fails).
+    sed 's/\[256, 512\]/[64]/' all-fail.yaml > fine.yaml
+    "$nibble" sweep fine.yaml --jobs 1 --out fine --quiet || fail "a sweep with no failed point must exit 0"
+    ;;
+  orphans)
+    # The parent of a forked simulation is killed (SIGKILL, SIGTERM, SIGINT):
+    # its child must end too, and no temporary may be left in --out. The
+    # functional check of every op of ResNet-18 keeps the child busy for minutes.
+    for sig in KILL TERM INT; do
+      "$nibble" "${slow_simulate[@]}" --out "o-$sig" 2> /dev/null & pid=$!
+      child=$(wait_for_child "$pid") || fail "no simulation child appeared under $pid"
+      kill -"$sig" "$pid"
+      set +e
+      wait "$pid"; rc=$?
+      set -e
+      [ $rc -ne 0 ] || fail "SIG$sig: the killed run exited 0"
+      for _ in $(seq 50); do kill -0 "$child" 2> /dev/null || break; sleep 0.1; done
+      if kill -0 "$child" 2> /dev/null; then kill -9 "$child"; fail "SIG$sig: simulation child $child outlived its parent"; fi
+      ! ls -A "o-$sig" | grep -q '\.tmp\.' || fail "SIG$sig: temporaries left in o-$sig"
+    done
+    ;;
+  out-locked)
+    # Two runs, one --out: the second is refused (exit 2, naming the holder)
+    # while the first holds the folder, and allowed once it has ended.
+    "$nibble" "${slow_simulate[@]}" --out shared 2> /dev/null & pid=$!
+    wait_for_child "$pid" > /dev/null || fail "no simulation child appeared under $pid"
+    set +e
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out shared --quiet 2> err.txt; rc=$?
+    set -e
+    kill -TERM "$pid"; wait "$pid" || true
+    [ $rc -eq 2 ] || { cat err.txt; fail "second run into a held folder: exit $rc, expected 2"; }
+    grep -qx "nibble: shared: --out: another nibble run (pid $pid) is writing into this folder; wait for it to end or choose another --out" \
+      err.txt || { cat err.txt; fail "the refusal must name the holder's pid"; }
+    [ ! -e shared/summary.json ] || fail "the refused run must not write"
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out shared --quiet ||
+      fail "once the first run has ended the folder is free"
+    [ -s shared/report.html ] || fail "missing shared/report.html"
+    ;;
+  disk-full)
+    # A 40 KiB tmpfs holds the lock, the marker, summary.json (12 KB) and
+    # layers.csv (3 KB) but not report.html (35 KB): the run must exit 2 with a
+    # clear message and leave none of the three (they are renamed together).
+    # Mounting needs root (CI runs as root); elsewhere the case is skipped.
+    mkdir -p small
+    mount -t tmpfs -o size=40k tmpfs small 2> /dev/null || { echo "skipped: cannot mount a tmpfs"; exit 77; }
+    trap 'umount "$work/small"' EXIT
+    set +e
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out small/o --quiet 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { cat err.txt; fail "full disk: exit $rc, expected 2"; }
+    grep -q '^nibble: small/o/report.html: cannot write: No space left on device (free some space and run again; no output of this run was kept)$' \
+      err.txt || { cat err.txt; fail "full disk: expected a message naming the file and the cause"; }
+    for f in summary.json layers.csv report.html; do [ ! -e "small/o/$f" ] || fail "half a set: small/o/$f was kept"; done
+    ! ls -A small/o | grep -q '\.tmp\.' || fail "temporaries left on the full disk"
+    ;;
+  sweep-stale-resume)
+    # A stored point is reused only when nothing it depends on changed: the
+    # design file's bytes, the technology table (--tech), nibble's version.
+    cp "$design" design.yaml
+    cat > sweep.yaml <<YAML
+design: design.yaml
+parameters:
+  array.rows: [32, 64]
+workloads:
+  - {model: fmnist-mlp, batch: 8}
+YAML
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
+    cp s/sweep.csv first.csv
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 2 reused' out.txt || { cat out.txt; fail "unchanged inputs: expected 2 reused"; }
+    sed -i 's/^clock_mhz: 1000 /clock_mhz: 500 /' design.yaml
+    grep -q '^clock_mhz: 500 ' design.yaml || fail "the test's edit of the design did not apply"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "edited design: nothing may be reused"; }
+    cmp -s first.csv s/sweep.csv && fail "edited design (half the clock): sweep.csv must change"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume --tech 7nm > out.txt
+    grep -q '0 reused' out.txt || { cat out.txt; fail "another --tech: nothing may be reused"; }
+    # A stored point holding a value that is not a number is evaluated again.
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --quiet
+    cp s/sweep.csv clean.csv
+    sed -i '/"energy_per_step_j"/{n;s/"[^"]*"/"banana"/}' s/points/p0000.json
+    grep -q banana s/points/p0000.json || fail "the test could not corrupt p0000.json"
+    sed -i '/"seconds_per_step"/{n;s/"[^"]*"/"nan"/}' s/points/p0001.json
+    grep -q '"nan"' s/points/p0001.json || fail "the test could not corrupt p0001.json"
+    "$nibble" sweep sweep.yaml --jobs 2 --out s --resume > out.txt
+    grep -q '0 reused' out.txt || { cat out.txt; fail "corrupted point files must not be reused"; }
+    ! grep -q 'banana\|nan' s/sweep.csv || fail "a corrupted value reached sweep.csv"
+    cmp clean.csv s/sweep.csv || fail "the recomputed sweep.csv differs"
     ;;
   report-rerenders-sweep)
     write_sweep
@@ -171,6 +311,32 @@ YAML
     echo 1 | q --format mxfp4 --seed x 2> err.txt; rc=$?
     set -e
     [ $rc -eq 2 ] || fail "bad seed: exit $rc, expected 2"
+    ;;
+  stdout-full)
+    # Every command's stdout, checked write by write and at the final flush:
+    # /dev/full takes nothing, so each must exit 2 with a one-line message.
+    expect_full() {
+      set +e
+      "$nibble" "$@" > /dev/full 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "$* > /dev/full: exit $rc, expected 2"; }
+      grep -qx 'nibble: standard output: cannot write: No space left on device (is the disk full or the file closed?)' \
+        err.txt || { cat err.txt; fail "$* > /dev/full: no message naming standard output"; }
+    }
+    expect_full trace --model resnet18
+    expect_full trace --model resnet18 --stats
+    expect_full trace --list-models
+    expect_full numerics
+    expect_full --version
+    expect_full --help
+    expect_full simulate --help
+    expect_full simulate --design "$design" --model fmnist-mlp --batch 8 --out sim
+    # Nothing written to stdout, or written to a real file: exit 0, so the check
+    # is not one that always fails.
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out sim --quiet > /dev/full ||
+      fail "simulate --quiet prints nothing, so /dev/full must not fail it"
+    "$nibble" numerics > numerics.txt || fail "numerics into a file exited non-zero"
+    [ -s numerics.txt ] || fail "numerics wrote nothing"
     ;;
   *)
     fail "unknown case $case_name"

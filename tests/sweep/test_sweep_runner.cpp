@@ -71,9 +71,63 @@ TEST(SweepRunner, ResumeReusesFinishedPointsOnly) {
   calls = 0;
   options.resume = true;
   const auto results = run_local(spec, options, counting);
+  // 12 points: the 4 damaged ones and the one failed point (evaluated again:
+  // the cause may be gone) are evaluated, the other 7 reused.
+  EXPECT_EQ(calls.load(), 5);
+  EXPECT_EQ(results.reused, 7u);
+  EXPECT_EQ(results_csv(spec, results), first);
+}
+
+// The key stands for everything a point depends on beyond its signature (the
+// design file's bytes, the table, the version): a changed key reuses nothing;
+// a stored value that is not a finite number, or a missing column, is evaluated again.
+TEST(SweepRunner, ResumeChecksTheKeyAndTheStoredValues) {
+  const auto spec = probe_spec();
+  RunOptions options;
+  options.out_dir = fresh_dir("resume-key").string();
+  options.progress = false;
+  options.metric_columns = {"seconds_per_step", "energy_per_step_j"};
+  std::string version = "design-v1";
+  options.key = [&version](const SweepPoint&) { return version; };
+  std::atomic<int> calls{0};
+  const Evaluator counting = [&](const SweepPoint& p) {
+    ++calls;
+    return fake(p);
+  };
+  const std::string first = results_csv(spec, run_local(spec, options, counting));
+  options.resume = true;
+  calls = 0;
+  version = "design-v2";  // e.g. the design file was edited
+  auto results = run_local(spec, options, counting);
+  EXPECT_EQ(calls.load(), 12);
+  EXPECT_EQ(results.reused, 0u);
+
+  const auto points = fs::path(options.out_dir) / "points";
+  const auto stored = [&](const char* name, const char* energy) {
+    PointOutcome bad;
+    bad.ok = true;
+    bad.metrics = {{"seconds_per_step", "0"}, {"energy_per_step_j", energy}};
+    write_file_atomic((points / name).string(), bad.to_json(spec.points()[0].signature() + ";key=" + version));
+  };
+  stored("p0000.json", "banana");
+  PointOutcome nan_point;
+  nan_point.ok = true;
+  nan_point.metrics = {{"seconds_per_step", "2"}, {"energy_per_step_j", "nan"}};
+  write_file_atomic((points / "p0001.json").string(), nan_point.to_json(spec.points()[1].signature() + ";key=" + version));
+  PointOutcome short_point;
+  short_point.ok = true;
+  short_point.metrics = {{"seconds_per_step", "4"}};
+  write_file_atomic((points / "p0002.json").string(),
+                    short_point.to_json(spec.points()[2].signature() + ";key=" + version));
+  calls = 0;
+  results = run_local(spec, options, counting);
+  // 3 damaged points + the failed point evaluated again; 8 reused.
   EXPECT_EQ(calls.load(), 4);
   EXPECT_EQ(results.reused, 8u);
-  EXPECT_EQ(results_csv(spec, results), first);
+  const std::string csv = results_csv(spec, results);
+  EXPECT_EQ(csv, first);
+  EXPECT_EQ(csv.find("banana"), std::string::npos);
+  EXPECT_EQ(csv.find("nan"), std::string::npos);
 }
 
 TEST(SweepRunner, OutcomeJsonRoundTripsAndRejectsForeignSignatures) {
