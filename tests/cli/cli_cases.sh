@@ -109,6 +109,28 @@ YAML
     [ $rc -eq 2 ] || fail "missing sweep file: exit $rc, expected 2"
     grep -q '^nibble: missing.yaml' err.txt || { cat err.txt; fail "the message must start with the file"; }
     ;;
+  timeline-flag)
+    # --timeline takes none, layers or ops; anything else is a usage error (exit 2) naming the flag.
+    for c in "simulate --design $src/hw/designs/int4-train.yaml" \
+             "compare $src/hw/designs/int4-train.yaml $src/hw/designs/fp16-baseline.yaml"; do
+      for bad in fast OPS ""; do
+        set +e
+        "$nibble" $c --model fmnist-mlp --timeline "$bad" --out o 2> err.txt; rc=$?
+        set -e
+        [ $rc -eq 2 ] || fail "$c --timeline '$bad': exit $rc, expected 2"
+        grep -q -- "--timeline: expected none, layers or ops, got '$bad'" err.txt || { cat err.txt; fail "message"; }
+      done
+      set +e
+      "$nibble" $c --model fmnist-mlp --out o --timeline 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || fail "$c --timeline without a value: exit $rc, expected 2"
+      grep -q -- "--timeline: missing value" err.txt || { cat err.txt; fail "message without a value"; }
+    done
+    [ ! -e o ] || fail "a bad --timeline must not create the output directory"
+    "$nibble" simulate --help | grep -q -- "--timeline none|layers|ops" || fail "simulate --help lacks --timeline"
+    "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model fmnist-mlp --timeline=layers --out s --quiet
+    grep -q '"detail": "layers"' s/timeline.json || fail "--timeline=layers must write layers detail"
+    ;;
   *)
     fail "unknown case $case_name"
     ;;
