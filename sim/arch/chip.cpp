@@ -54,7 +54,9 @@ std::uint64_t Core::transfer(std::uint64_t ready, std::uint64_t bytes, bool writ
   }
   socket->b_transport(m_trans, delay);
   if (m_trans.is_response_error()) throw std::runtime_error("DRAM transfer failed: " + m_trans.get_response_string());
-  return time_to_cycles(now + delay, m_period);
+  const std::uint64_t done = time_to_cycles(now + delay, m_period);
+  if (done > ready) m_transfers.push_back(TransferRecord{m_op, ready, done});
+  return done;
 }
 
 void Core::controller() {
@@ -66,6 +68,7 @@ void Core::controller() {
   IdealMemory ideal;
   for (std::size_t i = 0; i < work.size(); ++i) {
     const OpShare& share = work[i];
+    m_op = static_cast<std::uint32_t>(i);
     const std::uint64_t start = time_to_cycles(sc_core::sc_time_stamp(), m_period);
     OpRecord rec;
     rec.start = start;

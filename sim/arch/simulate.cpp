@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <systemc>
+#include <tuple>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
@@ -85,8 +87,10 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
 // The timeline at the granularity the current chip knows: per core and op one
 // busy interval, on the array for GEMM ops and on the vector unit for vector
 // ops, from the op's start to the cycle this core finished it (its loads,
-// folds and stores included; docs/design-file.md, "timeline.json"). The units of
-// a concurrent chip record their own intervals and replace this function.
+// folds and stores included); and on core<i>.dma the cycles in which at least
+// one of the op's DRAM transfers was under way (the union of their [ready,
+// done) intervals). docs/design-file.md, "timeline.json". The units of a
+// concurrent chip record their own intervals and replace this function.
 std::vector<TimelineEvent> op_level_timeline(const Chip& chip, const std::vector<std::vector<OpShare>>& work) {
   std::vector<TimelineEvent> events;
   for (std::size_t c = 0; c < chip.cores.size(); ++c) {
@@ -98,6 +102,20 @@ std::vector<TimelineEvent> op_level_timeline(const Chip& chip, const std::vector
       const bool gemm = work.at(c).at(i).op->is_gemm();
       events.push_back(TimelineEvent{core + (gemm ? ".array" : ".vector"), static_cast<std::uint32_t>(i), rec.start,
                                      rec.end, gemm ? "gemm" : "vector"});
+    }
+    // Transfers come in issue order, op by op; within an op their ready
+    // cycles need not rise (a store is issued after later loads), so sort.
+    std::vector<TransferRecord> transfers = chip.cores[c]->transfers();
+    std::stable_sort(transfers.begin(), transfers.end(), [](const TransferRecord& a, const TransferRecord& b) {
+      return std::tie(a.op, a.ready) < std::tie(b.op, b.ready);
+    });
+    for (const TransferRecord& t : transfers) {
+      TimelineEvent* last = events.empty() ? nullptr : &events.back();
+      if (last != nullptr && last->track == core + ".dma" && last->op == t.op && t.ready <= last->end) {
+        last->end = std::max(last->end, t.done);
+        continue;
+      }
+      events.push_back(TimelineEvent{core + ".dma", t.op, t.ready, t.done, "dma"});
     }
   }
   return events;

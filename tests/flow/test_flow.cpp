@@ -553,6 +553,34 @@ TEST(Timeline, OpsOfATinyTraceByHand) {
   }
 }
 
+// docs/timing.md's DRAM example (test-4x4 with dram.ideal false: 4 B/cycle,
+// latency 10, 4-byte bursts; m 10, n 4, k 8): B tile 0 done 12, A tile 0 done
+// 17, B tile 1 done 19, A tile 1 done 24, all four ready at cycle 0 (double
+// buffered: the first two units of each operand), so some transfer is under
+// way over [0, 24); the store is ready at 45 and done at 95. core0.dma: [0, 24)
+// and [45, 95); core0.array: the whole op, [0, 95).
+TEST(Timeline, DmaIntervalsOfTheTimingDocsExample) {
+  workloads::Trace trace = tiny_trace();
+  trace.ops = {gemm("g", 10, 4, 8)};
+  EvalOptions options;
+  options.sim.timeline = arch::TimelineDetail::kOps;
+  const Evaluation e = evaluate(shipped("test-4x4.yaml", {"dram.ideal=false"}), trace, options);
+  ASSERT_EQ(e.sim.total("cycles"), 95u);
+  std::vector<std::string> got;
+  for (const auto& ev : e.sim.timeline) {
+    got.push_back(ev.track + " " + std::to_string(ev.start) + " " + std::to_string(ev.end));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"core0.array 0 95", "core0.dma 0 24", "core0.dma 45 95"}));
+  const TempDir dir("timeline-dma");
+  write_outputs(e, dir.str());
+  const TraceFile t = trace_file(dir / "timeline.json");
+  EXPECT_EQ(t.threads.at({1, 2}), "core0.dma");
+  ASSERT_EQ(t.complete.size(), 3u);
+  EXPECT_EQ(t.complete[2].at("args").at("what"), "dma");
+  EXPECT_DOUBLE_EQ(t.complete[2].at("ts").get<double>(), 0.045);
+  EXPECT_DOUBLE_EQ(t.complete[2].at("dur").get<double>(), 0.05);
+}
+
 // Two GEMMs of layer g (19 cycles each, one after the other) then the softmax
 // s: at layers detail core0.array has one event [0, 38) of 2 ops, the
 // vector unit one [38, 46); at ops detail the array has two.
