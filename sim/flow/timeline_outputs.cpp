@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "sim/common/files.hpp"
 #include "sim/report/svg_chart.hpp"
 #include "workloads/trace.hpp"
 
@@ -93,21 +94,12 @@ nlohmann::ordered_json timeline_summary(const TimelineChoice& choice) {
   return j;
 }
 
-void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice) {
-  page.section("Timeline");
-  if (choice.requested == TimelineDetail::kNone) {
-    page.paragraph("No timeline: the run was made with --timeline none.");
-    return;
-  }
-  const std::vector<report::TimelineOp> ops = timeline_ops(sim);
-  const auto spans = report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers);
-  page.paragraph("When each unit of the chip was busy, as the simulation recorded it; one bar per run of a layer "
-                 "and phase on a unit, coloured by phase; hover a bar for its cycles. The same intervals, at the "
-                 "detail given in summary.json, are in timeline.json: open it in Perfetto (ui.perfetto.dev, "
-                 "Open trace file) or chrome://tracing to zoom to single ops.");
-  const std::uint64_t end = sim.total("cycles");
-  page.figure(gantt(spans, ops, "Units over the whole step", 0, std::max<std::uint64_t>(end, 1)),
+void gantt_figures(report::HtmlPage& page, const std::vector<report::TimelineSpan>& spans,
+                   const std::vector<report::TimelineOp>& ops, std::uint64_t end, const std::string& who,
+                   bool zoom_per_phase) {
+  page.figure(gantt(spans, ops, "Units over the whole step" + who, 0, std::max<std::uint64_t>(end, 1)),
               "Busy intervals of every unit over the training step (" + std::to_string(end) + " cycles).");
+  if (!zoom_per_phase) return;
   for (const auto phase : workloads::all_phases()) {
     const std::string name(workloads::phase_name(phase));
     std::uint64_t from = std::numeric_limits<std::uint64_t>::max();
@@ -119,10 +111,36 @@ void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const 
     }
     if (to == 0) continue;  // no work in this phase
     page.details_figure("Zoom: " + name + " (cycles " + std::to_string(from) + " to " + std::to_string(to) + ")",
-                        gantt(spans, ops, "Units during " + name, from, to),
+                        gantt(spans, ops, "Units during " + name + who, from, to),
                         "The units between the first and the last cycle of the " + name +
                             " phase; bars of other phases in this window are drawn too.");
   }
+}
+
+void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice) {
+  page.section("Timeline");
+  if (choice.requested == TimelineDetail::kNone) {
+    page.paragraph("No timeline: the run was made with --timeline none.");
+    return;
+  }
+  const std::vector<report::TimelineOp> ops = timeline_ops(sim);
+  page.paragraph("When each unit of the chip was busy, as the simulation recorded it; one bar per run of a layer "
+                 "and phase on a unit, coloured by phase; hover a bar for its cycles. The same intervals, at the "
+                 "detail given in summary.json, are in timeline.json: open it in Perfetto (ui.perfetto.dev, "
+                 "Open trace file) or chrome://tracing to zoom to single ops.");
+  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total("cycles"), "",
+                true);
+}
+
+void timeline_figure(report::HtmlPage& page, const arch::SimResult& sim, const std::string& who) {
+  const std::vector<report::TimelineOp> ops = timeline_ops(sim);
+  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total("cycles"), who,
+                false);
+}
+
+void timeline_file_figure(report::HtmlPage& page, const std::string& path, std::uint64_t end, const std::string& who) {
+  const report::TimelineDoc doc = report::read_timeline_json(read_file(path), path);
+  gantt_figures(page, report::merge_layer_runs(doc.spans, doc.ops), doc.ops, end, who, false);
 }
 
 }  // namespace nibble::flow

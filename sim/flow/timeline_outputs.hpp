@@ -45,4 +45,13 @@ nlohmann::ordered_json timeline_summary(const TimelineChoice& choice);
 /// coloured by phase) and the same chart zoomed into each phase, folded.
 void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice);
 
+/// The whole-step Gantt chart of `sim` alone, titled "Units over the whole
+/// step" + `who` (e.g. compare's A and B one above the other).
+void timeline_figure(report::HtmlPage& page, const arch::SimResult& sim, const std::string& who);
+
+/// The whole-step Gantt chart of a timeline.json that nibble wrote (`path`),
+/// `end` cycles wide, titled "Units over the whole step" + `who`; for pages
+/// rendered from files. InputError naming the file when it is not one.
+void timeline_file_figure(report::HtmlPage& page, const std::string& path, std::uint64_t end, const std::string& who);
+
 }  // namespace nibble::flow

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
 
 namespace nibble::report {
@@ -95,22 +96,31 @@ std::vector<TimelineSpan> timeline_spans(const std::vector<arch::TimelineEvent>&
     if (a->track != b->track) return track_before(a->track, b->track);
     return std::tie(a->start, a->end, a->op) < std::tie(b->start, b->end, b->op);
   });
+  spans.reserve(order.size());
   for (const arch::TimelineEvent* e : order) {
-    if (detail == arch::TimelineDetail::kLayers && !spans.empty()) {
-      TimelineSpan& last = spans.back();
-      const TimelineOp& a = ops[last.op];
-      const TimelineOp& b = ops[e->op];
-      if (last.track == e->track && a.layer == b.layer && a.phase == b.phase) {
-        last.end = std::max(last.end, e->end);
-        last.busy += e->end - e->start;
-        last.ops += 1;
-        if (last.what != e->what) last.what = "mixed";
+    spans.push_back(TimelineSpan{e->track, e->op, 1, e->start, e->end, e->end - e->start, e->what});
+  }
+  return detail == arch::TimelineDetail::kLayers ? merge_layer_runs(spans, ops) : spans;
+}
+
+std::vector<TimelineSpan> merge_layer_runs(const std::vector<TimelineSpan>& spans, const std::vector<TimelineOp>& ops) {
+  std::vector<TimelineSpan> out;
+  for (const auto& s : spans) {
+    if (!out.empty()) {
+      TimelineSpan& last = out.back();
+      const TimelineOp& a = ops.at(last.op);
+      const TimelineOp& b = ops.at(s.op);
+      if (last.track == s.track && a.layer == b.layer && a.phase == b.phase) {
+        last.end = std::max(last.end, s.end);
+        last.busy += s.busy;
+        last.ops += s.ops;
+        if (last.what != s.what) last.what = "mixed";
         continue;
       }
     }
-    spans.push_back(TimelineSpan{e->track, e->op, 1, e->start, e->end, e->end - e->start, e->what});
+    out.push_back(s);
   }
-  return spans;
+  return out;
 }
 
 std::optional<std::string> timeline_json(const std::vector<TimelineSpan>& spans, const std::vector<TimelineOp>& ops,
@@ -171,6 +181,56 @@ std::optional<std::string> timeline_json(const std::vector<TimelineSpan>& spans,
           ", \"detail\": \"" + timeline_detail_name(detail) + "\", \"time_unit\": \"us of simulated time\"}}\n";
   if (text.size() > limit_bytes) return std::nullopt;
   return text;
+}
+
+TimelineDoc read_timeline_json(const std::string& text, const std::string& file) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, 0, "", std::string("not valid JSON: ") + e.what());
+  }
+  const auto bad = [&](const std::string& field, const std::string& what) {
+    return InputError(file, 0, field, what + "; expected the timeline.json that nibble writes");
+  };
+  TimelineDoc doc;
+  try {
+    if (!j.is_object() || !j.contains("traceEvents") || !j.at("traceEvents").is_array()) {
+      throw bad("traceEvents", "missing or not a list");
+    }
+    doc.clock_mhz = j.at("otherData").at("clock_mhz").get<double>();
+    doc.detail = j.at("otherData").at("detail").get<std::string>();
+    std::map<std::pair<std::int64_t, std::int64_t>, std::string> threads;
+    for (const auto& e : j.at("traceEvents")) {
+      if (e.at("ph") == "M" && e.at("name") == "thread_name") {
+        threads[{e.at("pid").get<std::int64_t>(), e.at("tid").get<std::int64_t>()}] =
+            e.at("args").at("name").get<std::string>();
+      }
+    }
+    for (const auto& e : j.at("traceEvents")) {
+      if (e.at("ph") != "X") continue;
+      const auto thread = threads.find({e.at("pid").get<std::int64_t>(), e.at("tid").get<std::int64_t>()});
+      if (thread == threads.end()) throw bad("traceEvents", "an event of a thread without thread_name");
+      const auto& args = e.at("args");
+      TimelineSpan span;
+      span.track = thread->second;
+      span.op = static_cast<std::uint32_t>(doc.ops.size());
+      span.start = args.at("start_cycle").get<std::uint64_t>();
+      span.end = args.at("end_cycle").get<std::uint64_t>();
+      span.busy = args.at("busy_cycles").get<std::uint64_t>();
+      span.ops = args.value("ops", std::uint64_t{1});
+      span.what = args.at("what").get<std::string>();
+      if (span.end <= span.start || span.busy > span.end - span.start) {
+        throw bad("traceEvents", "an event with end_cycle <= start_cycle or busy_cycles beyond them");
+      }
+      doc.ops.push_back({args.at("layer").get<std::string>(), args.at("phase").get<std::string>(),
+                         args.value("kind", std::string())});
+      doc.spans.push_back(std::move(span));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw bad("traceEvents", std::string("malformed (") + e.what() + ")");
+  }
+  return doc;
 }
 
 }  // namespace nibble::report

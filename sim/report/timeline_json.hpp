@@ -43,12 +43,28 @@ struct TimelineSpan {
 std::vector<TimelineSpan> timeline_spans(const std::vector<arch::TimelineEvent>& events,
                                          const std::vector<TimelineOp>& ops, arch::TimelineDetail detail);
 
+/// Spans of one track after another, each sorted by start (as timeline_spans
+/// returns them), with every run of consecutive spans of one layer and phase
+/// on one track merged into one: start of the first, latest end, busy cycles
+/// and ops added up. Used for the layers detail and for charts read back from files.
+std::vector<TimelineSpan> merge_layer_runs(const std::vector<TimelineSpan>& spans, const std::vector<TimelineOp>& ops);
+
 /// The document: {"traceEvents": [...], "displayTimeUnit": "ns"} with the
 /// process and thread names first, one event per line. std::nullopt when the
 /// text would exceed `limit_bytes` (formatting stops there).
 std::optional<std::string> timeline_json(const std::vector<TimelineSpan>& spans, const std::vector<TimelineOp>& ops,
                                          double clock_mhz, arch::TimelineDetail detail,
                                          std::uint64_t limit_bytes = UINT64_MAX);
+
+/// A timeline.json read back (pages rendered from files, `nibble report`).
+struct TimelineDoc {
+  double clock_mhz = 0.0;           ///< otherData.clock_mhz
+  std::string detail;               ///< otherData.detail: "ops" or "layers"
+  std::vector<TimelineOp> ops;      ///< one per complete event, in file order
+  std::vector<TimelineSpan> spans;  ///< one per complete event: span.op indexes ops; cycles from args
+};
+/// Parses what timeline_json() wrote; anything else is an InputError naming `file`.
+TimelineDoc read_timeline_json(const std::string& text, const std::string& file);
 
 /// "none", "layers" or "ops".
 const char* timeline_detail_name(arch::TimelineDetail detail);

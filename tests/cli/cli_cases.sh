@@ -83,6 +83,9 @@ YAML
     grep -q 'speedup (B time / A time)' out.txt || fail "the table must have the speedup"
     grep -q 'accuracy fmnist-mlp int4-fp4' out.txt || fail "the table must have the int4-fp4 accuracy"
     grep -q '(iso-area)' out.txt || fail "B must be resized to A's area"
+    for side in A B; do
+      grep -q "Units over the whole step: $side, " out/report.html || fail "the main page lacks the timeline of $side"
+    done
     cp out/report.html original.html
     "$nibble" report out > /dev/null
     cmp original.html out/report.html || fail "nibble report must re-render the same page"

@@ -450,12 +450,13 @@ TEST(Reports, HtmlIsWellFormedAndNamesEveryLayer) {
   }
   const std::string single = read_file(dir / "a/report.html");
   for (const char* must : {"Energy per layer", "Cycles per layer", "Utilization per layer", "Technology table",
-                           "Horowitz"}) {
+                           "Horowitz", "Units over the whole step", "Zoom: weight_grad", ">core0.array</text>"}) {
     EXPECT_NE(single.find(must), std::string::npos) << must;
   }
   const std::string both = read_file(dir / "report.html");
   for (const char* must : {"speedup", "energy ratio", "A: int4-train", "B: fp16-baseline", "Cycles per layer",
-                           "Energy per layer"}) {
+                           "Energy per layer", "Units over the whole step: A: int4-train",
+                           "Units over the whole step: B: fp16-baseline"}) {
     EXPECT_NE(both.find(must), std::string::npos) << must;
   }
 }

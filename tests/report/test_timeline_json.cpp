@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "sim/common/error.hpp"
 #include "sim/report/timeline_json.hpp"
 
 namespace nibble::report {
@@ -144,6 +145,51 @@ TEST(TimelineJson, LimitSameBytesAndDetailNames) {
   const auto j = nlohmann::json::parse(
       *timeline_json(timeline_spans(one, odd, TimelineDetail::kOps), odd, 1000.0, TimelineDetail::kOps));
   EXPECT_EQ(j.at("traceEvents").back().at("args").at("layer"), "la\"yer\\");
+}
+
+// What the writer wrote reads back as the same spans, at both details; and
+// the layers merge of the ops file equals the layers spans.
+TEST(TimelineJson, ReadsBackWhatItWrote) {
+  for (const auto detail : {TimelineDetail::kOps, TimelineDetail::kLayers}) {
+    const auto spans = timeline_spans(events(), ops(), detail);
+    const TimelineDoc doc = read_timeline_json(*timeline_json(spans, ops(), 250.0, detail), "t.json");
+    EXPECT_EQ(doc.clock_mhz, 250.0);
+    EXPECT_EQ(doc.detail, timeline_detail_name(detail));
+    ASSERT_EQ(doc.spans.size(), spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      EXPECT_EQ(doc.spans[i].track, spans[i].track);
+      EXPECT_EQ(doc.spans[i].start, spans[i].start);
+      EXPECT_EQ(doc.spans[i].end, spans[i].end);
+      EXPECT_EQ(doc.spans[i].busy, spans[i].busy);
+      EXPECT_EQ(doc.spans[i].ops, spans[i].ops);
+      EXPECT_EQ(doc.ops[doc.spans[i].op].layer, ops()[spans[i].op].layer);
+      EXPECT_EQ(doc.ops[doc.spans[i].op].phase, ops()[spans[i].op].phase);
+    }
+    const auto merged = merge_layer_runs(doc.spans, doc.ops);
+    const auto layers = timeline_spans(events(), ops(), TimelineDetail::kLayers);
+    ASSERT_EQ(merged.size(), layers.size());
+    for (std::size_t i = 0; i < merged.size(); ++i) {
+      EXPECT_EQ(merged[i].end, layers[i].end);
+      EXPECT_EQ(merged[i].busy, layers[i].busy);
+    }
+  }
+}
+
+TEST(TimelineJson, DamagedFilesAreInputErrorsNamingTheFile) {
+  const std::string good = *timeline_json(timeline_spans(events(), ops(), TimelineDetail::kOps), ops(), 250.0,
+                                          TimelineDetail::kOps);
+  const std::vector<std::string> damaged = {
+      "{", "[]", R"({"traceEvents": 3})", good.substr(0, good.size() / 2),
+      R"({"traceEvents": [{"ph": "X", "pid": 1, "tid": 1}], "otherData": {"clock_mhz": 1, "detail": "ops"}})",
+      R"({"traceEvents": [], "otherData": {}})"};
+  for (const std::string& bad : damaged) {
+    try {
+      read_timeline_json(bad, "dir/timeline.json");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), "dir/timeline.json") << bad;
+    }
+  }
 }
 
 }  // namespace
