@@ -28,7 +28,7 @@ struct SimOptions {
   std::uint64_t seed = 1;                    ///< seed of the functional operands
   bool progress = false;                     ///< progress on stderr
   bool fork = true;                          ///< run in a child process (false: here; once per process only)
-  TimelineDetail timeline = TimelineDetail::kNone;  ///< kNone: SimResult::timeline stays empty (nothing crosses the pipe)
+  TimelineDetail timeline = TimelineDetail::kNone;  ///< kNone: SimResult::timeline stays empty
 };
 
 /// What the timeline calls one trace op.

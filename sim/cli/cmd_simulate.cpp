@@ -41,9 +41,10 @@ int run_simulate(const std::vector<std::string>& args) {
       "DIR/summary.json (totals, per phase, an `energy` block), DIR/layers.csv (one row per layer and\n"
       "phase: every counter, utilization and the energy columns), DIR/report.html (one\n"
       "self-contained page, with a Gantt chart of the units) and DIR/timeline.json (when each unit was\n"
-      "busy, in the Chrome trace-event format: open it in ui.perfetto.dev), and prints a short table. Timing rules: docs/timing.md; design files:\n"
-      "docs/design-file.md; energy: docs/energy-model.md. The precision policy defaults to the\n"
-      "design's PE kind (int4-fp4, fp16, hfp8 or fp32).",
+      "busy, in the Chrome trace-event format: open it in ui.perfetto.dev), and prints a short table.\n"
+      "Timing rules: docs/timing.md; design files and outputs: docs/design-file.md; energy:\n"
+      "docs/energy-model.md. The precision policy defaults to the design's PE kind (int4-fp4, fp16,\n"
+      "hfp8 or fp32).",
       "nibble simulate --design hw/designs/int4-train.yaml --model resnet50 --batch 32 --out out/r50");
   parser.option("--design", "FILE", "design file (hw/designs/*.yaml)", &design_path);
   workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy");

@@ -16,8 +16,8 @@ class TimelineFlag {
   void add(ArgParser& parser, const std::string& where) {
     parser.option("--timeline", "none|layers|ops",
                   "detail of " + where +
-                      " (Chrome trace events; open in ui.perfetto.dev): ops = one event per unit and op "
-                      "(default; layers when the file would exceed 50 MB), layers = one per unit, layer and "
+                      " (Chrome trace events; open in ui.perfetto.dev): ops = the busy intervals of each unit "
+                      "per op (default; layers when the file would exceed 50 MB), layers = one per unit, layer and "
                       "phase, none = no file",
                   &m_text);
   }
