@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -55,13 +56,30 @@ bool track_before(const std::string& a, const std::string& b) {
 }
 
 /// A JSON string literal; invalid UTF-8 is replaced, as in summary.json.
+/// Names are printable ASCII almost always (trace names are): those are
+/// escaped here, cheaply; anything else goes through nlohmann::json.
 std::string quoted(const std::string& text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (const char c : text) {
+    if (c < 0x20 || c == 0x7F || (static_cast<unsigned char>(c) & 0x80) != 0) {
+      return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
 }
 
-/// Simulated microseconds of `cycles` at `clock_mhz`.
+/// Simulated microseconds of `cycles` at `clock_mhz`: the shortest decimal
+/// that reads back as the same double, in one std::to_chars call (a file
+/// holds two per event, too many for format_double's precision search).
 std::string micros(std::uint64_t cycles, double clock_mhz) {
-  return format_double(static_cast<double>(cycles) / clock_mhz);
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof buf, static_cast<double>(cycles) / clock_mhz);
+  return std::string(buf, result.ptr);
 }
 
 }  // namespace
@@ -86,18 +104,25 @@ std::vector<TimelineSpan> timeline_spans(const std::vector<arch::TimelineEvent>&
                                          const std::vector<TimelineOp>& ops, arch::TimelineDetail detail) {
   std::vector<TimelineSpan> spans;
   if (detail == arch::TimelineDetail::kNone) return spans;
-  std::vector<const arch::TimelineEvent*> order;
-  order.reserve(events.size());
+  // Rank the few distinct tracks once, then sort the many events by rank.
+  std::map<std::string, std::size_t> rank;
   for (const auto& e : events) {
     if (e.op >= ops.size()) throw std::logic_error("timeline event of op " + std::to_string(e.op) + " beyond the trace");
-    order.push_back(&e);
+    rank.emplace(e.track, 0);
   }
-  std::stable_sort(order.begin(), order.end(), [](const arch::TimelineEvent* a, const arch::TimelineEvent* b) {
-    if (a->track != b->track) return track_before(a->track, b->track);
-    return std::tie(a->start, a->end, a->op) < std::tie(b->start, b->end, b->op);
+  std::vector<std::string> tracks;
+  for (const auto& [track, unused] : rank) tracks.push_back(track);
+  std::sort(tracks.begin(), tracks.end(), track_before);
+  for (std::size_t i = 0; i < tracks.size(); ++i) rank[tracks[i]] = i;
+  std::vector<std::pair<std::size_t, const arch::TimelineEvent*>> order;
+  order.reserve(events.size());
+  for (const auto& e : events) order.emplace_back(rank.at(e.track), &e);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second->start, a.second->end, a.second->op) <
+           std::tie(b.first, b.second->start, b.second->end, b.second->op);
   });
   spans.reserve(order.size());
-  for (const arch::TimelineEvent* e : order) {
+  for (const auto& [unused, e] : order) {
     spans.push_back(TimelineSpan{e->track, e->op, 1, e->start, e->end, e->end - e->start, e->what});
   }
   return detail == arch::TimelineDetail::kLayers ? merge_layer_runs(spans, ops) : spans;
@@ -149,6 +174,7 @@ std::optional<std::string> timeline_json(const std::vector<TimelineSpan>& spans,
                     std::to_string(tid) + ", \"args\": {\"sort_index\": " + std::to_string(tid) + "}}");
   }
   std::string text = "{\"traceEvents\": [\n";
+  text.reserve(std::min<std::uint64_t>(limit_bytes, 400 * (spans.size() + lines.size()) + 256));
   bool first = true;
   const auto add = [&](const std::string& line) {
     if (!first) text += ",\n";
