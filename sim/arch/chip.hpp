@@ -36,8 +36,10 @@ struct OpRecord {
   StatVector counts;              ///< this core's action counts (no cycle counters)
 };
 
-/// One DRAM transfer of a core: from the cycle it was ready to be issued to
-/// the cycle its last byte arrived (queueing behind the core's earlier transfers included).
+/// DRAM transfers of a core for one op: from the cycle the first was ready to
+/// be issued to the cycle the last byte of the last arrived (queueing behind
+/// the core's earlier transfers included). Transfers that start inside the
+/// previous record's interval extend it instead of adding a record.
 struct TransferRecord {
   std::uint32_t op = 0;     ///< the op that issued it
   std::uint64_t ready = 0;  ///< ready cycle
@@ -81,7 +83,7 @@ class Core : public sc_core::sc_module, private MemoryPort {
 
   /// One record per op, in trace order, once the simulation has run.
   const std::vector<OpRecord>& records() const { return m_records; }
-  /// Every DRAM transfer that took time, in issue order (none with ideal DRAM).
+  /// The DRAM transfers that took time, in issue order (none with ideal DRAM).
   const std::vector<TransferRecord>& transfers() const { return m_transfers; }
 
  private:
