@@ -54,7 +54,16 @@ std::uint64_t Core::transfer(std::uint64_t ready, std::uint64_t bytes, bool writ
   }
   socket->b_transport(m_trans, delay);
   if (m_trans.is_response_error()) throw std::runtime_error("DRAM transfer failed: " + m_trans.get_response_string());
-  return time_to_cycles(now + delay, m_period);
+  const std::uint64_t done = time_to_cycles(now + delay, m_period);
+  // The timeline keeps only the union of an op's transfers: one that starts
+  // inside the previous record's interval extends it (most do, pipelined).
+  TransferRecord* last = m_transfers.empty() ? nullptr : &m_transfers.back();
+  if (last != nullptr && last->op == m_op && ready >= last->ready && ready <= last->done) {
+    last->done = std::max(last->done, done);
+  } else if (done > ready) {
+    m_transfers.push_back(TransferRecord{m_op, ready, done});
+  }
+  return done;
 }
 
 void Core::controller() {
@@ -66,6 +75,7 @@ void Core::controller() {
   IdealMemory ideal;
   for (std::size_t i = 0; i < work.size(); ++i) {
     const OpShare& share = work[i];
+    m_op = static_cast<std::uint32_t>(i);
     const std::uint64_t start = time_to_cycles(sc_core::sc_time_stamp(), m_period);
     OpRecord rec;
     rec.start = start;

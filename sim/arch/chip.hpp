@@ -36,6 +36,16 @@ struct OpRecord {
   StatVector counts;              ///< this core's action counts (no cycle counters)
 };
 
+/// DRAM transfers of a core for one op: from the cycle the first was ready to
+/// be issued to the cycle the last byte of the last arrived (queueing behind
+/// the core's earlier transfers included). Transfers that start inside the
+/// previous record's interval extend it instead of adding a record.
+struct TransferRecord {
+  std::uint32_t op = 0;     ///< the op that issued it
+  std::uint64_t ready = 0;  ///< ready cycle
+  std::uint64_t done = 0;   ///< completion cycle (> ready)
+};
+
 /// All cores wait here after each op until the last one arrives.
 class OpBarrier {
  public:
@@ -73,6 +83,8 @@ class Core : public sc_core::sc_module, private MemoryPort {
 
   /// One record per op, in trace order, once the simulation has run.
   const std::vector<OpRecord>& records() const { return m_records; }
+  /// The DRAM transfers that took time, in issue order (none with ideal DRAM).
+  const std::vector<TransferRecord>& transfers() const { return m_transfers; }
 
  private:
   void controller();
@@ -83,6 +95,8 @@ class Core : public sc_core::sc_module, private MemoryPort {
   tlm::tlm_generic_payload m_trans;   ///< reused for every transfer (timing only: data is never touched)
   unsigned char m_dummy = 0;          ///< the payload's data pointer
   std::vector<OpRecord> m_records;    ///< results
+  std::vector<TransferRecord> m_transfers;  ///< for the op-level timeline (simulate.cpp)
+  std::uint32_t m_op = 0;             ///< the op being run
 };
 
 /// Parameters of the chip.

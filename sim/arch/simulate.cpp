@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <systemc>
+#include <tuple>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
@@ -37,6 +39,21 @@ double SimResult::utilization(const StatVector& stats) const {
   return static_cast<double>(stats[registry.at("macs")]) / slots;
 }
 
+// A timeline event crosses the child's pipe as [track, op, start, end, what].
+// Found by nlohmann::json through argument-dependent lookup, hence here and
+// not in the unnamed namespace; static keeps them to this file.
+static void to_json(nlohmann::json& j, const TimelineEvent& e) {
+  j = nlohmann::json::array({e.track, e.op, e.start, e.end, e.what});
+}
+
+static void from_json(const nlohmann::json& j, TimelineEvent& e) {
+  e.track = j.at(0).get<std::string>();
+  e.op = j.at(1).get<std::uint32_t>();
+  e.start = j.at(2).get<std::uint64_t>();
+  e.end = j.at(3).get<std::uint64_t>();
+  e.what = j.at(4).get<std::string>();
+}
+
 namespace {
 
 // The share of `total` that core `i` of `cores` gets: as even as possible,
@@ -54,6 +71,7 @@ struct OpResult {
 
 struct ChildResult {
   std::vector<OpResult> ops;
+  std::vector<TimelineEvent> timeline;
   std::uint64_t checked = 0;
   std::uint64_t too_large = 0;
   std::uint64_t no_arith = 0;
@@ -65,6 +83,43 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+// The timeline at the granularity the current chip knows: per core and op one
+// busy interval, on the array for GEMM ops and on the vector unit for vector
+// ops, from the op's start to the cycle this core finished it (its loads,
+// folds and stores included); and on core<i>.dma the cycles in which at least
+// one of the op's DRAM transfers was under way (the union of their [ready,
+// done) intervals). docs/design-file.md, "timeline.json". The units of a
+// concurrent chip record their own intervals and replace this function.
+std::vector<TimelineEvent> op_level_timeline(const Chip& chip, const std::vector<std::vector<OpShare>>& work) {
+  std::vector<TimelineEvent> events;
+  for (std::size_t c = 0; c < chip.cores.size(); ++c) {
+    const std::vector<OpRecord>& records = chip.cores[c]->records();
+    const std::string core = "core" + std::to_string(c);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const OpRecord& rec = records[i];
+      if (rec.end <= rec.start) continue;  // no work for this core (e.g. an empty share)
+      const bool gemm = work.at(c).at(i).op->is_gemm();
+      events.push_back(TimelineEvent{core + (gemm ? ".array" : ".vector"), static_cast<std::uint32_t>(i), rec.start,
+                                     rec.end, gemm ? "gemm" : "vector"});
+    }
+    // Transfers come in issue order, op by op; within an op their ready
+    // cycles need not rise (a store is issued after later loads), so sort.
+    std::vector<TransferRecord> transfers = chip.cores[c]->transfers();
+    std::stable_sort(transfers.begin(), transfers.end(), [](const TransferRecord& a, const TransferRecord& b) {
+      return std::tie(a.op, a.ready) < std::tie(b.op, b.ready);
+    });
+    for (const TransferRecord& t : transfers) {
+      TimelineEvent* last = events.empty() ? nullptr : &events.back();
+      if (last != nullptr && last->track == core + ".dma" && last->op == t.op && t.ready <= last->end) {
+        last->end = std::max(last->end, t.done);
+        continue;
+      }
+      events.push_back(TimelineEvent{core + ".dma", t.op, t.ready, t.done, "dma"});
+    }
+  }
+  return events;
 }
 
 // Everything that happens in the child: planning, functional checks, the
@@ -121,6 +176,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   sc_core::sc_start();
   progress.finish();
 
+  if (options.timeline != TimelineDetail::kNone) out.timeline = op_level_timeline(*chip, work);
   out.ops.resize(trace.ops.size());
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
@@ -162,6 +218,7 @@ std::string encode(const ChildResult& r) {
   auto& ops = j["ops"];
   ops = nlohmann::json::array();
   for (const auto& op : r.ops) ops.push_back(op.counts.values());
+  j["timeline"] = r.timeline;
   return j.dump();
 }
 
@@ -234,6 +291,10 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
     if (values.size() != counters) throw std::runtime_error("simulate: the child returned a wrong number of counters");
     for (std::size_t c = 0; c < counters; ++c) op.counts[c] = values[c].get<std::uint64_t>();
     r.ops.push_back(std::move(op));
+  }
+  r.timeline = j.at("timeline").get<std::vector<TimelineEvent>>();
+  for (const auto& e : r.timeline) {
+    if (e.op >= ops || e.end <= e.start) throw std::runtime_error("simulate: the child returned a bad timeline event");
   }
   return r;
 }
@@ -334,6 +395,7 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
   result.functional_checked = child.checked;
   result.functional_too_large = child.too_large;
   result.functional_no_arith = child.no_arith;
+  result.timeline = std::move(child.timeline);
 
   result.totals = StatVector(counters);
   for (auto& p : result.phase_totals) p = StatVector(counters);
@@ -346,6 +408,8 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
       it = index.emplace(key, result.rows.size()).first;
       result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters)});
     }
+    result.op_labels.push_back(SimOpLabel{it->second, std::string(op.is_gemm() ? workloads::op_kind_name(op.kind)
+                                                                                 : workloads::vector_kind_name(op.vector))});
     result.rows[it->second].stats += child.ops[i].counts;
     result.totals += child.ops[i].counts;
     result.phase_totals.at(static_cast<std::size_t>(op.phase)) += child.ops[i].counts;

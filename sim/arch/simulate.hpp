@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/arch/functional.hpp"
+#include "sim/arch/timeline.hpp"
 #include "sim/common/stats.hpp"
 #include "sim/design/design.hpp"
 #include "workloads/trace.hpp"
@@ -27,6 +28,13 @@ struct SimOptions {
   std::uint64_t seed = 1;                    ///< seed of the functional operands
   bool progress = false;                     ///< progress on stderr
   bool fork = true;                          ///< run in a child process (false: here; once per process only)
+  TimelineDetail timeline = TimelineDetail::kNone;  ///< kNone: SimResult::timeline stays empty
+};
+
+/// What the timeline calls one trace op.
+struct SimOpLabel {
+  std::size_t row = 0;  ///< its row in SimResult::rows (layer and phase)
+  std::string kind;     ///< "gemm", "conv", "group-conv", or the vector kind ("softmax", ...)
 };
 
 /// One row of layers.csv: the ops of one layer in one phase.
@@ -49,6 +57,8 @@ struct SimResult {
   std::uint64_t functional_checked = 0;     ///< ops checked bit for bit
   std::uint64_t functional_too_large = 0;   ///< ops above functional_max_macs
   std::uint64_t functional_no_arith = 0;    ///< ops without a numerics mode on this design
+  std::vector<TimelineEvent> timeline;      ///< busy intervals of the units (empty when options.timeline is kNone)
+  std::vector<SimOpLabel> op_labels;        ///< one per trace op, in trace order (names TimelineEvent::op)
 
   /// A counter of the totals by name.
   std::uint64_t total(const std::string& name) const { return totals[registry.at(name)]; }

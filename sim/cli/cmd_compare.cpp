@@ -8,6 +8,7 @@
 
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
+#include "sim/cli/timeline_flag.hpp"
 #include "sim/cli/workload_flags.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
@@ -21,6 +22,7 @@ namespace {
 int run_compare(const std::vector<std::string>& args) {
   std::string design_a, design_b, policy, policy_a, policy_b, out;
   WorkloadFlags workload_flags;
+  TimelineFlag timeline;
   flow::CompareOptions options;
   std::vector<std::string> sets_a, sets_b;
   bool force = false, quiet = false, serial = false;
@@ -32,7 +34,8 @@ int run_compare(const std::vector<std::string>& args) {
       "energy/area tables (or --tech), and writes DIR/summary.json (speedup = B's time per step / A's,\n"
       "energy_ratio = B's energy per step / A's, edp_ratio, and per design its cycles, seconds,\n"
       "energy_per_step_j, tops_per_watt, edp_js, area_mm2 and resolved design), DIR/report.html (A and B\n"
-      "side by side), each design's full outputs in DIR/a and DIR/b, and a table on stdout.\n"
+      "side by side), each design's full outputs in DIR/a and DIR/b (timeline.json included), and a table\n"
+      "on stdout.\n"
       "--iso-area resizes design B's PE array (rows and columns only; scratchpads, vector unit, cores and\n"
       "clock stay) so that B's chip area equals A's within 1 %: B keeps its rows/cols aspect ratio as\n"
       "closely as a whole number of PEs allows (docs/energy-model.md, \"Iso-area\"). The two\n"
@@ -57,6 +60,7 @@ int run_compare(const std::vector<std::string>& args) {
                   &sets_a);
   parser.repeated("--set-b", "KEY=VALUE", "override a field of design B (repeatable; applied before --iso-area)",
                   &sets_b);
+  timeline.add(parser, "DIR/a/timeline.json and DIR/b/timeline.json");
   parser.flag("--serial", "simulate A, then B (same results, slower)", &serial);
   parser.flag("--force", "write into DIR even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress and no table", &quiet);
@@ -73,6 +77,7 @@ int run_compare(const std::vector<std::string>& args) {
   if (parser.given("--policy")) options.policy_a.name = options.policy_b.name = policy;
   if (parser.given("--policy-a")) options.policy_a.name = policy_a;
   if (parser.given("--policy-b")) options.policy_b.name = policy_b;
+  options.sim.timeline = timeline.detail();
 
   const design::Design a = design::load_design(design_a, sets_a);
   const design::Design b = design::load_design(design_b, sets_b);

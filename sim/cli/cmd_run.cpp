@@ -91,6 +91,7 @@ int run_main_job(const std::vector<std::string>& args) {
   flow::CompareOptions compare_options;
   compare_options.iso_area = true;
   compare_options.sim.progress = !quiet;
+  compare_options.sim.timeline = arch::TimelineDetail::kOps;  // as `nibble compare` (commands.txt) by default
   const flow::Comparison comparison = flow::compare(a, b, flow::Workload::load(source), compare_options);
   flow::write_compare_outputs(comparison, out + "/compare", true);
   commands += "nibble compare " + path_a + " " + path_b + " --model " + model + " --batch " + std::to_string(batch) +

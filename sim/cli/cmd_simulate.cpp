@@ -11,6 +11,7 @@
 #include "sim/arch/functional.hpp"
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
+#include "sim/cli/timeline_flag.hpp"
 #include "sim/cli/workload_flags.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
@@ -26,6 +27,7 @@ namespace {
 int run_simulate(const std::vector<std::string>& args) {
   std::string design_path, policy_name, out;
   WorkloadFlags workload_flags;
+  TimelineFlag timeline;
   flow::PolicyChoice policy;
   flow::EvalOptions options;
   std::vector<std::string> sets;
@@ -37,10 +39,12 @@ int run_simulate(const std::vector<std::string>& args) {
       "workload on an accelerator design with the SystemC model (cycles with memory stalls and the\n"
       "action counts), then costs it with the design's energy/area table (or --tech). Writes\n"
       "DIR/summary.json (totals, per phase, an `energy` block), DIR/layers.csv (one row per layer and\n"
-      "phase: every counter, utilization and the energy columns) and DIR/report.html (one\n"
-      "self-contained page), and prints a short table. Timing rules: docs/timing.md; design files:\n"
-      "docs/design-file.md; energy: docs/energy-model.md. The precision policy defaults to the\n"
-      "design's PE kind (int4-fp4, fp16, hfp8 or fp32).",
+      "phase: every counter, utilization and the energy columns), DIR/report.html (one\n"
+      "self-contained page, with a Gantt chart of the units) and DIR/timeline.json (when each unit was\n"
+      "busy, in the Chrome trace-event format: open it in ui.perfetto.dev), and prints a short table.\n"
+      "Timing rules: docs/timing.md; design files and outputs: docs/design-file.md; energy:\n"
+      "docs/energy-model.md. The precision policy defaults to the design's PE kind (int4-fp4, fp16,\n"
+      "hfp8 or fp32).",
       "nibble simulate --design hw/designs/int4-train.yaml --model resnet50 --batch 32 --out out/r50");
   parser.option("--design", "FILE", "design file (hw/designs/*.yaml)", &design_path);
   workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy");
@@ -56,6 +60,7 @@ int run_simulate(const std::vector<std::string>& args) {
   parser.option("--functional-max-macs", "N", "largest op (MACs per group) the functional check runs (default 1048576)",
                 &max_macs, 1);
   parser.option("--seed", "N", "seed of the functional operands (default 1)", &seed);
+  timeline.add(parser, "DIR/timeline.json");
   parser.flag("--accelergy",
               "also write DIR/accelergy/ERT.yaml and ART.yaml: the action energies and areas of this design "
               "under its table, as Accelergy reference tables",
@@ -70,6 +75,7 @@ int run_simulate(const std::vector<std::string>& args) {
   if (!parser.given("--out")) throw UsageError("missing --out DIR");
   const flow::WorkloadSource source = workload_flags.source(parser, {"--policy", "--policy-file"});
   if (parser.given("--policy")) policy.name = policy_name;
+  options.sim.timeline = timeline.detail();
 
   const design::Design design = design::load_design(design_path, sets);
   const flow::Workload workload = flow::Workload::load(source);
@@ -94,7 +100,9 @@ int run_simulate(const std::vector<std::string>& args) {
                 << eval.sim.functional_too_large << " above --functional-max-macs, " << eval.sim.functional_no_arith
                 << " without a sim/numerics mode on this design (not checked)\n";
     }
-    std::cout << "wrote " << out << "/summary.json, " << out << "/layers.csv and " << out << "/report.html\n";
+    std::cout << "wrote " << out << "/summary.json, " << out << "/layers.csv"
+              << (eval.timeline.json.empty() ? "" : ", " + out + "/timeline.json") << " and " << out
+              << "/report.html\n";
   }
   return kExitOk;
 }

@@ -14,6 +14,7 @@
 #include "sim/design/pe_support.hpp"
 #include "sim/energy/iso_area.hpp"
 #include "sim/flow/outputs.hpp"
+#include "sim/flow/timeline_outputs.hpp"
 #include "sim/report/json.hpp"
 #include "sim/report/svg_chart.hpp"
 
@@ -355,6 +356,14 @@ std::string compare_report_html(const Comparison& c) {
                                 ratio_text(ratio(lb_energy[i], la_energy[i]))});
   }
   page.table(layer_table);
+
+  if (!c.a.sim.timeline.empty() || !c.b.sim.timeline.empty()) {
+    page.section("Where the time goes");
+    page.paragraph("When each unit of each chip was busy during the step (a/timeline.json and b/timeline.json; "
+                   "a/report.html and b/report.html zoom into each phase).");
+    timeline_figure(page, c.a.sim, ": " + name_a);
+    timeline_figure(page, c.b.sim, ": " + name_b);
+  }
 
   page.section("Energy by component");
   page.figure(report::grouped_bar_chart(energy::energy_comparison_chart(name_a, c.a.energy, name_b, c.b.energy)),

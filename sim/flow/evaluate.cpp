@@ -61,7 +61,8 @@ Evaluation account_energy(arch::SimResult result, energy::TechTable tech) {
   for (std::size_t p = 0; p < phases.size(); ++p) {
     phases[p].metrics = model.metrics(phases[p].energy, macs[p], cycles[p]);
   }
-  return Evaluation{std::move(result), std::move(model), std::move(report), std::move(labels), phases, source};
+  return Evaluation{std::move(result), std::move(model), std::move(report), std::move(labels), phases, source,
+                    TimelineChoice{}};
 }
 
 Evaluation evaluate(design::Design design, const workloads::Trace& trace, const EvalOptions& options) {
@@ -71,7 +72,9 @@ Evaluation evaluate(design::Design design, const workloads::Trace& trace, const 
   // cannot cost fails fast.
   (void)energy::EnergyModel(tech, design);
   arch::SimResult result = arch::simulate(design, trace, options.sim);
-  return account_energy(std::move(result), std::move(tech));
+  Evaluation eval = account_energy(std::move(result), std::move(tech));
+  eval.timeline = choose_timeline(eval.sim, options.sim.timeline);
+  return eval;
 }
 
 }  // namespace nibble::flow

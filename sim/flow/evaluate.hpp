@@ -13,6 +13,7 @@
 #include "sim/energy/energy_model.hpp"
 #include "sim/energy/energy_report.hpp"
 #include "sim/energy/tech_table.hpp"
+#include "sim/flow/timeline_outputs.hpp"
 #include "workloads/trace.hpp"
 
 namespace nibble::flow {
@@ -35,7 +36,7 @@ TechSource tech_source(const energy::TechTable& tech);
 /// What an evaluation does besides simulating the design on the trace.
 struct EvalOptions {
   std::string tech;        ///< --tech FILE or name ("" = the design's `tech`)
-  arch::SimOptions sim;    ///< functional checks, seed, progress, fork
+  arch::SimOptions sim;    ///< functional checks, seed, progress, fork, timeline detail
 };
 
 /// Energy of a group of rows (a phase): per component and the chip figures.
@@ -52,6 +53,7 @@ struct Evaluation {
   std::vector<energy::RowLabel> labels;     ///< layer and phase of each row
   std::array<PhaseEnergy, 4> phases;        ///< per workloads::Phase
   TechSource tech;                          ///< where the table came from
+  TimelineChoice timeline;                  ///< timeline.json's detail and bytes (options.sim.timeline)
 };
 
 /// Simulates `trace` on `design` and accounts its energy (docs/energy-model.md).

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <tuple>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "sim/flow/outputs.hpp"
+#include "sim/flow/timeline_outputs.hpp"
 #include "sim/report/html.hpp"
 #include "sim/report/json.hpp"
 #include "sim/report/svg_chart.hpp"
@@ -213,6 +215,21 @@ std::string render_report_html(const std::string& dir, const MainJobLayout& layo
   page.paragraph("Cycles come from the SystemC model (docs/timing.md), energy and area from the technology table "
                  "named in each design's report (docs/energy-model.md), accuracy from the training emulator "
                  "(docs/training.md). Why the speedup is what it is: docs/validation.md, \"4-bit vs FP16\".");
+
+  // The runs' timelines, when they wrote them (not with --timeline none).
+  const std::string timeline_a = dir + "/" + n.a.outputs + "/timeline.json";
+  const std::string timeline_b = dir + "/" + n.b.outputs + "/timeline.json";
+  if (fs::exists(timeline_a) || fs::exists(timeline_b)) {
+    page.section("Where the time goes");
+    page.paragraph("When each unit of each chip was busy during the step, from " + n.a.outputs + "/timeline.json and " +
+                   n.b.outputs + "/timeline.json (open them in ui.perfetto.dev for single ops; each run's own "
+                   "report zooms into each phase).");
+    for (const auto& [file, d, side] : {std::make_tuple(timeline_a, &n.a, "A"), std::make_tuple(timeline_b, &n.b, "B")}) {
+      if (!fs::exists(file)) continue;
+      const std::uint64_t end = std::isfinite(d->cycles) && d->cycles > 0 ? static_cast<std::uint64_t>(d->cycles) : 1;
+      timeline_file_figure(page, file, end, std::string(": ") + side + ", " + d->name);
+    }
+  }
 
   page.section("Each run's own report");
   report::HtmlTable links;

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/design/trace_names.hpp"
+#include "sim/flow/timeline_outputs.hpp"
 #include "sim/report/csv.hpp"
 #include "sim/report/json.hpp"
 #include "sim/report/svg_chart.hpp"
@@ -155,6 +157,7 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
   j["functional"]["ops_over_size_limit"] = r.functional_too_large;
   j["functional"]["ops_without_numerics_mode"] = r.functional_no_arith;
   j["energy"] = energy_object(e);
+  j["timeline"] = timeline_summary(e.timeline);
   return j;
 }
 
@@ -307,6 +310,8 @@ std::string report_html(const Evaluation& e) {
   }
   page.table(rows);
 
+  timeline_section(page, r, e.timeline);
+
   page.section("Energy");
   page.paragraph("Energy = action counts x energy per action + leakage power x time, per layer and phase, with the "
                  "technology table '" + e.model.tech().name + "' (docs/energy-model.md). layers.csv holds the same "
@@ -363,6 +368,11 @@ void write_outputs(const Evaluation& e, const std::string& dir) {
   write_file_atomic(dir + "/summary.json", summary_json(e));
   write_file_atomic(dir + "/layers.csv", layers_csv(e));
   write_file_atomic(dir + "/report.html", report_html(e));
+  if (e.timeline.detail != arch::TimelineDetail::kNone) {
+    write_file_atomic(dir + "/timeline.json", e.timeline.json);
+  } else {
+    std::filesystem::remove(dir + "/timeline.json");  // not one left from an earlier run into DIR
+  }
 }
 
 }  // namespace nibble::flow

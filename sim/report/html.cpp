@@ -35,7 +35,8 @@ constexpr const char* kStyle =
     ".scroll{overflow:auto;max-height:560px;border:1px solid #eee;margin:6px 0}"
     "figure{margin:12px 0}figcaption{font-size:.85em;color:#555}"
     "svg{max-width:100%;height:auto}svg text{font-family:inherit}"
-    "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:.85em}";
+    "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:.85em}"
+    "details{margin:6px 0}summary{cursor:pointer;font-size:.95em}";
 
 /// Length of the UTF-8 sequence starting at `s[i]` if it is valid and an
 /// allowed XML character, else 0.
@@ -200,6 +201,12 @@ void HtmlPage::figure(const std::string& svg, const std::string& caption) {
   if (scroll) m_body += "</div>\n";
   if (!caption.empty()) m_body += "<figcaption>" + escape_xml(caption) + "</figcaption>\n";
   m_body += "</figure>\n";
+}
+
+void HtmlPage::details_figure(const std::string& summary, const std::string& svg, const std::string& caption) {
+  m_body += "<details>\n<summary>" + escape_xml(summary) + "</summary>\n";
+  figure(svg, caption);
+  m_body += "</details>\n";
 }
 
 void HtmlPage::preformatted(const std::string& text) { m_body += "<pre>" + escape_xml(text) + "</pre>\n"; }

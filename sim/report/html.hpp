@@ -53,6 +53,9 @@ class HtmlPage {
   /// A chart made by sim/report/svg_chart.hpp (trusted markup), with a
   /// caption; charts taller than 640 px scroll inside a box.
   void figure(const std::string& svg, const std::string& caption = "");
+  /// figure() inside a <details> block, folded until the reader opens
+  /// `summary` (e.g. a chart zoomed into one phase).
+  void details_figure(const std::string& summary, const std::string& svg, const std::string& caption = "");
   /// Preformatted text (e.g. a command line).
   void preformatted(const std::string& text);
 

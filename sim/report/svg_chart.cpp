@@ -622,3 +622,53 @@ std::string scatter_chart(const ScatterChart& chart) {
 }
 
 }  // namespace nibble::report
+
+namespace nibble::report {
+
+std::string gantt_chart(const GanttChart& chart) {
+  if (chart.rows.empty() || !(chart.to > chart.from)) return no_data(chart.title);
+  constexpr double kRow = 22.0;
+  constexpr double kBar = 16.0;
+  std::size_t longest = 0;
+  for (const auto& r : chart.rows) longest = std::max(longest, std::min(utf8_length(r.name), kMaxLabelChars));
+  const double left = 16.0 + kCharWidth * static_cast<double>(std::max<std::size_t>(longest, 6));
+  const double right = kWidth - 28.0;
+  std::vector<LegendItem> items;
+  for (std::size_t i = 0; i < chart.legend.size(); ++i) items.push_back({chart.legend[i], palette_color(i), false});
+  const auto [legend_svg, legend_h] = legend(items, 8.0, 28.0, kWidth - 16.0);
+  const double label_y = 28.0 + legend_h + 12.0;
+  const double top = label_y + 22.0;
+  const double bottom = top + static_cast<double>(chart.rows.size()) * kRow;
+  const Axis axis = linear_axis(chart.from, chart.to, left, right, 8);
+  const bool labels_below = chart.rows.size() > 12;
+
+  std::string out = svg_open(kWidth, bottom + (labels_below ? 22.0 : 8.0), chart.title) + title_text(chart.title) +
+                    legend_svg;
+  out += text(left + (right - left) / 2.0, label_y, chart.x_label, "middle", "fill=\"#222\"");
+  out += value_axis(axis, top, bottom, labels_below);
+  for (std::size_t r = 0; r < chart.rows.size(); ++r) {
+    const GanttRow& row = chart.rows[r];
+    const double y = top + static_cast<double>(r) * kRow;
+    out += category_label(left - 6.0, y + kRow / 2.0 + 4.0, row.name, row.name);
+    for (const auto& bar : row.bars) {
+      const double a = std::max(bar.start, axis.ticks.front());
+      const double b = std::min(bar.end, axis.ticks.back());
+      if (!(b > a)) continue;
+      const double x0 = axis.map(a);
+      // At least 0.5 px, so that a short interval in a long step stays visible.
+      const double w = std::max(0.5, axis.map(b) - x0);
+      out += bar_rect(x0, y + (kRow - kBar) / 2.0, w, kBar, palette_color(bar.color), bar.tooltip);
+      const double room = (w - 4.0) / kCharWidth;
+      if (!bar.label.empty() && room >= 3.0) {
+        const std::string shown = truncate_label(bar.label, static_cast<std::size_t>(room));
+        out += text(x0 + 2.0, y + kRow / 2.0 + 4.0, shown, "start", "fill=\"#fff\" pointer-events=\"none\"");
+      }
+    }
+  }
+  out += "<line x1=\"" + num(left) + "\" y1=\"" + num(top) + "\" x2=\"" + num(left) + "\" y2=\"" + num(bottom) +
+         "\" stroke=\"#444\"/>\n";
+  out += "</svg>\n";
+  return out;
+}
+
+}  // namespace nibble::report

@@ -75,6 +75,34 @@ std::string scatter_chart(const ScatterChart& chart);
 /// sorted by x then y then index. Non-finite points are never on the front.
 std::vector<std::size_t> pareto_front(const std::vector<ScatterPoint>& points);
 
+/// One bar of a Gantt chart: an interval on one row.
+struct GanttBar {
+  double start = 0.0;     ///< x where the bar begins
+  double end = 0.0;       ///< x where it ends (> start)
+  std::size_t color = 0;  ///< index into the chart's legend (and the palette)
+  std::string label;      ///< drawn inside the bar when it fits (may be empty)
+  std::string tooltip;    ///< the bar's <title>
+};
+
+/// One row of a Gantt chart (e.g. one unit of the chip).
+struct GanttRow {
+  std::string name;             ///< label left of the row
+  std::vector<GanttBar> bars;   ///< any order
+};
+
+/// Data of a Gantt chart.
+struct GanttChart {
+  std::string title;                ///< above the chart
+  std::string x_label;              ///< the time axis, with its unit, e.g. "cycle"
+  double from = 0.0;                ///< left end of the window shown
+  double to = 0.0;                  ///< right end (> from)
+  std::vector<std::string> legend;  ///< the name of each colour
+  std::vector<GanttRow> rows;       ///< drawn top to bottom
+};
+/// Rows of bars along a time axis from `from` to `to` (widened to nice
+/// ticks); bars outside the axis are left out, those crossing its ends cut.
+std::string gantt_chart(const GanttChart& chart);
+
 /// Evenly spaced "nice" ticks (1, 2, 2.5 or 5 x 10^k) covering [lo, hi] with
 /// at most about `target` intervals; the first tick <= lo, the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);

@@ -223,6 +223,9 @@ YAML
     grep -q 'speedup (B time / A time)' out.txt || fail "the table must have the speedup"
     grep -q 'accuracy fmnist-mlp int4-fp4' out.txt || fail "the table must have the int4-fp4 accuracy"
     grep -q '(iso-area)' out.txt || fail "B must be resized to A's area"
+    for side in A B; do
+      grep -q "Units over the whole step: $side, " out/report.html || fail "the main page lacks the timeline of $side"
+    done
     cp out/report.html original.html
     "$nibble" report out > /dev/null
     cmp original.html out/report.html || fail "nibble report must re-render the same page"
@@ -337,6 +340,28 @@ YAML
       fail "simulate --quiet prints nothing, so /dev/full must not fail it"
     "$nibble" numerics > numerics.txt || fail "numerics into a file exited non-zero"
     [ -s numerics.txt ] || fail "numerics wrote nothing"
+    ;;
+  timeline-flag)
+    # --timeline takes none, layers or ops; anything else is a usage error (exit 2) naming the flag.
+    for c in "simulate --design $src/hw/designs/int4-train.yaml" \
+             "compare $src/hw/designs/int4-train.yaml $src/hw/designs/fp16-baseline.yaml"; do
+      for bad in fast OPS ""; do
+        set +e
+        "$nibble" $c --model fmnist-mlp --timeline "$bad" --out o 2> err.txt; rc=$?
+        set -e
+        [ $rc -eq 2 ] || fail "$c --timeline '$bad': exit $rc, expected 2"
+        grep -q -- "--timeline: expected none, layers or ops, got '$bad'" err.txt || { cat err.txt; fail "message"; }
+      done
+      set +e
+      "$nibble" $c --model fmnist-mlp --out o --timeline 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || fail "$c --timeline without a value: exit $rc, expected 2"
+      grep -q -- "--timeline: missing value" err.txt || { cat err.txt; fail "message without a value"; }
+    done
+    [ ! -e o ] || fail "a bad --timeline must not create the output directory"
+    "$nibble" simulate --help | grep -q -- "--timeline none|layers|ops" || fail "simulate --help lacks --timeline"
+    "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model fmnist-mlp --timeline=layers --out s --quiet
+    grep -q '"detail": "layers"' s/timeline.json || fail "--timeline=layers must write layers detail"
     ;;
   *)
     fail "unknown case $case_name"

@@ -447,12 +447,13 @@ TEST(Reports, HtmlIsWellFormedAndNamesEveryLayer) {
   }
   const std::string single = read_file(dir / "a/report.html");
   for (const char* must : {"Energy per layer", "Cycles per layer", "Utilization per layer", "Technology table",
-                           "Horowitz"}) {
+                           "Horowitz", "Units over the whole step", "Zoom: weight_grad", ">core0.array</text>"}) {
     EXPECT_NE(single.find(must), std::string::npos) << must;
   }
   const std::string both = read_file(dir / "report.html");
   for (const char* must : {"speedup", "energy ratio", "A: int4-train", "B: fp16-baseline", "Cycles per layer",
-                           "Energy per layer"}) {
+                           "Energy per layer", "Units over the whole step: A: int4-train",
+                           "Units over the whole step: B: fp16-baseline"}) {
     EXPECT_NE(both.find(must), std::string::npos) << must;
   }
 }
@@ -462,7 +463,7 @@ TEST(Reports, SameInputsGiveTheSameBytes) {
   const std::string sim = "simulate --design hw/designs/int4-train.yaml --model fmnist-cnn --batch 2 --quiet --out ";
   ASSERT_EQ(nibble(sim + one / "s"), 0);
   ASSERT_EQ(nibble(sim + two / "s"), 0);
-  for (const char* f : {"summary.json", "layers.csv", "report.html"}) {
+  for (const char* f : {"summary.json", "layers.csv", "report.html", "timeline.json"}) {
     EXPECT_EQ(read_file(one / "s/" + f), read_file(two / "s/" + f)) << f;
   }
   // compare: concurrent and one after the other give the same bytes.
@@ -471,8 +472,165 @@ TEST(Reports, SameInputsGiveTheSameBytes) {
   ASSERT_EQ(nibble(cmp + "--out " + one / "c"), 0);
   ASSERT_EQ(nibble(cmp + "--serial --out " + two / "c"), 0);
   for (const char* f : {"summary.json", "report.html", "a/summary.json", "a/layers.csv", "a/report.html",
-                        "b/summary.json", "b/layers.csv", "b/report.html"}) {
+                        "a/timeline.json", "b/summary.json", "b/layers.csv", "b/report.html", "b/timeline.json"}) {
     EXPECT_EQ(read_file(one / "c/" + f), read_file(two / "c/" + f)) << f;
+  }
+}
+
+// ------------------------------------------------------------- timeline.json
+
+/// The complete events of a timeline.json, and its thread names by (pid, tid).
+struct TraceFile {
+  nlohmann::json doc;
+  std::vector<nlohmann::json> complete;
+  std::map<std::pair<int, int>, std::string> threads;
+  std::map<int, std::string> processes;
+};
+
+TraceFile trace_file(const std::string& path) {
+  TraceFile t;
+  t.doc = json_file(path);
+  EXPECT_EQ(t.doc.at("displayTimeUnit"), "ns");
+  for (const auto& e : t.doc.at("traceEvents")) {
+    if (e.at("ph") == "X") t.complete.push_back(e);
+    if (e.at("ph") == "M" && e.at("name") == "thread_name") t.threads[{e.at("pid"), e.at("tid")}] = e.at("args").at("name");
+    if (e.at("ph") == "M" && e.at("name") == "process_name") t.processes[e.at("pid")] = e.at("args").at("name");
+  }
+  return t;
+}
+
+// The tiny trace on test-4x4 at 1000 MHz (EnergyOfATinyGemmByHand): the GEMM
+// g on the array over cycles [0, 19), the softmax s on the vector unit over
+// [19, 27); at 1 ns a cycle, ts 0 and 0.019 us, dur 0.019 and 0.008 us.
+// With cores=2 each core takes 4 of the 8 rows of g, one fold with T = 4:
+// 4 + 4 + 4 + 4 - 1 = 15 cycles, and 4 softmax elements on 4 lanes at 4
+// cycles each: [15, 19) on both cores' vector units; 19 cycles in all.
+TEST(Timeline, OpsOfATinyTraceByHand) {
+  for (const std::uint64_t cores : {1, 2}) {
+    EvalOptions options;
+    options.tech = kRound;
+    options.sim.timeline = arch::TimelineDetail::kOps;
+    const Evaluation e =
+        evaluate(shipped("test-4x4.yaml", {"cores=" + std::to_string(cores)}), tiny_trace(), options);
+    const TempDir dir("timeline-ops-" + std::to_string(cores));
+    write_outputs(e, dir.str());
+    const TraceFile t = trace_file(dir / "timeline.json");
+    const nlohmann::json summary = json_file(dir / "summary.json");
+    const std::uint64_t total = summary.at("total_cycles");
+    EXPECT_EQ(total, cores == 1 ? 27u : 19u);
+    EXPECT_EQ(summary.at("timeline").at("detail"), "ops");
+    EXPECT_EQ(summary.at("timeline").at("events"), 2 * cores);
+    EXPECT_EQ(summary.at("timeline").at("bytes"), read_file(dir / "timeline.json").size());
+    ASSERT_EQ(t.complete.size(), 2 * cores);
+    std::map<std::string, std::uint64_t> busy;  // per core: the cycles of its tracks
+    for (const auto& ev : t.complete) {
+      const std::string track = t.threads.at({ev.at("pid"), ev.at("tid")});
+      EXPECT_EQ(t.processes.at(ev.at("pid")), track.substr(0, track.find('.')));
+      const std::uint64_t start = ev.at("args").at("start_cycle"), end = ev.at("args").at("end_cycle");
+      // 1000 MHz: microseconds are cycles / 1000.
+      EXPECT_DOUBLE_EQ(ev.at("ts").get<double>(), static_cast<double>(start) / 1000.0);
+      EXPECT_DOUBLE_EQ(ev.at("dur").get<double>(), static_cast<double>(end - start) / 1000.0);
+      busy[track.substr(0, track.find('.'))] += end - start;
+      const bool gemm = ev.at("args").at("layer") == "g";
+      EXPECT_EQ(track.substr(track.find('.')), gemm ? ".array" : ".vector");
+      EXPECT_EQ(ev.at("name"), gemm ? "g gemm" : "s softmax");
+      EXPECT_EQ(ev.at("args").at("phase"), "forward");
+      EXPECT_EQ(ev.at("args").at("op"), gemm ? 0 : 1);
+      EXPECT_EQ(start, gemm ? 0u : total - (cores == 1 ? 8u : 4u));
+      EXPECT_EQ(end, gemm ? total - (cores == 1 ? 8u : 4u) : total);
+    }
+    ASSERT_EQ(busy.size(), cores);
+    for (const auto& [core, cycles] : busy) EXPECT_EQ(cycles, total) << core;  // never idle in this trace
+    // The Gantt chart is in the page, and the page still parses.
+    const std::string html = read_file(dir / "report.html");
+    EXPECT_EQ(report::testing::xml_errors(html), "");
+    EXPECT_NE(html.find("aria-label=\"Units over the whole step\""), std::string::npos);
+    EXPECT_NE(html.find("<summary>Zoom: forward (cycles 0 to " + std::to_string(total) + ")</summary>"),
+              std::string::npos);
+    EXPECT_NE(html.find("<title>core0.array: g forward, cycles 0 to "), std::string::npos);
+  }
+}
+
+// docs/timing.md's DRAM example (test-4x4 with dram.ideal false: 4 B/cycle,
+// latency 10, 4-byte bursts; m 10, n 4, k 8): B tile 0 done 12, A tile 0 done
+// 17, B tile 1 done 19, A tile 1 done 24, all four ready at cycle 0 (double
+// buffered: the first two units of each operand), so some transfer is under
+// way over [0, 24); the store is ready at 45 and done at 95. core0.dma: [0, 24)
+// and [45, 95); core0.array: the whole op, [0, 95).
+TEST(Timeline, DmaIntervalsOfTheTimingDocsExample) {
+  workloads::Trace trace = tiny_trace();
+  trace.ops = {gemm("g", 10, 4, 8)};
+  EvalOptions options;
+  options.sim.timeline = arch::TimelineDetail::kOps;
+  const Evaluation e = evaluate(shipped("test-4x4.yaml", {"dram.ideal=false"}), trace, options);
+  ASSERT_EQ(e.sim.total("cycles"), 95u);
+  std::vector<std::string> got;
+  for (const auto& ev : e.sim.timeline) {
+    got.push_back(ev.track + " " + std::to_string(ev.start) + " " + std::to_string(ev.end));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"core0.array 0 95", "core0.dma 0 24", "core0.dma 45 95"}));
+  const TempDir dir("timeline-dma");
+  write_outputs(e, dir.str());
+  const TraceFile t = trace_file(dir / "timeline.json");
+  EXPECT_EQ(t.threads.at({1, 2}), "core0.dma");
+  ASSERT_EQ(t.complete.size(), 3u);
+  EXPECT_EQ(t.complete[2].at("args").at("what"), "dma");
+  EXPECT_DOUBLE_EQ(t.complete[2].at("ts").get<double>(), 0.045);
+  EXPECT_DOUBLE_EQ(t.complete[2].at("dur").get<double>(), 0.05);
+}
+
+// Two GEMMs of layer g (19 cycles each, one after the other) then the softmax
+// s: at layers detail core0.array has one event [0, 38) of 2 ops, the
+// vector unit one [38, 46); at ops detail the array has two.
+TEST(Timeline, LayersDetailAndTheSizeLimit) {
+  workloads::Trace trace = tiny_trace();
+  trace.ops.insert(trace.ops.begin(), gemm("g", 8, 4, 4));
+  EvalOptions options;
+  options.sim.timeline = arch::TimelineDetail::kLayers;
+  const Evaluation e = evaluate(shipped("test-4x4.yaml"), trace, options);
+  ASSERT_EQ(e.sim.total("cycles"), 46u);
+  EXPECT_EQ(e.timeline.detail, arch::TimelineDetail::kLayers);
+  const TempDir dir("timeline-layers");
+  write_outputs(e, dir.str());
+  const TraceFile t = trace_file(dir / "timeline.json");
+  ASSERT_EQ(t.complete.size(), 2u);
+  EXPECT_EQ(t.complete[0].at("name"), "g forward");
+  EXPECT_EQ(t.complete[0].at("args").at("ops"), 2);
+  EXPECT_EQ(t.complete[0].at("args").at("start_cycle"), 0);
+  EXPECT_EQ(t.complete[0].at("args").at("end_cycle"), 38);
+  EXPECT_EQ(t.complete[0].at("args").at("busy_cycles"), 38);
+  EXPECT_EQ(t.complete[1].at("args").at("start_cycle"), 38);
+  EXPECT_EQ(t.complete[1].at("args").at("end_cycle"), 46);
+  EXPECT_EQ(json_file(dir / "summary.json").at("timeline").at("detail"), "layers");
+  // ops detail over the limit falls back to layers, and says so.
+  const TimelineChoice ops = choose_timeline(e.sim, arch::TimelineDetail::kOps);
+  EXPECT_EQ(ops.detail, arch::TimelineDetail::kOps);
+  EXPECT_EQ(ops.events, 3u);
+  const TimelineChoice small = choose_timeline(e.sim, arch::TimelineDetail::kOps, ops.json.size() - 1);
+  EXPECT_EQ(small.detail, arch::TimelineDetail::kLayers);
+  EXPECT_EQ(small.events, 2u);
+  EXPECT_NE(small.reason.find("would exceed the limit"), std::string::npos) << small.reason;
+}
+
+TEST(Timeline, NoneWritesNoFileAndRemovesAnOldOne) {
+  const TempDir dir("timeline-none");
+  const std::string sim = "simulate --design hw/designs/int4-train.yaml --model fmnist-mlp --quiet --out " + dir / "s";
+  ASSERT_EQ(nibble(sim), 0);
+  ASSERT_TRUE(fs::exists(dir / "s/timeline.json"));
+  EXPECT_EQ(json_file(dir / "s/summary.json").at("timeline").at("detail"), "ops");
+  ASSERT_EQ(nibble(sim + " --timeline none"), 0);
+  EXPECT_FALSE(fs::exists(dir / "s/timeline.json"));
+  const nlohmann::json summary = json_file(dir / "s/summary.json");
+  EXPECT_EQ(summary.at("timeline").at("detail"), "none");
+  EXPECT_EQ(summary.at("timeline").at("bytes"), 0);
+  EXPECT_NE(read_file(dir / "s/report.html").find("--timeline none"), std::string::npos);
+  ASSERT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --quiet "
+                   "--timeline layers --out " + dir / "c"),
+            0);
+  for (const char* side : {"a", "b"}) {
+    const TraceFile t = trace_file(dir / "c/" + side + "/timeline.json");
+    EXPECT_EQ(t.doc.at("otherData").at("detail"), "layers") << side;
+    EXPECT_FALSE(t.complete.empty()) << side;
   }
 }
 

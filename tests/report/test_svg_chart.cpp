@@ -95,6 +95,33 @@ TEST(SvgChart, EveryKindIsWellFormed) {
   EXPECT_NE(charts[5].find("no data"), std::string::npos);
 }
 
+// Row labels up to "core0.vector" (12 characters): the plot starts at
+// 16 + 6.4 x 12 = 92.8 and ends at 792, 699.2 px for 0..100 (ticks every 20).
+// [25, 75) starts at 92.8 + 0.25 x 699.2 = 267.6 and is 349.6 wide;
+// [90, 130) is cut at 100: x 92.8 + 629.28 = 722.1, width 69.9; [120, 130) is left out.
+TEST(SvgChart, GanttBarsAreDrawnToScaleAndClipped) {
+  GanttChart chart;
+  chart.title = "units";
+  chart.x_label = "cycle";
+  chart.from = 0;
+  chart.to = 100;
+  chart.legend = {"forward", "input_grad"};
+  chart.rows = {{"core0.array", {{25, 75, 0, "conv1", "conv1 forward"}, {90, 130, 1, "fc", "fc input_grad"}}},
+                {"core0.vector", {{120, 130, 1, "late", "late <&>"}}}};
+  const std::string svg = gantt_chart(chart);
+  EXPECT_EQ(testing::xml_errors(svg), "") << svg;
+  EXPECT_NE(svg.find("<rect x=\"267.6\" y=\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("width=\"349.6\" height=\"16.0\" fill=\"#4e79a7\"><title>conv1 forward</title>"),
+            std::string::npos);
+  EXPECT_NE(svg.find("<rect x=\"722.1\""), std::string::npos);
+  EXPECT_NE(svg.find("width=\"69.9\" height=\"16.0\" fill=\"#f28e2b\""), std::string::npos);
+  EXPECT_EQ(svg.find("late &lt;&amp;&gt;"), std::string::npos);  // outside the window
+  EXPECT_NE(svg.find(">conv1</text>"), std::string::npos);         // the label fits inside its bar
+  EXPECT_NE(svg.find(">core0.vector</text>"), std::string::npos);  // every row is drawn, even an empty one
+  chart.rows.clear();
+  EXPECT_NE(gantt_chart(chart).find("no data"), std::string::npos);
+}
+
 TEST(SvgChart, MismatchedSeriesAreProgrammingErrors) {
   EXPECT_THROW(stacked_bar_chart({"t", "v", {"a", "b"}, {{"s", {1}}}}), std::logic_error);
   EXPECT_THROW(grouped_bar_chart({"t", "v", {"a"}, {{"s", {1, 2}}}}), std::logic_error);
