@@ -62,9 +62,10 @@ struct ScratchpadConfig {
 /// Off-chip memory shared by the cores.
 struct DramConfig {
   bool ideal = false;                         ///< every transfer completes in 0 cycles (bytes still counted)
-  std::uint64_t bandwidth_bytes_per_cycle = 1;  ///< whole chip, split evenly between cores
+  std::uint64_t bandwidth_bytes_per_cycle = 1;  ///< whole chip, split evenly between the channels
   std::uint64_t latency_cycles = 0;           ///< request to first data
   std::uint64_t burst_bytes = 1;              ///< transfer granule: sizes round up to whole bursts
+  std::uint64_t channels = 1;                 ///< independent channels; a transfer's bursts interleave over them
 };
 
 /// The vector unit of each core (quantize, activations, norms, loss, optimizer).
