@@ -460,10 +460,22 @@ struct Counter {
 
 }  // namespace
 
+std::uint64_t output_blocks_in_flight(const ScratchpadConfig& output, std::uint64_t block_bytes) {
+  if (!output.double_buffer) return 1;
+  return std::max<std::uint64_t>(2, block_bytes == 0 ? 2 : output.capacity_bytes / block_bytes);
+}
+
 std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                        std::uint64_t start, StatVector* counts, const ArchStats& st) {
+  return run_gemm(d, exec, p, port, start, counts, st, start).end;
+}
+
+RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
+                  std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from) {
   FoldSequence seq(d, p);
-  if (seq.folds() == 0) return start;
+  RunTimes times{start, start, start};
+  if (seq.folds() == 0) return times;
+  load_from = std::min(load_from, start);
   const Counter count{counts};
   const bool os = p.dataflow == Dataflow::kOs;
   const std::uint64_t interval = p.interval;
@@ -480,7 +492,11 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   const StatRegistry::Id str_write = p.stationary_in_input ? st.spad_weight_write_bytes : st.spad_input_write_bytes;
   OperandTrack stat(stat_buf.double_buffer ? 2 : 1);
   OperandTrack str(str_buf.double_buffer ? 2 : 1);
-  const std::uint64_t out_lookahead = d.output.double_buffer ? 2 : 1;
+  // Output blocks in flight: as many as the output scratchpad holds
+  // (docs/timing.md, "Output blocks in flight").
+  const std::uint64_t out_block_bytes =
+      packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+  const std::uint64_t out_lookahead = output_blocks_in_flight(d.output, out_block_bytes);
   std::vector<std::uint64_t> stored;  // store completion per output block
   std::uint64_t end = start;
 
@@ -497,7 +513,7 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     if (f.stat_load) {
       if (f.stat_unit_first) stat.begin_unit(f.stat_slots);
       const std::uint64_t bytes = burst_bytes(d, f.stat_bytes);
-      const std::uint64_t done = port.transfer(stat.slot_free(f.stat_unit, start), bytes, false);
+      const std::uint64_t done = port.transfer(stat.slot_free(f.stat_unit, load_from), bytes, false);
       stat.loaded(f.stat_slot, done);
       end = std::max(end, done);
       count.add(st.dram_bytes_read, bytes);
@@ -507,7 +523,7 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     if (f.str_load) {
       if (f.str_unit_first) str.begin_unit(f.str_slots);
       const std::uint64_t bytes = burst_bytes(d, f.str_bytes);
-      const std::uint64_t done = port.transfer(str.slot_free(f.str_unit, start), bytes, false);
+      const std::uint64_t done = port.transfer(str.slot_free(f.str_unit, load_from), bytes, false);
       str.loaded(f.str_slot, done);
       end = std::max(end, done);
       count.add(st.dram_bytes_read, bytes);
@@ -532,8 +548,12 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     const FoldTiming t = clock->next(cur.steps, to_step(stat.ready(cur.stat_slot)), to_step(stream_ready));
     const std::uint64_t done = to_cycle(t.done);
     end = std::max(end, done);
-    if (cur.stat_unit_last) stat.release(cur.stat_unit, to_cycle(clock->stationary_released(t, cur.steps)));
-    if (cur.str_unit_last) str.release(cur.str_unit, to_cycle(clock->stream_released(t, cur.steps)));
+    times.compute_end = std::max(times.compute_end, done);
+    const std::uint64_t stat_free = to_cycle(clock->stationary_released(t, cur.steps));
+    const std::uint64_t str_free = to_cycle(clock->stream_released(t, cur.steps));
+    times.released = std::max({times.released, stat_free, str_free});
+    if (cur.stat_unit_last) stat.release(cur.stat_unit, stat_free);
+    if (cur.str_unit_last) str.release(cur.str_unit, str_free);
 
     // Action counts of the fold (docs/timing.md, "Action counts").
     const std::uint64_t pe_ops = cur.steps * cur.rows * cur.cols;
@@ -585,7 +605,10 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   // SCALE-Sim reports folds x per-fold - 1 cycles (FACTS.md): its count ends
   // one cycle before the last fold's end.
   if (p.scalesim && end > start) --end;
-  return end;
+  times.end = end;
+  times.compute_end = std::min(times.compute_end, end);
+  times.released = std::min(times.released, times.compute_end);
+  return times;
 }
 
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op) {
@@ -600,10 +623,10 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
   return unary && prev.elements == op.elements && prev.out_format == op.in_format;
 }
 
-std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
-                         bool input_on_chip) {
-  if (elements == 0) return start;
+RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
+                    MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
+                    bool input_on_chip) {
+  if (elements == 0) return RunTimes{start, start, start};
   const Counter count{counts};
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
   const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_bits(op.out_format));
@@ -652,7 +675,7 @@ std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, 
   count.add(st.spad_output_write_bytes,
             (input_on_chip ? 0 : packed_bytes(elements, in_bits)) + packed_bytes(elements, out_bits));
   count.add(st.spad_output_read_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
-  return end;
+  return RunTimes{compute_end, end, compute_end};
 }
 
 }  // namespace nibble::arch

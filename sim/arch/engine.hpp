@@ -66,9 +66,26 @@ struct GemmPlan {
 GemmPlan plan_gemm(const design::Design& design, const design::Execution& exec, const workloads::TraceOp& op,
                    std::uint64_t m, std::uint64_t n, std::uint64_t k);
 
-/// Runs a GEMM share from cycle `start`, sending transfers to `port`; adds
-/// its action counts to `counts` when not null. Returns the end cycle (last
-/// fold done and last transfer complete).
+/// When one op's work on a unit ended (docs/timing.md, "Overlap").
+struct RunTimes {
+  std::uint64_t compute_end = 0;  ///< last fold done / last vector chunk computed: the unit is free
+  std::uint64_t end = 0;          ///< every transfer complete too: the op's results are in DRAM
+  std::uint64_t released = 0;     ///< the unit has read its last operand: its operand buffers are free
+};
+
+/// Output blocks that may be in flight at once (computed or waiting for their
+/// store) when a block takes `block_bytes` of the output scratchpad: as many
+/// as the whole scratchpad holds when double buffered (at least 2), else 1.
+std::uint64_t output_blocks_in_flight(const design::ScratchpadConfig& output, std::uint64_t block_bytes);
+
+/// Runs a GEMM share whose first fold may start at cycle `start`, sending
+/// transfers to `port`; adds its action counts to `counts` when not null.
+/// The first operand tiles may load from `load_from` (<= start: prefetched
+/// while the unit finishes the op before). compute_end: last fold done; end:
+/// last transfer complete too.
+RunTimes run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan, MemoryPort& port,
+                  std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from);
+/// The same from `start` with nothing prefetched; returns the end cycle.
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
 
@@ -82,9 +99,9 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
 /// chunks through the output scratchpad; same contract as run_gemm. With
 /// `input_on_chip` (a fused op) each chunk's input is already in the output
 /// scratchpad, where the previous op left it: no DRAM load and no fill.
-std::uint64_t run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
-                         bool input_on_chip = false);
+RunTimes run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
+                    MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
+                    bool input_on_chip = false);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

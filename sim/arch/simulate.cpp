@@ -53,6 +53,8 @@ struct OpResult {
 
 struct ChildResult {
   std::vector<OpResult> ops;
+  std::vector<UnitReport> units;
+  std::vector<TimelineEvent> timeline;
   std::uint64_t checked = 0;
   std::uint64_t too_large = 0;
   std::uint64_t no_arith = 0;
@@ -64,6 +66,34 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+// Cycles of each op (docs/timing.md, "Cycles of an op and of a step"): ops
+// overlap, so each is charged the cycles by which it moves the step's end
+// (the latest end of it and every op before it in trace order); the charges
+// sum to the step. compute_cycles is the part of the charge the op would need
+// with ideal memory (its slowest core's ideal span, at most the charge).
+std::vector<OpResult> attribute_cycles(const Chip& chip, std::size_t ops, const ArchStats& st) {
+  std::vector<OpResult> out(ops);
+  std::uint64_t frontier = 0;
+  for (std::size_t i = 0; i < ops; ++i) {
+    OpResult& r = out[i];
+    r.counts = StatVector(st.size);
+    std::uint64_t end = 0;
+    for (const auto& core : chip.cores) {
+      const OpRecord& rec = core->records().at(i);
+      end = std::max(end, rec.end);
+      r.compute = std::max(r.compute, rec.ideal_cycles);
+      r.counts += rec.counts;
+    }
+    r.cycles = end > frontier ? end - frontier : 0;
+    frontier = std::max(frontier, end);
+    r.compute = std::min(r.compute, r.cycles);
+    r.counts[st.cycles] = r.cycles;
+    r.counts[st.compute_cycles] = r.compute;
+    r.counts[st.stall_cycles] = r.cycles - r.compute;
+  }
+  return out;
 }
 
 // Everything that happens in the child: planning, functional checks, the
@@ -88,6 +118,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         const std::uint64_t n = split_n ? share_of(op.n, cores, c) : op.n;
         OpShare s;
         s.op = &op;
+        s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
         s.plan = plan_gemm(d, exec, op, m, n, op.k);
         work[c].push_back(std::move(s));
@@ -101,9 +132,13 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         }
       }
     } else {
+      // Fused into the op before it (docs/timing.md): the input never leaves the chip.
+      const bool fused = i > 0 && fuses_into_previous(trace.ops[i - 1], op);
       for (std::uint64_t c = 0; c < cores; ++c) {
         OpShare s;
         s.op = &op;
+        s.index = static_cast<std::uint32_t>(i);
+        s.fused = fused;
         s.elements = share_of(op.elements, cores, c);
         work[c].push_back(std::move(s));
       }
@@ -113,36 +148,19 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   Progress progress("simulate", trace.ops.size(), options.progress);
   ChipConfig cfg;
   cfg.design = &d;
+  cfg.trace = &trace;
   cfg.work = &work;
   cfg.stats = &st;
   cfg.progress = &progress;
   auto chip = std::make_unique<Chip>("chip", cfg);
   sc_core::sc_start();
   progress.finish();
+  out.ops = attribute_cycles(*chip, trace.ops.size(), st);
+  out.units = collect_units(*chip);
+  out.timeline = collect_timeline(*chip);
 
-  out.ops.resize(trace.ops.size());
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
-    OpResult& r = out.ops[i];
-    r.counts = StatVector(st.size);
-    const std::uint64_t start = chip->cores.front()->records().at(i).start;
-    std::uint64_t end = start;
-    for (const auto& core : chip->cores) {
-      const OpRecord& rec = core->records().at(i);
-      if (rec.start != start) throw std::logic_error("cores started op " + std::to_string(i) + " at different cycles");
-      end = std::max(end, rec.end);
-      r.compute = std::max(r.compute, rec.ideal_cycles);
-      r.counts += rec.counts;
-    }
-    r.cycles = end - start;
-    if (r.compute > r.cycles) {
-      throw std::logic_error("op '" + trace.ops[i].layer + "': ideal-memory cycles exceed real cycles");
-    }
-    r.counts[st.cycles] = r.cycles;
-    r.counts[st.compute_cycles] = r.compute;
-    r.counts[st.stall_cycles] = r.cycles - r.compute;
-    total += r.cycles;
-  }
+  for (const auto& r : out.ops) total += r.cycles;
   // Every reported cycle is SystemC time: the kernel stopped where the last op ended.
   const std::uint64_t kernel_cycles = time_to_cycles(sc_core::sc_time_stamp(), clock_period(d));
   if (kernel_cycles != total) {
@@ -161,6 +179,12 @@ std::string encode(const ChildResult& r) {
   auto& ops = j["ops"];
   ops = nlohmann::json::array();
   for (const auto& op : r.ops) ops.push_back(op.counts.values());
+  auto& units = j["units"];
+  units = nlohmann::json::array();
+  for (const auto& u : r.units) {
+    units.push_back({u.name, u.cycles.busy, u.cycles.stalled_dram, u.cycles.stalled_dependency,
+                     u.cycles.stalled_arbitration});
+  }
   return j.dump();
 }
 
@@ -233,6 +257,15 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
     if (values.size() != counters) throw std::runtime_error("simulate: the child returned a wrong number of counters");
     for (std::size_t c = 0; c < counters; ++c) op.counts[c] = values[c].get<std::uint64_t>();
     r.ops.push_back(std::move(op));
+  }
+  for (const auto& u : j.at("units")) {
+    UnitReport unit;
+    unit.name = u.at(0).get<std::string>();
+    unit.cycles.busy = u.at(1).get<std::uint64_t>();
+    unit.cycles.stalled_dram = u.at(2).get<std::uint64_t>();
+    unit.cycles.stalled_dependency = u.at(3).get<std::uint64_t>();
+    unit.cycles.stalled_arbitration = u.at(4).get<std::uint64_t>();
+    r.units.push_back(std::move(unit));
   }
   return r;
 }
@@ -321,6 +354,8 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
   result.functional_checked = child.checked;
   result.functional_too_large = child.too_large;
   result.functional_no_arith = child.no_arith;
+  result.units = std::move(child.units);
+  result.timeline = std::move(child.timeline);
 
   result.totals = StatVector(counters);
   for (auto& p : result.phase_totals) p = StatVector(counters);
