@@ -62,6 +62,7 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
   rec.counts = StatVector(st.size);
   IdealMemory ideal;
   dma.begin_op(share.index);
+  const std::uint64_t waited = dma.arbitration_cycles();
   RunTimes t;
   if (share.op->is_gemm()) {
     // compute_cycles: the same folds with every transfer complete when ready.
@@ -71,12 +72,21 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
     t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);
   }
+  rec.counts[st.dma_stall_arbitration_cycles] = dma.arbitration_cycles() - waited;
   rec.start = start;
   rec.compute_end = t.compute_end;
   rec.end = t.end;
   ideal_cycles = rec.ideal_cycles;
   m_config.scoreboard->issued(share.index, t.end);
   return t;
+}
+
+void Core::account(const OpShare& share, const UnitCycles& cycles) {
+  const ArchStats& st = *m_config.stats;
+  StatVector& counts = m_records.at(share.index).counts;
+  counts[st.unit_busy_cycles] = cycles.busy;
+  counts[st.unit_stall_dram_cycles] = cycles.stalled_dram;
+  counts[st.unit_stall_dependency_cycles] = cycles.stalled_dependency;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config)

@@ -81,6 +81,7 @@ class Core : public sc_core::sc_module, private UnitHost {
   std::uint64_t wait_inputs(const OpShare& share) override;
   RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                    std::uint64_t& ideal_cycles) override;
+  void account(const OpShare& share, const UnitCycles& cycles) override;
 
   CoreConfig m_config;              ///< parameters
   std::vector<OpRecord> m_records;  ///< results, by op index

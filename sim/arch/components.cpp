@@ -38,11 +38,15 @@ void OpUnit::run() {
     std::uint64_t ideal = 0;
     const RunTimes t = m_host->execute(*share, start, load_from, ideal);
     // The unit was waiting for inputs from the moment it was free.
-    m_cycles.stalled_dependency += start - free;
     const std::uint64_t span = t.compute_end - start;
-    const std::uint64_t busy = std::min(ideal, span);
-    m_cycles.busy += busy;
-    m_cycles.stalled_dram += span - busy;
+    UnitCycles op;
+    op.busy = std::min(ideal, span);
+    op.stalled_dram = span - op.busy;
+    op.stalled_dependency = start - free;
+    m_cycles.busy += op.busy;
+    m_cycles.stalled_dram += op.stalled_dram;
+    m_cycles.stalled_dependency += op.stalled_dependency;
+    m_host->account(*share, op);
     if (t.compute_end > start) m_events.push_back(TimelineEvent{"", share->index, start, t.compute_end, work_name()});
     free = t.compute_end;
     released = t.released;

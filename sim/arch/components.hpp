@@ -49,6 +49,8 @@ class UnitHost {
   /// op's span with ideal memory.
   virtual RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                            std::uint64_t& ideal_cycles) = 0;
+  /// Where the unit's time went for `share` (docs/timing.md, "Unit statistics").
+  virtual void account(const OpShare& share, const UnitCycles& cycles) = 0;
 };
 
 /// A unit that runs a queue of ops in program order: one SystemC thread.
@@ -134,6 +136,8 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort {
   void collect_timeline(const std::string& track, std::vector<TimelineEvent>& out) const;
   /// Busy (union of its transfers' channel time) and arbitration stalls.
   UnitCycles cycles() const;
+  /// Arbitration stall cycles of every transfer so far.
+  std::uint64_t arbitration_cycles() const { return m_arbitration; }
 
  private:
   struct Span {

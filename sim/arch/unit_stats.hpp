@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/common/stats.hpp"
+
 namespace nibble::arch {
 
 /// Cycles of one unit, by what it was doing; idle is the rest of the step.
@@ -21,5 +23,22 @@ struct UnitReport {
   std::string name;   ///< "core0.array", "core0.vector", "core0.dma", "dram.ch0"
   UnitCycles cycles;  ///< busy and stalled
 };
+
+/// The counters of one unit, registered once with unit and description
+/// (summary.json: `units.<name>.<counter>`, their definitions under `unit_counters`).
+struct UnitStatIds {
+  /// Registers every counter in `registry` (which must not hold them yet).
+  explicit UnitStatIds(StatRegistry& registry);
+
+  StatRegistry::Id busy_cycles;                 ///< UnitCycles::busy
+  StatRegistry::Id stalled_dram_cycles;         ///< UnitCycles::stalled_dram
+  StatRegistry::Id stalled_dependency_cycles;   ///< UnitCycles::stalled_dependency
+  StatRegistry::Id stalled_arbitration_cycles;  ///< UnitCycles::stalled_arbitration
+  StatRegistry::Id idle_cycles;                 ///< the step's cycles minus the four above
+  std::size_t size = 0;                         ///< registry size after registration
+};
+
+/// One unit's counters over a step of `step_cycles` cycles.
+StatVector unit_stat_values(const UnitStatIds& ids, const UnitCycles& cycles, std::uint64_t step_cycles);
 
 }  // namespace nibble::arch

@@ -661,6 +661,37 @@ TEST(Overlap, TwoCoresShareOneDramChannel) {
   EXPECT_EQ(unit(two, "dram.ch0").cycles.busy + unit(two, "dram.ch1").cycles.busy, 216u);
 }
 
+TEST(Overlap, UnitStatisticsPerOpAndPerUnit) {
+  // Overlap.IndependentOpsOnArrayAndVectorUnit's step (44 cycles): the update
+  // waited 7 cycles for the GEMM, the other ops none; as summary.json's `units`
+  // the vector unit was busy 37, stalled 7 on a dependency, idle 44 - 44 = 0.
+  using workloads::VectorKind;
+  const SimResult r = run(test_design("test-4x4.yaml"),
+                          {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+                           vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+                           vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+  const auto row = [&](const std::string& layer, Phase phase, const char* counter) {
+    for (const auto& x : r.rows) {
+      if (x.layer == layer && x.phase == phase) return x.stats[r.registry.at(counter)];
+    }
+    return std::uint64_t{999};
+  };
+  EXPECT_EQ(row("L", Phase::kUpdate, "unit_stall_dependency_cycles"), 7u);
+  EXPECT_EQ(row("L", Phase::kUpdate, "unit_busy_cycles"), 12u);
+  EXPECT_EQ(row("M", Phase::kInputGrad, "unit_busy_cycles"), 25u);
+  EXPECT_EQ(row("L", Phase::kWeightGrad, "unit_busy_cycles"), 32u);
+  EXPECT_EQ(r.total("unit_stall_dram_cycles"), 0u);
+  StatRegistry registry;
+  const UnitStatIds ids(registry);
+  const StatVector v = unit_stat_values(ids, unit(r, "core0.vector").cycles, r.total("cycles"));
+  EXPECT_EQ(v[ids.busy_cycles], 37u);
+  EXPECT_EQ(v[ids.stalled_dependency_cycles], 7u);
+  EXPECT_EQ(v[ids.idle_cycles], 0u);
+  const StatVector a = unit_stat_values(ids, unit(r, "core0.array").cycles, r.total("cycles"));
+  EXPECT_EQ(a[ids.idle_cycles], 12u);  // 44 - 32
+  EXPECT_EQ(registry.def(ids.busy_cycles).unit, "cycles");
+}
+
 TEST(OutputBlocks, ManyOutputTilesInFlight) {
   // docs/timing.md, "Output blocks in flight", example: os m=16, n=8, k=10 on
   // test-4x4, DRAM 64 B/cycle, latency 100. The output scratchpad (64 KiB)
