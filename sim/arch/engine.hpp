@@ -38,6 +38,17 @@ enum class Residency {
   kPerGroup,  ///< the whole operand of one GEMM group is loaded once
 };
 
+/// One operand of a GEMM share as the controller holds it: the stationary
+/// operand (ws: B, is: A, os: B) or the streamed one (ws: A, is: B, os: A).
+struct OperandPlan {
+  Residency residency = Residency::kPerFold;  ///< how its tiles stay in their scratchpad
+  int bits = 4;                               ///< element width
+  bool in_input = false;                      ///< held in the input scratchpad (else in the weight scratchpad)
+
+  /// The scratchpad holding it.
+  const design::ScratchpadConfig& buffer(const design::Design& d) const { return in_input ? d.input : d.weight; }
+};
+
 /// The controller's tiling of one GEMM share on one core.
 struct GemmPlan {
   design::Dataflow dataflow = design::Dataflow::kWs;  ///< the array's dataflow
@@ -50,15 +61,12 @@ struct GemmPlan {
   std::uint64_t block = 1;      ///< ws/is: vectors per block (Tm); os: reduction steps per fold (Tk)
   std::uint64_t passes = 1;     ///< folds per tile (multi-pass)
   std::uint64_t interval = 1;   ///< cycles per array step (scratchpad supply, docs/timing.md)
-  Residency stationary = Residency::kPerFold;  ///< ws/is: B (ws) or A (is); os: B
-  Residency streamed = Residency::kPerFold;    ///< ws/is: A (ws) or B (is); os: A
-  int stationary_bits = 4;      ///< element width of the stationary operand (os: B)
-  int streamed_bits = 4;        ///< element width of the streamed operand (os: A)
+  OperandPlan stationary{Residency::kPerFold, 4, false};  ///< ws: B, is: A (in the input scratchpad), os: B
+  OperandPlan streamed{Residency::kPerFold, 4, true};      ///< ws: A, is: B (in the weight scratchpad), os: A
   int psum_bits = 32;           ///< partial sum in the output buffer
   int pe_psum_bits = 32;        ///< partial sum register in a PE
   int out_bits = 32;            ///< element of C as stored to DRAM
   std::uint64_t chunk = 0;      ///< fp16-chunked: products per FP16 chunk (0: not chunked)
-  bool stationary_in_input = false;  ///< is: the stationary operand lives in the input scratchpad
 };
 
 /// Plans a share of `op` (dims m, n, k given, groups from the op). Throws an

@@ -129,6 +129,72 @@ TEST(TileFunction, HandComputedInt4Fold) {
 
 // --------------------------------------------------- ideal memory, by hand
 
+// The planning and timing functions on their own, without the SystemC kernel.
+
+// docs/timing.md's in-order DRAM rule for one requester on one channel:
+// 4 B/cycle, latency 10 (test-4x4's DRAM); records every transfer.
+class InOrderDram final : public MemoryPort {
+ public:
+  std::uint64_t transfer(std::uint64_t ready, std::uint64_t bytes, bool write) override {
+    const std::uint64_t begin = std::max(ready, m_free);
+    m_free = begin + (bytes + 3) / 4;
+    log.push_back({begin, bytes, write});
+    return m_free + 10;
+  }
+  struct Transfer {
+    std::uint64_t begin;
+    std::uint64_t bytes;
+    bool write;
+  };
+  std::vector<Transfer> log;  ///< in issue order
+
+ private:
+  std::uint64_t m_free = 0;
+};
+
+TEST(Engine, PlanAndRunAGemmDirectly) {
+  const auto d = test_design("test-4x4.yaml");
+  const TraceOp op = gemm("g", 10, 4, 8);
+  const design::Execution exec = design::plan_execution(d, op);
+  const GemmPlan p = plan_gemm(d, exec, op, op.m, op.n, op.k);
+  // Both operands fit a half: resident per group; ws: B stationary in the weight scratchpad.
+  EXPECT_EQ(p.stationary.residency, Residency::kPerGroup);
+  EXPECT_EQ(p.streamed.residency, Residency::kPerGroup);
+  EXPECT_FALSE(p.stationary.in_input);
+  EXPECT_TRUE(p.streamed.in_input);
+  EXPECT_EQ(p.stationary.bits, 4);
+  EXPECT_EQ(p.block, 10u);  // Tm = M: all 10 vectors in one block
+  // Ideal memory (docs/timing.md, 4x4 two folds): compute_end = end = 32; the
+  // last fold read its operands by S_1 + T = 15 + 10 = 25.
+  IdealMemory ideal;
+  StatRegistry registry;
+  const ArchStats st(registry);
+  const RunTimes t = run_gemm(d, exec, p, ideal, 0, nullptr, st, 0);
+  EXPECT_EQ(t.compute_end, 32u);
+  EXPECT_EQ(t.end, 32u);
+  EXPECT_EQ(t.released, 25u);
+  // The DRAM example of docs/timing.md: B0 0..2, A0 2..7, B1 7..9, A1 9..14,
+  // folds done at 45 (released max(P_1 + R, S_1 + T) = max(28, 38) = 38), store 45..85 done 95.
+  InOrderDram dram;
+  const RunTimes slow = run_gemm(d, exec, p, dram, 0, nullptr, st, 0);
+  EXPECT_EQ(slow.compute_end, 45u);
+  EXPECT_EQ(slow.released, 38u);
+  EXPECT_EQ(slow.end, 95u);
+  ASSERT_EQ(dram.log.size(), 5u);
+  EXPECT_EQ(dram.log[1].begin, 2u);
+  EXPECT_EQ(dram.log[1].bytes, 20u);
+  EXPECT_EQ(dram.log[4].begin, 45u);
+  EXPECT_TRUE(dram.log[4].write);
+  // Prefetched: the first tiles may load from 0 while the folds start at 20:
+  // B0 done 12, A0 done 17, B1 done 19, A1 done 24, all before the array
+  // starts; fold 0 P = 20, S = 24, D = 41; fold 1 P = max(24, 24 + 7) = 31,
+  // S = max(35, 34) = 35, D = 52; store 52..92 done 102.
+  InOrderDram early;
+  const RunTimes pre = run_gemm(d, exec, p, early, 20, nullptr, st, 0);
+  EXPECT_EQ(pre.compute_end, 52u);
+  EXPECT_EQ(pre.end, 102u);
+}
+
 TEST(IdealMemory, WeightStationary4x4) {
   const auto d = test_design("test-4x4.yaml");
   // m=10, n=4, k=8: k in 2 tiles of R=4, one column block, both operands
