@@ -17,11 +17,11 @@ Scoreboard::Scoreboard(std::vector<std::vector<std::uint32_t>> deps, std::size_t
       m_trace(trace),
       m_progress(progress) {}
 
-std::uint64_t Scoreboard::wait_inputs(std::uint32_t op) {
+std::uint64_t Scoreboard::wait_inputs(std::uint32_t op, std::optional<std::uint32_t> streamed) {
   std::uint64_t ready = 0;
   for (const std::uint32_t dep : m_deps.at(op)) {
     while (m_missing.at(dep) != 0) sc_core::wait(m_issued);
-    ready = std::max(ready, m_end[dep]);
+    if (dep != streamed) ready = std::max(ready, m_end[dep]);
   }
   return ready;
 }
@@ -52,7 +52,16 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config)
   vector.assign(this, std::move(vectors));
 }
 
-std::uint64_t Core::wait_inputs(const OpShare& share) { return m_config.scoreboard->wait_inputs(share.index); }
+std::uint64_t Core::wait_inputs(const OpShare& share) {
+  if (share.streams) return m_config.scoreboard->wait_inputs(share.index, share.index - 1);
+  return m_config.scoreboard->wait_inputs(share.index);
+}
+
+std::uint64_t Core::first_input(const OpShare& share) const {
+  if (!share.streams) return 0;
+  const OutputLog& log = m_outputs.at(share.index - 1);
+  return log.empty() ? 0 : log.front().first;
+}
 
 RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                        std::uint64_t& ideal_cycles) {
@@ -67,7 +76,15 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
   if (share.op->is_gemm()) {
     // compute_cycles: the same folds with every transfer complete when ready.
     rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
-    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from);
+    OutputLog* produced = share.log_outputs ? &m_outputs[share.index] : nullptr;
+    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced);
+  } else if (share.streams) {
+    // Streams the GEMM's output (docs/timing.md, "Streaming a GEMM's output").
+    const OutputLog& log = m_outputs.at(share.index - 1);
+    const StreamSource source{&log, log.empty() ? 0 : log.back().second};
+    rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, true).end;
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source);
+    m_outputs.erase(share.index - 1);
   } else {
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
     t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);

@@ -9,7 +9,9 @@
 #include <tlm>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,9 @@ class Scoreboard {
   Scoreboard(std::vector<std::vector<std::uint32_t>> deps, std::size_t cores, const workloads::Trace* trace,
              Progress* progress);
   /// Called from a unit's thread: returns once every op that `op` depends on
-  /// has been issued by every core, with the cycle the last of them ends.
-  std::uint64_t wait_inputs(std::uint32_t op);
+  /// has been issued by every core, with the cycle the last of them ends
+  /// (leaving out the end of `streamed`, a producer `op` streams from, when set).
+  std::uint64_t wait_inputs(std::uint32_t op, std::optional<std::uint32_t> streamed = std::nullopt);
   /// A core issued its share of `op`, which ends at `end`.
   void issued(std::uint32_t op, std::uint64_t end);
 
@@ -79,12 +82,14 @@ class Core : public sc_core::sc_module, private UnitHost {
 
  private:
   std::uint64_t wait_inputs(const OpShare& share) override;
+  std::uint64_t first_input(const OpShare& share) const override;
   RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                    std::uint64_t& ideal_cycles) override;
   void account(const OpShare& share, const UnitCycles& cycles) override;
 
   CoreConfig m_config;              ///< parameters
   std::vector<OpRecord> m_records;  ///< results, by op index
+  std::map<std::uint32_t, OutputLog> m_outputs;  ///< GEMMs whose output the next op streams: their blocks
 };
 
 /// Parameters of the chip.

@@ -34,7 +34,7 @@ void OpUnit::run() {
     const std::uint64_t inputs = m_host->wait_inputs(*share);
     wait_until(inputs);
     const std::uint64_t load_from = now();
-    const std::uint64_t start = std::max(load_from, free);
+    const std::uint64_t start = std::max({load_from, free, m_host->first_input(*share)});
     std::uint64_t ideal = 0;
     const RunTimes t = m_host->execute(*share, start, load_from, ideal);
     // The unit was waiting for inputs from the moment it was free.

@@ -34,6 +34,8 @@ struct OpShare {
   GemmPlan plan;                           ///< GEMMs: this core's tiling
   std::uint64_t elements = 0;              ///< vector ops: this core's elements
   bool fused = false;                      ///< vector ops: input left on chip by the op before
+  bool streams = false;                    ///< vector ops: input streamed from the GEMM just before (its OutputLog)
+  bool log_outputs = false;                ///< GEMMs: the next op streams the output, keep the OutputLog
 };
 
 /// What a unit needs from its core: the scoreboard, the op's timing rules and
@@ -44,6 +46,9 @@ class UnitHost {
   /// Blocks the calling thread until every op that `share` depends on has
   /// been issued on every core; returns the cycle the last of them ends.
   virtual std::uint64_t wait_inputs(const OpShare& share) = 0;
+  /// The first cycle `share` can have input at all: for an op streaming a
+  /// GEMM's output, when the GEMM's first output block was done; else 0.
+  virtual std::uint64_t first_input(const OpShare& share) const = 0;
   /// Runs `share` (loosely timed, docs/timing.md): its first step may start
   /// at `start`, its first loads at `load_from`. Sets `ideal_cycles` to the
   /// op's span with ideal memory.

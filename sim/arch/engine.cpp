@@ -448,7 +448,8 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
 }
 
 RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
-                  std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from) {
+                  std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from,
+                  OutputLog* produced) {
   FoldSequence seq(d, p);
   RunTimes times{start, start, start};
   if (seq.folds() == 0) return times;
@@ -565,6 +566,9 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     if (more) load(nxt);  // prefetch: issued now, starts when its buffer half is free
     if (cur.out_last) {
       const std::uint64_t outputs = os ? cur.rows * cur.cols : cur.steps * cur.cols;
+      if (produced != nullptr) {
+        produced->emplace_back(done, (produced->empty() ? 0 : produced->back().second) + outputs);
+      }
       const std::uint64_t bytes = burst_bytes(d, cur.store_bytes);
       const std::uint64_t written = port.transfer(done, bytes, true);
       if (!p.scalesim) {
@@ -599,9 +603,28 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
   return unary && prev.elements == op.elements && prev.out_format == op.in_format;
 }
 
+bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op) {
+  using workloads::VectorKind;
+  if (!gemm.is_gemm() || op.is_gemm()) return false;
+  // As fuses_into_previous: each output element needs only its own input element.
+  const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
+                     op.vector == VectorKind::kQuantize;
+  const std::uint64_t outputs = gemm.groups * gemm.m * gemm.n;
+  return unary && op.elements == outputs && op.in_format == gemm.acc_format;
+}
+
+std::uint64_t StreamSource::ready(std::uint64_t part, std::uint64_t whole) const {
+  // The first block by which done / outputs >= part / whole (exact in integers;
+  // 128-bit products: both sides may be large).
+  for (const auto& [cycle, done] : *produced) {
+    if (static_cast<unsigned __int128>(done) * whole >= static_cast<unsigned __int128>(part) * outputs) return cycle;
+  }
+  return produced->empty() ? 0 : produced->back().first;
+}
+
 RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
-                    bool input_on_chip) {
+                    bool input_on_chip, const StreamSource* source) {
   if (elements == 0) return RunTimes{start, start, start};
   const Counter count{counts};
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
@@ -620,7 +643,12 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   std::vector<std::uint64_t> loaded(chunks, 0);
   std::vector<std::uint64_t> freed(chunks, 0);  // store completion: the chunk's half is free again
   const auto size_of = [&](std::uint64_t i) { return std::min(chunk, elements - i * chunk); };
+  if (source != nullptr) input_on_chip = true;
   const auto load = [&](std::uint64_t i, std::uint64_t ready) {
+    if (source != nullptr) {  // streamed: the chunk is there once the GEMM computed that share of its outputs
+      loaded[i] = std::max(ready, source->ready(std::min(elements, (i + 1) * chunk), elements));
+      return;
+    }
     if (input_on_chip) {  // fused: the producer left the chunk in the scratchpad
       loaded[i] = ready;
       return;

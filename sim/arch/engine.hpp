@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/common/stats.hpp"
@@ -81,6 +83,10 @@ struct RunTimes {
   std::uint64_t released = 0;     ///< the unit has read its last operand: its operand buffers are free
 };
 
+/// When a GEMM share's results were computed, block by block: (cycle the
+/// block's last fold was done, outputs done so far including it).
+using OutputLog = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
 /// Output blocks that may be in flight at once (computed or waiting for their
 /// store) when a block takes `block_bytes` of the output scratchpad: as many
 /// as the whole scratchpad holds when double buffered (at least 2), else 1.
@@ -92,7 +98,8 @@ std::uint64_t output_blocks_in_flight(const design::ScratchpadConfig& output, st
 /// while the unit finishes the op before). compute_end: last fold done; end:
 /// last transfer complete too.
 RunTimes run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan, MemoryPort& port,
-                  std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from);
+                  std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from,
+                  OutputLog* produced = nullptr);
 /// The same from `start` with nothing prefetched; returns the end cycle.
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
@@ -103,13 +110,27 @@ std::uint64_t run_gemm(const design::Design& design, const design::Execution& ex
 /// (a vector op of the same elements, prev's out format = op's in format).
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op);
 
+/// True when vector op `op` may stream the output of GEMM `gemm`, the op just
+/// before it, on a design with vector.stream_gemm_output (docs/timing.md,
+/// "Streaming a GEMM's output"): a unary elementwise op reading exactly C.
+bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op);
+
+/// A vector op's input as a GEMM produces it: the GEMM share's OutputLog and
+/// its number of outputs.
+struct StreamSource {
+  const OutputLog* produced = nullptr;  ///< the producer's blocks, in order
+  std::uint64_t outputs = 0;            ///< the producer share's outputs in all
+  /// The cycle by which a fraction `part / whole` of the outputs were done.
+  std::uint64_t ready(std::uint64_t part, std::uint64_t whole) const;
+};
+
 /// Runs a share of a vector op (`elements` of it) from cycle `start` in
 /// chunks through the output scratchpad; same contract as run_gemm. With
 /// `input_on_chip` (a fused op) each chunk's input is already in the output
 /// scratchpad, where the previous op left it: no DRAM load and no fill.
 RunTimes run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
-                    bool input_on_chip = false);
+                    bool input_on_chip = false, const StreamSource* source = nullptr);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

@@ -134,11 +134,17 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
     } else {
       // Fused into the op before it (docs/timing.md): the input never leaves the chip.
       const bool fused = i > 0 && fuses_into_previous(trace.ops[i - 1], op);
+      // Streaming the GEMM just before it, tile by tile (docs/timing.md).
+      const bool streams = d.vector.stream_gemm_output && i > 0 && streams_from_gemm(trace.ops[i - 1], op);
+      if (streams) {
+        for (auto& w : work) w.back().log_outputs = true;
+      }
       for (std::uint64_t c = 0; c < cores; ++c) {
         OpShare s;
         s.op = &op;
         s.index = static_cast<std::uint32_t>(i);
         s.fused = fused;
+        s.streams = streams;
         s.elements = share_of(op.elements, cores, c);
         work[c].push_back(std::move(s));
       }

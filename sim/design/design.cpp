@@ -165,8 +165,9 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   }
   {
     config::YamlMap vector = top.map("vector");
-    vector.finish({"lanes", "cycles_per_element"});
+    vector.finish({"lanes", "cycles_per_element", "stream_gemm_output"});
     d.vector.lanes = vector.u64("lanes", 1, 1u << 20);
+    d.vector.stream_gemm_output = vector.boolean_or("stream_gemm_output", false);
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
     for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
@@ -176,7 +177,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
           cpe.u64(std::string(workloads::vector_kind_name(kind)), 1, 1u << 20);
     }
     cpe.finish();
-    vector.finish();
+    vector.finish({"stream_gemm_output"});
   }
   top.finish({"timing", "tech"});
   d.source = origin;
@@ -408,6 +409,7 @@ std::string design_to_json(const Design& d, int indent) {
   for (const auto kind : workloads::all_vector_kinds()) {
     v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
   }
+  v["stream_gemm_output"] = d.vector.stream_gemm_output;
   return j.dump(indent);
 }
 

@@ -73,6 +73,9 @@ struct VectorConfig {
   std::uint64_t lanes = 1;  ///< elements processed side by side
   /// Cycles one lane spends per element, indexed by workloads::VectorKind.
   std::array<std::uint64_t, 11> cycles_per_element{};
+  /// A unary elementwise op right after a GEMM reads the GEMM's output tiles
+  /// from the output scratchpad as they are produced (docs/timing.md, "Streaming a GEMM's output").
+  bool stream_gemm_output = false;
 
   std::uint64_t cycles_for(workloads::VectorKind kind) const {
     return cycles_per_element.at(static_cast<std::size_t>(kind));

@@ -758,6 +758,36 @@ TEST(Overlap, UnitStatisticsPerOpAndPerUnit) {
   EXPECT_EQ(registry.def(ids.busy_cycles).unit, "cycles");
 }
 
+TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
+  // docs/timing.md, "Streaming a GEMM's output", example: ws m=20, n=8, k=4 on
+  // test-4x4 (ideal memory, output scratchpad 960 B: 480 B halves): two column
+  // blocks of 80 outputs, done at 31 and 51. The activation over its 160 int32
+  // results (fp16 out) runs in chunks of 480 x 8 / 48 = 80 elements, 20 cycles each.
+  using workloads::VectorKind;
+  const std::vector<TraceOp> ops = {
+      gemm("g", 20, 8, 4),
+      vec_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
+  const std::vector<std::string> small = {"scratchpads.output.capacity_bytes=960"};
+  // Streamed: chunk 0 from 31 to 51, chunk 1 from 51 to 71.
+  std::vector<std::string> on = small;
+  on.push_back("vector.stream_gemm_output=true");
+  const SimResult streamed = run(test_design("test-4x4.yaml", on), ops);
+  EXPECT_EQ(streamed.total("cycles"), 71u);
+  EXPECT_EQ(streamed.total("dram_bytes_read"), 16u + 40u);  // B and A only: the activation reads nothing
+  EXPECT_EQ(unit(streamed, "core0.vector").cycles.stalled_dependency, 31u);
+  // Not streamed (the default): the activation waits for the whole result, then 51 + 40 = 91.
+  const SimResult waits = run(test_design("test-4x4.yaml", small), ops);
+  EXPECT_EQ(waits.total("cycles"), 91u);
+  EXPECT_EQ(waits.total("dram_bytes_read"), 16u + 40u + 640u);  // + 160 x 4 B of int32 results
+  EXPECT_TRUE(streams_from_gemm(ops[0], ops[1]));
+  TraceOp other = ops[1];
+  other.elements = 80;  // half of C: not the GEMM's output
+  EXPECT_FALSE(streams_from_gemm(ops[0], other));
+  other = ops[1];
+  other.vector = VectorKind::kNorm;  // a reduction needs the whole tensor
+  EXPECT_FALSE(streams_from_gemm(ops[0], other));
+}
+
 TEST(OutputBlocks, ManyOutputTilesInFlight) {
   // docs/timing.md, "Output blocks in flight", example: os m=16, n=8, k=10 on
   // test-4x4, DRAM 64 B/cycle, latency 100. The output scratchpad (64 KiB)
