@@ -1,4 +1,4 @@
-// Figures of the SystemC model (issues 4 and 14):
+// Figures of the SystemC model:
 //  - a full ResNet-50 training step (batch 32, 224 x 224, forward, input- and
 //    weight-gradient GEMMs, vector ops, update) on hw/designs/int4-train.yaml:
 //    bars <= 2 s wall, <= 1 GiB peak RSS, >= 1e7 simulated cycles per second;
