@@ -30,7 +30,11 @@ ArchStats::ArchStats(StatRegistry& r)
       vec_ops(r.add("vec_ops", "count", "vector-unit element operations, all kinds")),
       vec_ops_kind{},
       folds(0),
-      dram_transfers(0) {
+      dram_transfers(0),
+      unit_busy_cycles(0),
+      unit_stall_dram_cycles(0),
+      unit_stall_dependency_cycles(0),
+      dma_stall_arbitration_cycles(0) {
   for (const auto kind : workloads::all_vector_kinds()) {
     vec_ops_kind.at(static_cast<std::size_t>(kind)) =
         r.add(design::vector_counter_name(kind), "count",
@@ -38,6 +42,19 @@ ArchStats::ArchStats(StatRegistry& r)
   }
   folds = r.add("folds", "count", "array folds scheduled (each pass of a multi-pass op is a fold)");
   dram_transfers = r.add("dram_transfers", "count", "DRAM transactions issued (tile loads and result stores)");
+  // Where the op's unit spent its time (docs/timing.md, "Unit statistics"); ops
+  // overlap, so these do not add up to `cycles`.
+  unit_busy_cycles = r.add("unit_busy_cycles", "cycles",
+                           "cycles the op's unit (array or vector unit) worked on it as with ideal memory, summed over cores");
+  unit_stall_dram_cycles = r.add("unit_stall_dram_cycles", "cycles",
+                                 "cycles the op's unit waited within the op for DRAM transfers (operands, or stores "
+                                 "freeing output space), summed over cores");
+  unit_stall_dependency_cycles = r.add("unit_stall_dependency_cycles", "cycles",
+                                       "cycles the op's unit, free, waited before it for the ops writing its inputs, "
+                                       "summed over cores");
+  dma_stall_arbitration_cycles = r.add("dma_stall_arbitration_cycles", "cycles",
+                                       "cycles the op's transfers waited for a DRAM channel busy with other transfers, "
+                                       "summed over transfers");
   size = r.size();
 }
 

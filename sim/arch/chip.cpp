@@ -3,116 +3,162 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+
+#include "sim/arch/deps.hpp"
 
 namespace nibble::arch {
 
-void OpBarrier::arrive_and_wait() {
-  if (++m_arrived == m_parties) {
-    m_arrived = 0;
-    m_all.notify(sc_core::SC_ZERO_TIME);
-    return;
+Scoreboard::Scoreboard(std::vector<std::vector<std::uint32_t>> deps, std::size_t cores,
+                       const workloads::Trace* trace, Progress* progress)
+    : m_deps(std::move(deps)),
+      m_missing(m_deps.size(), cores),
+      m_end(m_deps.size(), 0),
+      m_trace(trace),
+      m_progress(progress) {}
+
+std::uint64_t Scoreboard::wait_inputs(std::uint32_t op, std::optional<std::uint32_t> streamed) {
+  std::uint64_t ready = 0;
+  for (const std::uint32_t dep : m_deps.at(op)) {
+    while (m_missing.at(dep) != 0) sc_core::wait(m_issued);
+    if (dep != streamed) ready = std::max(ready, m_end[dep]);
   }
-  sc_core::wait(m_all);
+  return ready;
+}
+
+void Scoreboard::issued(std::uint32_t op, std::uint64_t end) {
+  m_end.at(op) = std::max(m_end.at(op), end);
+  if (--m_missing.at(op) != 0) return;
+  ++m_complete;
+  m_issued.notify(sc_core::SC_ZERO_TIME);
+  if (m_progress != nullptr) m_progress->update(m_complete, m_trace->ops.at(op).layer);
 }
 
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config)
     : sc_core::sc_module(name),
-      socket("socket"),
       array("array", *config.design),
+      vector("vector", *config.design),
+      dma("dma", clock_period(*config.design)),
       input("input", config.design->input),
       weight("weight", config.design->weight),
       output("output", config.design->output),
-      vector("vector", config.design->vector),
-      m_config(config),
-      m_period(clock_period(*config.design)) {
-  m_trans.set_data_ptr(&m_dummy);
-  m_trans.set_byte_enable_ptr(nullptr);
-  m_trans.set_dmi_allowed(false);
-  SC_THREAD(controller);
+      m_config(config) {
+  const std::vector<OpShare>& work = *config.work;
+  m_records.resize(work.size());
+  std::vector<const OpShare*> gemms;
+  std::vector<const OpShare*> vectors;
+  for (const OpShare& s : work) (s.op->is_gemm() ? gemms : vectors).push_back(&s);
+  array.assign(this, std::move(gemms));
+  vector.assign(this, std::move(vectors));
 }
 
-std::uint64_t Core::transfer(std::uint64_t ready, std::uint64_t bytes, bool write) {
-  // Loosely timed: the controller runs ahead of SystemC time within an op and
-  // annotates each transfer with its ready cycle; the DRAM returns completion.
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  sc_core::sc_time delay = cycles_to_time(ready, m_period) - now;
-  m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  m_trans.set_address(0);
-  m_trans.set_data_length(static_cast<unsigned int>(std::min<std::uint64_t>(bytes, 0xFFFFFFFFu)));
-  m_trans.set_streaming_width(m_trans.get_data_length());
-  m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  if (bytes > 0xFFFFFFFFu) {
-    // A TLM payload carries at most 4 GiB: larger transfers go in pieces, back to back.
-    std::uint64_t left = bytes;
-    std::uint64_t done = ready;
-    while (left > 0) {
-      const std::uint64_t piece = std::min<std::uint64_t>(left, 0x80000000u);
-      done = transfer(ready, piece, write);
-      left -= piece;
-    }
-    return done;
-  }
-  socket->b_transport(m_trans, delay);
-  if (m_trans.is_response_error()) throw std::runtime_error("DRAM transfer failed: " + m_trans.get_response_string());
-  const std::uint64_t done = time_to_cycles(now + delay, m_period);
-  // The timeline keeps only the union of an op's transfers: one that starts
-  // inside the previous record's interval extends it (most do, pipelined).
-  TransferRecord* last = m_transfers.empty() ? nullptr : &m_transfers.back();
-  if (last != nullptr && last->op == m_op && ready >= last->ready && ready <= last->done) {
-    last->done = std::max(last->done, done);
-  } else if (done > ready) {
-    m_transfers.push_back(TransferRecord{m_op, ready, done});
-  }
-  return done;
+std::uint64_t Core::wait_inputs(const OpShare& share) {
+  if (share.streams) return m_config.scoreboard->wait_inputs(share.index, share.index - 1);
+  return m_config.scoreboard->wait_inputs(share.index);
 }
 
-void Core::controller() {
+std::uint64_t Core::first_input(const OpShare& share) const {
+  if (!share.streams) return 0;
+  const OutputLog& log = m_outputs.at(share.index - 1);
+  return log.empty() ? 0 : log.front().first;
+}
+
+RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
+                       std::uint64_t& ideal_cycles) {
   const design::Design& d = *m_config.design;
   const ArchStats& st = *m_config.stats;
-  const std::vector<OpShare>& work = *m_config.work;
-  const std::size_t counters = st.size;
-  m_records.reserve(work.size());
+  OpRecord& rec = m_records.at(share.index);
+  rec.counts = StatVector(st.size);
   IdealMemory ideal;
-  for (std::size_t i = 0; i < work.size(); ++i) {
-    const OpShare& share = work[i];
-    m_op = static_cast<std::uint32_t>(i);
-    const std::uint64_t start = time_to_cycles(sc_core::sc_time_stamp(), m_period);
-    OpRecord rec;
-    rec.start = start;
-    rec.counts = StatVector(counters);
-    if (share.op->is_gemm()) {
-      // compute_cycles: the same folds with every transfer complete when ready.
-      rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
-      rec.end = run_gemm(d, share.exec, share.plan, *this, start, &rec.counts, st);
-    } else {
-      // Fused into the op before it (docs/timing.md): the input never leaves the chip.
-      const bool fused = i > 0 && fuses_into_previous(*work[i - 1].op, *share.op);
-      rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, fused);
-      rec.end = run_vector(d, *share.op, share.elements, *this, start, &rec.counts, st, fused);
-    }
-    m_records.push_back(std::move(rec));
-    // Let SystemC time catch up with the op's end, then meet the other cores.
-    sc_core::wait(cycles_to_time(m_records.back().end - start, m_period));
-    m_config.barrier->arrive_and_wait();
-    if (m_config.progress != nullptr) m_config.progress->update(i + 1, share.op->layer);
+  dma.begin_op(share.index);
+  const std::uint64_t waited = dma.arbitration_cycles();
+  RunTimes t;
+  if (share.op->is_gemm()) {
+    // compute_cycles: the same folds with every transfer complete when ready.
+    rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
+    OutputLog* produced = share.log_outputs ? &m_outputs[share.index] : nullptr;
+    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced);
+  } else if (share.streams) {
+    // Streams the GEMM's output (docs/timing.md, "Streaming a GEMM's output").
+    const OutputLog& log = m_outputs.at(share.index - 1);
+    const StreamSource source{&log, log.empty() ? 0 : log.back().second};
+    rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, true).end;
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source);
+    m_outputs.erase(share.index - 1);
+  } else {
+    rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);
   }
+  rec.counts[st.dma_stall_arbitration_cycles] = dma.arbitration_cycles() - waited;
+  rec.start = start;
+  rec.compute_end = t.compute_end;
+  rec.end = t.end;
+  ideal_cycles = rec.ideal_cycles;
+  m_config.scoreboard->issued(share.index, t.end);
+  return t;
+}
+
+void Core::account(const OpShare& share, const UnitCycles& cycles) {
+  const ArchStats& st = *m_config.stats;
+  StatVector& counts = m_records.at(share.index).counts;
+  counts[st.unit_busy_cycles] = cycles.busy;
+  counts[st.unit_stall_dram_cycles] = cycles.stalled_dram;
+  counts[st.unit_stall_dependency_cycles] = cycles.stalled_dependency;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config)
     : sc_core::sc_module(name),
       dram("dram", DramParams{config.design->dram, config.design->cores, clock_period(*config.design)}),
-      m_barrier(config.design->cores) {
+      m_scoreboard(op_dependencies(*config.trace), config.design->cores, config.trace, config.progress) {
   for (std::size_t i = 0; i < config.design->cores; ++i) {
     CoreConfig cc;
     cc.design = config.design;
     cc.index = i;
     cc.work = &config.work->at(i);
     cc.stats = config.stats;
-    cc.barrier = &m_barrier;
-    cc.progress = i == 0 ? config.progress : nullptr;
+    cc.scoreboard = &m_scoreboard;
     cores.push_back(std::make_unique<Core>(("core" + std::to_string(i)).c_str(), cc));
-    cores.back()->socket.bind(dram.socket);
+    cores.back()->dma.socket.bind(dram.socket);
   }
+}
+
+std::vector<TimelineEvent> collect_timeline(const Chip& chip) {
+  std::vector<TimelineEvent> out;
+  for (std::size_t i = 0; i < chip.cores.size(); ++i) {
+    const Core& core = *chip.cores[i];
+    const std::string prefix = "core" + std::to_string(i) + ".";
+    for (TimelineEvent e : core.array.events()) {
+      e.track = prefix + "array";
+      out.push_back(std::move(e));
+    }
+    for (TimelineEvent e : core.vector.events()) {
+      e.track = prefix + "vector";
+      out.push_back(std::move(e));
+    }
+    core.dma.collect_timeline(prefix + "dma", out);
+  }
+  chip.dram.collect_timeline(out);
+  std::sort(out.begin(), out.end(), [](const TimelineEvent& a, const TimelineEvent& b) {
+    return std::tie(a.start, a.track, a.op, a.what) < std::tie(b.start, b.track, b.op, b.what);
+  });
+  return out;
+}
+
+std::vector<UnitReport> collect_units(const Chip& chip) {
+  std::vector<UnitReport> out;
+  for (std::size_t i = 0; i < chip.cores.size(); ++i) {
+    const Core& core = *chip.cores[i];
+    const std::string prefix = "core" + std::to_string(i) + ".";
+    out.push_back(UnitReport{prefix + "array", core.array.cycles()});
+    out.push_back(UnitReport{prefix + "vector", core.vector.cycles()});
+    out.push_back(UnitReport{prefix + "dma", core.dma.cycles()});
+  }
+  for (std::size_t c = 0; c < chip.dram.channels(); ++c) {
+    UnitReport r{"dram.ch" + std::to_string(c), UnitCycles{}};
+    r.cycles.busy = chip.dram.channel_busy_cycles(c);
+    out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace nibble::arch

@@ -1,62 +1,60 @@
-// The chip: identical cores sharing one DRAM. Each core's controller runs its
-// share of every op (cores split the batch, docs/timing.md "Cores"); the cores
-// meet at a barrier after each op, so an op takes as long as its slowest core.
+// The chip: identical cores sharing one DRAM. Each core runs its share of
+// every op (cores split the batch, docs/timing.md "Cores") on its units: the
+// systolic array takes the GEMMs, the vector unit the vector ops, each in
+// program order and as soon as the op's inputs are ready; a chip-wide
+// scoreboard knows when every core has finished each op.
 #pragma once
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/components.hpp"
 #include "sim/arch/dram.hpp"
 #include "sim/arch/engine.hpp"
+#include "sim/arch/timeline.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/design/pe_support.hpp"
 
 namespace nibble::arch {
 
-/// One core's share of one trace op, planned before elaboration.
-struct OpShare {
-  const workloads::TraceOp* op = nullptr;  ///< the op (owned by the trace)
-  design::Execution exec;                  ///< GEMMs: how the PEs run it
-  GemmPlan plan;                           ///< GEMMs: this core's tiling
-  std::uint64_t elements = 0;              ///< vector ops: this core's elements
-};
-
 /// What one core did for one op.
 struct OpRecord {
-  std::uint64_t start = 0;        ///< cycle the op started (all cores alike)
-  std::uint64_t end = 0;          ///< cycle this core finished it (stalls included)
+  std::uint64_t start = 0;        ///< cycle its first step (fold or vector chunk) could start
+  std::uint64_t compute_end = 0;  ///< cycle its unit finished it
+  std::uint64_t end = 0;          ///< cycle its last transfer completed (stalls included)
   std::uint64_t ideal_cycles = 0; ///< this core's cycles with ideal memory
   StatVector counts;              ///< this core's action counts (no cycle counters)
 };
 
-/// DRAM transfers of a core for one op: from the cycle the first was ready to
-/// be issued to the cycle the last byte of the last arrived (queueing behind
-/// the core's earlier transfers included). Transfers that start inside the
-/// previous record's interval extend it instead of adding a record.
-struct TransferRecord {
-  std::uint32_t op = 0;     ///< the op that issued it
-  std::uint64_t ready = 0;  ///< ready cycle
-  std::uint64_t done = 0;   ///< completion cycle (> ready)
-};
-
-/// All cores wait here after each op until the last one arrives.
-class OpBarrier {
+/// The controller's dependency scoreboard over the trace's ops, shared by
+/// every unit of every core (docs/timing.md, "Dependencies").
+class Scoreboard {
  public:
-  explicit OpBarrier(std::size_t parties) : m_parties(parties) {}
-  /// Called from a core's thread; returns when every core has arrived.
-  void arrive_and_wait();
+  Scoreboard(std::vector<std::vector<std::uint32_t>> deps, std::size_t cores, const workloads::Trace* trace,
+             Progress* progress);
+  /// Called from a unit's thread: returns once every op that `op` depends on
+  /// has been issued by every core, with the cycle the last of them ends
+  /// (leaving out the end of `streamed`, a producer `op` streams from, when set).
+  std::uint64_t wait_inputs(std::uint32_t op, std::optional<std::uint32_t> streamed = std::nullopt);
+  /// A core issued its share of `op`, which ends at `end`.
+  void issued(std::uint32_t op, std::uint64_t end);
 
  private:
-  std::size_t m_parties;      ///< cores
-  std::size_t m_arrived = 0;  ///< cores waiting for this op
-  sc_core::sc_event m_all;    ///< notified when the last core arrives
+  std::vector<std::vector<std::uint32_t>> m_deps;  ///< per op: the ops it waits for
+  std::vector<std::size_t> m_missing;              ///< per op: cores that have not issued it yet
+  std::vector<std::uint64_t> m_end;                ///< per op: latest end over the cores that issued it
+  std::size_t m_complete = 0;                      ///< ops issued by every core
+  sc_core::sc_event m_issued;                      ///< notified whenever an op is issued by its last core
+  const workloads::Trace* m_trace;                 ///< names in progress lines
+  Progress* m_progress;                            ///< may be null
 };
 
 /// Parameters of a core.
@@ -65,46 +63,42 @@ struct CoreConfig {
   std::size_t index = 0;                            ///< core number
   const std::vector<OpShare>* work = nullptr;       ///< this core's shares, in trace order
   const ArchStats* stats = nullptr;                 ///< counter ids
-  OpBarrier* barrier = nullptr;                     ///< end-of-op barrier
-  Progress* progress = nullptr;                     ///< core 0 reports progress (may be null)
+  Scoreboard* scoreboard = nullptr;                 ///< chip-wide dependencies
 };
 
-class Core : public sc_core::sc_module, private MemoryPort {
+class Core : public sc_core::sc_module, private UnitHost {
  public:
-  tlm_utils::simple_initiator_socket<Core> socket;  ///< to the DRAM
-  SystolicArray array;                              ///< the PEs
-  Scratchpad input;                                 ///< streamed operand (A)
-  Scratchpad weight;                                ///< stationary operand (B)
-  Scratchpad output;                                ///< partial sums and results
-  VectorUnit vector;                                ///< element-wise unit
+  SystolicArray array;  ///< the PEs: GEMMs
+  VectorUnit vector;    ///< element-wise unit: vector ops
+  DmaEngine dma;        ///< loads and stores (TLM-2.0 initiator)
+  Scratchpad input;     ///< streamed operand (A)
+  Scratchpad weight;    ///< stationary operand (B)
+  Scratchpad output;    ///< partial sums and results
 
-  SC_HAS_PROCESS(Core);
   Core(sc_core::sc_module_name name, const CoreConfig& config);
 
   /// One record per op, in trace order, once the simulation has run.
   const std::vector<OpRecord>& records() const { return m_records; }
-  /// The DRAM transfers that took time, in issue order (none with ideal DRAM).
-  const std::vector<TransferRecord>& transfers() const { return m_transfers; }
 
  private:
-  void controller();
-  std::uint64_t transfer(std::uint64_t ready, std::uint64_t bytes, bool write) override;
+  std::uint64_t wait_inputs(const OpShare& share) override;
+  std::uint64_t first_input(const OpShare& share) const override;
+  RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
+                   std::uint64_t& ideal_cycles) override;
+  void account(const OpShare& share, const UnitCycles& cycles) override;
 
-  CoreConfig m_config;                ///< parameters
-  sc_core::sc_time m_period;          ///< one clock cycle
-  tlm::tlm_generic_payload m_trans;   ///< reused for every transfer (timing only: data is never touched)
-  unsigned char m_dummy = 0;          ///< the payload's data pointer
-  std::vector<OpRecord> m_records;    ///< results
-  std::vector<TransferRecord> m_transfers;  ///< for the op-level timeline (simulate.cpp)
-  std::uint32_t m_op = 0;             ///< the op being run
+  CoreConfig m_config;              ///< parameters
+  std::vector<OpRecord> m_records;  ///< results, by op index
+  std::map<std::uint32_t, OutputLog> m_outputs;  ///< GEMMs whose output the next op streams: their blocks
 };
 
 /// Parameters of the chip.
 struct ChipConfig {
-  const design::Design* design = nullptr;                 ///< the design (outlives the chip)
+  const design::Design* design = nullptr;                   ///< the design (outlives the chip)
+  const workloads::Trace* trace = nullptr;                  ///< the ops (dependencies, progress names)
   const std::vector<std::vector<OpShare>>* work = nullptr;  ///< per core
-  const ArchStats* stats = nullptr;                       ///< counter ids
-  Progress* progress = nullptr;                           ///< may be null
+  const ArchStats* stats = nullptr;                         ///< counter ids
+  Progress* progress = nullptr;                             ///< may be null
 };
 
 class Chip : public sc_core::sc_module {
@@ -115,7 +109,14 @@ class Chip : public sc_core::sc_module {
   std::vector<std::unique_ptr<Core>> cores;  ///< cores, bound to the DRAM in order
 
  private:
-  OpBarrier m_barrier;  ///< end-of-op synchronisation
+  Scoreboard m_scoreboard;  ///< dependencies across cores
 };
+
+/// Every unit's busy intervals after the run, in a deterministic order
+/// (start, track, op): the events behind timeline.json.
+std::vector<TimelineEvent> collect_timeline(const Chip& chip);
+
+/// Every unit's cycles after the run, cores in order then DRAM channels.
+std::vector<UnitReport> collect_units(const Chip& chip);
 
 }  // namespace nibble::arch

@@ -1,28 +1,116 @@
-// The passive parts of a core: the PE array, the three scratchpads and the
-// vector unit. They hold their configuration and the rules that depend only
-// on it; the controller (Core) applies them op by op through sim/arch/engine.
+// The parts of a core. The matrix unit (SystolicArray) and the vector unit
+// are SystemC processes that take their ops in program order, each as soon as
+// its inputs are ready (OpUnit); the DMA engine is the core's TLM-2.0
+// initiator towards the shared DRAM; the scratchpads hold their configuration
+// (the capacity rules live in sim/arch/engine, docs/timing.md).
 #pragma once
 
 #include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "sim/arch/dram.hpp"
+#include "sim/arch/engine.hpp"
 #include "sim/arch/fold_clock.hpp"
+#include "sim/arch/timeline.hpp"
+#include "sim/arch/unit_stats.hpp"
 #include "sim/design/design.hpp"
+#include "sim/design/pe_support.hpp"
 
 namespace nibble::arch {
 
-/// The R x C systolic array.
-class SystolicArray : public sc_core::sc_module {
+/// One core's share of one trace op, planned before elaboration.
+struct OpShare {
+  const workloads::TraceOp* op = nullptr;  ///< the op (owned by the trace)
+  std::uint32_t index = 0;                 ///< the op's index in the trace
+  design::Execution exec;                  ///< GEMMs: how the PEs run it
+  GemmPlan plan;                           ///< GEMMs: this core's tiling
+  std::uint64_t elements = 0;              ///< vector ops: this core's elements
+  bool fused = false;                      ///< vector ops: input left on chip by the op before
+  bool streams = false;                    ///< vector ops: input streamed from the GEMM just before (its OutputLog)
+  bool log_outputs = false;                ///< GEMMs: the next op streams the output, keep the OutputLog
+};
+
+/// What a unit needs from its core: the scoreboard, the op's timing rules and
+/// the records (implemented by Core).
+class UnitHost {
+ public:
+  virtual ~UnitHost() = default;
+  /// Blocks the calling thread until every op that `share` depends on has
+  /// been issued on every core; returns the cycle the last of them ends.
+  virtual std::uint64_t wait_inputs(const OpShare& share) = 0;
+  /// The first cycle `share` can have input at all: for an op streaming a
+  /// GEMM's output, when the GEMM's first output block was done; else 0.
+  virtual std::uint64_t first_input(const OpShare& share) const = 0;
+  /// Runs `share` (loosely timed, docs/timing.md): its first step may start
+  /// at `start`, its first loads at `load_from`. Sets `ideal_cycles` to the
+  /// op's span with ideal memory.
+  virtual RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
+                           std::uint64_t& ideal_cycles) = 0;
+  /// Where the unit's time went for `share` (docs/timing.md, "Unit statistics").
+  virtual void account(const OpShare& share, const UnitCycles& cycles) = 0;
+};
+
+/// A unit that runs a queue of ops in program order: one SystemC thread.
+class OpUnit : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(OpUnit);
+  OpUnit(sc_core::sc_module_name name, sc_core::sc_time period);
+
+  /// Gives the unit its ops (before the simulation starts).
+  void assign(UnitHost* host, std::vector<const OpShare*> queue);
+  /// Busy intervals, one per op: [first step, last step done).
+  const std::vector<TimelineEvent>& events() const { return m_events; }
+  const UnitCycles& cycles() const { return m_cycles; }
+
+ protected:
+  virtual const char* work_name() const = 0;
+
+ private:
+  void run();
+  std::uint64_t now() const;
+  void wait_until(std::uint64_t cycle);
+
+  sc_core::sc_time m_period;                 ///< one clock cycle
+  UnitHost* m_host = nullptr;                ///< the core
+  std::vector<const OpShare*> m_queue;       ///< ops in program order
+  std::vector<TimelineEvent> m_events;       ///< busy intervals
+  UnitCycles m_cycles;                       ///< where the unit's time went
+};
+
+/// The R x C systolic array: runs the core's GEMMs, fold timing per docs/timing.md.
+class SystolicArray : public OpUnit {
  public:
   SystolicArray(sc_core::sc_module_name name, const design::Design& design);
   const design::ArrayConfig& config() const { return m_design.array; }
   /// A fresh fold schedule for one op (the dataflow's rules, docs/timing.md).
   std::unique_ptr<FoldClock> new_clock() const { return make_fold_clock(m_design); }
 
+ protected:
+  const char* work_name() const override { return "fold"; }
+
  private:
   design::Design m_design;  ///< the array's dataflow and timing convention live in the whole design
+};
+
+/// The element-wise unit (quantize, activations, norms, loss, optimizer).
+class VectorUnit : public OpUnit {
+ public:
+  VectorUnit(sc_core::sc_module_name name, const design::Design& design);
+  const design::VectorConfig& config() const { return m_config; }
+
+ protected:
+  const char* work_name() const override { return "vector"; }
+
+ private:
+  design::VectorConfig m_config;  ///< lanes and cycles per element by kind
 };
 
 /// An on-chip buffer (input, weight or output).
@@ -35,14 +123,42 @@ class Scratchpad : public sc_core::sc_module {
   design::ScratchpadConfig m_config;  ///< capacity, width, banks, ports, double buffering
 };
 
-/// The element-wise unit (quantize, activations, norms, loss, optimizer).
-class VectorUnit : public sc_core::sc_module {
+/// The core's DMA engine: the TLM-2.0 initiator that moves tiles between the
+/// scratchpads and the DRAM. Within one op it issues transfers in order; the
+/// DRAM's channels arbitrate between ops and cores.
+class DmaEngine : public sc_core::sc_module, public MemoryPort {
  public:
-  VectorUnit(sc_core::sc_module_name name, const design::VectorConfig& config);
-  const design::VectorConfig& config() const { return m_config; }
+  tlm_utils::simple_initiator_socket<DmaEngine> socket;  ///< to the DRAM
+
+  DmaEngine(sc_core::sc_module_name name, sc_core::sc_time period);
+  ~DmaEngine() override;
+
+  /// The transfers that follow serve op `op` (restarts the in-order rule).
+  void begin_op(std::uint32_t op);
+  std::uint64_t transfer(std::uint64_t ready, std::uint64_t bytes, bool write) override;
+
+  /// Busy intervals, one per (op, direction): first burst to last completion.
+  void collect_timeline(const std::string& track, std::vector<TimelineEvent>& out) const;
+  /// Busy (union of its transfers' channel time) and arbitration stalls.
+  UnitCycles cycles() const;
+  /// Arbitration stall cycles of every transfer so far.
+  std::uint64_t arbitration_cycles() const { return m_arbitration; }
 
  private:
-  design::VectorConfig m_config;  ///< lanes and cycles per element by kind
+  struct Span {
+    std::uint64_t start = 0;  ///< first busy cycle
+    std::uint64_t end = 0;    ///< first cycle after
+  };
+
+  sc_core::sc_time m_period;              ///< one clock cycle
+  tlm::tlm_generic_payload m_trans;       ///< reused for every transfer (timing only: data is never touched)
+  TransferTag* m_tag;                     ///< the payload's extension (owned by the payload)
+  unsigned char m_dummy = 0;              ///< the payload's data pointer
+  std::uint32_t m_op = 0;                 ///< the op being served
+  std::uint64_t m_cursor = 0;             ///< in-order rule: no transfer of this op starts before
+  std::map<std::pair<std::uint32_t, bool>, Span> m_spans;  ///< (op, write) -> span
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> m_busy;  ///< channel intervals of every transfer
+  std::uint64_t m_arbitration = 0;        ///< cycles transfers waited for a channel other requesters held
 };
 
 }  // namespace nibble::arch

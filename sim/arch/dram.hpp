@@ -1,6 +1,8 @@
-// Off-chip memory as a TLM-2.0 target (loosely timed: b_transport with an
-// annotated delay). Each core (initiator) gets an equal share of the
-// bandwidth; transfers of one core are served in the order issued.
+// Off-chip memory as one TLM-2.0 target shared by every core (loosely timed:
+// b_transport with an annotated delay). The DRAM has `channels` channels,
+// each with its share of the bandwidth; a transfer's bursts are interleaved
+// over the channels, and each channel keeps a calendar of its busy intervals
+// that requesters reserve (docs/timing.md, "DRAM channels and arbitration").
 #pragma once
 
 #include <systemc>
@@ -8,17 +10,58 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "sim/arch/timeline.hpp"
 #include "sim/design/design.hpp"
 
 namespace nibble::arch {
 
+/// What a transfer carries besides the TLM payload: which op it serves, the
+/// cycle before which this requester's transfer may not start (in order of
+/// issue within an op), and, on return, when its first burst left.
+class TransferTag : public tlm::tlm_extension<TransferTag> {
+ public:
+  std::uint32_t op = 0;          ///< index of the op in the trace (timeline)
+  std::uint64_t not_before = 0;  ///< in: no channel part starts before this cycle
+  std::uint64_t begin = 0;       ///< out: first cycle a channel moved the transfer's bursts
+  std::uint64_t busy_end = 0;    ///< out: first cycle after the last burst left its channel
+
+  tlm::tlm_extension_base* clone() const override { return new TransferTag(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    *this = static_cast<const TransferTag&>(other);
+  }
+};
+
 /// Parameters of the Dram module.
 struct DramParams {
-  design::DramConfig config;             ///< bandwidth, latency, bursts
-  std::uint64_t initiators = 1;          ///< cores sharing the bandwidth
+  design::DramConfig config;             ///< bandwidth, latency, bursts, channels
+  std::uint64_t initiators = 1;          ///< cores
   sc_core::sc_time period;               ///< one accelerator clock cycle
+};
+
+/// Where a transfer went: begin of its first burst, end of its channel busy
+/// time, and completion (busy end + latency).
+struct Served {
+  std::uint64_t begin = 0;     ///< first cycle any channel moved it
+  std::uint64_t busy_end = 0;  ///< first cycle after its last burst left
+  std::uint64_t done = 0;      ///< completion: busy_end + latency
+};
+
+/// One DRAM channel: a calendar of disjoint busy intervals [begin, end).
+class DramChannel {
+ public:
+  /// Reserves `cycles` cycles at the earliest gap that starts at or after `ready`; returns its begin.
+  std::uint64_t reserve(std::uint64_t ready, std::uint64_t cycles);
+  /// Forgets intervals that end at or before `cycle` (no reservation can start before the present).
+  void forget_before(std::uint64_t cycle);
+  std::uint64_t busy_cycles() const { return m_busy_total; }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> m_busy;  ///< begin -> end, disjoint, adjacent ones merged
+  std::uint64_t m_busy_total = 0;                 ///< cycles reserved so far
 };
 
 class Dram : public sc_core::sc_module {
@@ -31,16 +74,31 @@ class Dram : public sc_core::sc_module {
   /// Bytes moved for initiator `id` so far (for consistency checks).
   std::uint64_t bytes_read(std::size_t id) const { return s_bytes_read.at(id); }
   std::uint64_t bytes_written(std::size_t id) const { return s_bytes_written.at(id); }
+  /// Cycles channel `c` moved bursts.
+  std::uint64_t channel_busy_cycles(std::size_t c) const { return m_channels.at(c).busy_cycles(); }
+  std::size_t channels() const { return m_channels.size(); }
 
-  /// Cycle at which a transfer of `bytes` from initiator `id`, ready at
-  /// `ready`, completes (docs/timing.md, "DRAM"); updates the channel.
-  std::uint64_t serve(std::size_t id, std::uint64_t ready, std::uint64_t bytes);
+  /// Serves a transfer of `bytes` ready at `ready` whose parts may not start
+  /// before `not_before` (docs/timing.md, "DRAM channels and arbitration");
+  /// reserves the channels and records the busy intervals for op `op`.
+  Served serve(std::uint64_t ready, std::uint64_t not_before, std::uint64_t bytes, std::uint32_t op, bool write);
+
+  /// Busy intervals of the channels, one per (channel, op, direction): first
+  /// burst to last (tracks "dram.ch<j>").
+  void collect_timeline(std::vector<TimelineEvent>& out) const;
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
+  struct Span {
+    std::uint64_t start = 0;  ///< first busy cycle
+    std::uint64_t end = 0;    ///< first cycle after
+  };
+
   DramParams m_params;                         ///< configuration
-  std::vector<std::uint64_t> m_channel_free;   ///< per initiator: first cycle its channel share is idle
+  std::vector<DramChannel> m_channels;         ///< the channels' calendars
+  std::uint64_t m_next_channel = 0;            ///< the channel that takes the next transfer's first burst
+  std::vector<std::map<std::pair<std::uint32_t, bool>, Span>> m_spans;  ///< per channel: (op, write) -> span
   std::vector<std::uint64_t> s_bytes_read;     ///< per initiator
   std::vector<std::uint64_t> s_bytes_written;  ///< per initiator
 };

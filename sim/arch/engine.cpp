@@ -75,29 +75,29 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   p.out_bits = numerics::format_bits(op.acc_format);
   p.chunk = exec.acc == Format::kFp16Chunked ? d.array.chunk : 0;
   p.reduction = k;
-  const ScratchpadConfig* stat_buf = &d.weight;
-  const ScratchpadConfig* str_buf = &d.input;
   std::string stat_name = "weight";
   std::string str_name = "input";
   if (p.dataflow == Dataflow::kIs) {
     // is = ws on C^T = B^T A^T: A stays in the PEs, B's columns stream.
     p.vectors = n;
     p.columns = m;
-    p.stationary_bits = exec.a_bits;
-    p.streamed_bits = exec.b_bits;
-    p.stationary_in_input = true;
-    std::swap(stat_buf, str_buf);
+    p.stationary.bits = exec.a_bits;
+    p.streamed.bits = exec.b_bits;
+    p.stationary.in_input = true;
+    p.streamed.in_input = false;
     std::swap(stat_name, str_name);
   } else {
     p.vectors = m;
     p.columns = n;
-    p.stationary_bits = exec.b_bits;
-    p.streamed_bits = exec.a_bits;
+    p.stationary.bits = exec.b_bits;
+    p.streamed.bits = exec.a_bits;
   }
+  const ScratchpadConfig* stat_buf = &p.stationary.buffer(d);
+  const ScratchpadConfig* str_buf = &p.streamed.buffer(d);
   const std::uint64_t big_m = p.vectors;
   const std::uint64_t big_n = p.columns;
-  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
-  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
+  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
   const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);  // passes chain into one partial sum
   const ScratchpadConfig& out = d.output;
 
@@ -123,8 +123,8 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     // SCALE-Sim's folds: the whole temporal dimension streams through each
     // fold; tiles that do not fit a buffer half are reloaded per fold.
     p.block = p.dataflow == Dataflow::kOs ? k : big_m;
-    p.stationary = stat_group ? Residency::kPerGroup : Residency::kPerFold;
-    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.stationary.residency = stat_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.streamed.residency = str_group ? Residency::kPerGroup : Residency::kPerFold;
     return p;
   }
 
@@ -136,12 +136,12 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
       throw too_small(d, op, "output", "one " + std::to_string(r) + " x " + std::to_string(c) + " tile of partial sums",
                       out_tile, out.tile_capacity());
     }
-    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.streamed.residency = str_group ? Residency::kPerGroup : Residency::kPerFold;
     const bool stat_block = sat_bytes(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
-    p.stationary = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
+    p.stationary.residency = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
     std::uint64_t tk = k;
-    if (p.streamed == Residency::kPerFold) tk = std::min(tk, fit(str_buf->tile_capacity(), r * tb));
-    if (p.stationary == Residency::kPerFold) tk = std::min(tk, fit(stat_buf->tile_capacity(), c * sb));
+    if (p.streamed.residency == Residency::kPerFold) tk = std::min(tk, fit(str_buf->tile_capacity(), r * tb));
+    if (p.stationary.residency == Residency::kPerFold) tk = std::min(tk, fit(stat_buf->tile_capacity(), c * sb));
     if (p.chunk != 0) {
       // Each fold is one FP16 chunk: the PEs accumulate it, the output buffer adds it in FP32.
       const std::uint64_t want = std::min(k, p.chunk);
@@ -198,17 +198,29 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   if (traffic_m < traffic_n) {
     p.m_outer = true;
     p.block = tm_m;
-    p.streamed = Residency::kPerBlock;
-    p.stationary = stat_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.streamed.residency = Residency::kPerBlock;
+    p.stationary.residency = stat_group ? Residency::kPerGroup : Residency::kPerFold;
   } else {
     p.block = tm_n;
-    p.streamed = str_group ? Residency::kPerGroup : Residency::kPerFold;
-    p.stationary = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
+    p.streamed.residency = str_group ? Residency::kPerGroup : Residency::kPerFold;
+    p.stationary.residency = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
   }
   return p;
 }
 
 namespace {
+
+/// How one fold uses one operand's tile (docs/timing.md, "Issue order and
+/// double buffering").
+struct TileUse {
+  bool load = false;          ///< this fold loads the tile
+  std::uint64_t bytes = 0;    ///< bytes of the tile
+  std::uint64_t unit = 0;     ///< residency unit (fold, block or group) number, in loop order
+  std::uint64_t slot = 0;     ///< the tile's place within its unit
+  std::uint64_t slots = 1;    ///< tiles per unit
+  bool unit_first = false;    ///< the unit's first load
+  bool unit_last = false;     ///< the unit's last fold
+};
 
 /// One fold as the controller issues it.
 struct Fold {
@@ -216,22 +228,8 @@ struct Fold {
   std::uint64_t rows = 0;        ///< PE rows in use
   std::uint64_t cols = 0;        ///< PE columns in use
   std::uint64_t pass = 0;        ///< slice pair of a multi-pass op
-  // Stationary operand (os: B).
-  bool stat_load = false;        ///< this fold loads its stationary tile
-  std::uint64_t stat_bytes = 0;  ///< bytes of that tile
-  std::uint64_t stat_unit = 0;   ///< residency unit (fold, block or group) number
-  std::uint64_t stat_slot = 0;   ///< the tile's place within its unit
-  std::uint64_t stat_slots = 1;  ///< tiles per unit
-  bool stat_unit_first = false;  ///< first fold of its unit
-  bool stat_unit_last = false;   ///< last fold of its unit
-  // Streamed operand (os: A).
-  bool str_load = false;
-  std::uint64_t str_bytes = 0;
-  std::uint64_t str_unit = 0;
-  std::uint64_t str_slot = 0;
-  std::uint64_t str_slots = 1;
-  bool str_unit_first = false;
-  bool str_unit_last = false;
+  TileUse stat;                  ///< the stationary operand's tile (os: B)
+  TileUse str;                   ///< the streamed operand's tile (os: A)
   // Output block (partial sums held in the output buffer).
   std::uint64_t out_block = 0;   ///< block number
   bool out_first = false;        ///< first fold of the block: needs its half of the output buffer
@@ -305,8 +303,8 @@ class FoldSequence {
     f = Fold{};
     f.pass = m_pass;
     f.cols = std::min(m_c, p.columns - m_cb * m_c);
-    const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
-    const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+    const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
+    const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
     // Which loop is inner decides what a block of the inner loop reuses.
     const bool first_v = m_vb == 0;
     const bool first_c = m_cb == 0;
@@ -334,26 +332,14 @@ class FoldSequence {
     }
     const std::uint64_t stat_tile = os ? packed_bytes(f.steps * f.cols, sb) : packed_bytes(f.rows * f.cols, sb);
     const std::uint64_t str_tile = packed_bytes(f.rows * f.steps, tb);
-    Unit su = unit(p.stationary, first_pass, last_pass, first_v, stat_block, m_kt, m_ktiles,
-                   last_pass && last_k && last_v, m_cb * m_ktiles + m_kt, m_cblocks * m_ktiles, last_in_group,
-                   m_stat_count);
-    Unit tu = unit(p.streamed, first_pass, last_pass, first_c, str_block, m_kt, m_ktiles,
-                   last_pass && last_k && last_c, m_vb * m_ktiles + m_kt, m_vblocks * m_ktiles, last_in_group,
-                   m_str_count);
-    f.stat_load = su.load;
-    f.stat_bytes = stat_tile;
-    f.stat_unit = su.id;
-    f.stat_slot = su.slot;
-    f.stat_slots = su.slots;
-    f.stat_unit_first = su.first;
-    f.stat_unit_last = su.last;
-    f.str_load = tu.load;
-    f.str_bytes = str_tile;
-    f.str_unit = tu.id;
-    f.str_slot = tu.slot;
-    f.str_slots = tu.slots;
-    f.str_unit_first = tu.first;
-    f.str_unit_last = tu.last;
+    f.stat = unit(p.stationary.residency, first_pass, last_pass, first_v, stat_block, m_kt, m_ktiles,
+                  last_pass && last_k && last_v, m_cb * m_ktiles + m_kt, m_cblocks * m_ktiles, last_in_group,
+                  m_stat_count);
+    f.stat.bytes = stat_tile;
+    f.str = unit(p.streamed.residency, first_pass, last_pass, first_c, str_block, m_kt, m_ktiles,
+                 last_pass && last_k && last_c, m_vb * m_ktiles + m_kt, m_vblocks * m_ktiles, last_in_group,
+                 m_str_count);
+    f.str.bytes = str_tile;
     if (p.scalesim) {
       // SCALE-Sim drains every fold's outputs; no output block waits.
       f.out_first = false;
@@ -366,43 +352,34 @@ class FoldSequence {
     f.store_bytes = f.out_last ? packed_bytes(outputs, static_cast<std::uint64_t>(p.out_bits)) : 0;
   }
 
-  struct Unit {
-    bool load = false;        ///< this fold loads the tile
-    std::uint64_t id = 0;     ///< residency unit number, in loop order
-    std::uint64_t slot = 0;   ///< the tile within its unit
-    std::uint64_t slots = 1;  ///< tiles per unit
-    bool first = false;       ///< the unit's first load
-    bool last = false;        ///< the unit's last fold
-  };
-
   // Where one operand's tile comes from, for its residency.
-  Unit unit(Residency residency, bool first_pass, bool last_pass, bool first_of_reuse, std::uint64_t block,
-            std::uint64_t slot_in_block, std::uint64_t block_slots, bool block_last, std::uint64_t slot_in_group,
-            std::uint64_t group_slots, bool group_last, std::uint64_t& loads) const {
-    Unit u;
+  TileUse unit(Residency residency, bool first_pass, bool last_pass, bool first_of_reuse, std::uint64_t block,
+               std::uint64_t slot_in_block, std::uint64_t block_slots, bool block_last, std::uint64_t slot_in_group,
+               std::uint64_t group_slots, bool group_last, std::uint64_t& loads) const {
+    TileUse u;
     switch (residency) {
       case Residency::kPerFold:
         u.load = first_pass;
         if (first_pass) ++loads;
-        u.id = loads - 1;
-        u.first = first_pass;
-        u.last = last_pass;
+        u.unit = loads - 1;
+        u.unit_first = first_pass;
+        u.unit_last = last_pass;
         break;
       case Residency::kPerBlock:
         u.load = first_pass && first_of_reuse;
-        u.id = block;
+        u.unit = block;
         u.slot = slot_in_block;
         u.slots = block_slots;
-        u.first = u.load && slot_in_block == 0;
-        u.last = block_last;
+        u.unit_first = u.load && slot_in_block == 0;
+        u.unit_last = block_last;
         break;
       case Residency::kPerGroup:
         u.load = first_pass && first_of_reuse;
-        u.id = m_g;
+        u.unit = m_g;
         u.slot = slot_in_group;
         u.slots = group_slots;
-        u.first = u.load && slot_in_group == 0;
-        u.last = group_last;
+        u.unit_first = u.load && slot_in_group == 0;
+        u.unit_last = group_last;
         break;
     }
     return u;
@@ -460,10 +437,23 @@ struct Counter {
 
 }  // namespace
 
+std::uint64_t output_blocks_in_flight(const ScratchpadConfig& output, std::uint64_t block_bytes) {
+  if (!output.double_buffer) return 1;
+  return std::max<std::uint64_t>(2, block_bytes == 0 ? 2 : output.capacity_bytes / block_bytes);
+}
+
 std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                        std::uint64_t start, StatVector* counts, const ArchStats& st) {
+  return run_gemm(d, exec, p, port, start, counts, st, start).end;
+}
+
+RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
+                  std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from,
+                  OutputLog* produced) {
   FoldSequence seq(d, p);
-  if (seq.folds() == 0) return start;
+  RunTimes times{start, start, start};
+  if (seq.folds() == 0) return times;
+  load_from = std::min(load_from, start);
   const Counter count{counts};
   const bool os = p.dataflow == Dataflow::kOs;
   const std::uint64_t interval = p.interval;
@@ -472,20 +462,29 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   const auto to_step = [&](std::uint64_t cycle) { return cycle <= start ? 0 : ceil_div(cycle - start, interval); };
   const auto to_cycle = [&](std::uint64_t step) { return start + step * interval; };
 
-  const ScratchpadConfig& stat_buf = p.stationary_in_input ? d.input : d.weight;
-  const ScratchpadConfig& str_buf = p.stationary_in_input ? d.weight : d.input;
-  const StatRegistry::Id stat_read = p.stationary_in_input ? st.spad_input_read_bytes : st.spad_weight_read_bytes;
-  const StatRegistry::Id stat_write = p.stationary_in_input ? st.spad_input_write_bytes : st.spad_weight_write_bytes;
-  const StatRegistry::Id str_read = p.stationary_in_input ? st.spad_weight_read_bytes : st.spad_input_read_bytes;
-  const StatRegistry::Id str_write = p.stationary_in_input ? st.spad_weight_write_bytes : st.spad_input_write_bytes;
-  OperandTrack stat(stat_buf.double_buffer ? 2 : 1);
-  OperandTrack str(str_buf.double_buffer ? 2 : 1);
-  const std::uint64_t out_lookahead = d.output.double_buffer ? 2 : 1;
+  // Each operand: its tiles' load and release times, and the counters of its scratchpad.
+  struct Operand {
+    OperandTrack track;       ///< load completion and release per residency unit
+    StatRegistry::Id read;    ///< its scratchpad's read counter
+    StatRegistry::Id write;   ///< its scratchpad's write (fill) counter
+  };
+  const auto operand = [&](const OperandPlan& o) {
+    return Operand{OperandTrack(o.buffer(d).double_buffer ? 2 : 1),
+                   o.in_input ? st.spad_input_read_bytes : st.spad_weight_read_bytes,
+                   o.in_input ? st.spad_input_write_bytes : st.spad_weight_write_bytes};
+  };
+  Operand stat = operand(p.stationary);
+  Operand str = operand(p.streamed);
+  // Output blocks in flight: as many as the output scratchpad holds
+  // (docs/timing.md, "Output blocks in flight").
+  const std::uint64_t out_block_bytes =
+      packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+  const std::uint64_t out_lookahead = output_blocks_in_flight(d.output, out_block_bytes);
   std::vector<std::uint64_t> stored;  // store completion per output block
   std::uint64_t end = start;
 
-  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary_bits);
-  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed_bits);
+  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
+  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
   const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);
   const std::uint64_t peb = static_cast<std::uint64_t>(p.pe_psum_bits);
   const StatRegistry::Id mac_id = st.mac(exec.pe_mode);
@@ -493,27 +492,21 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   // Adds in the output buffer: chunk totals in FP32, otherwise the accumulator's format.
   const StatRegistry::Id buf_add_id = st.acc_add(p.chunk != 0 ? Format::kFp32 : exec.acc);
 
+  // A fold's loads: the stationary tile, then the streamed one.
+  const auto load_tile = [&](const TileUse& use, Operand& o) {
+    if (!use.load) return;
+    if (use.unit_first) o.track.begin_unit(use.slots);
+    const std::uint64_t bytes = burst_bytes(d, use.bytes);
+    const std::uint64_t done = port.transfer(o.track.slot_free(use.unit, load_from), bytes, false);
+    o.track.loaded(use.slot, done);
+    end = std::max(end, done);
+    count.add(st.dram_bytes_read, bytes);
+    count.add(st.dram_transfers, 1);
+    count.add(o.write, use.bytes);
+  };
   const auto load = [&](const Fold& f) {
-    if (f.stat_load) {
-      if (f.stat_unit_first) stat.begin_unit(f.stat_slots);
-      const std::uint64_t bytes = burst_bytes(d, f.stat_bytes);
-      const std::uint64_t done = port.transfer(stat.slot_free(f.stat_unit, start), bytes, false);
-      stat.loaded(f.stat_slot, done);
-      end = std::max(end, done);
-      count.add(st.dram_bytes_read, bytes);
-      count.add(st.dram_transfers, 1);
-      count.add(stat_write, f.stat_bytes);
-    }
-    if (f.str_load) {
-      if (f.str_unit_first) str.begin_unit(f.str_slots);
-      const std::uint64_t bytes = burst_bytes(d, f.str_bytes);
-      const std::uint64_t done = port.transfer(str.slot_free(f.str_unit, start), bytes, false);
-      str.loaded(f.str_slot, done);
-      end = std::max(end, done);
-      count.add(st.dram_bytes_read, bytes);
-      count.add(st.dram_transfers, 1);
-      count.add(str_write, f.str_bytes);
-    }
+    load_tile(f.stat, stat);
+    load_tile(f.str, str);
   };
 
   std::unique_ptr<FoldClock> clock = make_fold_clock(d);
@@ -525,15 +518,19 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   while (more) {
     // Output space: the block's half of the output buffer is free once the
     // block L_O earlier has been stored.
-    std::uint64_t stream_ready = str.ready(cur.str_slot);
+    std::uint64_t stream_ready = str.track.ready(cur.str.slot);
     if (cur.out_first && cur.out_block >= out_lookahead && cur.out_block - out_lookahead < stored.size()) {
       stream_ready = std::max(stream_ready, stored[cur.out_block - out_lookahead]);
     }
-    const FoldTiming t = clock->next(cur.steps, to_step(stat.ready(cur.stat_slot)), to_step(stream_ready));
+    const FoldTiming t = clock->next(cur.steps, to_step(stat.track.ready(cur.stat.slot)), to_step(stream_ready));
     const std::uint64_t done = to_cycle(t.done);
     end = std::max(end, done);
-    if (cur.stat_unit_last) stat.release(cur.stat_unit, to_cycle(clock->stationary_released(t, cur.steps)));
-    if (cur.str_unit_last) str.release(cur.str_unit, to_cycle(clock->stream_released(t, cur.steps)));
+    times.compute_end = std::max(times.compute_end, done);
+    const std::uint64_t stat_free = to_cycle(clock->stationary_released(t, cur.steps));
+    const std::uint64_t str_free = to_cycle(clock->stream_released(t, cur.steps));
+    times.released = std::max({times.released, stat_free, str_free});
+    if (cur.stat.unit_last) stat.track.release(cur.stat.unit, stat_free);
+    if (cur.str.unit_last) str.track.release(cur.str.unit, str_free);
 
     // Action counts of the fold (docs/timing.md, "Action counts").
     const std::uint64_t pe_ops = cur.steps * cur.rows * cur.cols;
@@ -543,8 +540,8 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     count.add(pe_add_id, pe_ops);
     if (os) {
       count.add(st.pe_reg_write_bits, pe_ops * (tb + sb) + cur.rows * (cur.rows + 1) / 2 * cur.cols * peb);
-      count.add(str_read, packed_bytes(cur.steps * cur.rows, tb));
-      count.add(stat_read, packed_bytes(cur.steps * cur.cols, sb));
+      count.add(str.read, packed_bytes(cur.steps * cur.rows, tb));
+      count.add(stat.read, packed_bytes(cur.steps * cur.cols, sb));
       const std::uint64_t tile = cur.rows * cur.cols;
       count.add(st.spad_output_write_bytes, packed_bytes(tile, pb));
       // The output buffer adds each reduction chunk's results into the
@@ -554,8 +551,8 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     } else {
       const std::uint64_t preload_hops = cur.rows * (cur.rows + 1) / 2 + cur.rows;  // shifts + shadow->active copy
       count.add(st.pe_reg_write_bits, preload_hops * cur.cols * sb + pe_ops * (tb + peb));
-      count.add(stat_read, packed_bytes(cur.rows * cur.cols, sb));
-      count.add(str_read, packed_bytes(cur.steps * cur.rows, tb));
+      count.add(stat.read, packed_bytes(cur.rows * cur.cols, sb));
+      count.add(str.read, packed_bytes(cur.steps * cur.rows, tb));
       const std::uint64_t row = cur.steps * cur.cols;
       count.add(st.spad_output_write_bytes, packed_bytes(row, pb));
       if (cur.psum_read) count.add(st.spad_output_read_bytes, packed_bytes(row, pb));
@@ -569,6 +566,9 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
     if (more) load(nxt);  // prefetch: issued now, starts when its buffer half is free
     if (cur.out_last) {
       const std::uint64_t outputs = os ? cur.rows * cur.cols : cur.steps * cur.cols;
+      if (produced != nullptr) {
+        produced->emplace_back(done, (produced->empty() ? 0 : produced->back().second) + outputs);
+      }
       const std::uint64_t bytes = burst_bytes(d, cur.store_bytes);
       const std::uint64_t written = port.transfer(done, bytes, true);
       if (!p.scalesim) {
@@ -585,7 +585,10 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
   // SCALE-Sim reports folds x per-fold - 1 cycles (docs/references.md): its count ends
   // one cycle before the last fold's end.
   if (p.scalesim && end > start) --end;
-  return end;
+  times.end = end;
+  times.compute_end = std::min(times.compute_end, end);
+  times.released = std::min(times.released, times.compute_end);
+  return times;
 }
 
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op) {
@@ -601,10 +604,29 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
   return unary && prev.elements == op.elements && prev.out_format == op.in_format;
 }
 
-std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
-                         bool input_on_chip) {
-  if (elements == 0) return start;
+bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op) {
+  using workloads::VectorKind;
+  if (!gemm.is_gemm() || op.is_gemm()) return false;
+  // As fuses_into_previous: each output element needs only its own input element.
+  const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
+                     op.vector == VectorKind::kQuantize;
+  const std::uint64_t outputs = gemm.groups * gemm.m * gemm.n;
+  return unary && op.elements == outputs && op.in_format == gemm.acc_format;
+}
+
+std::uint64_t StreamSource::ready(std::uint64_t part, std::uint64_t whole) const {
+  // The first block by which done / outputs >= part / whole (exact in integers;
+  // 128-bit products: both sides may be large).
+  for (const auto& [cycle, done] : *produced) {
+    if (static_cast<unsigned __int128>(done) * whole >= static_cast<unsigned __int128>(part) * outputs) return cycle;
+  }
+  return produced->empty() ? 0 : produced->back().first;
+}
+
+RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
+                    MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
+                    bool input_on_chip, const StreamSource* source) {
+  if (elements == 0) return RunTimes{start, start, start};
   const Counter count{counts};
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
   const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_bits(op.out_format));
@@ -622,7 +644,12 @@ std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, 
   std::vector<std::uint64_t> loaded(chunks, 0);
   std::vector<std::uint64_t> freed(chunks, 0);  // store completion: the chunk's half is free again
   const auto size_of = [&](std::uint64_t i) { return std::min(chunk, elements - i * chunk); };
+  if (source != nullptr) input_on_chip = true;
   const auto load = [&](std::uint64_t i, std::uint64_t ready) {
+    if (source != nullptr) {  // streamed: the chunk is there once the GEMM computed that share of its outputs
+      loaded[i] = std::max(ready, source->ready(std::min(elements, (i + 1) * chunk), elements));
+      return;
+    }
     if (input_on_chip) {  // fused: the producer left the chunk in the scratchpad
       loaded[i] = ready;
       return;
@@ -653,7 +680,7 @@ std::uint64_t run_vector(const design::Design& d, const workloads::TraceOp& op, 
   count.add(st.spad_output_write_bytes,
             (input_on_chip ? 0 : packed_bytes(elements, in_bits)) + packed_bytes(elements, out_bits));
   count.add(st.spad_output_read_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
-  return end;
+  return RunTimes{compute_end, end, compute_end};
 }
 
 }  // namespace nibble::arch

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/common/stats.hpp"
@@ -38,6 +40,17 @@ enum class Residency {
   kPerGroup,  ///< the whole operand of one GEMM group is loaded once
 };
 
+/// One operand of a GEMM share as the controller holds it: the stationary
+/// operand (ws: B, is: A, os: B) or the streamed one (ws: A, is: B, os: A).
+struct OperandPlan {
+  Residency residency = Residency::kPerFold;  ///< how its tiles stay in their scratchpad
+  int bits = 4;                               ///< element width
+  bool in_input = false;                      ///< held in the input scratchpad (else in the weight scratchpad)
+
+  /// The scratchpad holding it.
+  const design::ScratchpadConfig& buffer(const design::Design& d) const { return in_input ? d.input : d.weight; }
+};
+
 /// The controller's tiling of one GEMM share on one core.
 struct GemmPlan {
   design::Dataflow dataflow = design::Dataflow::kWs;  ///< the array's dataflow
@@ -50,15 +63,12 @@ struct GemmPlan {
   std::uint64_t block = 1;      ///< ws/is: vectors per block (Tm); os: reduction steps per fold (Tk)
   std::uint64_t passes = 1;     ///< folds per tile (multi-pass)
   std::uint64_t interval = 1;   ///< cycles per array step (scratchpad supply, docs/timing.md)
-  Residency stationary = Residency::kPerFold;  ///< ws/is: B (ws) or A (is); os: B
-  Residency streamed = Residency::kPerFold;    ///< ws/is: A (ws) or B (is); os: A
-  int stationary_bits = 4;      ///< element width of the stationary operand (os: B)
-  int streamed_bits = 4;        ///< element width of the streamed operand (os: A)
+  OperandPlan stationary{Residency::kPerFold, 4, false};  ///< ws: B, is: A (in the input scratchpad), os: B
+  OperandPlan streamed{Residency::kPerFold, 4, true};      ///< ws: A, is: B (in the weight scratchpad), os: A
   int psum_bits = 32;           ///< partial sum in the output buffer
   int pe_psum_bits = 32;        ///< partial sum register in a PE
   int out_bits = 32;            ///< element of C as stored to DRAM
   std::uint64_t chunk = 0;      ///< fp16-chunked: products per FP16 chunk (0: not chunked)
-  bool stationary_in_input = false;  ///< is: the stationary operand lives in the input scratchpad
 };
 
 /// Plans a share of `op` (dims m, n, k given, groups from the op). Throws an
@@ -66,9 +76,31 @@ struct GemmPlan {
 GemmPlan plan_gemm(const design::Design& design, const design::Execution& exec, const workloads::TraceOp& op,
                    std::uint64_t m, std::uint64_t n, std::uint64_t k);
 
-/// Runs a GEMM share from cycle `start`, sending transfers to `port`; adds
-/// its action counts to `counts` when not null. Returns the end cycle (last
-/// fold done and last transfer complete).
+/// When one op's work on a unit ended (docs/timing.md, "Overlap").
+struct RunTimes {
+  std::uint64_t compute_end = 0;  ///< last fold done / last vector chunk computed: the unit is free
+  std::uint64_t end = 0;          ///< every transfer complete too: the op's results are in DRAM
+  std::uint64_t released = 0;     ///< the unit has read its last operand: its operand buffers are free
+};
+
+/// When a GEMM share's results were computed, block by block: (cycle the
+/// block's last fold was done, outputs done so far including it).
+using OutputLog = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
+/// Output blocks that may be in flight at once (computed or waiting for their
+/// store) when a block takes `block_bytes` of the output scratchpad: as many
+/// as the whole scratchpad holds when double buffered (at least 2), else 1.
+std::uint64_t output_blocks_in_flight(const design::ScratchpadConfig& output, std::uint64_t block_bytes);
+
+/// Runs a GEMM share whose first fold may start at cycle `start`, sending
+/// transfers to `port`; adds its action counts to `counts` when not null.
+/// The first operand tiles may load from `load_from` (<= start: prefetched
+/// while the unit finishes the op before). compute_end: last fold done; end:
+/// last transfer complete too.
+RunTimes run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan, MemoryPort& port,
+                  std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from,
+                  OutputLog* produced = nullptr);
+/// The same from `start` with nothing prefetched; returns the end cycle.
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
 
@@ -78,13 +110,27 @@ std::uint64_t run_gemm(const design::Design& design, const design::Execution& ex
 /// (a vector op of the same elements, prev's out format = op's in format).
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op);
 
+/// True when vector op `op` may stream the output of GEMM `gemm`, the op just
+/// before it, on a design with vector.stream_gemm_output (docs/timing.md,
+/// "Streaming a GEMM's output"): a unary elementwise op reading exactly C.
+bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op);
+
+/// A vector op's input as a GEMM produces it: the GEMM share's OutputLog and
+/// its number of outputs.
+struct StreamSource {
+  const OutputLog* produced = nullptr;  ///< the producer's blocks, in order
+  std::uint64_t outputs = 0;            ///< the producer share's outputs in all
+  /// The cycle by which a fraction `part / whole` of the outputs were done.
+  std::uint64_t ready(std::uint64_t part, std::uint64_t whole) const;
+};
+
 /// Runs a share of a vector op (`elements` of it) from cycle `start` in
 /// chunks through the output scratchpad; same contract as run_gemm. With
 /// `input_on_chip` (a fused op) each chunk's input is already in the output
 /// scratchpad, where the previous op left it: no DRAM load and no fill.
-std::uint64_t run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
-                         MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
-                         bool input_on_chip = false);
+RunTimes run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
+                    MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
+                    bool input_on_chip = false, const StreamSource* source = nullptr);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

@@ -71,6 +71,7 @@ struct OpResult {
 
 struct ChildResult {
   std::vector<OpResult> ops;
+  std::vector<UnitReport> units;
   std::vector<TimelineEvent> timeline;
   std::uint64_t checked = 0;
   std::uint64_t too_large = 0;
@@ -85,41 +86,32 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
   return z ^ (z >> 31);
 }
 
-// The timeline at the granularity the current chip knows: per core and op one
-// busy interval, on the array for GEMM ops and on the vector unit for vector
-// ops, from the op's start to the cycle this core finished it (its loads,
-// folds and stores included); and on core<i>.dma the cycles in which at least
-// one of the op's DRAM transfers was under way (the union of their [ready,
-// done) intervals). docs/design-file.md, "timeline.json". The units of a
-// concurrent chip record their own intervals and replace this function.
-std::vector<TimelineEvent> op_level_timeline(const Chip& chip, const std::vector<std::vector<OpShare>>& work) {
-  std::vector<TimelineEvent> events;
-  for (std::size_t c = 0; c < chip.cores.size(); ++c) {
-    const std::vector<OpRecord>& records = chip.cores[c]->records();
-    const std::string core = "core" + std::to_string(c);
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const OpRecord& rec = records[i];
-      if (rec.end <= rec.start) continue;  // no work for this core (e.g. an empty share)
-      const bool gemm = work.at(c).at(i).op->is_gemm();
-      events.push_back(TimelineEvent{core + (gemm ? ".array" : ".vector"), static_cast<std::uint32_t>(i), rec.start,
-                                     rec.end, gemm ? "gemm" : "vector"});
+// Cycles of each op (docs/timing.md, "Cycles of an op and of a step"): ops
+// overlap, so each is charged the cycles by which it moves the step's end
+// (the latest end of it and every op before it in trace order); the charges
+// sum to the step. compute_cycles is the part of the charge the op would need
+// with ideal memory (its slowest core's ideal span, at most the charge).
+std::vector<OpResult> attribute_cycles(const Chip& chip, std::size_t ops, const ArchStats& st) {
+  std::vector<OpResult> out(ops);
+  std::uint64_t frontier = 0;
+  for (std::size_t i = 0; i < ops; ++i) {
+    OpResult& r = out[i];
+    r.counts = StatVector(st.size);
+    std::uint64_t end = 0;
+    for (const auto& core : chip.cores) {
+      const OpRecord& rec = core->records().at(i);
+      end = std::max(end, rec.end);
+      r.compute = std::max(r.compute, rec.ideal_cycles);
+      r.counts += rec.counts;
     }
-    // Transfers come in issue order, op by op; within an op their ready
-    // cycles need not rise (a store is issued after later loads), so sort.
-    std::vector<TransferRecord> transfers = chip.cores[c]->transfers();
-    std::stable_sort(transfers.begin(), transfers.end(), [](const TransferRecord& a, const TransferRecord& b) {
-      return std::tie(a.op, a.ready) < std::tie(b.op, b.ready);
-    });
-    for (const TransferRecord& t : transfers) {
-      TimelineEvent* last = events.empty() ? nullptr : &events.back();
-      if (last != nullptr && last->track == core + ".dma" && last->op == t.op && t.ready <= last->end) {
-        last->end = std::max(last->end, t.done);
-        continue;
-      }
-      events.push_back(TimelineEvent{core + ".dma", t.op, t.ready, t.done, "dma"});
-    }
+    r.cycles = end > frontier ? end - frontier : 0;
+    frontier = std::max(frontier, end);
+    r.compute = std::min(r.compute, r.cycles);
+    r.counts[st.cycles] = r.cycles;
+    r.counts[st.compute_cycles] = r.compute;
+    r.counts[st.stall_cycles] = r.cycles - r.compute;
   }
-  return events;
+  return out;
 }
 
 // Everything that happens in the child: planning, functional checks, the
@@ -144,6 +136,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         const std::uint64_t n = split_n ? share_of(op.n, cores, c) : op.n;
         OpShare s;
         s.op = &op;
+        s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
         s.plan = plan_gemm(d, exec, op, m, n, op.k);
         work[c].push_back(std::move(s));
@@ -157,9 +150,19 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         }
       }
     } else {
+      // Fused into the op before it (docs/timing.md): the input never leaves the chip.
+      const bool fused = i > 0 && fuses_into_previous(trace.ops[i - 1], op);
+      // Streaming the GEMM just before it, tile by tile (docs/timing.md).
+      const bool streams = d.vector.stream_gemm_output && i > 0 && streams_from_gemm(trace.ops[i - 1], op);
+      if (streams) {
+        for (auto& w : work) w.back().log_outputs = true;
+      }
       for (std::uint64_t c = 0; c < cores; ++c) {
         OpShare s;
         s.op = &op;
+        s.index = static_cast<std::uint32_t>(i);
+        s.fused = fused;
+        s.streams = streams;
         s.elements = share_of(op.elements, cores, c);
         work[c].push_back(std::move(s));
       }
@@ -169,37 +172,19 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   Progress progress("simulate", trace.ops.size(), options.progress);
   ChipConfig cfg;
   cfg.design = &d;
+  cfg.trace = &trace;
   cfg.work = &work;
   cfg.stats = &st;
   cfg.progress = &progress;
   auto chip = std::make_unique<Chip>("chip", cfg);
   sc_core::sc_start();
   progress.finish();
+  out.ops = attribute_cycles(*chip, trace.ops.size(), st);
+  out.units = collect_units(*chip);
+  if (options.timeline != TimelineDetail::kNone) out.timeline = collect_timeline(*chip);
 
-  if (options.timeline != TimelineDetail::kNone) out.timeline = op_level_timeline(*chip, work);
-  out.ops.resize(trace.ops.size());
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
-    OpResult& r = out.ops[i];
-    r.counts = StatVector(st.size);
-    const std::uint64_t start = chip->cores.front()->records().at(i).start;
-    std::uint64_t end = start;
-    for (const auto& core : chip->cores) {
-      const OpRecord& rec = core->records().at(i);
-      if (rec.start != start) throw std::logic_error("cores started op " + std::to_string(i) + " at different cycles");
-      end = std::max(end, rec.end);
-      r.compute = std::max(r.compute, rec.ideal_cycles);
-      r.counts += rec.counts;
-    }
-    r.cycles = end - start;
-    if (r.compute > r.cycles) {
-      throw std::logic_error("op '" + trace.ops[i].layer + "': ideal-memory cycles exceed real cycles");
-    }
-    r.counts[st.cycles] = r.cycles;
-    r.counts[st.compute_cycles] = r.compute;
-    r.counts[st.stall_cycles] = r.cycles - r.compute;
-    total += r.cycles;
-  }
+  for (const auto& r : out.ops) total += r.cycles;
   // Every reported cycle is SystemC time: the kernel stopped where the last op ended.
   const std::uint64_t kernel_cycles = time_to_cycles(sc_core::sc_time_stamp(), clock_period(d));
   if (kernel_cycles != total) {
@@ -219,6 +204,12 @@ std::string encode(const ChildResult& r) {
   ops = nlohmann::json::array();
   for (const auto& op : r.ops) ops.push_back(op.counts.values());
   j["timeline"] = r.timeline;
+  auto& units = j["units"];
+  units = nlohmann::json::array();
+  for (const auto& u : r.units) {
+    units.push_back({u.name, u.cycles.busy, u.cycles.stalled_dram, u.cycles.stalled_dependency,
+                     u.cycles.stalled_arbitration});
+  }
   return j.dump();
 }
 
@@ -295,6 +286,15 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
   r.timeline = j.at("timeline").get<std::vector<TimelineEvent>>();
   for (const auto& e : r.timeline) {
     if (e.op >= ops || e.end <= e.start) throw std::runtime_error("simulate: the child returned a bad timeline event");
+  }
+  for (const auto& u : j.at("units")) {
+    UnitReport unit;
+    unit.name = u.at(0).get<std::string>();
+    unit.cycles.busy = u.at(1).get<std::uint64_t>();
+    unit.cycles.stalled_dram = u.at(2).get<std::uint64_t>();
+    unit.cycles.stalled_dependency = u.at(3).get<std::uint64_t>();
+    unit.cycles.stalled_arbitration = u.at(4).get<std::uint64_t>();
+    r.units.push_back(std::move(unit));
   }
   return r;
 }
@@ -395,6 +395,7 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
   result.functional_checked = child.checked;
   result.functional_too_large = child.too_large;
   result.functional_no_arith = child.no_arith;
+  result.units = std::move(child.units);
   result.timeline = std::move(child.timeline);
 
   result.totals = StatVector(counters);

@@ -16,6 +16,7 @@
 
 #include "sim/arch/functional.hpp"
 #include "sim/arch/timeline.hpp"
+#include "sim/arch/unit_stats.hpp"
 #include "sim/common/stats.hpp"
 #include "sim/design/design.hpp"
 #include "workloads/trace.hpp"
@@ -57,7 +58,8 @@ struct SimResult {
   std::uint64_t functional_checked = 0;     ///< ops checked bit for bit
   std::uint64_t functional_too_large = 0;   ///< ops above functional_max_macs
   std::uint64_t functional_no_arith = 0;    ///< ops without a numerics mode on this design
-  std::vector<TimelineEvent> timeline;      ///< busy intervals of the units (empty when options.timeline is kNone)
+  std::vector<UnitReport> units;            ///< every unit's cycles: cores in order (array, vector, dma), then DRAM channels
+  std::vector<TimelineEvent> timeline;      ///< every unit's busy intervals, ordered by start, track, op (empty when options.timeline is kNone)
   std::vector<SimOpLabel> op_labels;        ///< one per trace op, in trace order (names TimelineEvent::op)
 
   /// A counter of the totals by name.

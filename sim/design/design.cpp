@@ -177,17 +177,24 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   }
   {
     config::YamlMap dram = top.map("dram");
-    dram.finish({"ideal", "bandwidth_bytes_per_cycle", "latency_cycles", "burst_bytes"});
+    dram.finish({"ideal", "bandwidth_bytes_per_cycle", "latency_cycles", "burst_bytes", "channels"});
     d.dram.ideal = dram.boolean_or("ideal", false);
     d.dram.bandwidth_bytes_per_cycle = dram.u64("bandwidth_bytes_per_cycle", 1, kMaxCycleParam);
     d.dram.latency_cycles = dram.u64("latency_cycles", 0, kMaxCycleParam);
     d.dram.burst_bytes = dram.u64("burst_bytes", 1, 1u << 24);
-    dram.finish({"ideal"});
+    d.dram.channels = dram.u64_or("channels", 1, 1, 1024);
+    if (d.dram.bandwidth_bytes_per_cycle % d.dram.channels != 0) {
+      throw dram.error("channels", "bandwidth_bytes_per_cycle (" + std::to_string(d.dram.bandwidth_bytes_per_cycle) +
+                                       ") must split evenly between " + std::to_string(d.dram.channels) +
+                                       " channels");
+    }
+    dram.finish({"ideal", "channels"});
   }
   {
     config::YamlMap vector = top.map("vector");
-    vector.finish({"lanes", "cycles_per_element"});
+    vector.finish({"lanes", "cycles_per_element", "stream_gemm_output"});
     d.vector.lanes = vector.u64("lanes", 1, kMaxLanes);
+    d.vector.stream_gemm_output = vector.boolean_or("stream_gemm_output", false);
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
     for (const auto kind : keyed_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
@@ -197,7 +204,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
           cpe.u64(std::string(workloads::vector_kind_name(kind)), 1, 1u << 20);
     }
     cpe.finish();
-    vector.finish();
+    vector.finish({"stream_gemm_output"});
   }
   top.finish({"timing", "tech"});
   d.source = origin;
@@ -293,6 +300,10 @@ void validate_design(const Design& d) {
   if (d.array.cols < 1 || d.array.cols > kMaxArrayDim) throw fail("array.cols", "expected 1 to 65536 columns");
   if (d.dram.bandwidth_bytes_per_cycle < 1) throw fail("dram.bandwidth_bytes_per_cycle", "expected at least 1 byte per cycle");
   if (d.dram.burst_bytes < 1) throw fail("dram.burst_bytes", "expected at least 1 byte");
+  if (d.dram.channels < 1 || d.dram.channels > 1024) throw fail("dram.channels", "expected 1 to 1024 channels");
+  if (d.dram.bandwidth_bytes_per_cycle % d.dram.channels != 0) {
+    throw fail("dram.channels", "bandwidth_bytes_per_cycle must split evenly between the channels");
+  }
   if (d.vector.lanes < 1) throw fail("vector.lanes", "expected at least 1 lane");
   if (d.vector.lanes > kMaxLanes) {
     throw fail("vector.lanes", "expected a whole number in [1, " + std::to_string(kMaxLanes) + "], got " +
@@ -439,11 +450,13 @@ std::string design_to_json(const Design& d, int indent) {
   m["bandwidth_bytes_per_cycle"] = d.dram.bandwidth_bytes_per_cycle;
   m["latency_cycles"] = d.dram.latency_cycles;
   m["burst_bytes"] = d.dram.burst_bytes;
+  m["channels"] = d.dram.channels;
   auto& v = j["vector"];
   v["lanes"] = d.vector.lanes;
   for (const auto kind : keyed_vector_kinds()) {
     v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
   }
+  v["stream_gemm_output"] = d.vector.stream_gemm_output;
   return j.dump(indent);
 }
 

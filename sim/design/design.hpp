@@ -62,9 +62,10 @@ struct ScratchpadConfig {
 /// Off-chip memory shared by the cores.
 struct DramConfig {
   bool ideal = false;                         ///< every transfer completes in 0 cycles (bytes still counted)
-  std::uint64_t bandwidth_bytes_per_cycle = 1;  ///< whole chip, split evenly between cores
+  std::uint64_t bandwidth_bytes_per_cycle = 1;  ///< whole chip, split evenly between the channels
   std::uint64_t latency_cycles = 0;           ///< request to first data
   std::uint64_t burst_bytes = 1;              ///< transfer granule: sizes round up to whole bursts
+  std::uint64_t channels = 1;                 ///< independent channels; a transfer's bursts interleave over them
 };
 
 /// How a vector kind is costed: `passes` times the cycles per element of `from`, a kind
@@ -84,6 +85,9 @@ struct VectorConfig {
   std::uint64_t lanes = 1;  ///< elements processed side by side
   /// Cycles one lane spends per element, indexed by workloads::VectorKind (keyed kinds only).
   std::array<std::uint64_t, 11> cycles_per_element{};
+  /// A unary elementwise op right after a GEMM reads the GEMM's output tiles
+  /// from the output scratchpad as they are produced (docs/timing.md, "Streaming a GEMM's output").
+  bool stream_gemm_output = false;
 
   /// Cycles one lane spends per element of `kind`: its key's value times its passes.
   std::uint64_t cycles_for(workloads::VectorKind kind) const {

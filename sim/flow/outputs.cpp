@@ -153,6 +153,19 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
     counters[def.name]["unit"] = def.unit;
     counters[def.name]["description"] = def.description;
   }
+  // Every unit's cycles (docs/timing.md, "Unit statistics"), the counters defined once.
+  StatRegistry unit_registry;
+  const arch::UnitStatIds unit_ids(unit_registry);
+  auto& units = j["units"];
+  units = nlohmann::ordered_json::object();
+  for (const auto& u : r.units) {
+    const StatVector v = arch::unit_stat_values(unit_ids, u.cycles, r.totals[r.registry.at("cycles")]);
+    for (std::size_t id = 0; id < unit_registry.size(); ++id) units[u.name][unit_registry.def(id).name] = v[id];
+  }
+  for (const auto& def : unit_registry.defs()) {
+    j["unit_counters"][def.name]["unit"] = def.unit;
+    j["unit_counters"][def.name]["description"] = def.description;
+  }
   j["functional"]["ops_checked"] = r.functional_checked;
   j["functional"]["ops_over_size_limit"] = r.functional_too_large;
   j["functional"]["ops_without_numerics_mode"] = r.functional_no_arith;

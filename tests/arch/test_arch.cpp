@@ -7,6 +7,8 @@
 // Every simulate() call forks a child that runs the SystemC kernel, so one
 // test may simulate many times.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/arch/deps.hpp"
 #include "sim/arch/engine.hpp"
 #include "sim/arch/fold_clock.hpp"
 #include "sim/arch/scalesim_run.hpp"
@@ -125,6 +128,72 @@ TEST(TileFunction, HandComputedInt4Fold) {
 }
 
 // --------------------------------------------------- ideal memory, by hand
+
+// The planning and timing functions on their own, without the SystemC kernel.
+
+// docs/timing.md's in-order DRAM rule for one requester on one channel:
+// 4 B/cycle, latency 10 (test-4x4's DRAM); records every transfer.
+class InOrderDram final : public MemoryPort {
+ public:
+  std::uint64_t transfer(std::uint64_t ready, std::uint64_t bytes, bool write) override {
+    const std::uint64_t begin = std::max(ready, m_free);
+    m_free = begin + (bytes + 3) / 4;
+    log.push_back({begin, bytes, write});
+    return m_free + 10;
+  }
+  struct Transfer {
+    std::uint64_t begin;
+    std::uint64_t bytes;
+    bool write;
+  };
+  std::vector<Transfer> log;  ///< in issue order
+
+ private:
+  std::uint64_t m_free = 0;
+};
+
+TEST(Engine, PlanAndRunAGemmDirectly) {
+  const auto d = test_design("test-4x4.yaml");
+  const TraceOp op = gemm("g", 10, 4, 8);
+  const design::Execution exec = design::plan_execution(d, op);
+  const GemmPlan p = plan_gemm(d, exec, op, op.m, op.n, op.k);
+  // Both operands fit a half: resident per group; ws: B stationary in the weight scratchpad.
+  EXPECT_EQ(p.stationary.residency, Residency::kPerGroup);
+  EXPECT_EQ(p.streamed.residency, Residency::kPerGroup);
+  EXPECT_FALSE(p.stationary.in_input);
+  EXPECT_TRUE(p.streamed.in_input);
+  EXPECT_EQ(p.stationary.bits, 4);
+  EXPECT_EQ(p.block, 10u);  // Tm = M: all 10 vectors in one block
+  // Ideal memory (docs/timing.md, 4x4 two folds): compute_end = end = 32; the
+  // last fold read its operands by S_1 + T = 15 + 10 = 25.
+  IdealMemory ideal;
+  StatRegistry registry;
+  const ArchStats st(registry);
+  const RunTimes t = run_gemm(d, exec, p, ideal, 0, nullptr, st, 0);
+  EXPECT_EQ(t.compute_end, 32u);
+  EXPECT_EQ(t.end, 32u);
+  EXPECT_EQ(t.released, 25u);
+  // The DRAM example of docs/timing.md: B0 0..2, A0 2..7, B1 7..9, A1 9..14,
+  // folds done at 45 (released max(P_1 + R, S_1 + T) = max(28, 38) = 38), store 45..85 done 95.
+  InOrderDram dram;
+  const RunTimes slow = run_gemm(d, exec, p, dram, 0, nullptr, st, 0);
+  EXPECT_EQ(slow.compute_end, 45u);
+  EXPECT_EQ(slow.released, 38u);
+  EXPECT_EQ(slow.end, 95u);
+  ASSERT_EQ(dram.log.size(), 5u);
+  EXPECT_EQ(dram.log[1].begin, 2u);
+  EXPECT_EQ(dram.log[1].bytes, 20u);
+  EXPECT_EQ(dram.log[4].begin, 45u);
+  EXPECT_TRUE(dram.log[4].write);
+  // Prefetched: the first tiles may load from 0 while the folds start at 20:
+  // B0 done 12, A0 done 17, B1 done 19, A1 done 24, all before the array
+  // starts; fold 0 P = 20, S = 24, D = 41; fold 1 P = max(24, 24 + 7) = 31,
+  // S = max(35, 34) = 35, D = 52; store 52..92 done 102.
+  InOrderDram early;
+  const RunTimes pre = run_gemm(d, exec, p, early, 20, nullptr, st, 0);
+  EXPECT_EQ(pre.compute_end, 52u);
+  EXPECT_EQ(pre.end, 102u);
+}
 
 TEST(IdealMemory, WeightStationary4x4) {
   const auto d = test_design("test-4x4.yaml");
@@ -529,6 +598,241 @@ TEST(Results, ChildErrorsComeBackAsTheSameKind) {
     EXPECT_EQ(e.field(), "array.pe_kind");
     EXPECT_NE(e.message().find("op 'x' (forward, fp32 x fp32)"), std::string::npos);
   }
+}
+
+// ------------------------------------------------- overlap (docs/timing.md)
+
+TraceOp vec_op(const std::string& layer, workloads::VectorKind kind, std::uint64_t elements, Format in, Format out,
+               Phase phase) {
+  TraceOp op;
+  op.layer = layer;
+  op.kind = workloads::OpKind::kVector;
+  op.phase = phase;
+  op.vector = kind;
+  op.elements = elements;
+  op.in_format = in;
+  op.out_format = out;
+  return op;
+}
+
+std::uint64_t row_cycles(const SimResult& r, const std::string& layer, Phase phase) {
+  for (const auto& row : r.rows) {
+    if (row.layer == layer && row.phase == phase) return row.stats[r.registry.at("cycles")];
+  }
+  ADD_FAILURE() << "no row " << layer;
+  return 0;
+}
+
+const UnitReport& unit(const SimResult& r, const std::string& name) {
+  for (const auto& u : r.units) {
+    if (u.name == name) return u;
+  }
+  throw std::runtime_error("no unit " + name);
+}
+
+// Runs `check` in a forked child (which may start a SystemC kernel of its
+// own); returns the child's exit status: 0 when `check` returned true.
+int in_child(const std::function<bool()>& check) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    bool ok = false;
+    try {
+      ok = check();
+    } catch (...) {
+      ok = false;
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+TEST(Dependencies, ChainWeightGradientsAndUpdates) {
+  // docs/timing.md, "Dependencies": forward/backward ops form one chain; a
+  // weight gradient of a layer with an update waits for the chain's latest op
+  // and its layer's earlier off-chain op; the chain does not wait for it.
+  using workloads::VectorKind;
+  workloads::Trace t;
+  t.ops = {gemm("a", 4, 4, 4),                                                                  // 0: chain
+           vec_op("a", VectorKind::kQuantize, 8, Format::kFp16, Format::kInt4, Phase::kWeightGrad),  // 1: off (a)
+           gemm("a", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 2: off (a)
+           vec_op("b", VectorKind::kActivationGrad, 8, Format::kFp16, Format::kFp16, Phase::kInputGrad),  // 3: chain
+           gemm("m", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 4: chain (no update)
+           vec_op("a", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate)};   // 5: off (a)
+  const auto deps = op_dependencies(t);
+  using V = std::vector<std::uint32_t>;
+  EXPECT_EQ(deps[0], V{});
+  EXPECT_EQ(deps[1], V{0});
+  EXPECT_EQ(deps[2], (V{0, 1}));
+  EXPECT_EQ(deps[3], V{0});
+  EXPECT_EQ(deps[4], V{3});
+  EXPECT_EQ(deps[5], (V{2, 4}));
+}
+
+TEST(Overlap, IndependentOpsOnArrayAndVectorUnit) {
+  // docs/timing.md, "Overlap", example 1 (ideal memory): the weight-gradient
+  // GEMM (32 cycles, as IdealMemory.WeightStationary4x4) runs on the array
+  // from 0 to 32 while the chain's activation-grad runs on the vector unit
+  // from 0 to ceil(100 / 4) = 25; the update waits for both: 32 + ceil(16 / 4) x 3 = 44.
+  using workloads::VectorKind;
+  const auto d = test_design("test-4x4.yaml");
+  const SimResult r =
+      run(d, {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+              vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+              vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+  EXPECT_EQ(r.total("cycles"), 44u);  // 32 + 25 + 12 = 69 one after another
+  // Each op is charged the cycles by which it moves the step's end.
+  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 32u);
+  EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 0u);
+  EXPECT_EQ(row_cycles(r, "L", Phase::kUpdate), 12u);
+  EXPECT_EQ(r.total("compute_cycles"), 44u);
+  EXPECT_EQ(unit(r, "core0.array").cycles.busy, 32u);
+  EXPECT_EQ(unit(r, "core0.vector").cycles.busy, 37u);                // 25 + 12
+  EXPECT_EQ(unit(r, "core0.vector").cycles.stalled_dependency, 7u);  // 25 .. 32 waiting for the GEMM
+  EXPECT_EQ(unit(r, "core0.vector").cycles.stalled_dram, 0u);
+}
+
+TEST(Overlap, NextGemmLoadsBeforeTheStoreAndComputesUnderIt) {
+  // docs/timing.md, "Overlap", example 2: two independent weight-gradient GEMMs
+  // m=10, n=4, k=8 on test-4x4 with its slow DRAM. The first is
+  // SlowDram.WeightStationaryStallsDominate (95 cycles, folds done at 45, its
+  // operands read by 38, channel busy [0, 14) and [45, 85) for the store).
+  // The second loads from 38: B0 38..40 done 50, A0 40..45 done 55 (in the
+  // gap before the store), B1 85..87 done 97, A1 87..92 done 102; folds from
+  // 45: fold 0 P = 50, S = 55, D = 72; fold 1 P = 97, S = 102, D = 119; store
+  // 119..159 done 169. The updates (1 element each) follow their GEMMs.
+  using workloads::VectorKind;
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  const std::vector<TraceOp> ops = {
+      gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+      gemm("L2", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+  const SimResult r = run(d, ops);
+  EXPECT_EQ(row_cycles(r, "L1", Phase::kWeightGrad), 95u);
+  EXPECT_EQ(row_cycles(r, "L2", Phase::kWeightGrad), 74u);  // 169 - 95; alone it takes 95
+  // L1's update: load 95..96 done 106, 3 cycles, store 109..110 done 120: hidden.
+  EXPECT_EQ(row_cycles(r, "L1", Phase::kUpdate), 0u);
+  // L2's update from 169: load done 180, computed by 183, store done 194.
+  EXPECT_EQ(row_cycles(r, "L2", Phase::kUpdate), 25u);
+  EXPECT_EQ(r.total("cycles"), 194u);
+  // The timeline (made in the child; simulated here in a child of our own, as
+  // the pipe to simulate()'s parent does not carry it): the second GEMM's
+  // folds, its loads and its store.
+  const int status = in_child([&] {
+    SimOptions here;
+    here.fork = false;
+    const SimResult h = simulate(d, trace_of(ops), here);
+    int found = 0;
+    for (const auto& e : h.timeline) {
+      if (e.track == "core0.array" && e.op == 1 && e.start == 45 && e.end == 119 && e.what == "fold") found |= 1;
+      if (e.track == "core0.dma" && e.op == 1 && e.what == "load" && e.start == 38 && e.end == 102) found |= 2;
+      if (e.track == "dram.ch0" && e.op == 1 && e.what == "store" && e.start == 119 && e.end == 159) found |= 4;
+      if (e.track == "core0.dma" && e.op == 0 && e.what == "store" && e.start == 45 && e.end == 95) found |= 8;
+    }
+    return found == 15;
+  });
+  EXPECT_EQ(status, 0);
+}
+
+TEST(Overlap, TwoCoresShareOneDramChannel) {
+  // docs/timing.md, "DRAM channels and arbitration", example: m=20 split
+  // 10 + 10 on two cores, one channel of 4 B/cycle. Core 0 reserves first
+  // (the SlowDram.WeightStationaryStallsDominate transfers: [0, 14), store
+  // [45, 85), done 95); core 1's transfers take the gaps: B0 14..16 done 26,
+  // A0 16..21 done 31, B1 21..23 done 33, A1 23..28 done 38; fold 0 P = 26,
+  // S = 31, D = 48; fold 1 P = 38, S = 42, D = 59; store 85..125 done 135.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "cores=2"});
+  const SimResult r = run(d, {gemm("g", 20, 4, 8)});
+  EXPECT_EQ(r.total("cycles"), 135u);
+  EXPECT_EQ(unit(r, "dram.ch0").cycles.busy, 108u);  // 2 x (2 + 5 + 2 + 5 + 40)
+  EXPECT_EQ(unit(r, "core1.dma").cycles.stalled_arbitration, 14u + 26u);  // B0 waited 14, the store 85 - 59
+  // Two channels of 2 B/cycle each: every transfer's bursts alternate between them.
+  const SimResult two = run(test_design("test-4x4.yaml", {"dram.ideal=false", "cores=2", "dram.channels=2"}),
+                            {gemm("g", 20, 4, 8)});
+  EXPECT_EQ(two.units.size(), 8u);  // 2 x (array, vector, dma) + 2 channels
+  // Each channel moves half the bursts at half the rate: B 2 + 2, A 6 + 4, store 40 + 40 per core.
+  EXPECT_EQ(unit(two, "dram.ch0").cycles.busy + unit(two, "dram.ch1").cycles.busy, 216u);
+}
+
+TEST(Overlap, UnitStatisticsPerOpAndPerUnit) {
+  // Overlap.IndependentOpsOnArrayAndVectorUnit's step (44 cycles): the update
+  // waited 7 cycles for the GEMM, the other ops none; as summary.json's `units`
+  // the vector unit was busy 37, stalled 7 on a dependency, idle 44 - 44 = 0.
+  using workloads::VectorKind;
+  const SimResult r = run(test_design("test-4x4.yaml"),
+                          {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+                           vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+                           vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+  const auto row = [&](const std::string& layer, Phase phase, const char* counter) {
+    for (const auto& x : r.rows) {
+      if (x.layer == layer && x.phase == phase) return x.stats[r.registry.at(counter)];
+    }
+    return std::uint64_t{999};
+  };
+  EXPECT_EQ(row("L", Phase::kUpdate, "unit_stall_dependency_cycles"), 7u);
+  EXPECT_EQ(row("L", Phase::kUpdate, "unit_busy_cycles"), 12u);
+  EXPECT_EQ(row("M", Phase::kInputGrad, "unit_busy_cycles"), 25u);
+  EXPECT_EQ(row("L", Phase::kWeightGrad, "unit_busy_cycles"), 32u);
+  EXPECT_EQ(r.total("unit_stall_dram_cycles"), 0u);
+  StatRegistry registry;
+  const UnitStatIds ids(registry);
+  const StatVector v = unit_stat_values(ids, unit(r, "core0.vector").cycles, r.total("cycles"));
+  EXPECT_EQ(v[ids.busy_cycles], 37u);
+  EXPECT_EQ(v[ids.stalled_dependency_cycles], 7u);
+  EXPECT_EQ(v[ids.idle_cycles], 0u);
+  const StatVector a = unit_stat_values(ids, unit(r, "core0.array").cycles, r.total("cycles"));
+  EXPECT_EQ(a[ids.idle_cycles], 12u);  // 44 - 32
+  EXPECT_EQ(registry.def(ids.busy_cycles).unit, "cycles");
+}
+
+TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
+  // docs/timing.md, "Streaming a GEMM's output", example: ws m=20, n=8, k=4 on
+  // test-4x4 (ideal memory, output scratchpad 960 B: 480 B halves): two column
+  // blocks of 80 outputs, done at 31 and 51. The activation over its 160 int32
+  // results (fp16 out) runs in chunks of 480 x 8 / 48 = 80 elements, 20 cycles each.
+  using workloads::VectorKind;
+  const std::vector<TraceOp> ops = {
+      gemm("g", 20, 8, 4),
+      vec_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
+  const std::vector<std::string> small = {"scratchpads.output.capacity_bytes=960"};
+  // Streamed: chunk 0 from 31 to 51, chunk 1 from 51 to 71.
+  std::vector<std::string> on = small;
+  on.push_back("vector.stream_gemm_output=true");
+  const SimResult streamed = run(test_design("test-4x4.yaml", on), ops);
+  EXPECT_EQ(streamed.total("cycles"), 71u);
+  EXPECT_EQ(streamed.total("dram_bytes_read"), 16u + 40u);  // B and A only: the activation reads nothing
+  EXPECT_EQ(unit(streamed, "core0.vector").cycles.stalled_dependency, 31u);
+  // Not streamed (the default): the activation waits for the whole result, then 51 + 40 = 91.
+  const SimResult waits = run(test_design("test-4x4.yaml", small), ops);
+  EXPECT_EQ(waits.total("cycles"), 91u);
+  EXPECT_EQ(waits.total("dram_bytes_read"), 16u + 40u + 640u);  // + 160 x 4 B of int32 results
+  EXPECT_TRUE(streams_from_gemm(ops[0], ops[1]));
+  TraceOp other = ops[1];
+  other.elements = 80;  // half of C: not the GEMM's output
+  EXPECT_FALSE(streams_from_gemm(ops[0], other));
+  other = ops[1];
+  other.vector = VectorKind::kNorm;  // a reduction needs the whole tensor
+  EXPECT_FALSE(streams_from_gemm(ops[0], other));
+}
+
+TEST(OutputBlocks, ManyOutputTilesInFlight) {
+  // docs/timing.md, "Output blocks in flight", example: os m=16, n=8, k=10 on
+  // test-4x4, DRAM 64 B/cycle, latency 100. The output scratchpad (64 KiB)
+  // holds 1024 blocks of 4 x 4 x 32 bits, so no fold waits for an earlier
+  // block's store; with 2 blocks in flight folds 6 and 7 waited for the
+  // stores of blocks 4 and 5 (done 467 and 477) and the op took 598.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "array.dataflow=os",
+                                               "dram.bandwidth_bytes_per_cycle=64", "dram.latency_cycles=100"});
+  const SimResult r = run(d, {gemm("g", 16, 8, 10)});
+  EXPECT_EQ(r.total("cycles"), 497u);
+  EXPECT_EQ(r.total("compute_cycles"), 90u);  // 8 folds of T = 10 back to back: 70 + 20
+  EXPECT_EQ(output_blocks_in_flight(d.output, 64), 1024u);
+  design::ScratchpadConfig single = d.output;
+  single.double_buffer = false;
+  EXPECT_EQ(output_blocks_in_flight(single, 64), 1u);
+  EXPECT_EQ(output_blocks_in_flight(d.output, 40000), 2u);  // double buffered: at least 2
 }
 
 // ------------------------------------------------------------ SCALE-Sim

@@ -114,6 +114,24 @@ TEST(DesignFile, WrongTypesAndRanges) {
   EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "bandwidth_bytes_per_cycle: 16", "bandwidth_bytes_per_cycle: 0"),
                                          "d.yaml"); }),
             "d.yaml:14: dram.bandwidth_bytes_per_cycle: expected a whole number in [1, 4294967296], got 0");
+  // vector.stream_gemm_output (default false).
+  EXPECT_FALSE(parse_design(kTiny, "d.yaml").vector.stream_gemm_output);
+  EXPECT_TRUE(parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=true"}).vector.stream_gemm_output);
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=yes"}); }),
+            "--set: vector.stream_gemm_output: expected true or false, got 'yes'");
+  // dram.channels (default 1): a whole number of channels sharing the bandwidth evenly.
+  EXPECT_EQ(parse_design(kTiny, "d.yaml").dram.channels, 1u);
+  EXPECT_EQ(parse_design(replace(kTiny, "  burst_bytes: 64\n", "  burst_bytes: 64\n  channels: 4\n"), "d.yaml")
+                .dram.channels,
+            4u);
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "  burst_bytes: 64\n", "  burst_bytes: 64\n  channels: 0\n"),
+                                         "d.yaml"); }),
+            "d.yaml:17: dram.channels: expected a whole number in [1, 1024], got 0");
+  EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "  burst_bytes: 64\n", "  burst_bytes: 64\n  channels: 3\n"),
+                                         "d.yaml"); }),
+            "d.yaml:17: dram.channels: bandwidth_bytes_per_cycle (16) must split evenly between 3 channels");
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"dram.channels=32"}); }),
+            "--set: dram.channels: bandwidth_bytes_per_cycle (16) must split evenly between 32 channels");
   EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "dataflow: ws", "dataflow: wss"), "d.yaml"); }),
             "d.yaml:7: array.dataflow: expected one of ws, os, is, got 'wss' (did you mean 'ws'?)");
   EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "double_buffer: true}\n  weight", "double_buffer: yes}\n  weight"),
