@@ -18,17 +18,20 @@
 
 namespace {
 
-// Writes all of `text` to `fd`; like std::cout in the full program, a failed
-// write (a closed pipe, a full disk) is not an error of the command.
-void write_text(int fd, const char* text) {
+// Writes all of `text` to `fd`; false (errno set) when a write fails.
+bool write_text(int fd, const char* text) {
   std::size_t left = std::strlen(text);
   while (left > 0) {
     const ssize_t n = ::write(fd, text, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
     text += n;
     left -= static_cast<std::size_t>(n);
   }
+  return true;
 }
 
 }  // namespace
@@ -36,8 +39,13 @@ void write_text(int fd, const char* text) {
 int main(int argc, char* argv[]) {
   // The same test as the full program's dispatch: the first argument alone decides.
   if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
-    write_text(STDOUT_FILENO, "nibble " NIBBLE_VERSION "\n");
-    return 0;
+    if (write_text(STDOUT_FILENO, "nibble " NIBBLE_VERSION "\n")) return 0;
+    // The same message and exit status as the full program's checked standard output.
+    const char* why = std::strerror(errno);
+    write_text(STDERR_FILENO, "nibble: standard output: cannot write: ");
+    write_text(STDERR_FILENO, why);
+    write_text(STDERR_FILENO, " (is the disk full or the file closed?)\n");
+    return 2;
   }
   // The core lies at libexec/nibble-core beside this program's own file.
   char self[PATH_MAX];

@@ -400,7 +400,8 @@ TEST(Memory, TiledGemmMovesMoreBytesThanOneThatFits) {
   // column blocks (A once: 256 B) and reloads B per fold: 8 blocks x 2 column
   // blocks x 2 k-tiles x 8 B = 256 B. Total 512 B.
   const SimResult tiled =
-      run(test_design("test-4x4.yaml", {"scratchpads.input.capacity_bytes=64", "scratchpads.weight.capacity_bytes=16"}),
+      run(test_design("test-4x4.yaml", {"scratchpads.input.capacity_bytes=64", "scratchpads.weight.capacity_bytes=16",
+                                           "scratchpads.weight.word_bits=128"}),
           op);
   EXPECT_EQ(tiled.total("dram_bytes_read"), 512u);
   EXPECT_GT(tiled.total("dram_bytes_read"), fits.total("dram_bytes_read"));
@@ -408,7 +409,7 @@ TEST(Memory, TiledGemmMovesMoreBytesThanOneThatFits) {
   EXPECT_EQ(tiled.total("macs"), fits.total("macs"));
   // A tile that cannot fit at all is an error naming the op and the scratchpad.
   try {
-    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16"}),
+    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16", "scratchpads.weight.word_bits=128"}),
         {gemm("wide", 8, 8, 8, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32)},
         {});
     FAIL() << "expected an InputError";
@@ -416,7 +417,8 @@ TEST(Memory, TiledGemmMovesMoreBytesThanOneThatFits) {
     EXPECT_EQ(e.field(), "array.pe_kind");  // fp8 on int4-fp4 without multi-pass: the op itself is refused
   }
   try {
-    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16", "array.unsupported=multi-pass"}),
+    run(test_design("test-4x4.yaml", {"scratchpads.weight.capacity_bytes=16", "scratchpads.weight.word_bits=128",
+                                       "array.unsupported=multi-pass"}),
         {gemm("wide", 8, 8, 8, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32)}, {});
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
@@ -717,12 +719,12 @@ TEST(Overlap, NextGemmLoadsBeforeTheStoreAndComputesUnderIt) {
   // L2's update from 169: load done 180, computed by 183, store done 194.
   EXPECT_EQ(row_cycles(r, "L2", Phase::kUpdate), 25u);
   EXPECT_EQ(r.total("cycles"), 194u);
-  // The timeline (made in the child; simulated here in a child of our own, as
-  // the pipe to simulate()'s parent does not carry it): the second GEMM's
-  // folds, its loads and its store.
+  // The timeline (simulated here in a child of our own, without the pipe): the
+  // second GEMM's folds, its loads and its store.
   const int status = in_child([&] {
     SimOptions here;
     here.fork = false;
+    here.timeline = TimelineDetail::kOps;
     const SimResult h = simulate(d, trace_of(ops), here);
     int found = 0;
     for (const auto& e : h.timeline) {

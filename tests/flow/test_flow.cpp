@@ -555,8 +555,11 @@ TEST(Timeline, OpsOfATinyTraceByHand) {
 // latency 10, 4-byte bursts; m 10, n 4, k 8): B tile 0 done 12, A tile 0 done
 // 17, B tile 1 done 19, A tile 1 done 24, all four ready at cycle 0 (double
 // buffered: the first two units of each operand), so some transfer is under
-// way over [0, 24); the store is ready at 45 and done at 95. core0.dma: [0, 24)
-// and [45, 95); core0.array: the whole op, [0, 95).
+// way over [0, 24); the channel moves their 40 bytes at 4 B/cycle over [0, 10)
+// plus the latency of the last, [0, 14). The folds end at 45; the store is
+// ready at 45 and done at 95 (40 bytes over [45, 55), the channel busy [45, 85)
+// as docs/timing.md derives). core0.dma: [0, 24) and [45, 95); core0.array:
+// the folds, [0, 45); dram.ch0: [0, 14) and [45, 85).
 TEST(Timeline, DmaIntervalsOfTheTimingDocsExample) {
   workloads::Trace trace = tiny_trace();
   trace.ops = {gemm("g", 10, 4, 8)};
@@ -568,15 +571,20 @@ TEST(Timeline, DmaIntervalsOfTheTimingDocsExample) {
   for (const auto& ev : e.sim.timeline) {
     got.push_back(ev.track + " " + std::to_string(ev.start) + " " + std::to_string(ev.end));
   }
-  EXPECT_EQ(got, (std::vector<std::string>{"core0.array 0 95", "core0.dma 0 24", "core0.dma 45 95"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"core0.array 0 45", "core0.dma 0 24", "dram.ch0 0 14", "core0.dma 45 95",
+                                           "dram.ch0 45 85"}));
   const TempDir dir("timeline-dma");
   write_outputs(e, dir.str());
   const TraceFile t = trace_file(dir / "timeline.json");
   EXPECT_EQ(t.threads.at({1, 2}), "core0.dma");
-  ASSERT_EQ(t.complete.size(), 3u);
-  EXPECT_EQ(t.complete[2].at("args").at("what"), "dma");
-  EXPECT_DOUBLE_EQ(t.complete[2].at("ts").get<double>(), 0.045);
-  EXPECT_DOUBLE_EQ(t.complete[2].at("dur").get<double>(), 0.05);
+  ASSERT_EQ(t.complete.size(), 5u);
+  int stores = 0;
+  for (const auto& ev : t.complete) {
+    if (ev.at("args").at("what") != "store" || ev.at("ts").get<double>() != 0.045) continue;
+    ++stores;  // the core's DMA [45, 95) and the channel's [45, 85), in microseconds at 1 GHz
+    EXPECT_DOUBLE_EQ(ev.at("dur").get<double>(), ev.at("tid").get<int>() == 2 && ev.at("pid").get<int>() == 1 ? 0.05 : 0.04);
+  }
+  EXPECT_EQ(stores, 2);
 }
 
 // Two GEMMs of layer g (19 cycles each, one after the other) then the softmax
