@@ -1,4 +1,4 @@
-// The start-up figures of issue 20: `nibble --version` at most 5 ms and
+// The start-up figures: `nibble --version` at most 5 ms and
 // `nibble scalesim` on the 4-layer SCALE-Sim topology (its forked simulation
 // included) at most 15 ms, both the median wall time of 10 runs of the real
 // binary. The CPU time (user + system, the process and its children) is
