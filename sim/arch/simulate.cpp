@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <systemc>
-#include <tuple>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
