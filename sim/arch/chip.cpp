@@ -36,7 +36,6 @@ void Scoreboard::issued(std::uint32_t op, std::uint64_t end) {
 
 Core::Core(sc_core::sc_module_name name, const CoreConfig& config)
     : sc_core::sc_module(name),
-      array("array", *config.design),
       vector("vector", *config.design),
       dma("dma", clock_period(*config.design)),
       input("input", config.design->input),
@@ -45,10 +44,20 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config)
       m_config(config) {
   const std::vector<OpShare>& work = *config.work;
   m_records.resize(work.size());
-  std::vector<const OpShare*> gemms;
+  const design::Design& d = *config.design;
+  std::vector<std::vector<const OpShare*>> gemms(d.unit_count());
   std::vector<const OpShare*> vectors;
-  for (const OpShare& s : work) (s.op->is_gemm() ? gemms : vectors).push_back(&s);
-  array.assign(this, std::move(gemms));
+  for (const OpShare& s : work) {
+    if (s.op->is_gemm()) {
+      gemms.at(s.exec.unit).push_back(&s);
+    } else {
+      vectors.push_back(&s);
+    }
+  }
+  for (std::size_t u = 0; u < d.unit_count(); ++u) {
+    arrays.push_back(std::make_unique<SystolicArray>(d.unit(u).name.c_str(), d.unit_view(u)));
+    arrays.back()->assign(this, std::move(gemms[u]));
+  }
   vector.assign(this, std::move(vectors));
 }
 
@@ -65,7 +74,8 @@ std::uint64_t Core::first_input(const OpShare& share) const {
 
 RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                        std::uint64_t& ideal_cycles) {
-  const design::Design& d = *m_config.design;
+  // GEMMs follow their unit's array (Design::unit_view); vector ops the whole design.
+  const design::Design& d = share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
   const ArchStats& st = *m_config.stats;
   OpRecord& rec = m_records.at(share.index);
   rec.counts = StatVector(st.size);
@@ -127,9 +137,11 @@ std::vector<TimelineEvent> collect_timeline(const Chip& chip) {
   for (std::size_t i = 0; i < chip.cores.size(); ++i) {
     const Core& core = *chip.cores[i];
     const std::string prefix = "core" + std::to_string(i) + ".";
-    for (TimelineEvent e : core.array.events()) {
-      e.track = prefix + "array";
-      out.push_back(std::move(e));
+    for (const auto& array : core.arrays) {
+      for (TimelineEvent e : array->events()) {
+        e.track = prefix + array->design().array_name;
+        out.push_back(std::move(e));
+      }
     }
     for (TimelineEvent e : core.vector.events()) {
       e.track = prefix + "vector";
@@ -149,7 +161,7 @@ std::vector<UnitReport> collect_units(const Chip& chip) {
   for (std::size_t i = 0; i < chip.cores.size(); ++i) {
     const Core& core = *chip.cores[i];
     const std::string prefix = "core" + std::to_string(i) + ".";
-    out.push_back(UnitReport{prefix + "array", core.array.cycles()});
+    for (const auto& array : core.arrays) out.push_back(UnitReport{prefix + array->design().array_name, array->cycles()});
     out.push_back(UnitReport{prefix + "vector", core.vector.cycles()});
     out.push_back(UnitReport{prefix + "dma", core.dma.cycles()});
   }

@@ -1,6 +1,7 @@
 // The chip: identical cores sharing one DRAM. Each core runs its share of
-// every op (cores split the batch, docs/timing.md "Cores") on its units: the
-// systolic array takes the GEMMs, the vector unit the vector ops, each in
+// every op (cores split the batch, docs/timing.md "Cores") on its units: each
+// matrix unit (systolic array) takes the GEMMs routed to it, the vector unit
+// the vector ops, each in
 // program order and as soon as the op's inputs are ready; a chip-wide
 // scoreboard knows when every core has finished each op.
 #pragma once
@@ -68,7 +69,7 @@ struct CoreConfig {
 
 class Core : public sc_core::sc_module, private UnitHost {
  public:
-  SystolicArray array;  ///< the PEs: GEMMs
+  std::vector<std::unique_ptr<SystolicArray>> arrays;  ///< the matrix units, in design order: GEMMs routed to each
   VectorUnit vector;    ///< element-wise unit: vector ops
   DmaEngine dma;        ///< loads and stores (TLM-2.0 initiator)
   Scratchpad input;     ///< streamed operand (A)

@@ -1,4 +1,4 @@
-// The parts of a core. The matrix unit (SystolicArray) and the vector unit
+// The parts of a core. The matrix units (SystolicArray) and the vector unit
 // are SystemC processes that take their ops in program order, each as soon as
 // its inputs are ready (OpUnit); the DMA engine is the core's TLM-2.0
 // initiator towards the shared DRAM; the scratchpads hold their configuration
@@ -85,11 +85,15 @@ class OpUnit : public sc_core::sc_module {
   UnitCycles m_cycles;                       ///< where the unit's time went
 };
 
-/// The R x C systolic array: runs the core's GEMMs, fold timing per docs/timing.md.
+/// One R x C systolic array (a matrix unit): runs the core's GEMMs routed to
+/// it, fold timing per docs/timing.md.
 class SystolicArray : public OpUnit {
  public:
+  /// `design` is the unit's view (Design::unit_view): its `array` is this unit.
   SystolicArray(sc_core::sc_module_name name, const design::Design& design);
   const design::ArrayConfig& config() const { return m_design.array; }
+  /// The design as this unit sees it (what the engine's fold rules read).
+  const design::Design& design() const { return m_design; }
   /// A fresh fold schedule for one op (the dataflow's rules, docs/timing.md).
   std::unique_ptr<FoldClock> new_clock() const { return make_fold_clock(m_design); }
 

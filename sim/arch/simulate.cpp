@@ -20,6 +20,7 @@
 #include "sim/arch/engine.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
+#include "sim/common/text.hpp"
 #include "sim/design/pe_support.hpp"
 #include "sim/design/trace_names.hpp"
 
@@ -33,8 +34,9 @@ double SimResult::seconds() const { return design.seconds(totals[registry.at("cy
 double SimResult::utilization(const StatVector& stats) const {
   const std::uint64_t cycles = stats[registry.at("cycles")];
   if (cycles == 0) return 0.0;
-  const double slots = static_cast<double>(cycles) * static_cast<double>(design.array.rows) *
-                       static_cast<double>(design.array.cols) * static_cast<double>(design.cores);
+  // Every matrix unit's PEs: a step that keeps one unit of two busy is not fully used.
+  const double slots = static_cast<double>(cycles) * static_cast<double>(design.pes_per_core()) *
+                       static_cast<double>(design.cores);
   return static_cast<double>(stats[registry.at("macs")]) / slots;
 }
 
@@ -119,6 +121,8 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   StatRegistry registry;
   const ArchStats st(registry);
   const std::uint64_t cores = d.cores;
+  std::vector<design::Design> views;  // each matrix unit's view: the fold rules read its array
+  for (std::size_t u = 0; u < d.unit_count(); ++u) views.push_back(d.unit_view(u));
   std::vector<std::vector<OpShare>> work(cores);
   for (auto& w : work) w.reserve(trace.ops.size());
   ChildResult out;
@@ -126,6 +130,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
     const TraceOp& op = trace.ops[i];
     if (op.is_gemm()) {
       const design::Execution exec = design::plan_execution(d, op);
+      const design::Design& unit = views.at(exec.unit);
       // Cores split the batch: forward and input-gradient GEMMs by their rows
       // (m = batch x positions); weight-gradient GEMMs, whose batch is the
       // reduction, by output columns so no core needs another's partial sums.
@@ -137,12 +142,12 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         s.op = &op;
         s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
-        s.plan = plan_gemm(d, exec, op, m, n, op.k);
+        s.plan = plan_gemm(unit, exec, op, m, n, op.k);
         work[c].push_back(std::move(s));
       }
       if (options.functional) {
-        const GemmPlan whole = plan_gemm(d, exec, op, op.m, op.n, op.k);
-        switch (check_functional(d, exec, whole, op, mix_seed(options.seed, i), options.functional_max_macs)) {
+        const GemmPlan whole = plan_gemm(unit, exec, op, op.m, op.n, op.k);
+        switch (check_functional(unit, exec, whole, op, mix_seed(options.seed, i), options.functional_max_macs)) {
           case FunctionalOutcome::kChecked: ++out.checked; break;
           case FunctionalOutcome::kTooLarge: ++out.too_large; break;
           case FunctionalOutcome::kNoArithmetic: ++out.no_arith; break;
@@ -406,11 +411,18 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
     auto it = index.find(key);
     if (it == index.end()) {
       it = index.emplace(key, result.rows.size()).first;
-      result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters)});
+      result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters), ""});
     }
     result.op_labels.push_back(SimOpLabel{it->second, std::string(op.is_gemm() ? workloads::op_kind_name(op.kind)
                                                                                  : workloads::vector_kind_name(op.vector))});
-    result.rows[it->second].stats += child.ops[i].counts;
+    SimRow& row = result.rows[it->second];
+    row.stats += child.ops[i].counts;
+    if (op.is_gemm()) {
+      const std::string unit = design.unit(design::route_gemm(design, op)).name;
+      bool listed = false;
+      for (const auto part : split(row.unit, '+')) listed = listed || part == unit;
+      if (!listed) row.unit += (row.unit.empty() ? "" : "+") + unit;
+    }
     result.totals += child.ops[i].counts;
     result.phase_totals.at(static_cast<std::size_t>(op.phase)) += child.ops[i].counts;
   }

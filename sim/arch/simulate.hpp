@@ -43,6 +43,7 @@ struct SimRow {
   std::string layer;                                  ///< layer name
   workloads::Phase phase = workloads::Phase::kForward;  ///< phase
   StatVector stats;                                   ///< every counter of the registry
+  std::string unit;  ///< the matrix unit(s) its GEMMs ran on, '+'-joined in first-use order; "" without GEMMs
 };
 
 struct SimResult {
@@ -58,7 +59,7 @@ struct SimResult {
   std::uint64_t functional_checked = 0;     ///< ops checked bit for bit
   std::uint64_t functional_too_large = 0;   ///< ops above functional_max_macs
   std::uint64_t functional_no_arith = 0;    ///< ops without a numerics mode on this design
-  std::vector<UnitReport> units;            ///< every unit's cycles: cores in order (array, vector, dma), then DRAM channels
+  std::vector<UnitReport> units;            ///< every unit's cycles: cores in order (matrix units, vector, dma), then DRAM channels
   std::vector<TimelineEvent> timeline;      ///< every unit's busy intervals, ordered by start, track, op (empty when options.timeline is kNone)
   std::vector<SimOpLabel> op_labels;        ///< one per trace op, in trace order (names TimelineEvent::op)
 

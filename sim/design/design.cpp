@@ -79,6 +79,26 @@ Format Design::accumulator(PeMode mode) const {
   }
 }
 
+Design Design::unit_view(std::size_t i) const {
+  Design view = *this;
+  const MatrixUnit u = unit(i);
+  view.array = u.array;
+  view.array_name = u.name;
+  view.more_units.clear();
+  return view;
+}
+
+std::uint64_t Design::pes_per_core() const {
+  std::uint64_t pes = 0;
+  for (std::size_t i = 0; i < unit_count(); ++i) pes += unit(i).array.rows * unit(i).array.cols;
+  return pes;
+}
+
+std::string Design::unit_key(std::size_t i) const {
+  if (more_units.empty() && array_name == "array") return "array";
+  return "matrix_units." + unit(i).name;
+}
+
 numerics::PeArith Design::pe_arith(PeMode mode) const {
   numerics::PeArith arith;
   const Format acc = accumulator(mode);
@@ -126,11 +146,92 @@ ScratchpadConfig read_scratchpad(config::YamlMap& parent, const std::string& key
   return spad;
 }
 
+// A unit's name becomes a track and stats name (core0.<name>): a plain word,
+// never one of the core's other units.
+bool valid_unit_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char* taken : {"vector", "dma", "input", "weight", "output"}) {
+    if (name == taken) return false;
+  }
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// One array's keys, at `array`'s path ("array" or "matrix_units.<name>"): the
+// single home of the ArrayConfig keys, shared by `array:` and every matrix unit.
+ArrayConfig read_array_config(config::YamlMap& array) {
+  ArrayConfig a;
+  array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "unsupported"});
+  a.rows = array.u64("rows", 1, kMaxArrayDim);
+  a.cols = array.u64("cols", 1, kMaxArrayDim);
+  a.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
+                              {{"ws", Dataflow::kWs}, {"os", Dataflow::kOs}, {"is", Dataflow::kIs}});
+  a.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32"}),
+                           {{"int4-fp4", PeKind::kInt4Fp4},
+                            {"fp16", PeKind::kFp16},
+                            {"hfp8", PeKind::kHfp8},
+                            {"fp32", PeKind::kFp32}});
+  a.fp4_bias = static_cast<int>(array.has("fp4_bias") ? array.i64("fp4_bias", 0, 15) : 7);
+  if (array.has("accumulators")) {
+    config::YamlMap acc = array.map("accumulators");
+    acc.finish({"int4", "fp4", "float"});
+    a.acc_int4 = read_accumulator(acc, "int4", a.acc_int4, {"int32", "fp16", "fp32", "fp16-chunked"});
+    a.acc_fp4 = read_accumulator(acc, "fp4", a.acc_fp4, {"int32", "fp16", "fp32", "fp16-chunked"});
+    a.acc_float = read_accumulator(acc, "float", a.acc_float, {"fp16", "fp32", "fp16-chunked"});
+    acc.finish();
+  }
+  a.chunk = array.u64_or("chunk", 0, 0, 1u << 30);
+  a.unsupported = pick<UnsupportedOps>(
+      array.choice_or("unsupported", "error", {"error", "multi-pass"}),
+      {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
+  array.finish({"fp4_bias", "accumulators", "chunk", "unsupported"});
+  return a;
+}
+
+// `array:` (one unit named "array") or `matrix_units:` (a name -> array mapping,
+// units in file order), never both (docs/design-file.md, "matrix_units").
+void read_matrix_units(config::YamlMap& top, Design& d) {
+  if (top.has("array") && top.has("matrix_units")) {
+    throw top.error("matrix_units", "give either array (one matrix unit) or matrix_units (several), not both");
+  }
+  if (!top.has("matrix_units")) {
+    config::YamlMap array = top.map("array");
+    d.array = read_array_config(array);
+    return;
+  }
+  config::YamlMap units = top.map("matrix_units");
+  std::vector<std::string> names;
+  for (const auto& entry : units.node()) {
+    if (!entry.first.IsScalar()) break;  // finish() reports it
+    names.push_back(entry.first.Scalar());
+  }
+  units.finish(names);  // repeated names first
+  if (names.empty()) throw top.error("matrix_units", "expected at least one matrix unit (name: {rows: ..., ...})");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (!valid_unit_name(name)) {
+      throw units.error(name, "expected a unit name of letters, digits, '_' or '-' (not vector, dma, input, weight or output), got '" +
+                                  name + "'");
+    }
+    config::YamlMap array = units.map(name);
+    if (i == 0) {
+      d.array_name = name;
+      d.array = read_array_config(array);
+    } else {
+      d.more_units.push_back(MatrixUnit{name, read_array_config(array)});
+    }
+  }
+  units.finish();
+}
+
 Design read_design(const YAML::Node& root, const std::string& origin) {
   config::YamlMap top(root, origin, "");
   // Unknown keys are reported before missing ones: a typo reads "unknown key
   // (did you mean ...)", not "missing key" for the word it was meant to be.
-  top.finish({"name", "clock_mhz", "cores", "timing", "tech", "array", "scratchpads", "dram", "vector"});
+  top.finish({"name", "clock_mhz", "cores", "timing", "tech", "array", "matrix_units", "scratchpads", "dram", "vector"});
   Design d;
   d.name = top.string("name");
   d.clock_mhz = top.number("clock_mhz", 1e-3, 1e6);
@@ -140,33 +241,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
                                     {{"nibble", TimingConvention::kNibble}, {"scalesim", TimingConvention::kScaleSim}});
   d.tech = top.string_or("tech", "45nm");
 
-  {
-    config::YamlMap array = top.map("array");
-    array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "unsupported"});
-    d.array.rows = array.u64("rows", 1, kMaxArrayDim);
-    d.array.cols = array.u64("cols", 1, kMaxArrayDim);
-    d.array.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
-                                      {{"ws", Dataflow::kWs}, {"os", Dataflow::kOs}, {"is", Dataflow::kIs}});
-    d.array.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32"}),
-                                   {{"int4-fp4", PeKind::kInt4Fp4},
-                                    {"fp16", PeKind::kFp16},
-                                    {"hfp8", PeKind::kHfp8},
-                                    {"fp32", PeKind::kFp32}});
-    d.array.fp4_bias = static_cast<int>(array.has("fp4_bias") ? array.i64("fp4_bias", 0, 15) : 7);
-    if (array.has("accumulators")) {
-      config::YamlMap acc = array.map("accumulators");
-      acc.finish({"int4", "fp4", "float"});
-      d.array.acc_int4 = read_accumulator(acc, "int4", d.array.acc_int4, {"int32", "fp16", "fp32", "fp16-chunked"});
-      d.array.acc_fp4 = read_accumulator(acc, "fp4", d.array.acc_fp4, {"int32", "fp16", "fp32", "fp16-chunked"});
-      d.array.acc_float = read_accumulator(acc, "float", d.array.acc_float, {"fp16", "fp32", "fp16-chunked"});
-      acc.finish();
-    }
-    d.array.chunk = array.u64_or("chunk", 0, 0, 1u << 30);
-    d.array.unsupported = pick<UnsupportedOps>(
-        array.choice_or("unsupported", "error", {"error", "multi-pass"}),
-        {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
-    array.finish({"fp4_bias", "accumulators", "chunk", "unsupported"});
-  }
+  read_matrix_units(top, d);
   {
     config::YamlMap spads = top.map("scratchpads");
     spads.finish({"input", "weight", "output"});
@@ -206,7 +281,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
     cpe.finish();
     vector.finish({"stream_gemm_output"});
   }
-  top.finish({"timing", "tech"});
+  top.finish({"timing", "tech", "array", "matrix_units"});
   d.source = origin;
   return d;
 }
@@ -281,49 +356,15 @@ bool starts_with_path(const std::string& field, const std::string& path) {
                            field[path.size()] == '.');
 }
 
-}  // namespace
-
-void validate_design(const Design& d) {
+// The rules of one array and the scratchpads it uses (fields array.*):
+// validate_design runs them on each unit's view.
+void validate_array(const Design& d) {
   const std::string& file = d.source;
   auto fail = [&](const std::string& field, const std::string& message) { return InputError(file, 0, field, message); };
-  if (d.name.empty()) throw fail("name", "expected a non-empty name");
-  // Both end up in summary.json, whose writer refuses bytes that are not UTF-8.
-  if (!is_plain_text(d.name)) {
-    throw fail("name", "expected text (UTF-8 without control characters), got '" + d.name + "'");
-  }
-  if (!is_plain_text(d.tech)) {
-    throw fail("tech", "expected text (UTF-8 without control characters), got '" + d.tech + "'");
-  }
-  if (!(d.clock_mhz > 0) || d.clock_mhz > 1e6) throw fail("clock_mhz", "expected a clock in (0, 1e6] MHz");
-  if (d.cores < 1 || d.cores > kMaxCores) throw fail("cores", "expected 1 to 1024 cores");
   if (d.array.rows < 1 || d.array.rows > kMaxArrayDim) throw fail("array.rows", "expected 1 to 65536 rows");
   if (d.array.cols < 1 || d.array.cols > kMaxArrayDim) throw fail("array.cols", "expected 1 to 65536 columns");
-  if (d.dram.bandwidth_bytes_per_cycle < 1) throw fail("dram.bandwidth_bytes_per_cycle", "expected at least 1 byte per cycle");
-  if (d.dram.burst_bytes < 1) throw fail("dram.burst_bytes", "expected at least 1 byte");
-  if (d.dram.channels < 1 || d.dram.channels > 1024) throw fail("dram.channels", "expected 1 to 1024 channels");
-  if (d.dram.bandwidth_bytes_per_cycle % d.dram.channels != 0) {
-    throw fail("dram.channels", "bandwidth_bytes_per_cycle must split evenly between the channels");
-  }
-  if (d.vector.lanes < 1) throw fail("vector.lanes", "expected at least 1 lane");
-  if (d.vector.lanes > kMaxLanes) {
-    throw fail("vector.lanes", "expected a whole number in [1, " + std::to_string(kMaxLanes) + "], got " +
-                                   std::to_string(d.vector.lanes));
-  }
-  for (const auto kind : keyed_vector_kinds()) {
-    if (d.vector.cycles_for(kind) < 1) {
-      throw fail("vector.cycles_per_element." + std::string(workloads::vector_kind_name(kind)), "expected at least 1 cycle");
-    }
-  }
   const ScratchpadConfig* spads[] = {&d.input, &d.weight, &d.output};
   const char* spad_names[] = {"input", "weight", "output"};
-  for (int i = 0; i < 3; ++i) {
-    const std::string base = std::string("scratchpads.") + spad_names[i];
-    if (spads[i]->capacity_bytes < 1) throw fail(base + ".capacity_bytes", "expected at least 1 byte");
-    if (spads[i]->word_bits < 1) throw fail(base + ".word_bits", "expected at least 1 bit");
-    if (spads[i]->banks < 1) throw fail(base + ".banks", "expected at least 1 bank");
-    if (spads[i]->ports < 1) throw fail(base + ".ports", "expected at least 1 port");
-  }
-
   // The accumulators this PE kind uses must exist in sim/numerics (pe_mac
   // rejects a mode/accumulator pair no PE implements).
   for (const PeMode mode : native_modes(d.array.pe_kind)) {
@@ -372,6 +413,73 @@ void validate_design(const Design& d) {
     }
   }
 
+}
+
+}  // namespace
+
+void validate_design(const Design& d) {
+  const std::string& file = d.source;
+  auto fail = [&](const std::string& field, const std::string& message) { return InputError(file, 0, field, message); };
+  if (d.name.empty()) throw fail("name", "expected a non-empty name");
+  // Both end up in summary.json, whose writer refuses bytes that are not UTF-8.
+  if (!is_plain_text(d.name)) {
+    throw fail("name", "expected text (UTF-8 without control characters), got '" + d.name + "'");
+  }
+  if (!is_plain_text(d.tech)) {
+    throw fail("tech", "expected text (UTF-8 without control characters), got '" + d.tech + "'");
+  }
+  if (!(d.clock_mhz > 0) || d.clock_mhz > 1e6) throw fail("clock_mhz", "expected a clock in (0, 1e6] MHz");
+  if (d.cores < 1 || d.cores > kMaxCores) throw fail("cores", "expected 1 to 1024 cores");
+  if (d.dram.bandwidth_bytes_per_cycle < 1) throw fail("dram.bandwidth_bytes_per_cycle", "expected at least 1 byte per cycle");
+  if (d.dram.burst_bytes < 1) throw fail("dram.burst_bytes", "expected at least 1 byte");
+  if (d.dram.channels < 1 || d.dram.channels > 1024) throw fail("dram.channels", "expected 1 to 1024 channels");
+  if (d.dram.bandwidth_bytes_per_cycle % d.dram.channels != 0) {
+    throw fail("dram.channels", "bandwidth_bytes_per_cycle must split evenly between the channels");
+  }
+  if (d.vector.lanes < 1) throw fail("vector.lanes", "expected at least 1 lane");
+  if (d.vector.lanes > kMaxLanes) {
+    throw fail("vector.lanes", "expected a whole number in [1, " + std::to_string(kMaxLanes) + "], got " +
+                                   std::to_string(d.vector.lanes));
+  }
+  for (const auto kind : keyed_vector_kinds()) {
+    if (d.vector.cycles_for(kind) < 1) {
+      throw fail("vector.cycles_per_element." + std::string(workloads::vector_kind_name(kind)), "expected at least 1 cycle");
+    }
+  }
+  const ScratchpadConfig* spads[] = {&d.input, &d.weight, &d.output};
+  const char* spad_names[] = {"input", "weight", "output"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string base = std::string("scratchpads.") + spad_names[i];
+    if (spads[i]->capacity_bytes < 1) throw fail(base + ".capacity_bytes", "expected at least 1 byte");
+    if (spads[i]->word_bits < 1) throw fail(base + ".word_bits", "expected at least 1 bit");
+    if (spads[i]->banks < 1) throw fail(base + ".banks", "expected at least 1 bank");
+    if (spads[i]->ports < 1) throw fail(base + ".ports", "expected at least 1 port");
+  }
+
+  for (std::size_t i = 0; i < d.unit_count(); ++i) {
+    const std::string key = d.unit_key(i);
+    if (i > 0 || d.array_name != "array" || !d.more_units.empty()) {
+      const std::string name = d.unit(i).name;
+      if (!valid_unit_name(name)) {
+        throw fail(key, "expected a unit name of letters, digits, '_' or '-' (not vector, dma, input, weight or output), got '" + name + "'");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (d.unit(j).name == name) throw fail(key, "appears twice; give each matrix unit its own name");
+      }
+    }
+    // The one-array rules, on this unit alone; their fields read array.* and
+    // are renamed to the unit's key path.
+    try {
+      validate_array(d.unit_view(i));
+    } catch (const InputError& e) {
+      if (key == "array") throw;
+      if (!starts_with_path(e.field(), "array")) {
+        throw InputError(e.file(), e.line(), e.field(), "matrix unit '" + d.unit(i).name + "': " + e.message());
+      }
+      throw InputError(e.file(), e.line(), key + e.field().substr(5), e.message());
+    }
+  }
+
   // Energy is costed per byte and per bank (docs/energy-model.md, "Scratchpads"):
   // an access moves whole bytes, and a bank holds at least one word.
   for (int i = 0; i < 3; ++i) {
@@ -417,6 +525,19 @@ Design load_design(const std::string& path, const std::vector<std::string>& sets
   return parse_design(read_file(path), path, sets);
 }
 
+std::string units_text(const Design& d, bool dataflow) {
+  std::string out;
+  for (std::size_t i = 0; i < d.unit_count(); ++i) {
+    const MatrixUnit u = d.unit(i);
+    if (i > 0) out += " + ";
+    if (d.unit_count() > 1) out += u.name + ": ";
+    out += std::to_string(u.array.rows) + "x" + std::to_string(u.array.cols) + " " +
+           std::string(pe_kind_name(u.array.pe_kind));
+    if (dataflow) out += " (" + std::string(dataflow_name(u.array.dataflow)) + ")";
+  }
+  return out;
+}
+
 std::string design_to_json(const Design& d, int indent) {
   nlohmann::ordered_json j;
   j["name"] = d.name;
@@ -424,17 +545,26 @@ std::string design_to_json(const Design& d, int indent) {
   j["cores"] = d.cores;
   j["timing"] = std::string(timing_name(d.timing));
   j["tech"] = d.tech;
-  auto& a = j["array"];
-  a["rows"] = d.array.rows;
-  a["cols"] = d.array.cols;
-  a["dataflow"] = std::string(dataflow_name(d.array.dataflow));
-  a["pe_kind"] = std::string(pe_kind_name(d.array.pe_kind));
-  a["fp4_bias"] = d.array.fp4_bias;
-  a["accumulators"]["int4"] = std::string(numerics::format_name(d.array.acc_int4));
-  a["accumulators"]["fp4"] = std::string(numerics::format_name(d.array.acc_fp4));
-  a["accumulators"]["float"] = std::string(numerics::format_name(d.array.acc_float));
-  a["chunk"] = d.array.chunk;
-  a["unsupported"] = std::string(unsupported_name(d.array.unsupported));
+  const auto array_json = [](const ArrayConfig& array) {
+    nlohmann::ordered_json a;
+    a["rows"] = array.rows;
+    a["cols"] = array.cols;
+    a["dataflow"] = std::string(dataflow_name(array.dataflow));
+    a["pe_kind"] = std::string(pe_kind_name(array.pe_kind));
+    a["fp4_bias"] = array.fp4_bias;
+    a["accumulators"]["int4"] = std::string(numerics::format_name(array.acc_int4));
+    a["accumulators"]["fp4"] = std::string(numerics::format_name(array.acc_fp4));
+    a["accumulators"]["float"] = std::string(numerics::format_name(array.acc_float));
+    a["chunk"] = array.chunk;
+    a["unsupported"] = std::string(unsupported_name(array.unsupported));
+    return a;
+  };
+  // A design with one unit named array keeps today's `array` block.
+  if (d.unit_key(0) == "array") {
+    j["array"] = array_json(d.array);
+  } else {
+    for (std::size_t i = 0; i < d.unit_count(); ++i) j["matrix_units"][d.unit(i).name] = array_json(d.unit(i).array);
+  }
   const std::pair<const char*, const ScratchpadConfig*> spads[] = {
       {"input", &d.input}, {"weight", &d.weight}, {"output", &d.output}};
   for (const auto& [key, spad] : spads) {

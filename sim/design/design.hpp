@@ -45,6 +45,12 @@ struct ArrayConfig {
   UnsupportedOps unsupported = UnsupportedOps::kError;       ///< foreign formats: error or multi-pass
 };
 
+/// One matrix unit of a core: a name and its array (docs/design-file.md, "matrix_units").
+struct MatrixUnit {
+  std::string name = "array";  ///< track and stats name: core<i>.<name>
+  ArrayConfig array;           ///< its PEs
+};
+
 /// One on-chip buffer (input = streamed A, weight = B, output = partial sums / C).
 struct ScratchpadConfig {
   std::uint64_t capacity_bytes = 0;  ///< total capacity (both halves when double buffered)
@@ -103,7 +109,9 @@ struct Design {
   std::uint64_t cores = 1;                              ///< identical cores sharing the DRAM
   TimingConvention timing = TimingConvention::kNibble;  ///< cycle rules
   std::string tech = "45nm";                            ///< energy/area table name (sim/energy)
-  ArrayConfig array;                                    ///< the PE array
+  ArrayConfig array;                                    ///< the first (usually only) matrix unit's PE array
+  std::string array_name = "array";                     ///< the first unit's name ("array" for a design with `array:`)
+  std::vector<MatrixUnit> more_units;                   ///< matrix units after the first, in file order
   ScratchpadConfig input;                               ///< streamed-operand buffer (A)
   ScratchpadConfig weight;                              ///< stationary-operand buffer (B)
   ScratchpadConfig output;                              ///< partial sums and results (C)
@@ -115,6 +123,17 @@ struct Design {
   numerics::Format accumulator(numerics::PeMode mode) const;
   /// The arithmetic parameters pe_mac needs for `mode` (fp16-chunked runs its chunks in fp16).
   numerics::PeArith pe_arith(numerics::PeMode mode) const;
+  /// Matrix units per core (1 + more_units).
+  std::size_t unit_count() const { return 1 + more_units.size(); }
+  /// Unit `i` (0: the first, `array`), by value.
+  MatrixUnit unit(std::size_t i) const { return i == 0 ? MatrixUnit{array_name, array} : more_units.at(i - 1); }
+  /// This design seen from unit `i`: `array` is that unit's and there are no others, so the
+  /// one-array rules (tiles, folds, energy per PE) apply to it unchanged.
+  Design unit_view(std::size_t i) const;
+  /// PEs of one core over all its units.
+  std::uint64_t pes_per_core() const;
+  /// The design-file key path of unit `i`'s array: "array" or "matrix_units.<name>".
+  std::string unit_key(std::size_t i) const;
   /// Seconds of `cycles` at this clock.
   double seconds(std::uint64_t cycles) const { return static_cast<double>(cycles) / (clock_mhz * 1e6); }
 };
@@ -126,6 +145,10 @@ Design load_design(const std::string& path, const std::vector<std::string>& sets
 Design parse_design(const std::string& text, const std::string& origin, const std::vector<std::string>& sets = {});
 /// Re-validates a design built or changed in code (cross-field rules); InputError on failure.
 void validate_design(const Design& design);
+
+/// The matrix units in words: "128x128 int4-fp4" (with " (ws)" when
+/// `dataflow`) for one unit, "int: 64x128 int4-fp4 + fp: 32x64 hfp8" for several.
+std::string units_text(const Design& design, bool dataflow = false);
 
 /// Every field of `design` as JSON text (keys in the design-file order), for summary.json.
 std::string design_to_json(const Design& design, int indent = 2);

@@ -150,8 +150,59 @@ std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits) {
   return (elements * bits + 7) / 8;
 }
 
+namespace {
+
+// How the PE kind of `a` runs A x B in one pass: natively or promoted; none when
+// it needs slices (multi-pass) or cannot run it at all.
+std::optional<ExecutionKind> one_pass(const ArrayConfig& a, Format af, Format bf) {
+  const std::optional<PeMode> own = native_mode(af, bf);
+  if (own) {
+    for (const PeMode m : native_modes(a.pe_kind)) {
+      if (m == *own) return ExecutionKind::kNative;
+    }
+  }
+  if (a.pe_kind != PeKind::kInt4Fp4 && promotable(af, a.pe_kind, a.fp4_bias) && promotable(bf, a.pe_kind, a.fp4_bias)) {
+    return ExecutionKind::kPromoted;
+  }
+  return std::nullopt;
+}
+
+Execution plan_on_unit(const Design& d, const workloads::TraceOp& op);
+
+}  // namespace
+
+std::size_t route_gemm(const Design& d, const workloads::TraceOp& op) {
+  if (d.unit_count() == 1) return 0;
+  for (const ExecutionKind wanted : {ExecutionKind::kNative, ExecutionKind::kPromoted}) {
+    for (std::size_t i = 0; i < d.unit_count(); ++i) {
+      if (one_pass(d.unit(i).array, op.a_format, op.b_format) == wanted) return i;
+    }
+  }
+  for (std::size_t i = 0; i < d.unit_count(); ++i) {
+    if (d.unit(i).array.unsupported == UnsupportedOps::kMultiPass) return i;
+  }
+  std::string units;
+  for (std::size_t i = 0; i < d.unit_count(); ++i) {
+    units += (i == 0 ? "" : ", ") + d.unit(i).name + " (" + std::string(pe_kind_name(d.unit(i).array.pe_kind)) + ")";
+  }
+  throw InputError(d.source, 0, "matrix_units",
+                   op_label(op) + ": no matrix unit executes these formats natively or in one pass (" + units +
+                       "); set unsupported: multi-pass on one of them to run it in slices, or use a precision "
+                       "policy that matches the design");
+}
+
 Execution plan_execution(const Design& d, const workloads::TraceOp& op) {
   if (!op.is_gemm()) throw std::logic_error("plan_execution: " + op.layer + " is a vector op");
+  if (d.unit_count() == 1) return plan_on_unit(d, op);
+  const std::size_t unit = route_gemm(d, op);
+  Execution e = plan_on_unit(d.unit_view(unit), op);
+  e.unit = unit;
+  return e;
+}
+
+namespace {
+
+Execution plan_on_unit(const Design& d, const workloads::TraceOp& op) {
   for (const Format f : {op.a_format, op.b_format}) {
     if (numerics::is_accumulator_only(f)) {
       throw InputError(d.source, 0, "array.pe_kind",
@@ -215,6 +266,8 @@ Execution plan_execution(const Design& d, const workloads::TraceOp& op) {
   if (op.b_format == Format::kUint4) e.op_mode.reset();
   return e;
 }
+
+}  // namespace
 
 MinimumTiles minimum_tiles(const Design& d) {
   const std::uint64_t r = d.array.rows;

@@ -3,6 +3,7 @@
 // narrower slices (docs/design-file.md, "What a PE kind executes").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,12 +33,19 @@ struct Execution {
   std::uint64_t passes = 1;      ///< array passes per MAC (slice pairs), 1 unless multi-pass
   int a_bits = 4;                ///< stored width of one A element
   int b_bits = 4;                ///< stored width of one B element
+  std::size_t unit = 0;          ///< the matrix unit that runs it (Design::unit index)
 };
 
-/// Plans `op` (a GEMM) on `design`. An op the PE kind cannot execute is an
-/// InputError naming the op and the PE kind, unless array.unsupported is
-/// multi-pass.
+/// Plans `op` (a GEMM) on `design`: on the unit route_gemm picks, as that
+/// unit's array runs it. An op the PE kind cannot execute is an InputError
+/// naming the op and the PE kind, unless array.unsupported is multi-pass.
 Execution plan_execution(const Design& design, const workloads::TraceOp& op);
+/// The matrix unit `op` runs on (docs/design-file.md, "matrix_units"): the
+/// first unit (file order) whose PE kind executes its formats natively, else
+/// the first that takes them exactly in one pass (promoted), else the first
+/// with `unsupported: multi-pass`; an InputError naming the op, its formats
+/// and the units when none can. Always 0 for a one-unit design.
+std::size_t route_gemm(const Design& design, const workloads::TraceOp& op);
 
 /// The numerics mode that multiplies A in `a` by B in `b` natively, if any.
 std::optional<numerics::PeMode> native_mode(numerics::Format a, numerics::Format b);

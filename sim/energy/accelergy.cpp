@@ -51,8 +51,13 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
   const std::string core = chip + "." + range("core", d.cores);
 
   std::vector<ErtComponent> out;
-  {
-    ErtComponent pe{core + "." + range("PE", d.array.rows * d.array.cols), model.area().pe_um2, {}};
+  // One PE component per matrix unit ("PE" alone for a one-unit design), each
+  // with its own PE kind's area.
+  for (std::size_t u = 0; u < d.unit_count(); ++u) {
+    const design::ArrayConfig& a = d.unit(u).array;
+    const std::string name = d.unit_count() == 1 ? "PE" : identifier(d.unit(u).name) + "_PE";
+    const double pe_um2 = u == 0 ? model.area().pe_um2 : pe_area_um2(tech, d.unit_view(u));
+    ErtComponent pe{core + "." + range(name, a.rows * a.cols), pe_um2, {}};
     static const char* const modes[] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16", "mac_fp32"};
     for (std::size_t i = 0; i < 5; ++i) pe.actions.push_back({modes[i], e.mac[i]});
     static const char* const adds[] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};

@@ -80,8 +80,14 @@ AreaBreakdown chip_area(const TechTable& tech, const design::Design& d) {
   };
   AreaBreakdown out;
   out.pe_um2 = pe_area_um2(tech, d);
-  out.mm2[static_cast<std::size_t>(AreaPart::kPeArray)] =
-      cores * static_cast<double>(d.array.rows) * static_cast<double>(d.array.cols) * out.pe_um2 / kUm2PerMm2;
+  // Every matrix unit's PEs, each priced by its own PE kind and accumulators.
+  double pe_array_um2 = 0.0;
+  for (std::size_t u = 0; u < d.unit_count(); ++u) {
+    const design::ArrayConfig& a = d.unit(u).array;
+    const double pe_um2 = u == 0 ? out.pe_um2 : pe_area_um2(tech, d.unit_view(u));
+    pe_array_um2 += static_cast<double>(a.rows) * static_cast<double>(a.cols) * pe_um2;
+  }
+  out.mm2[static_cast<std::size_t>(AreaPart::kPeArray)] = cores * pe_array_um2 / kUm2PerMm2;
   out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadInput)] = spad_mm2(d.input);
   out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadWeight)] = spad_mm2(d.weight);
   out.mm2[static_cast<std::size_t>(AreaPart::kScratchpadOutput)] = spad_mm2(d.output);

@@ -47,7 +47,7 @@ const char* area_part_name(AreaPart part);
 /// Chip area by part, mm^2.
 struct AreaBreakdown {
   std::array<double, kAreaPartCount> mm2{};  ///< indexed by AreaPart
-  double pe_um2 = 0.0;                       ///< one PE, um^2 (for iso-area sizing)
+  double pe_um2 = 0.0;                       ///< one PE of the first matrix unit, um^2 (for iso-area sizing)
   double total_mm2() const;                  ///< sum of the parts, in AreaPart order
 };
 

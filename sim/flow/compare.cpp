@@ -33,8 +33,7 @@ std::string ratio_text(double r) { return std::isfinite(r) ? sig4(r) : "n/a"; }
 std::uint64_t total(const Evaluation& e, const char* name) { return e.sim.total(name); }
 
 std::string shape(const design::Design& d) {
-  return std::to_string(d.cores) + " x " + std::to_string(d.array.rows) + "x" + std::to_string(d.array.cols) + " " +
-         std::string(design::pe_kind_name(d.array.pe_kind));
+  return std::to_string(d.cores) + " x " + design::units_text(d);
 }
 
 // One design's figures in the compare summary.

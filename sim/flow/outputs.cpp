@@ -180,14 +180,14 @@ std::string summary_json(const Evaluation& e) { return report::json_text(summary
 
 std::string layers_csv(const Evaluation& e) {
   const arch::SimResult& r = e.sim;
-  std::vector<std::string> columns = {"layer", "phase"};
+  std::vector<std::string> columns = {"layer", "phase", "unit"};
   for (const auto& def : r.registry.defs()) columns.push_back(def.name);
   columns.emplace_back("utilization");
   for (const auto& name : energy::energy_column_names()) columns.push_back(name);
   report::CsvWriter csv(columns);
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const arch::SimRow& row = r.rows[i];
-    std::vector<std::string> fields = {row.layer, std::string(workloads::phase_name(row.phase))};
+    std::vector<std::string> fields = {row.layer, std::string(workloads::phase_name(row.phase)), row.unit};
     for (const auto value : row.stats.values()) fields.push_back(report::CsvWriter::field(value));
     fields.push_back(report::CsvWriter::field(r.utilization(row.stats)));
     for (auto& f : energy::energy_fields(e.energy.rows[i])) fields.push_back(std::move(f));
@@ -202,8 +202,7 @@ std::string summary_table(const Evaluation& e) {
   const arch::SimResult& r = e.sim;
   const design::Design& d = r.design;
   std::ostringstream out;
-  out << "design " << d.name << ": " << d.cores << " x " << d.array.rows << "x" << d.array.cols << " "
-      << design::pe_kind_name(d.array.pe_kind) << " (" << design::dataflow_name(d.array.dataflow) << ") at "
+  out << "design " << d.name << ": " << d.cores << " x " << design::units_text(d, true) << " at "
       << format_double(d.clock_mhz) << " MHz, tech " << e.model.tech().name << "; workload "
       << (r.model.empty() ? "(unnamed)" : r.model) << ", batch " << r.batch << ", policy " << r.policy << ", "
       << r.ops << " ops\n";
@@ -241,9 +240,7 @@ std::string report_html(const Evaluation& e) {
   const std::string model = r.model.empty() ? "(unnamed)" : r.model;
   report::HtmlPage page("nibble: " + model + " on " + d.name,
                         "one training step, batch " + std::to_string(r.batch) + ", policy " + r.policy + "; " +
-                            std::to_string(d.cores) + " x " + std::to_string(d.array.rows) + "x" +
-                            std::to_string(d.array.cols) + " " + std::string(design::pe_kind_name(d.array.pe_kind)) +
-                            " at " + format_double(d.clock_mhz) + " MHz; technology table " + e.model.tech().name);
+                            std::to_string(d.cores) + " x " + design::units_text(d) + " at " + format_double(d.clock_mhz) + " MHz; technology table " + e.model.tech().name);
 
   page.section("Summary");
   const auto [t_value, t_unit] = scaled_value(m.seconds, "s");

@@ -819,6 +819,47 @@ TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
   EXPECT_FALSE(streams_from_gemm(ops[0], other));
 }
 
+TEST(MatrixUnits, AnInt4AndAnFp16GemmOverlapOnTheirUnits) {
+  // docs/timing.md, "Several matrix units" (ideal memory, test-2unit: int 4x4
+  // int4-fp4, fp 2x2 fp16): L1's INT4 weight gradient (m=10, n=4, k=8) routes to
+  // int, two folds done at 32 (IdealMemory.WeightStationary4x4); L2's FP16 weight
+  // gradient (m=10, n=2, k=4) to fp, two folds: P0 = 0, S0 = 2, D0 = 15;
+  // P1 = max(2, 5) = 5, S1 = max(7, 12) = 12, D1 = 12 + 10 + 2 + 2 - 1 = 25. Both
+  // have updates (off the chain), so they depend on nothing and run at once. The
+  // updates (1 element, ceil(1/4) x 3 = 3 cycles each) run in program order on
+  // the vector unit: L1's [32, 35), L2's [35, 38). Step: 38 (63 on one unit
+  // after another: 32 + 25 + 3 + 3).
+  using workloads::VectorKind;
+  const auto d = test_design("test-2unit.yaml");
+  const std::vector<TraceOp> ops = {
+      gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+      gemm("L2", 10, 2, 4, Format::kFp16, Format::kFp16, Format::kFp32, Phase::kWeightGrad),
+      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+  SimOptions options;
+  options.timeline = TimelineDetail::kOps;
+  const SimResult r = run(d, ops, options);
+  EXPECT_EQ(r.total("cycles"), 38u);
+  EXPECT_EQ(row_cycles(r, "L1", Phase::kWeightGrad), 32u);
+  EXPECT_EQ(row_cycles(r, "L2", Phase::kWeightGrad), 0u);  // hidden under L1's
+  EXPECT_EQ(row_cycles(r, "L1", Phase::kUpdate), 3u);
+  EXPECT_EQ(row_cycles(r, "L2", Phase::kUpdate), 3u);
+  EXPECT_EQ(unit(r, "core0.int").cycles.busy, 32u);
+  EXPECT_EQ(unit(r, "core0.fp").cycles.busy, 25u);
+  EXPECT_EQ(unit(r, "core0.vector").cycles.busy, 6u);
+  EXPECT_EQ(r.total("mac_int4_int4"), 10u * 4u * 8u);
+  EXPECT_EQ(r.total("mac_fp16"), 10u * 2u * 4u);
+  for (const auto& row : r.rows) EXPECT_EQ(row.unit, row.phase == Phase::kUpdate ? "" : row.layer == "L1" ? "int" : "fp");
+  int found = 0;
+  for (const auto& e : r.timeline) {
+    if (e.track == "core0.int" && e.op == 0 && e.start == 0 && e.end == 32) found |= 1;
+    if (e.track == "core0.fp" && e.op == 1 && e.start == 0 && e.end == 25) found |= 2;
+  }
+  EXPECT_EQ(found, 3);
+  // Utilization counts both units' PEs: 400 MACs in 38 cycles of 16 + 4 PEs.
+  EXPECT_DOUBLE_EQ(r.utilization(r.totals), (320.0 + 80.0) / (38.0 * 20.0));
+}
+
 TEST(OutputBlocks, ManyOutputTilesInFlight) {
   // docs/timing.md, "Output blocks in flight", example: os m=16, n=8, k=10 on
   // test-4x4, DRAM 64 B/cycle, latency 100. The output scratchpad (64 KiB)

@@ -53,7 +53,7 @@ std::string replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(DesignFile, ShippedDesignsParse) {
-  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml"}) {
+  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml"}) {
     SCOPED_TRACE(file);
     const Design d = load_design(kSource + "/hw/designs/" + file);
     EXPECT_FALSE(d.name.empty());
@@ -271,6 +271,104 @@ TEST(PeSupport, NativePromotedAndMultiPass) {
   EXPECT_EQ(e.kind, ExecutionKind::kPromoted);
   EXPECT_EQ(e.pe_mode, numerics::PeMode::kFp16xFp16);
   EXPECT_EQ(e.passes, 1u);
+}
+
+// kTiny with its array as two matrix units (lines 4..12 replace lines 4..8).
+std::string two_units() {
+  return replace(kTiny, "array:\n  rows: 4\n  cols: 4\n  dataflow: ws\n  pe_kind: int4-fp4\n",
+                 "matrix_units:\n"          // 4
+                 "  big:\n"                 // 5
+                 "    rows: 4\n"            // 6
+                 "    cols: 4\n"            // 7
+                 "    dataflow: ws\n"       // 8
+                 "    pe_kind: int4-fp4\n"  // 9
+                 "  small:\n"               // 10
+                 "    {rows: 2, cols: 2, dataflow: os, pe_kind: fp16}\n");  // 11
+}
+
+TEST(MatrixUnits, ParsedInFileOrderWithTheArrayKeys) {
+  const Design d = parse_design(two_units(), "d.yaml");
+  ASSERT_EQ(d.unit_count(), 2u);
+  EXPECT_EQ(d.unit(0).name, "big");
+  EXPECT_EQ(d.unit(0).array.rows, 4u);
+  EXPECT_EQ(d.unit(1).name, "small");
+  EXPECT_EQ(d.unit(1).array.pe_kind, PeKind::kFp16);
+  EXPECT_EQ(d.unit(1).array.dataflow, Dataflow::kOs);
+  EXPECT_EQ(d.unit(1).array.acc_float, numerics::Format::kFp32);  // the array defaults
+  EXPECT_EQ(d.pes_per_core(), 20u);
+  EXPECT_EQ(d.unit_key(1), "matrix_units.small");
+  EXPECT_EQ(units_text(d, true), "big: 4x4 int4-fp4 (ws) + small: 2x2 fp16 (os)");
+  // A unit view is a one-array design: the one-array rules apply to it unchanged.
+  const Design view = d.unit_view(1);
+  EXPECT_EQ(view.unit_count(), 1u);
+  EXPECT_EQ(view.array.rows, 2u);
+  EXPECT_EQ(view.array_name, "small");
+  // summary.json lists the units under matrix_units; a one-array design keeps `array`.
+  const auto j = nlohmann::json::parse(design_to_json(d));
+  EXPECT_FALSE(j.contains("array"));
+  EXPECT_EQ(j["matrix_units"]["small"]["pe_kind"], "fp16");
+  EXPECT_EQ(nlohmann::json::parse(design_to_json(parse_design(kTiny, "d.yaml")))["array"]["rows"], 4);
+  // --set reaches a unit's key by its name, through the same checks.
+  EXPECT_EQ(parse_design(two_units(), "d.yaml", {"matrix_units.small.rows=8"}).unit(1).array.rows, 8u);
+  EXPECT_EQ(message_of([] { parse_design(two_units(), "d.yaml", {"matrix_units.small.rows=0"}); }),
+            "--set: matrix_units.small.rows: expected a whole number in [1, 65536], got 0");
+}
+
+TEST(MatrixUnits, ErrorsNameTheUnitsKeyPath) {
+  EXPECT_EQ(message_of([] { parse_design(replace(two_units(), "    rows: 4\n", "    rows: 0\n"), "d.yaml"); }),
+            "d.yaml:6: matrix_units.big.rows: expected a whole number in [1, 65536], got 0");
+  EXPECT_EQ(message_of([] { parse_design(replace(two_units(), "rows: 2, cols", "rows: 2, colz"), "d.yaml"); }),
+            "d.yaml:11: matrix_units.small.colz: unknown key (did you mean 'cols'?)");
+  EXPECT_EQ(message_of([] { parse_design(replace(two_units(), "dataflow: os", "dataflow: oss"), "d.yaml"); }),
+            "d.yaml:11: matrix_units.small.dataflow: expected one of ws, os, is, got 'oss' (did you mean 'os'?)");
+  // Cross-field rules of one unit name that unit's key; a key not in the file
+  // points at the unit's line, as array.chunk points at `array:`.
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(two_units(), "    pe_kind: int4-fp4\n",
+                                   "    pe_kind: int4-fp4\n    accumulators: {fp4: fp16-chunked}\n"),
+                           "d.yaml");
+            }),
+            "d.yaml:5: matrix_units.big.chunk: expected a chunk length >= 1: an fp16-chunked accumulator sums that "
+            "many products in FP16");
+  EXPECT_EQ(message_of([] { parse_design(std::string(two_units()) + "array: {rows: 1}\n", "d.yaml"); }),
+            "d.yaml:4: matrix_units: give either array (one matrix unit) or matrix_units (several), not both");
+  EXPECT_EQ(message_of([] { parse_design(replace(two_units(), "  small:\n", "  big:\n"), "d.yaml"); }),
+            "d.yaml:10: matrix_units.big: appears twice; give each key once");
+  EXPECT_EQ(message_of([] { parse_design(replace(two_units(), "  small:\n", "  vector:\n"), "d.yaml"); }),
+            "d.yaml:10: matrix_units.vector: expected a unit name of letters, digits, '_' or '-' (not vector, dma, "
+            "input, weight or output), got 'vector'");
+  EXPECT_EQ(message_of([] {
+              parse_design(replace(kTiny, "array:\n  rows: 4\n  cols: 4\n  dataflow: ws\n  pe_kind: int4-fp4\n",
+                                   "matrix_units: {}\n"),
+                           "d.yaml");
+            }),
+            "d.yaml:4: matrix_units: expected at least one matrix unit (name: {rows: ..., ...})");
+}
+
+TEST(MatrixUnits, RouteToTheFirstNativeUnitThenPromotedThenMultiPass) {
+  Design d = parse_design(two_units(), "d.yaml");
+  workloads::TraceOp op;
+  op.layer = "conv1";
+  op.m = op.n = op.k = 4;
+  op.a_format = op.b_format = numerics::Format::kInt4;
+  EXPECT_EQ(route_gemm(d, op), 0u);  // big: native INT4 (small would take it promoted)
+  op.a_format = op.b_format = numerics::Format::kFp16;
+  Execution e = plan_execution(d, op);
+  EXPECT_EQ(e.unit, 1u);  // small: native FP16
+  EXPECT_EQ(e.kind, ExecutionKind::kNative);
+  EXPECT_EQ(e.acc, numerics::Format::kFp32);  // small's accumulators.float
+  op.a_format = op.b_format = numerics::Format::kFp8E4M3;
+  EXPECT_EQ(plan_execution(d, op).kind, ExecutionKind::kPromoted);  // on small: FP8 fits FP16
+  op.a_format = op.b_format = numerics::Format::kFp32;
+  EXPECT_EQ(message_of([&] { plan_execution(d, op); }),
+            "d.yaml: matrix_units: op 'conv1' (forward, fp32 x fp32): no matrix unit executes these formats natively "
+            "or in one pass (big (int4-fp4), small (fp16)); set unsupported: multi-pass on one of them to run it in "
+            "slices, or use a precision policy that matches the design");
+  d.more_units[0].array.unsupported = UnsupportedOps::kMultiPass;  // small slices FP32 (25 bits) in 12-bit passes
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.unit, 1u);
+  EXPECT_EQ(e.kind, ExecutionKind::kMultiPass);
+  EXPECT_EQ(e.passes, 9u);  // ceil(25 / 12) = 3 per operand
 }
 
 TEST(TraceNames, MatchWorkloads) {
