@@ -238,15 +238,12 @@ const char* mac_mode_name(MacMode mode) {
   return names[static_cast<std::size_t>(mode)];
 }
 
-PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
-  const ActionEnergies& e = model.actions();
-  const design::Design& d = model.design();
-  bool native = false;
-  for (const MacMode n : native_mac_modes(d.array.pe_kind)) native = native || n == mode;
-  if (!native) {
-    throw std::logic_error("a " + std::string(design::pe_kind_name(d.array.pe_kind)) + " PE does not execute mode " +
-                           mac_mode_name(mode));
-  }
+namespace {
+
+// Dynamic energy of one MAC in `mode` on the one-array design `d` (a unit's
+// view) at peak: product, accumulator add, register hops and its share of the
+// scratchpad reads and writes (docs/energy-model.md, "Peak efficiency").
+double peak_dynamic_pj(const ActionEnergies& e, const design::Design& d, MacMode mode) {
   const std::size_t m = static_cast<std::size_t>(mode);
   static const int kOperandBits[CounterMap::kModes] = {4, 4, 8, 16, 32};
   // The mode's accumulator (accumulators.int4, .fp4 or .float) and the PE adder it uses.
@@ -261,14 +258,65 @@ PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
   pj += (a_bits + p_bits) * e.reg_bit;                                        // activation hop + partial-sum hop
   pj += a_bits / 8.0 / static_cast<double>(d.array.cols) * e.spad_byte[0];  // one input read feeds a row of cols PEs
   pj += p_bits / 8.0 / static_cast<double>(d.array.rows) * e.spad_byte[5];  // one output write per rows MACs
+  return pj;
+}
 
+bool executes(design::PeKind kind, MacMode mode) {
+  for (const MacMode n : native_mac_modes(kind)) {
+    if (n == mode) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<MacMode> native_mac_modes(const design::Design& d) {
+  std::vector<MacMode> out;
+  for (std::size_t m = 0; m < CounterMap::kModes; ++m) {
+    const auto mode = static_cast<MacMode>(m);
+    for (std::size_t u = 0; u < d.unit_count(); ++u) {
+      if (executes(d.unit(u).array.pe_kind, mode)) {
+        out.push_back(mode);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
+  const ActionEnergies& e = model.actions();
+  const design::Design& d = model.design();
+  // Every unit that executes the mode natively runs it at once; the others idle
+  // but leak, so the whole chip's leakage is charged to these MACs.
+  double macs_per_second = 0.0;
+  double dynamic_w = 0.0;
+  for (std::size_t u = 0; u < d.unit_count(); ++u) {
+    const design::ArrayConfig& a = d.unit(u).array;
+    if (!executes(a.pe_kind, mode)) continue;
+    const double rate = static_cast<double>(a.rows) * static_cast<double>(a.cols) * static_cast<double>(d.cores) *
+                        d.clock_mhz * 1e6;
+    macs_per_second += rate;
+    dynamic_w += peak_dynamic_pj(e, d.unit_view(u), mode) * rate / kPjPerJ;
+  }
+  if (macs_per_second == 0.0) {
+    throw std::logic_error("no matrix unit of " + d.name + " executes mode " + mac_mode_name(mode));
+  }
   PeakEfficiency out;
-  out.macs_per_second = static_cast<double>(d.array.rows) * static_cast<double>(d.array.cols) *
-                        static_cast<double>(d.cores) * d.clock_mhz * 1e6;
-  out.pj_per_mac = pj + e.leakage_w * kPjPerJ / out.macs_per_second;
-  out.power_w = out.pj_per_mac * out.macs_per_second / kPjPerJ;
+  out.macs_per_second = macs_per_second;
+  out.power_w = dynamic_w + e.leakage_w;
+  out.pj_per_mac = out.power_w * kPjPerJ / out.macs_per_second;
   out.tops_per_watt = 2.0 / out.pj_per_mac;
   return out;
+}
+
+const std::vector<PeakFormat>& peak_formats() {
+  static const std::vector<PeakFormat> formats = {{"int4", MacMode::kInt4Int4},
+                                                  {"fp4", MacMode::kInt4Fp4},
+                                                  {"hfp8", MacMode::kFp8},
+                                                  {"fp16", MacMode::kFp16},
+                                                  {"fp32", MacMode::kFp32}};
+  return formats;
 }
 
 }  // namespace nibble::energy

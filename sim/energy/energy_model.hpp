@@ -150,20 +150,31 @@ class EnergyModel {
 /// GEMM datapath modes, as in the mac_<mode> counters.
 enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32 };
 
-/// Peak efficiency of the array in one mode (docs/energy-model.md, "Peak"):
-/// every PE busy every cycle on a weight-stationary GEMM with k = rows (no
-/// partial sum read back), weights loaded once for an unbounded stream, no
-/// DRAM; per MAC: product + accumulator add + (operand + accumulator) register
-/// bits + operand_bits/cols input-scratchpad read bits + acc_bits/rows
-/// output-scratchpad write bits + leakage.
+/// Peak efficiency of the chip in one mode (docs/energy-model.md, "Peak"):
+/// every PE of every matrix unit that executes `mode` natively busy every cycle
+/// on a weight-stationary GEMM with k = rows (no partial sum read back),
+/// weights loaded once for an unbounded stream, no DRAM; per MAC: product +
+/// accumulator add + (operand + accumulator) register bits +
+/// operand_bits/cols input-scratchpad read bits + acc_bits/rows
+/// output-scratchpad write bits (each unit's own), plus the whole chip's
+/// leakage spread over the MACs.
 struct PeakEfficiency {
-  double pj_per_mac = 0.0;      ///< energy per MAC including leakage
-  double macs_per_second = 0.0; ///< rows x cols x cores x clock
-  double power_w = 0.0;         ///< at that rate
+  double pj_per_mac = 0.0;      ///< energy per MAC including leakage (average over the units)
+  double macs_per_second = 0.0; ///< sum over the units of rows x cols, x cores x clock
+  double power_w = 0.0;         ///< at that rate, leakage included
   double tops_per_watt = 0.0;   ///< 2 ops per MAC
 };
-/// `mode` must be one the design's PE kind executes (std::logic_error otherwise).
+/// `mode` must be one a matrix unit of the design executes (std::logic_error otherwise).
 PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode);
+/// The modes some matrix unit of `design` executes natively, in MacMode order.
+std::vector<MacMode> native_mac_modes(const design::Design& design);
+/// A GEMM format of summary.json's `peak` and the datapath mode it runs in.
+struct PeakFormat {
+  const char* name;  ///< int4 fp4 hfp8 fp16 fp32
+  MacMode mode;      ///< int4: INT4 x INT4; fp4: INT4 x FP4 (the shift-add); the floats their FMA
+};
+/// The formats summary.json's `peak` may list, in that order.
+const std::vector<PeakFormat>& peak_formats();
 /// The MAC counter a PE datapath counts in (both INT4 x FP4 orders in mac_int4_fp4).
 MacMode mac_mode(numerics::PeMode mode);
 /// The modes a PE kind executes natively (design::native_modes by MAC counter:

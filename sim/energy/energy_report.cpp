@@ -1,5 +1,6 @@
 #include "sim/energy/energy_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -90,13 +91,25 @@ nlohmann::ordered_json energy_json(const EnergyModel& model, const EnergyReport&
   }
   j["area_mm2_by_part"] = parts;
   nlohmann::ordered_json peak;
-  for (const MacMode mode : native_mac_modes(model.design().array.pe_kind)) {
+  for (const MacMode mode : native_mac_modes(model.design())) {
     const PeakEfficiency p = peak_efficiency(model, mode);
     peak[mac_mode_name(mode)] = {{"pj_per_mac", json_number(p.pj_per_mac)},
                                  {"tops_per_watt", json_number(p.tops_per_watt)},
                                  {"power_w", json_number(p.power_w)}};
   }
   j["peak"] = peak;
+  return j;
+}
+
+nlohmann::ordered_json peak_json(const EnergyModel& model) {
+  using report::json_number;
+  const std::vector<MacMode> modes = native_mac_modes(model.design());
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const PeakFormat& f : peak_formats()) {
+    if (std::find(modes.begin(), modes.end(), f.mode) == modes.end()) continue;
+    const PeakEfficiency p = peak_efficiency(model, f.mode);
+    j[f.name] = {{"tops", json_number(2.0 * p.macs_per_second / 1e12)}, {"tops_per_watt", json_number(p.tops_per_watt)}};
+  }
   return j;
 }
 

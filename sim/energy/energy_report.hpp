@@ -31,6 +31,10 @@ std::string energy_csv(const EnergyReport& report, const std::vector<RowLabel>& 
 /// (pJ), energy_per_step_j, seconds, tops_per_watt, edp_js, average_power_w,
 /// area_mm2 and area by part (mm^2), peak efficiency of each native mode.
 nlohmann::ordered_json energy_json(const EnergyModel& model, const EnergyReport& report);
+/// summary.json's `peak`: for each GEMM format some matrix unit executes natively
+/// (peak_formats order), `tops` (2 ops per MAC, every such unit busy) and
+/// `tops_per_watt` (leakage included), from peak_efficiency (docs/energy-model.md).
+nlohmann::ordered_json peak_json(const EnergyModel& model);
 
 /// Headline numbers: energy per step, TOPS/W, EDP, area, average power.
 std::vector<report::Headline> energy_headlines(const EnergyReport& report);

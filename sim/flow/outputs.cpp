@@ -170,6 +170,7 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
   j["functional"]["ops_over_size_limit"] = r.functional_too_large;
   j["functional"]["ops_without_numerics_mode"] = r.functional_no_arith;
   j["energy"] = energy_object(e);
+  j["peak"] = energy::peak_json(e.model);
   j["timeline"] = timeline_summary(e.timeline);
   return j;
 }

@@ -15,6 +15,7 @@
 #include "sim/common/files.hpp"
 #include "sim/common/text.hpp"
 #include "sim/energy/energy_model.hpp"
+#include "sim/energy/energy_report.hpp"
 #include "sim/report/csv.hpp"
 #include "sim/report/layers_table.hpp"
 #include "tests/energy/counters.hpp"
@@ -294,6 +295,42 @@ TEST(EnergyModel, PeakEfficiencyFollowsItsDefinition) {
   // Both INT4 x FP4 orders count in one MAC counter.
   EXPECT_EQ(native_mac_modes(PeKind::kInt4Fp4), (std::vector<MacMode>{MacMode::kInt4Int4, MacMode::kInt4Fp4}));
   EXPECT_EQ(native_mac_modes(PeKind::kHfp8), std::vector<MacMode>{MacMode::kFp8});
+}
+
+TEST(EnergyModel, PeakOfTwoMatrixUnits) {
+  // The tiny design plus a 2x2 fp16 unit (FP32 accumulator): its PE is mult_fp16 400 +
+  // add_fp32 100 + (3 x 16 + 32) register bits = 580 um^2, 4 of them 2320 um^2; the chip
+  // 51424 + 2320 = 53744 um^2, leaking 0.5 x 0.053744 = 0.026872 W. Each format's peak
+  // runs only the units that execute it natively; the whole chip leaks.
+  design::Design d = tiny_design();
+  design::MatrixUnit fp;
+  fp.name = "fp";
+  fp.array.rows = fp.array.cols = 2;
+  fp.array.pe_kind = PeKind::kFp16;
+  d.array_name = "int";
+  d.more_units.push_back(fp);
+  const EnergyModel model(round_table(), d);
+  expect_rel(model.area().total_mm2(), 0.053744);
+  // INT4 on int (16 PEs x 500 MHz = 8e9 MAC/s): 8.11 pJ dynamic (as above) + 0.026872e12 / 8e9.
+  const PeakEfficiency i4 = peak_efficiency(model, MacMode::kInt4Int4);
+  expect_rel(i4.macs_per_second, 8e9);
+  expect_rel(i4.pj_per_mac, 8.11 + 3.359);
+  // FP16 on fp (4 PEs, 2e9 MAC/s): mult 4 + fp32 add 5 + (16 + 32) x 0.01 + 2 B / 2 cols x 2 pJ/B
+  // + 4 B / 2 rows x 6 pJ/B = 23.48 pJ, + 0.026872e12 / 2e9 = 13.436 pJ leakage.
+  const PeakEfficiency f16 = peak_efficiency(model, MacMode::kFp16);
+  expect_rel(f16.pj_per_mac, 23.48 + 13.436);
+  EXPECT_THROW(peak_efficiency(model, MacMode::kFp8), std::logic_error);
+  EXPECT_EQ(native_mac_modes(d), (std::vector<MacMode>{MacMode::kInt4Int4, MacMode::kInt4Fp4, MacMode::kFp16}));
+  // summary.json's peak: 2 ops per MAC, by format.
+  const nlohmann::ordered_json j = peak_json(model);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j.begin().key(), "int4");
+  expect_rel(j["int4"]["tops"].get<double>(), 0.016);
+  expect_rel(j["int4"]["tops_per_watt"].get<double>(), 2.0 / 11.469);
+  // fp4 (INT4 x FP4 shift-add): 0.25 + 1 + 0.36 + 0.25 + 6 = 7.86 pJ + 3.359.
+  expect_rel(j["fp4"]["tops_per_watt"].get<double>(), 2.0 / (7.86 + 3.359));
+  expect_rel(j["fp16"]["tops"].get<double>(), 0.004);
+  expect_rel(j["fp16"]["tops_per_watt"].get<double>(), 2.0 / 36.916);
 }
 
 TEST(EnergyModel, ColumnNamesAreStable) {
