@@ -53,7 +53,7 @@ std::string replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(DesignFile, ShippedDesignsParse) {
-  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml"}) {
+  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml", "rapid-like.yaml"}) {
     SCOPED_TRACE(file);
     const Design d = load_design(kSource + "/hw/designs/" + file);
     EXPECT_FALSE(d.name.empty());

@@ -29,9 +29,13 @@
 //   + 128 lanes x 879 (vector_lane) + 14750 (core_overhead) um^2.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <iostream>
+#include <string>
 
+#include "sim/design/design.hpp"
 #include "sim/energy/energy_model.hpp"
+#include "sim/energy/energy_report.hpp"
 #include "tests/support/design_builder.hpp"
 
 namespace nibble::energy {
@@ -112,6 +116,45 @@ TEST(RapidLike, Hfp8PeakEfficiencyDerivedByHand) {
   std::cout << "RaPiD-like HFP8: " << p.pj_per_mac << " pJ/MAC, " << p.tops_per_watt
             << " TFLOPS/W; published 3.5 (ratio " << p.tops_per_watt / 3.5 << "), " << model.area().total_mm2()
             << " mm^2\n";
+}
+
+// hw/designs/rapid-like.yaml: both engines on one chip (matrix units `int` and `fp`),
+// summary.json's `peak` (energy::peak_json). Each figure from the per-MAC energies above;
+// the chip now holds both arrays, so both peaks carry the whole chip's leakage:
+//   core = 8192 x 25.196 (int PEs) + 2048 x 100.96 (fp PEs) + 905216 + 112512 + 14750
+//        = 1445649.712 um^2; 4 cores = 5.782598848 mm^2; 0.0124 x that = 0.0717042 W.
+//   INT4: 0.179602 + 0.0717042e12 / 5.24288e13 = 0.180970 pJ/MAC -> 11.0516 TOPS/W;
+//         2 x 4 x 8192 x 1.6e9 = 104.858 TOPS.
+//   HFP8: 0.383480 + 0.0717042e12 / 1.31072e13 = 0.388951 pJ/MAC -> 5.14204 TFLOPS/W;
+//         2 x 4 x 2048 x 1.6e9 = 26.2144 TFLOPS.
+// The bars (docs/validation.md, "RaPiD"): throughput within 10 % of the published 104.9 TOPS
+// and 26.2 TFLOPS (JSSC 2022) is met; TOPS/W within 25 % of 16.9 and 3.58 is not (0.654 and
+// 1.436 of the silicon's): pinned here as measured, explained in docs/validation.md.
+TEST(RapidLike, DesignFilePeakAgainstThePublishedChip) {
+  const design::Design d = design::load_design(std::string(NIBBLE_SOURCE_DIR) + "/hw/designs/rapid-like.yaml");
+  ASSERT_EQ(d.unit_count(), 2u);
+  const EnergyModel model(builtin_tech_table(d.tech), d);
+  EXPECT_NEAR(model.area().total_mm2(), 5.782598848, 1e-9);
+  const auto peak = peak_json(model);
+  const double int4_tops = peak["int4"]["tops"].get<double>();
+  const double int4_eff = peak["int4"]["tops_per_watt"].get<double>();
+  const double hfp8_tops = peak["hfp8"]["tops"].get<double>();
+  const double hfp8_eff = peak["hfp8"]["tops_per_watt"].get<double>();
+  EXPECT_NEAR(int4_tops, 104.8576, 1e-9);
+  EXPECT_NEAR(hfp8_tops, 26.2144, 1e-9);
+  EXPECT_NEAR(int4_eff, 11.0516, 1e-4);
+  EXPECT_NEAR(hfp8_eff, 5.14204, 1e-5);
+  EXPECT_FALSE(peak.contains("fp16"));  // FP16 runs in slices on fp: not a native peak
+  // Throughput bars: within 10 %.
+  EXPECT_LT(std::fabs(int4_tops / 104.9 - 1.0), 0.10);
+  EXPECT_LT(std::fabs(hfp8_tops / 26.2 - 1.0), 0.10);
+  // Efficiency against the published 16.9 TOPS/W and 3.58 TFLOPS/W: measured ratios.
+  EXPECT_NEAR(int4_eff / 16.9, 0.6539, 1e-4);
+  EXPECT_NEAR(hfp8_eff / 3.58, 1.4363, 1e-4);
+  std::cout << "rapid-like.yaml peak: INT4 " << int4_tops << " TOPS (published 104.9), " << int4_eff
+            << " TOPS/W (published 16.9, ratio " << int4_eff / 16.9 << "); HFP8 " << hfp8_tops
+            << " TFLOPS (published 26.2), " << hfp8_eff << " TFLOPS/W (published 3.58, ratio " << hfp8_eff / 3.58
+            << ")\n";
 }
 
 }  // namespace
