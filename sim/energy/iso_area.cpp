@@ -23,7 +23,13 @@ IsoAreaResult resize_to_area(const TechTable& tech, const design::Design& design
   if (!(tolerance > 0.0 && tolerance < 1.0)) throw InputError("", 0, "--iso-area", "tolerance must be in (0, 1)");
 
   const AreaBreakdown base = chip_area(tech, design);
-  const double fixed_mm2 = base.total_mm2() - base.mm2[static_cast<std::size_t>(AreaPart::kPeArray)];
+  // Only the first matrix unit is resized: the others' PEs count as fixed area (the
+  // same product as chip_area's, so a one-unit design's figure is unchanged).
+  const double first_unit_mm2 = static_cast<double>(design.cores) *
+                                (static_cast<double>(design.array.rows) * static_cast<double>(design.array.cols) *
+                                 base.pe_um2) /
+                                1e6;
+  const double fixed_mm2 = base.total_mm2() - first_unit_mm2;
   const double pe_mm2_per_core_pe = base.pe_um2 / 1e6 * static_cast<double>(design.cores);
   const double budget_pes = (reference_mm2 - fixed_mm2) / pe_mm2_per_core_pe;  // PEs per core
   if (!(budget_pes >= 1.0)) {

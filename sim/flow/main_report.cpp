@@ -113,8 +113,18 @@ MainNumbers read_numbers(const std::string& dir, const MainJobLayout& layout) {
     const std::string s = side;
     d->name = c.text(s + ".name");
     d->policy = c.text(s + ".policy");
-    d->array = grouped(c.number(s + ".design.array.rows")) + "x" + grouped(c.number(s + ".design.array.cols")) + " " +
-               c.text(s + ".design.array.pe_kind");
+    // One `array`, or several matrix units (docs/design-file.md): "int: 64x128 int4-fp4 + fp: ...".
+    const Json& design = c.at(s + ".design");
+    const auto shape = [&](const std::string& key) {
+      return grouped(c.number(key + ".rows")) + "x" + grouped(c.number(key + ".cols")) + " " + c.text(key + ".pe_kind");
+    };
+    if (design.is_object() && design.contains("matrix_units") && design.at("matrix_units").is_object()) {
+      for (const auto& unit : design.at("matrix_units").items()) {
+        d->array += (d->array.empty() ? "" : " + ") + unit.key() + ": " + shape(s + ".design.matrix_units." + unit.key());
+      }
+    } else {
+      d->array = shape(s + ".design.array");
+    }
     d->outputs = layout.compare + "/" + c.text(s + ".outputs");
     d->cycles = c.number(s + ".cycles");
     d->seconds = c.number(s + ".seconds");

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/common/error.hpp"
+#include "sim/design/design.hpp"
 #include "sim/energy/iso_area.hpp"
 #include "tests/support/design_builder.hpp"
 
@@ -60,6 +61,17 @@ TEST(IsoArea, KeepsAnUnevenAspectRatio) {
   // 4x the PEs at 1:4 -> 64 x 256 exactly.
   EXPECT_EQ(r.rows, 64u);
   EXPECT_EQ(r.cols, 256u);
+  EXPECT_NEAR(r.relative_error, 0.0, 1e-12);
+}
+
+TEST(IsoArea, OnlyTheFirstMatrixUnitIsResized) {
+  // rapid-like.yaml resized to its own area keeps its first unit's 64 x 128 shape: the
+  // second unit's PEs are fixed area, not PEs of the first unit's kind.
+  const design::Design d = design::load_design(std::string(NIBBLE_SOURCE_DIR) + "/hw/designs/rapid-like.yaml");
+  const TechTable tech = builtin_tech_table(d.tech);
+  const IsoAreaResult r = resize_to_area(tech, d, chip_area(tech, d).total_mm2());
+  EXPECT_EQ(r.rows, 64u);
+  EXPECT_EQ(r.cols, 128u);
   EXPECT_NEAR(r.relative_error, 0.0, 1e-12);
 }
 
