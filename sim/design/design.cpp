@@ -12,6 +12,7 @@
 #include "sim/config/yaml_reader.hpp"
 #include "sim/design/pe_support.hpp"
 #include "sim/design/trace_names.hpp"
+#include "sim/numerics/dot.hpp"
 
 namespace nibble::design {
 
@@ -142,7 +143,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
 
   {
     config::YamlMap array = top.map("array");
-    array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "unsupported"});
+    array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
     d.array.rows = array.u64("rows", 1, kMaxArrayDim);
     d.array.cols = array.u64("cols", 1, kMaxArrayDim);
     d.array.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
@@ -162,10 +163,11 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
       acc.finish();
     }
     d.array.chunk = array.u64_or("chunk", 0, 0, 1u << 30);
+    d.array.dot_product = array.u64_or("dot_product", 1, 1, numerics::kMaxDotProduct);
     d.array.unsupported = pick<UnsupportedOps>(
         array.choice_or("unsupported", "error", {"error", "multi-pass"}),
         {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
-    array.finish({"fp4_bias", "accumulators", "chunk", "unsupported"});
+    array.finish({"fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
   }
   {
     config::YamlMap spads = top.map("scratchpads");
@@ -344,10 +346,31 @@ void validate_design(const Design& d) {
                                                  std::string(numerics::format_name(d.array.acc_float)) + ": " + e.what());
     }
   }
+  const std::uint64_t dot = d.array.dot_product;
+  if (dot < 1 || dot > numerics::kMaxDotProduct) {
+    throw fail("array.dot_product", "expected a whole number in [1, " + std::to_string(numerics::kMaxDotProduct) +
+                                        "], got " + std::to_string(dot));
+  }
+  if (dot > 1 && d.array.dataflow != Dataflow::kWs) {
+    // A dot-product PE reduces N elements of K in place: only a dataflow that
+    // maps K onto the PE rows with the weights stationary is modelled (docs/timing.md).
+    throw fail("array.dot_product", "dot-product PEs (" + std::to_string(dot) + ") need array.dataflow: ws, got " +
+                                        std::string(dataflow_name(d.array.dataflow)));
+  }
+  if (dot > 1 && d.timing == TimingConvention::kScaleSim) {
+    throw fail("array.dot_product", "dot-product PEs (" + std::to_string(dot) +
+                                        ") have no SCALE-Sim timing; use timing: nibble");
+  }
   const bool chunked = uses_chunked_accumulator(d);
   if (chunked) {
     if (d.array.chunk < 1) {
       throw fail("array.chunk", "expected a chunk length >= 1: an fp16-chunked accumulator sums that many products in FP16");
+    }
+    if (dot > 1 && d.array.chunk % (d.array.rows * dot) != 0) {
+      throw fail("array.chunk", "expected a multiple of array.rows x array.dot_product (" +
+                                    std::to_string(d.array.rows * dot) +
+                                    ") so that chunks end where folds end, on dot-product boundaries, got " +
+                                    std::to_string(d.array.chunk));
     }
     if (d.array.dataflow != Dataflow::kOs && d.array.chunk % d.array.rows != 0) {
       throw fail("array.chunk", "expected a multiple of array.rows (" + std::to_string(d.array.rows) +
@@ -434,6 +457,7 @@ std::string design_to_json(const Design& d, int indent) {
   a["accumulators"]["fp4"] = std::string(numerics::format_name(d.array.acc_fp4));
   a["accumulators"]["float"] = std::string(numerics::format_name(d.array.acc_float));
   a["chunk"] = d.array.chunk;
+  a["dot_product"] = d.array.dot_product;
   a["unsupported"] = std::string(unsupported_name(d.array.unsupported));
   const std::pair<const char*, const ScratchpadConfig*> spads[] = {
       {"input", &d.input}, {"weight", &d.weight}, {"output", &d.output}};
