@@ -33,8 +33,10 @@ double SimResult::seconds() const { return design.seconds(totals[registry.at("cy
 double SimResult::utilization(const StatVector& stats) const {
   const std::uint64_t cycles = stats[registry.at("cycles")];
   if (cycles == 0) return 0.0;
+  // A dot-product PE does N MACs per cycle.
   const double slots = static_cast<double>(cycles) * static_cast<double>(design.array.rows) *
-                       static_cast<double>(design.array.cols) * static_cast<double>(design.cores);
+                       static_cast<double>(design.array.dot_product) * static_cast<double>(design.array.cols) *
+                       static_cast<double>(design.cores);
   return static_cast<double>(stats[registry.at("macs")]) / slots;
 }
 

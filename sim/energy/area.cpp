@@ -69,7 +69,10 @@ double pe_area_um2(const TechTable& tech, const design::Design& d) {
   }
   // Shadow + active weight registers, the activation register, the partial sum (docs/timing.md).
   const double register_bits = 3.0 * design::pe_operand_bits(d.array.pe_kind) + psum_bits;
-  return datapath + adders + register_bits * tech.um2(AreaItem::kRegBit);
+  // A dot-product PE of width N is charged as N MAC PEs (docs/energy-model.md,
+  // "PE area"): an upper bound, its N - 1 narrow tree adders being no larger
+  // than the N - 1 accumulators it does not need.
+  return static_cast<double>(d.array.dot_product) * (datapath + adders + register_bits * tech.um2(AreaItem::kRegBit));
 }
 
 AreaBreakdown chip_area(const TechTable& tech, const design::Design& d) {

@@ -258,13 +258,14 @@ PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
   const double p_bits = numerics::format_bits(kAdderFormats[acc]);
 
   double pj = e.mac[m] + e.acc[acc];
-  pj += (a_bits + p_bits) * e.reg_bit;                                        // activation hop + partial-sum hop
+  // Activation hop per product; a partial-sum hop per PE, i.e. per N products of a dot-product PE.
+  pj += (a_bits + p_bits / static_cast<double>(d.array.dot_product)) * e.reg_bit;
   pj += a_bits / 8.0 / static_cast<double>(d.array.cols) * e.spad_byte[0];  // one input read feeds a row of cols PEs
-  pj += p_bits / 8.0 / static_cast<double>(d.array.rows) * e.spad_byte[5];  // one output write per rows MACs
+  pj += p_bits / 8.0 / static_cast<double>(d.array.rows * d.array.dot_product) * e.spad_byte[5];  // one output write per R·N MACs
 
   PeakEfficiency out;
   out.macs_per_second = static_cast<double>(d.array.rows) * static_cast<double>(d.array.cols) *
-                        static_cast<double>(d.cores) * d.clock_mhz * 1e6;
+                        static_cast<double>(d.array.dot_product) * static_cast<double>(d.cores) * d.clock_mhz * 1e6;
   out.pj_per_mac = pj + e.leakage_w * kPjPerJ / out.macs_per_second;
   out.power_w = out.pj_per_mac * out.macs_per_second / kPjPerJ;
   out.tops_per_watt = 2.0 / out.pj_per_mac;
