@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/numerics/accumulate.hpp"
 #include "sim/numerics/counter_rng.hpp"
 #include "sim/numerics/dot.hpp"
 #include "sim/numerics/error.hpp"
@@ -174,6 +175,23 @@ TEST(Dot, SpecialsAndSignedZeros) {
   EXPECT_EQ(dot(f16, PeMode::kFp16xFp16, 0x8000u, {0x3C00u, 0xBC00u}, {0x3C00u, 0x3C00u}), 0x0000u);
   // Overflow of the single rounding: 65504 + 32 x 1 rounds to +inf (the tie at 65520 goes up).
   EXPECT_EQ(dot(f16, PeMode::kFp16xFp16, 0x7BFFu, {0x5000u}, {0x3C00u}), 0x7C00u);
+}
+
+TEST(Dot, ChunkedAccumulatorTakesWholeDotProducts) {
+  // Chunks of 4: a dot of 3 ones then one of 1 closes the first chunk (FP16 3 + 1 = 4
+  // added into the FP32 total), a dot of 4 ones the second: 8.0 (0x41000000), 8 terms.
+  ChunkedFp16Accumulator sum(4);
+  const PeArith ar = arith(Format::kFp16);
+  const std::vector<std::uint32_t> ones(4, int4_bits(1));
+  sum.dot(ar, PeMode::kInt4xInt4, ones.data(), ones.data(), 3);
+  sum.dot(ar, PeMode::kInt4xInt4, ones.data(), ones.data(), 1);
+  EXPECT_EQ(sum.partial_fp16(), 0u);
+  sum.dot(ar, PeMode::kInt4xInt4, ones.data(), ones.data(), 4);
+  EXPECT_EQ(sum.total_fp32(), 0x41000000u);
+  EXPECT_EQ(sum.terms(), 8u);
+  // 3 terms in, a dot of 2 would end past the chunk boundary.
+  sum.dot(ar, PeMode::kInt4xInt4, ones.data(), ones.data(), 3);
+  EXPECT_THROW(sum.dot(ar, PeMode::kInt4xInt4, ones.data(), ones.data(), 2), FormatError);
 }
 
 TEST(Dot, BadInputsThrow) {
