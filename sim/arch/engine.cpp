@@ -63,7 +63,10 @@ std::uint64_t burst_bytes(const design::Design& d, std::uint64_t bytes) {
 
 GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const workloads::TraceOp& op,
                    std::uint64_t m, std::uint64_t n, std::uint64_t k) {
-  const std::uint64_t r = d.array.rows;
+  // A fold reduces R x N elements of K: each of the R PE rows holds N weights
+  // per column (docs/timing.md, "Dot-product PEs"); N = 1 except in ws.
+  const std::uint64_t dot = d.array.dot_product;
+  const std::uint64_t r = d.array.rows * dot;
   const std::uint64_t c = d.array.cols;
   GemmPlan p;
   p.dataflow = d.array.dataflow;
@@ -103,15 +106,15 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
 
   // Scratchpad supply: the array takes one step per `interval` cycles when a
   // buffer cannot deliver a step's operands in one cycle.
-  // Per step: os reads R + C operands and drains C results; ws/is reads R
-  // operands, preloads C stationary operands, and reads and writes C partial
-  // sums of the PE's accumulator width.
+  // Per step: os reads R + C operands and drains C results; ws/is reads R x N
+  // operands, preloads C x N stationary operands (N-wide preload chains), and
+  // reads and writes C partial sums of the PE's accumulator width.
   const std::uint64_t pe_pb = static_cast<std::uint64_t>(p.pe_psum_bits);
   if (p.dataflow == Dataflow::kOs) {
     p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * sb, *stat_buf),
                            supply_interval(c * pe_pb, out)});
   } else {
-    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * sb, *stat_buf),
+    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * dot * sb, *stat_buf),
                            supply_interval(2 * c * pe_pb, out)});
   }
   if (big_m == 0 || big_n == 0 || k == 0) return p;  // an empty share: nothing to plan
@@ -243,7 +246,9 @@ struct Fold {
 /// Walks the folds of a plan in the controller's loop order (docs/timing.md).
 class FoldSequence {
  public:
-  FoldSequence(const design::Design& d, const GemmPlan& p) : m_p(p), m_r(d.array.rows), m_c(d.array.cols) {
+  // m_r: the reduction elements of a ws/is fold (R x N; docs/timing.md, "Dot-product PEs").
+  FoldSequence(const design::Design& d, const GemmPlan& p)
+      : m_p(p), m_r(d.array.rows * d.array.dot_product), m_c(d.array.cols) {
     const bool os = p.dataflow == Dataflow::kOs;
     m_cblocks = ceil_div(p.columns, m_c);
     if (os) {
@@ -456,6 +461,7 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   load_from = std::min(load_from, start);
   const Counter count{counts};
   const bool os = p.dataflow == Dataflow::kOs;
+  const std::uint64_t dot = d.array.dot_product;  // products per PE (1 in os)
   const std::uint64_t interval = p.interval;
   // Array steps count from the op's start; a scratchpad too narrow for one
   // step per cycle stretches every step to `interval` cycles.
@@ -549,8 +555,12 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       if (cur.os_add || p.chunk != 0) count.add(buf_add_id, tile);
       if (cur.os_add) count.add(st.spad_output_read_bytes, packed_bytes(tile, pb));
     } else {
-      const std::uint64_t preload_hops = cur.rows * (cur.rows + 1) / 2 + cur.rows;  // shifts + shadow->active copy
-      count.add(st.pe_reg_write_bits, preload_hops * cur.cols * sb + pe_ops * (tb + peb));
+      // A dot-product PE row holds N weights: the chains are `pe_rows` deep and
+      // N wide, and one partial sum passes each PE row per vector.
+      const std::uint64_t pe_rows = ceil_div(cur.rows, dot);
+      const std::uint64_t preload_hops = pe_rows * (pe_rows + 1) / 2 * dot + cur.rows;  // shifts + shadow->active copy
+      count.add(st.pe_reg_write_bits,
+                preload_hops * cur.cols * sb + pe_ops * tb + cur.steps * pe_rows * cur.cols * peb);
       count.add(stat.read, packed_bytes(cur.rows * cur.cols, sb));
       count.add(str.read, packed_bytes(cur.steps * cur.rows, tb));
       const std::uint64_t row = cur.steps * cur.cols;

@@ -41,13 +41,29 @@ std::uint32_t add_chunk(std::uint32_t total, std::uint32_t chunk_sum) {
 // Plain GEMM in the array's order: ws/is chain the partial sum over k (with
 // FP32 chunk totals for fp16-chunked); os sums each reduction chunk of `tk`
 // from zero and adds the chunk results in the output buffer.
+// With dot-product PEs (dot = N > 1, ws only) the chain adds one pe_dot of N
+// consecutive elements of k at a time.
 std::vector<std::uint32_t> reference(const Matrices& x, PeMode mode, const numerics::PeArith& arith, Format acc,
-                                     std::uint64_t chunk, bool os, std::uint64_t tk) {
+                                     std::uint64_t chunk, bool os, std::uint64_t tk, std::uint64_t dot) {
   std::vector<std::uint32_t> c(x.m * x.n, 0);
+  std::vector<std::uint32_t> column(x.k);
   for (std::uint64_t i = 0; i < x.m; ++i) {
     for (std::uint64_t j = 0; j < x.n; ++j) {
       std::uint32_t result = 0;
-      if (chunk != 0) {
+      if (dot > 1) {
+        for (std::uint64_t kk = 0; kk < x.k; ++kk) column[kk] = x.b[kk * x.n + j];
+        const std::uint32_t* a = x.a.data() + i * x.k;
+        numerics::ChunkedFp16Accumulator sum(chunk != 0 ? chunk : 1);
+        for (std::uint64_t k0 = 0; k0 < x.k; k0 += dot) {
+          const std::uint64_t n = std::min(dot, x.k - k0);
+          if (chunk != 0) {
+            sum.dot(arith, mode, a + k0, column.data() + k0, n);
+          } else {
+            result = numerics::pe_dot(arith, mode, result, a + k0, column.data() + k0, n);
+          }
+        }
+        if (chunk != 0) result = sum.total_fp32();
+      } else if (chunk != 0) {
         // sim/numerics' own definition of chunked accumulation.
         numerics::ChunkedFp16Accumulator sum(chunk);
         for (std::uint64_t kk = 0; kk < x.k; ++kk) sum.mac(arith, mode, x.a[i * x.k + kk], x.b[kk * x.n + j]);
@@ -77,14 +93,17 @@ std::vector<std::uint32_t> reference(const Matrices& x, PeMode mode, const numer
 // Input-stationary keeps A's tile in the PEs and streams B's columns; its PEs
 // multiply the same operands in the op's own roles (A x B), so the tile is
 // computed in place here rather than through compute_tile_fold's A-streams form.
+// `rows` is the reduction elements of one fold: R x N for dot-product PEs (ws only).
 std::vector<std::uint32_t> run_stationary(const Matrices& x, std::uint64_t rows, std::uint64_t cols, PeMode mode,
-                                          const numerics::PeArith& arith, std::uint64_t chunk, bool transposed) {
+                                          const numerics::PeArith& arith, std::uint64_t chunk, bool transposed,
+                                          std::uint64_t dot) {
   // Roles: stationary S[k x N], streamed vectors V[M x k]; out[M x N].
   const std::uint64_t big_m = transposed ? x.n : x.m;
   const std::uint64_t big_n = transposed ? x.m : x.n;
   TileFold fold;
   fold.mode = mode;
   fold.arith = arith;
+  fold.dot = dot;
   std::vector<std::uint32_t> c(x.m * x.n, 0);
   for (std::uint64_t n0 = 0; n0 < big_n; n0 += cols) {
     const std::uint64_t cn = std::min(cols, big_n - n0);
@@ -238,11 +257,12 @@ FunctionalOutcome check_functional(const design::Design& d, const design::Execut
   const std::uint64_t chunk = e.acc == Format::kFp16Chunked ? d.array.chunk : 0;
   const bool os = d.array.dataflow == design::Dataflow::kOs;
   const std::uint64_t tk = os ? std::max<std::uint64_t>(1, plan.block) : 0;
-  const std::vector<std::uint32_t> want = reference(x, mode, e.arith, e.acc, chunk, os, tk);
+  const std::uint64_t dot = d.array.dot_product;  // > 1 only in ws (design validation)
+  const std::vector<std::uint32_t> want = reference(x, mode, e.arith, e.acc, chunk, os, tk, dot);
   const std::vector<std::uint32_t> got =
       os ? run_output_stationary(x, d.array.rows, d.array.cols, mode, e.arith, e.acc, chunk, tk)
-         : run_stationary(x, d.array.rows, d.array.cols, mode, e.arith, chunk,
-                          d.array.dataflow == design::Dataflow::kIs);
+         : run_stationary(x, d.array.rows * dot, d.array.cols, mode, e.arith, chunk,
+                          d.array.dataflow == design::Dataflow::kIs, dot);
   for (std::uint64_t i = 0; i < want.size(); ++i) {
     if (want[i] != got[i]) {
       throw FunctionalMismatch("functional mismatch in op '" + op.layer + "' (" +

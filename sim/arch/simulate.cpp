@@ -34,8 +34,8 @@ double SimResult::seconds() const { return design.seconds(totals[registry.at("cy
 double SimResult::utilization(const StatVector& stats) const {
   const std::uint64_t cycles = stats[registry.at("cycles")];
   if (cycles == 0) return 0.0;
-  // Every matrix unit's PEs: a step that keeps one unit of two busy is not fully used.
-  const double slots = static_cast<double>(cycles) * static_cast<double>(design.pes_per_core()) *
+  // Every matrix unit's MAC slots (N per dot-product PE): a step that keeps one unit of two busy is not fully used.
+  const double slots = static_cast<double>(cycles) * static_cast<double>(design.macs_per_cycle_per_core()) *
                        static_cast<double>(design.cores);
   return static_cast<double>(stats[registry.at("macs")]) / slots;
 }

@@ -41,14 +41,32 @@ std::vector<std::uint32_t> compute_tile_fold(std::uint64_t rows, std::uint64_t c
   if (fold.psum_in.size() != vectors * cols) {
     throw std::logic_error("compute_tile_fold: psum_in must hold T x C accumulator words");
   }
+  if (fold.dot == 0) throw std::logic_error("compute_tile_fold: a PE takes at least one product");
   std::vector<std::uint32_t> out(fold.psum_in);
+  if (fold.dot == 1) {
+    for (std::uint64_t m = 0; m < vectors; ++m) {
+      const std::uint32_t* a = fold.a.data() + m * rows;
+      std::uint32_t* acc = out.data() + m * cols;
+      // Column c's partial sum passes rows 0..R-1 top to bottom, one add per row.
+      for (std::uint64_t r = 0; r < rows; ++r) {
+        const std::uint32_t* b = fold.b.data() + r * cols;
+        for (std::uint64_t c = 0; c < cols; ++c) acc[c] = numerics::pe_mac(fold.arith, fold.mode, acc[c], a[r], b[c]);
+      }
+    }
+    return out;
+  }
+  // Dot-product PEs: PE row p holds the N weights of reduction rows pN..pN+N-1
+  // of its column and adds their N products to the partial sum at once.
+  std::vector<std::uint32_t> weights(fold.dot);
   for (std::uint64_t m = 0; m < vectors; ++m) {
     const std::uint32_t* a = fold.a.data() + m * rows;
     std::uint32_t* acc = out.data() + m * cols;
-    // Column c's partial sum passes rows 0..R-1 top to bottom, one add per row.
-    for (std::uint64_t r = 0; r < rows; ++r) {
-      const std::uint32_t* b = fold.b.data() + r * cols;
-      for (std::uint64_t c = 0; c < cols; ++c) acc[c] = numerics::pe_mac(fold.arith, fold.mode, acc[c], a[r], b[c]);
+    for (std::uint64_t r0 = 0; r0 < rows; r0 += fold.dot) {
+      const std::uint64_t n = std::min(fold.dot, rows - r0);
+      for (std::uint64_t c = 0; c < cols; ++c) {
+        for (std::uint64_t i = 0; i < n; ++i) weights[i] = fold.b[(r0 + i) * cols + c];
+        acc[c] = numerics::pe_dot(fold.arith, fold.mode, acc[c], a + r0, weights.data(), n);
+      }
     }
   }
   return out;

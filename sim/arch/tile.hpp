@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/numerics/dot.hpp"
 #include "sim/numerics/pe.hpp"
 
 namespace nibble::arch {
@@ -43,10 +44,13 @@ struct TileFold {
   std::vector<std::uint32_t> b;        ///< R*C stationary codes, b[r * C + c]
   std::vector<std::uint32_t> a;        ///< T*R streamed codes, a[m * R + r]
   std::vector<std::uint32_t> psum_in;  ///< T*C accumulator words entering the top, psum_in[m * C + c]
+  std::uint64_t dot = 1;               ///< N: reduction elements per PE (numerics::pe_dot); 1 = MAC PEs
 };
 
 /// The fold's outputs out[m * C + c]: psum_in[m][c] accumulated with the
-/// products of rows r = 0..R-1 in that order (docs/timing.md).
+/// products of reduction rows r = 0..R-1 in that order (docs/timing.md); with
+/// fold.dot = N each PE row p adds rows pN..pN+N-1 as one pe_dot (the last PE
+/// row may take fewer), so `rows` counts reduction elements, not PE rows.
 std::vector<std::uint32_t> compute_tile_fold(std::uint64_t rows, std::uint64_t cols, const TileFold& fold);
 
 }  // namespace nibble::arch

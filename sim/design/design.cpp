@@ -12,6 +12,7 @@
 #include "sim/config/yaml_reader.hpp"
 #include "sim/design/pe_support.hpp"
 #include "sim/design/trace_names.hpp"
+#include "sim/numerics/dot.hpp"
 
 namespace nibble::design {
 
@@ -94,6 +95,14 @@ std::uint64_t Design::pes_per_core() const {
   return pes;
 }
 
+std::uint64_t Design::macs_per_cycle_per_core() const {
+  std::uint64_t macs = 0;
+  for (std::size_t i = 0; i < unit_count(); ++i) {
+    macs += unit(i).array.rows * unit(i).array.cols * unit(i).array.dot_product;
+  }
+  return macs;
+}
+
 std::string Design::unit_key(std::size_t i) const {
   if (more_units.empty() && array_name == "array") return "array";
   return "matrix_units." + unit(i).name;
@@ -164,7 +173,7 @@ bool valid_unit_name(const std::string& name) {
 // single home of the ArrayConfig keys, shared by `array:` and every matrix unit.
 ArrayConfig read_array_config(config::YamlMap& array) {
   ArrayConfig a;
-  array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "unsupported"});
+  array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
   a.rows = array.u64("rows", 1, kMaxArrayDim);
   a.cols = array.u64("cols", 1, kMaxArrayDim);
   a.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
@@ -184,10 +193,11 @@ ArrayConfig read_array_config(config::YamlMap& array) {
     acc.finish();
   }
   a.chunk = array.u64_or("chunk", 0, 0, 1u << 30);
+  a.dot_product = array.u64_or("dot_product", 1, 1, numerics::kMaxDotProduct);
   a.unsupported = pick<UnsupportedOps>(
       array.choice_or("unsupported", "error", {"error", "multi-pass"}),
       {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
-  array.finish({"fp4_bias", "accumulators", "chunk", "unsupported"});
+  array.finish({"fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
   return a;
 }
 
@@ -385,10 +395,31 @@ void validate_array(const Design& d) {
                                                  std::string(numerics::format_name(d.array.acc_float)) + ": " + e.what());
     }
   }
+  const std::uint64_t dot = d.array.dot_product;
+  if (dot < 1 || dot > numerics::kMaxDotProduct) {
+    throw fail("array.dot_product", "expected a whole number in [1, " + std::to_string(numerics::kMaxDotProduct) +
+                                        "], got " + std::to_string(dot));
+  }
+  if (dot > 1 && d.array.dataflow != Dataflow::kWs) {
+    // A dot-product PE reduces N elements of K in place: only a dataflow that
+    // maps K onto the PE rows with the weights stationary is modelled (docs/timing.md).
+    throw fail("array.dot_product", "dot-product PEs (" + std::to_string(dot) + ") need array.dataflow: ws, got " +
+                                        std::string(dataflow_name(d.array.dataflow)));
+  }
+  if (dot > 1 && d.timing == TimingConvention::kScaleSim) {
+    throw fail("array.dot_product", "dot-product PEs (" + std::to_string(dot) +
+                                        ") have no SCALE-Sim timing; use timing: nibble");
+  }
   const bool chunked = uses_chunked_accumulator(d);
   if (chunked) {
     if (d.array.chunk < 1) {
       throw fail("array.chunk", "expected a chunk length >= 1: an fp16-chunked accumulator sums that many products in FP16");
+    }
+    if (dot > 1 && d.array.chunk % (d.array.rows * dot) != 0) {
+      throw fail("array.chunk", "expected a multiple of array.rows x array.dot_product (" +
+                                    std::to_string(d.array.rows * dot) +
+                                    ") so that chunks end where folds end, on dot-product boundaries, got " +
+                                    std::to_string(d.array.chunk));
     }
     if (d.array.dataflow != Dataflow::kOs && d.array.chunk % d.array.rows != 0) {
       throw fail("array.chunk", "expected a multiple of array.rows (" + std::to_string(d.array.rows) +
@@ -556,6 +587,7 @@ std::string design_to_json(const Design& d, int indent) {
     a["accumulators"]["fp4"] = std::string(numerics::format_name(array.acc_fp4));
     a["accumulators"]["float"] = std::string(numerics::format_name(array.acc_float));
     a["chunk"] = array.chunk;
+    a["dot_product"] = array.dot_product;
     a["unsupported"] = std::string(unsupported_name(array.unsupported));
     return a;
   };

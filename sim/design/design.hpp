@@ -42,6 +42,7 @@ struct ArrayConfig {
   numerics::Format acc_fp4 = numerics::Format::kFp16;        ///< accumulator of INT4 x FP4 shift-adds
   numerics::Format acc_float = numerics::Format::kFp32;      ///< accumulator of FP8/FP16/FP32 FMAs
   std::uint64_t chunk = 0;  ///< products summed in FP16 before an FP32 add (fp16-chunked only; 0 = unused)
+  std::uint64_t dot_product = 1;  ///< N: products each PE sums exactly before one accumulate (numerics::pe_dot); 1 = a MAC PE
   UnsupportedOps unsupported = UnsupportedOps::kError;       ///< foreign formats: error or multi-pass
 };
 
@@ -132,6 +133,8 @@ struct Design {
   Design unit_view(std::size_t i) const;
   /// PEs of one core over all its units.
   std::uint64_t pes_per_core() const;
+  /// MACs all matrix units of one core can do per cycle: rows x cols x dot_product, summed.
+  std::uint64_t macs_per_cycle_per_core() const;
   /// The design-file key path of unit `i`'s array: "array" or "matrix_units.<name>".
   std::string unit_key(std::size_t i) const;
   /// Seconds of `cycles` at this clock.

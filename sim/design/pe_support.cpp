@@ -281,14 +281,18 @@ MinimumTiles minimum_tiles(const Design& d) {
   const std::string cs = std::to_string(c);
   MinimumTiles t;
   switch (d.array.dataflow) {
-    case Dataflow::kWs:
-      t.weight_bytes = packed_bytes(r * c, bits);
-      t.weight_what = "one " + rs + " x " + cs + " stationary tile of " + w;
-      t.input_bytes = packed_bytes(r, bits);
-      t.input_what = "one " + rs + "-element input vector of " + w;
+    case Dataflow::kWs: {
+      // A dot-product PE holds N weights and takes N inputs per vector.
+      const std::uint64_t n = d.array.dot_product;
+      const std::string ns = n > 1 ? " x " + std::to_string(n) : "";
+      t.weight_bytes = packed_bytes(r * n * c, bits);
+      t.weight_what = "one " + rs + ns + " x " + cs + " stationary tile of " + w;
+      t.input_bytes = packed_bytes(r * n, bits);
+      t.input_what = "one " + std::to_string(r * n) + "-element input vector of " + w;
       t.output_bytes = packed_bytes(c, acc_bits);
       t.output_what = "one row of " + cs + " partial sums of " + std::to_string(acc_bits) + " bits";
       break;
+    }
     case Dataflow::kIs:
       t.input_bytes = packed_bytes(r * c, bits);
       t.input_what = "one " + rs + " x " + cs + " stationary tile of " + w;

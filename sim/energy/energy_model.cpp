@@ -255,9 +255,10 @@ double peak_dynamic_pj(const ActionEnergies& e, const design::Design& d, MacMode
   const double p_bits = numerics::format_bits(kAdderFormats[acc]);
 
   double pj = e.mac[m] + e.acc[acc];
-  pj += (a_bits + p_bits) * e.reg_bit;                                        // activation hop + partial-sum hop
+  // Activation hop per product; a partial-sum hop per PE, i.e. per N products of a dot-product PE.
+  pj += (a_bits + p_bits / static_cast<double>(d.array.dot_product)) * e.reg_bit;
   pj += a_bits / 8.0 / static_cast<double>(d.array.cols) * e.spad_byte[0];  // one input read feeds a row of cols PEs
-  pj += p_bits / 8.0 / static_cast<double>(d.array.rows) * e.spad_byte[5];  // one output write per rows MACs
+  pj += p_bits / 8.0 / static_cast<double>(d.array.rows * d.array.dot_product) * e.spad_byte[5];  // one output write per R·N MACs
   return pj;
 }
 
@@ -294,8 +295,8 @@ PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode) {
   for (std::size_t u = 0; u < d.unit_count(); ++u) {
     const design::ArrayConfig& a = d.unit(u).array;
     if (!executes(a.pe_kind, mode)) continue;
-    const double rate = static_cast<double>(a.rows) * static_cast<double>(a.cols) * static_cast<double>(d.cores) *
-                        d.clock_mhz * 1e6;
+    const double rate = static_cast<double>(a.rows) * static_cast<double>(a.cols) *
+                        static_cast<double>(a.dot_product) * static_cast<double>(d.cores) * d.clock_mhz * 1e6;
     macs_per_second += rate;
     dynamic_w += peak_dynamic_pj(e, d.unit_view(u), mode) * rate / kPjPerJ;
   }

@@ -1,5 +1,8 @@
 #include "sim/numerics/accumulate.hpp"
 
+#include <string>
+
+#include "sim/numerics/dot.hpp"
 #include "sim/numerics/error.hpp"
 #include "sim/numerics/fp16.hpp"
 #include "sim/numerics/fp32.hpp"
@@ -52,6 +55,19 @@ void ChunkedFp16Accumulator::mac(const PeArith& arith, PeMode mode, std::uint32_
   fp16_arith.acc = Format::kFp16;
   m_partial = static_cast<std::uint16_t>(pe_mac(fp16_arith, mode, m_partial, a_bits, b_bits));
   count_term();
+}
+
+void ChunkedFp16Accumulator::dot(const PeArith& arith, PeMode mode, const std::uint32_t* a_bits,
+                                 const std::uint32_t* b_bits, std::size_t n) {
+  if (m_in_chunk + n > m_chunk) {
+    throw FormatError("chunk size", "a dot product of " + std::to_string(n) + " terms would cross the chunk of " +
+                                        std::to_string(m_chunk) + " after " + std::to_string(m_in_chunk) +
+                                        " terms: chunks must be whole dot products");
+  }
+  PeArith fp16_arith = arith;
+  fp16_arith.acc = Format::kFp16;
+  m_partial = static_cast<std::uint16_t>(pe_dot(fp16_arith, mode, m_partial, a_bits, b_bits, n));
+  for (std::size_t i = 0; i < n; ++i) count_term();  // the last one closes the chunk if it is full
 }
 
 std::uint32_t ChunkedFp16Accumulator::total_fp32() const {

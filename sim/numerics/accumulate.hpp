@@ -32,6 +32,10 @@ class ChunkedFp16Accumulator {
   /// Adds one product the way an FP16-accumulating PE does: pe_mac with the
   /// accumulator forced to fp16 (FormatError for modes no FP16-accumulating PE has).
   void mac(const PeArith& arith, PeMode mode, std::uint32_t a_bits, std::uint32_t b_bits);
+  /// Adds n products the way an FP16-accumulating dot-product PE does: one
+  /// pe_dot into the partial sum, n terms. FormatError when the n terms would
+  /// cross a chunk boundary (a chunk is a whole number of dot products).
+  void dot(const PeArith& arith, PeMode mode, const std::uint32_t* a_bits, const std::uint32_t* b_bits, std::size_t n);
 
   /// FP32 bits of total + current partial sum (the partial chunk is included, not flushed).
   std::uint32_t total_fp32() const;

@@ -8,6 +8,7 @@
 #include "sim/numerics/fp4.hpp"
 #include "sim/numerics/fp8.hpp"
 #include "sim/numerics/int4.hpp"
+#include "sim/numerics/pe_detail.hpp"
 
 namespace nibble::numerics {
 
@@ -31,6 +32,10 @@ void check_width(const char* what, std::uint32_t bits, int width, PeMode mode) {
   }
 }
 
+}  // namespace
+
+namespace detail {
+
 void check_accumulator(const PeArith& arith, PeMode mode) {
   if (!pe_accumulator_supported(mode, arith.acc)) {
     std::string reason = "no PE accumulates " + std::string(pe_mode_name(mode)) + " products in " +
@@ -43,7 +48,47 @@ void check_accumulator(const PeArith& arith, PeMode mode) {
   }
 }
 
-/// Two's complement reading of a 32-bit word, without implementation-defined conversions.
+bool is_fixed_point_mode(PeMode mode) {
+  return mode == PeMode::kInt4xInt4 || mode == PeMode::kFp4xInt4 || mode == PeMode::kInt4xFp4;
+}
+
+std::int64_t fixed_product(const PeArith& arith, PeMode mode, std::uint32_t a_bits, std::uint32_t b_bits,
+                           int* lsb_exp) {
+  check_width("pe operand a", a_bits, 4, mode);
+  check_width("pe operand b", b_bits, 4, mode);
+  // A is an activation in the int4 x int4 and int4 x fp4 modes: UINT4 after a ReLU.
+  const int a_value = arith.a_unsigned ? static_cast<int>(a_bits) : int4_value(a_bits);
+  if (mode == PeMode::kInt4xInt4) {
+    *lsb_exp = 0;
+    return static_cast<std::int64_t>(a_value) * int4_value(b_bits);  // |p| <= 120
+  }
+  // The shifter: the INT4 operand moved left by the FP4 exponent.
+  *lsb_exp = fp4_product_lsb_exp(arith.fp4_bias);  // validates the bias
+  return mode == PeMode::kFp4xInt4 ? fp4_shift_product(int4_value(b_bits), a_bits)
+                                   : fp4_shift_product(a_value, b_bits);
+}
+
+FloatValue float_product(const PeArith& arith, PeMode mode, std::uint32_t a_bits, std::uint32_t b_bits) {
+  switch (mode) {
+    case PeMode::kFp8xFp8: {
+      check_width("pe operand a", a_bits, 8, mode);
+      check_width("pe operand b", b_bits, 8, mode);
+      const FloatSpec spec_a = fp8_float_spec(fp8_default_spec(arith.fp8_a));
+      const FloatSpec spec_b = fp8_float_spec(fp8_default_spec(arith.fp8_b));
+      return float_mul_exact(float_decode(a_bits, spec_a), float_decode(b_bits, spec_b));
+    }
+    case PeMode::kFp16xFp16:
+      check_width("pe operand a", a_bits, 16, mode);
+      check_width("pe operand b", b_bits, 16, mode);
+      return float_mul_exact(float_decode(a_bits, kFp16Spec), float_decode(b_bits, kFp16Spec));
+    case PeMode::kFp32xFp32:
+      return float_mul_exact(float_decode(a_bits, kFp32Spec), float_decode(b_bits, kFp32Spec));
+    default:
+      break;
+  }
+  throw FormatError("pe mode", std::string(pe_mode_name(mode)) + " has no floating-point product");
+}
+
 std::int64_t as_int32(std::uint32_t u) {
   return u < 0x80000000u ? static_cast<std::int64_t>(u) : static_cast<std::int64_t>(u) - 0x100000000ll;
 }
@@ -54,7 +99,6 @@ std::uint32_t saturate_int32(std::int64_t v) {
   return static_cast<std::uint32_t>(v);  // modular conversion: the two's complement pattern
 }
 
-/// The exact term p x 2^lsb_exp as a FloatValue (integer products have no signed zero).
 FloatValue integer_term(std::int64_t p, int lsb_exp) {
   FloatValue t;
   if (p == 0) return t;
@@ -65,16 +109,22 @@ FloatValue integer_term(std::int64_t p, int lsb_exp) {
   return t;
 }
 
-/// acc + term in a floating accumulator (fp16 or fp32), one rounding.
-std::uint32_t add_into(Format acc_format, std::uint32_t acc, const FloatValue& term, PeMode mode) {
+FloatValue decode_accumulator(Format acc_format, std::uint32_t acc, PeMode mode) {
   if (acc_format == Format::kFp16) {
     check_width("pe accumulator word", acc, 16, mode);
-    return static_cast<std::uint32_t>(float_add(float_decode(acc, kFp16Spec), term, kFp16Spec));
+    return float_decode(acc, kFp16Spec);
   }
-  return static_cast<std::uint32_t>(float_add(float_decode(acc, kFp32Spec), term, kFp32Spec));
+  return float_decode(acc, kFp32Spec);
 }
 
-}  // namespace
+std::uint32_t add_into(Format acc_format, std::uint32_t acc, const FloatValue& term, PeMode mode) {
+  const FloatSpec& spec = acc_format == Format::kFp16 ? kFp16Spec : kFp32Spec;
+  return static_cast<std::uint32_t>(float_add(decode_accumulator(acc_format, acc, mode), term, spec));
+}
+
+}  // namespace detail
+
+using namespace detail;
 
 const char* pe_mode_name(PeMode mode) {
   switch (mode) {
@@ -106,47 +156,13 @@ bool pe_accumulator_supported(PeMode mode, Format acc) {
 std::uint32_t pe_mac(const PeArith& arith, PeMode mode, std::uint32_t acc, std::uint32_t a_bits,
                      std::uint32_t b_bits) {
   check_accumulator(arith, mode);
-  switch (mode) {
-    case PeMode::kInt4xInt4:
-    case PeMode::kFp4xInt4:
-    case PeMode::kInt4xFp4: {
-      check_width("pe operand a", a_bits, 4, mode);
-      check_width("pe operand b", b_bits, 4, mode);
-      std::int64_t p = 0;
-      int lsb_exp = 0;
-      // A is an activation in the int4 x int4 and int4 x fp4 modes: UINT4 after a ReLU.
-      const int a_value = arith.a_unsigned ? static_cast<int>(a_bits) : int4_value(a_bits);
-      if (mode == PeMode::kInt4xInt4) {
-        p = static_cast<std::int64_t>(a_value) * int4_value(b_bits);  // |p| <= 120
-      } else {
-        // The shifter: the INT4 operand moved left by the FP4 exponent.
-        lsb_exp = fp4_product_lsb_exp(arith.fp4_bias);  // validates the bias
-        p = mode == PeMode::kFp4xInt4 ? fp4_shift_product(int4_value(b_bits), a_bits)
-                                      : fp4_shift_product(a_value, b_bits);
-      }
-      if (arith.acc == Format::kInt32) return saturate_int32(as_int32(acc) + p);
-      return add_into(arith.acc, acc, integer_term(p, lsb_exp), mode);
-    }
-    case PeMode::kFp8xFp8: {
-      check_width("pe operand a", a_bits, 8, mode);
-      check_width("pe operand b", b_bits, 8, mode);
-      const FloatSpec spec_a = fp8_float_spec(fp8_default_spec(arith.fp8_a));
-      const FloatSpec spec_b = fp8_float_spec(fp8_default_spec(arith.fp8_b));
-      const FloatValue product = float_mul_exact(float_decode(a_bits, spec_a), float_decode(b_bits, spec_b));
-      return add_into(arith.acc, acc, product, mode);
-    }
-    case PeMode::kFp16xFp16: {
-      check_width("pe operand a", a_bits, 16, mode);
-      check_width("pe operand b", b_bits, 16, mode);
-      const FloatValue product = float_mul_exact(float_decode(a_bits, kFp16Spec), float_decode(b_bits, kFp16Spec));
-      return add_into(arith.acc, acc, product, mode);
-    }
-    case PeMode::kFp32xFp32: {
-      const FloatValue product = float_mul_exact(float_decode(a_bits, kFp32Spec), float_decode(b_bits, kFp32Spec));
-      return add_into(arith.acc, acc, product, mode);
-    }
+  if (is_fixed_point_mode(mode)) {
+    int lsb_exp = 0;
+    const std::int64_t p = fixed_product(arith, mode, a_bits, b_bits, &lsb_exp);
+    if (arith.acc == Format::kInt32) return saturate_int32(as_int32(acc) + p);
+    return add_into(arith.acc, acc, integer_term(p, lsb_exp), mode);
   }
-  throw FormatError("pe mode", "unknown mode " + std::to_string(static_cast<int>(mode)));
+  return add_into(arith.acc, acc, float_product(arith, mode, a_bits, b_bits), mode);
 }
 
 }  // namespace nibble::numerics

@@ -127,6 +127,30 @@ TEST(TileFunction, HandComputedInt4Fold) {
   EXPECT_EQ(static_cast<std::int32_t>(out[1]), -14);
 }
 
+TEST(TileFunction, HandComputedDotProductFold) {
+  // 4 reduction rows, C = 2, T = 1, int4 x int4 into fp16, psum_in 2048 (0x6800)
+  // in both columns, a = [1, 1, 1, 1], column 0's weights [1, 0, 1, 0],
+  // column 1's [1, 1, 0, 0]. FP16's ulp on [2048, 4096) is 2, so 2048 + 1 ties
+  // and stays 2048 (nearest-even), while 2048 + 2 = 2050 (0x6801) is exact.
+  //   N = 1 (4 PE rows, one product each): every +1 ties back: 0x6800, 0x6800.
+  //   N = 2 (2 PE rows): column 0 adds 1 + 0 twice: 0x6800; column 1 adds
+  //          1 + 1 = 2 then 0 + 0: 0x6801.
+  //   N = 4 (1 PE row): each column adds its exact sum 2 once: 0x6801, 0x6801.
+  TileFold fold;
+  fold.mode = numerics::PeMode::kInt4xInt4;
+  fold.arith.acc = Format::kFp16;
+  const std::uint32_t one = numerics::int4_bits(1);
+  fold.b = {one, one, 0, one, one, 0, 0, 0};  // b[r * C + c]
+  fold.a = {one, one, one, one};
+  fold.psum_in = {0x6800u, 0x6800u};
+  const std::vector<std::uint32_t> want[] = {{0x6800u, 0x6800u}, {0x6800u, 0x6801u}, {0x6801u, 0x6801u}};
+  const std::uint64_t dots[] = {1, 2, 4};
+  for (int i = 0; i < 3; ++i) {
+    fold.dot = dots[i];
+    EXPECT_EQ(compute_tile_fold(4, 2, fold), want[i]) << "N = " << dots[i];
+  }
+}
+
 // --------------------------------------------------- ideal memory, by hand
 
 // The planning and timing functions on their own, without the SystemC kernel.
@@ -205,6 +229,29 @@ TEST(IdealMemory, WeightStationary4x4) {
   EXPECT_EQ(cycles(d, {gemm("g", 10, 8, 8)}), 54u);
   // T = 20 >= 11: folds back to back: S_1 = 4 + 20 = 24, D_1 = 24 + 20 + 7 = 51.
   EXPECT_EQ(cycles(d, {gemm("g", 20, 4, 8)}), 51u);
+}
+
+TEST(IdealMemory, DotProductWeightStationary) {
+  // docs/timing.md, "Dot-product PEs": 4x4 PEs of width N, m = 10, n = 4, k = 16.
+  // N = 2: a fold reduces R x N = 8 elements, ceil(16 / 8) = 2 folds of T = 10
+  // with today's rules: P_0 = 0, S_0 = 4, D_0 = 21; P_1 = 11, S_1 = 15, D_1 = 32.
+  const auto d2 = test_design("test-4x4.yaml", {"array.dot_product=2"});
+  const SimResult r2 = run(d2, {gemm("g", 10, 4, 16)});
+  EXPECT_EQ(r2.total("cycles"), 32u);
+  EXPECT_EQ(r2.total("macs"), 640u);
+  EXPECT_EQ(r2.total("folds"), 2u);
+  EXPECT_DOUBLE_EQ(r2.utilization(r2.totals), 640.0 / (32.0 * 4 * 2 * 4));
+  // N = 1: 4 folds S 11 apart: S_3 = 4 + 33 = 37, D_3 = 37 + 10 + 4 + 4 - 1 = 54.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml"), {gemm("g", 10, 4, 16)}), 54u);
+  // N = 4: one fold, D = 2R + C + T - 1 = 8 + 4 + 10 - 1 = 21.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"array.dot_product=4"}), {gemm("g", 10, 4, 16)}), 21u);
+  // A step reads R x N = 8 INT4 inputs (32 bits): a 16-bit input word halves
+  // the step rate, every rule counts steps of 2 cycles: 2 x 32 = 64. With
+  // N = 1 a step reads 16 bits and the same word keeps up: 54.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"array.dot_product=2", "scratchpads.input.word_bits=16"}),
+                   {gemm("g", 10, 4, 16)}),
+            64u);
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"scratchpads.input.word_bits=16"}), {gemm("g", 10, 4, 16)}), 54u);
 }
 
 TEST(IdealMemory, WeightStationary8x4) {
@@ -482,21 +529,26 @@ TEST(Counters, MacsByModeAndAccumulatorAdds) {
 
 // ------------------------------------------------------------ functional
 
-TEST(Functional, EveryPeKindAndDataflowEqualsTheReference) {
-  struct Kind {
-    const char* pe;
-    std::vector<TraceOp> ops;
-  };
-  const std::vector<Kind> kinds = {
+// A 9 x 7 GEMM with reduction k in every mode of every PE kind.
+struct PeKindOps {
+  const char* pe;
+  std::vector<TraceOp> ops;
+};
+std::vector<PeKindOps> every_pe_kind_ops(std::uint64_t k) {
+  return {
       {"int4-fp4",
-       {gemm("f", 9, 7, 13), gemm("b", 9, 7, 13, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad),
-        gemm("w", 9, 7, 13, Format::kUint4, Format::kFp4, Format::kFp16, Phase::kWeightGrad)}},
+       {gemm("f", 9, 7, k), gemm("b", 9, 7, k, Format::kFp4, Format::kInt4, Format::kFp16, Phase::kInputGrad),
+        gemm("w", 9, 7, k, Format::kUint4, Format::kFp4, Format::kFp16, Phase::kWeightGrad)}},
       {"hfp8",
-       {gemm("f", 9, 7, 13, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32),
-        gemm("b", 9, 7, 13, Format::kFp8E5M2, Format::kFp8E4M3, Format::kFp32, Phase::kInputGrad)}},
-      {"fp16", {gemm("f", 9, 7, 13, Format::kFp16, Format::kFp16, Format::kFp32)}},
-      {"fp32", {gemm("f", 9, 7, 13, Format::kFp32, Format::kFp32, Format::kFp32)}},
+       {gemm("f", 9, 7, k, Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp32),
+        gemm("b", 9, 7, k, Format::kFp8E5M2, Format::kFp8E4M3, Format::kFp32, Phase::kInputGrad)}},
+      {"fp16", {gemm("f", 9, 7, k, Format::kFp16, Format::kFp16, Format::kFp32)}},
+      {"fp32", {gemm("f", 9, 7, k, Format::kFp32, Format::kFp32, Format::kFp32)}},
   };
+}
+
+TEST(Functional, EveryPeKindAndDataflowEqualsTheReference) {
+  const std::vector<PeKindOps> kinds = every_pe_kind_ops(13);
   SimOptions options;
   options.functional = true;
   for (const auto& kind : kinds) {
@@ -537,6 +589,27 @@ TEST(Functional, ChunkedAccumulatorsAndTimingUnchanged) {
     // One FP32 add per output per chunk: 63 outputs x ceil(29 / 8) = 4 chunks, for both ops.
     EXPECT_EQ(plain.total("acc_add_fp32"), 2u * 63u * 4u);
   }
+}
+
+TEST(Functional, DotProductPesEqualThePeDotReference) {
+  // Each PE kind with N = 4 on 8x4 (a fold reduces 32 elements of k); k = 37
+  // leaves a last fold of 5 elements: one full dot product and one of 1.
+  const std::vector<PeKindOps> kinds = every_pe_kind_ops(37);
+  SimOptions options;
+  options.functional = true;
+  for (const auto& kind : kinds) {
+    SCOPED_TRACE(kind.pe);
+    const auto d = test_design("test-8x4.yaml", {std::string("array.pe_kind=") + kind.pe, "array.dot_product=4"});
+    EXPECT_EQ(run(d, kind.ops, options).functional_checked, kind.ops.size());
+  }
+  // fp16-chunked with chunk = 32 = R x N: each fold's dot products are one chunk.
+  const auto chunked = test_design("test-8x4.yaml", {"array.dot_product=4", "array.accumulators.fp4=fp16-chunked",
+                                                     "array.accumulators.int4=fp16-chunked", "array.chunk=32"});
+  const std::vector<TraceOp>& ops = kinds[0].ops;
+  const SimResult r = run(chunked, ops, options);
+  EXPECT_EQ(r.functional_checked, ops.size());
+  // One FP32 add per output per chunk: 63 outputs x ceil(37 / 32) = 2 chunks, three ops.
+  EXPECT_EQ(r.total("acc_add_fp32"), 3u * 63u * 2u);
 }
 
 TEST(Functional, OpsAboveTheLimitAreCountedNotChecked) {

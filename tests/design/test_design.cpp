@@ -203,6 +203,32 @@ TEST(DesignFile, AccumulatorsAndChunksAreChecked) {
   EXPECT_NO_THROW(parse_design(replace(chunked, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  chunk: 8"), "d.yaml"));
 }
 
+TEST(DesignFile, DotProductIsChecked) {
+  EXPECT_EQ(parse_design(kTiny, "d.yaml").array.dot_product, 1u);  // default: the MAC PE
+  const std::string dot = replace(kTiny, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  dot_product: 4");
+  const Design d = parse_design(dot, "d.yaml");
+  EXPECT_EQ(d.array.dot_product, 4u);
+  EXPECT_EQ(nlohmann::json::parse(design_to_json(d)).at("array").at("dot_product"), 4);
+  EXPECT_EQ(message_of([&] { parse_design(replace(dot, "dot_product: 4", "dot_product: 65"), "d.yaml"); }),
+            "d.yaml:9: array.dot_product: expected a whole number in [1, 64], got 65");
+  EXPECT_EQ(message_of([&] { parse_design(replace(dot, "dot_product: 4", "dot_product: 0"), "d.yaml"); }),
+            "d.yaml:9: array.dot_product: expected a whole number in [1, 64], got 0");
+  EXPECT_EQ(message_of([&] { parse_design(replace(dot, "dataflow: ws", "dataflow: os"), "d.yaml"); }),
+            "d.yaml:9: array.dot_product: dot-product PEs (4) need array.dataflow: ws, got os");
+  EXPECT_EQ(message_of([&] { parse_design(dot, "d.yaml", {"array.dataflow=is"}); }),
+            "d.yaml:9: array.dot_product: dot-product PEs (4) need array.dataflow: ws, got is");
+  // Chunks end on folds of rows x N = 16 reduction elements: 8 is a multiple of rows but not of 16.
+  const std::string chunked = replace(dot, "dot_product: 4", "dot_product: 4\n  accumulators: {fp4: fp16-chunked}\n  chunk: 8");
+  EXPECT_EQ(message_of([&] { parse_design(chunked, "d.yaml"); }),
+            "d.yaml:11: array.chunk: expected a multiple of array.rows x array.dot_product (16) so that chunks end "
+            "where folds end, on dot-product boundaries, got 8");
+  EXPECT_NO_THROW(parse_design(replace(chunked, "chunk: 8", "chunk: 32"), "d.yaml"));
+  // The weight scratchpad holds R x N x C = 4 x 4 x 4 4-bit weights: 32 bytes per half.
+  EXPECT_EQ(message_of([&] { parse_design(dot, "d.yaml", {"scratchpads.weight.capacity_bytes=62"}); }),
+            "--set: scratchpads.weight.capacity_bytes: too small for one tile: one 4 x 4 x 4 stationary tile of "
+            "4-bit operands needs 32 bytes per half (double_buffer: true), capacity gives 31");
+}
+
 TEST(DesignFile, SetOverridesWithTheSameChecks) {
   const Design d = parse_design(kTiny, "d.yaml", {"array.rows=8", "dram.ideal=true", "array.dataflow=os"});
   EXPECT_EQ(d.array.rows, 8u);

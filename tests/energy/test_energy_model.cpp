@@ -375,6 +375,23 @@ TEST(EnergyModel, PeAddersFollowTheAccumulators) {
   EXPECT_EQ(pe_adders(a), std::vector<Format>{Format::kFp32});
   EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 580.0);
   EXPECT_EQ(adder_index(Format::kFp16Chunked), 1u);
+  // A dot-product PE, N = 4 (int32 + fp16 accumulators): 4 x (mult 100 + shift 50
+  // + 12 operand register bits) = 648, adders 20 + 60 once, 32 partial-sum bits,
+  // and a tree of 2 adders of 18 bits and 1 of 19 (from 17-bit products): 55
+  // bits x 20/32 = 34.375: 794.375 um^2 (4 MAC PEs: 1096).
+  design::Design dot = tiny_design();
+  dot.array.acc_int4 = Format::kInt32;
+  dot.array.acc_fp4 = Format::kFp16;
+  dot.array.dot_product = 4;
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, dot), 794.375);
+  // N = 3: 3 terms -> 2 (one 18-bit adder) -> 1 (one 19-bit adder): 37 bits x 0.625
+  // = 23.125; 3 x 162 + 80 + 32 + 23.125 = 621.125.
+  dot.array.dot_product = 3;
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, dot), 621.125);
+  // Floating-point kinds are charged as N MAC PEs: fp16 N = 2: 2 x 580.
+  a.array.dot_product = 2;
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, a), 1160.0);
+  a.array.dot_product = 1;
   EXPECT_THROW(adder_index(Format::kFp8E4M3), std::logic_error);
   // Peak INT4 x FP4 accumulates in accumulators.fp4 (FP16: 3 pJ, 16-bit partial sums).
   design::Design b = tiny_design();
