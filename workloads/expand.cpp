@@ -77,6 +77,8 @@ class Expander {
     op.a_format = a;
     op.b_format = b;
     op.acc_format = acc;
+    // C leaves the core rounded to the storage format (docs/trace-format.md, "Storage format").
+    if (m_storage != acc) op.store_format = m_storage;
     if (layer.type == LayerType::kConv) {
       const models::Shape& in = m_graph.layer(layer.inputs[0]).shape;
       ConvGeometry g;
@@ -151,8 +153,8 @@ class Expander {
         quantize_activation(layer, x, f.activation);
         quantize_weights(layer, mul(mul(layer.gemm.groups, layer.gemm.n, layer.name), layer.gemm.k, layer.name), f.weight);
         gemm(layer, Phase::kForward, layer.gemm, f.activation, f.weight, f.acc);
-        if (layer.bias) vector(layer, Phase::kForward, VectorKind::kEltwise, out_elements, f.acc, f.acc);
-        m_format[i] = f.acc;
+        if (layer.bias) vector(layer, Phase::kForward, VectorKind::kEltwise, out_elements, storage, storage);
+        m_format[i] = storage;
         return;
       }
       case LayerType::kMatMul: {
@@ -162,7 +164,7 @@ class Expander {
         quantize_activation(layer, a, fa);
         quantize_activation(layer, b, fb.activation);
         gemm(layer, Phase::kForward, layer.gemm, fa, fb.activation, fb.acc);
-        m_format[i] = fb.acc;
+        m_format[i] = storage;
         return;
       }
       case LayerType::kLstm: {
@@ -181,8 +183,8 @@ class Expander {
         gemm(layer, Phase::kForward, {layer.seq, layer.shape[0], gates, layer.hidden}, fh.activation, f.weight, f.acc);
         // Per step and sample: 3 sigmoids + 1 tanh on the gates, tanh(c) (5H); gate sums with
         // biases (4H), f*c + i*g (3H) and o*tanh(c) (H).
-        vector(layer, Phase::kForward, VectorKind::kActivation, mul(steps, mul(5, layer.hidden, layer.name), layer.name), f.acc, storage);
-        vector(layer, Phase::kForward, VectorKind::kEltwise, mul(steps, mul(8, layer.hidden, layer.name), layer.name), f.acc, storage);
+        vector(layer, Phase::kForward, VectorKind::kActivation, mul(steps, mul(5, layer.hidden, layer.name), layer.name), storage, storage);
+        vector(layer, Phase::kForward, VectorKind::kEltwise, mul(steps, mul(8, layer.hidden, layer.name), layer.name), storage, storage);
         m_format[i] = storage;
         return;
       }
@@ -264,9 +266,9 @@ class Expander {
           if (layer.type == LayerType::kConv && !identity) {
             // col2im: scatter-add dCol (N*E*F x C*R*S) into dX.
             vector(layer, Phase::kInputGrad, VectorKind::kEltwise,
-                   mul(mul(ig.groups, ig.m, layer.name), ig.n, layer.name), f.acc, f.acc);
+                   mul(mul(ig.groups, ig.m, layer.name), ig.n, layer.name), storage, storage);
           }
-          contribute(x, f.acc);
+          contribute(x, storage);
         }
         if (tpr || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, f.gradient);
         gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), f.activation, f.gradient, f.acc);
@@ -281,12 +283,12 @@ class Expander {
         if (needs(0)) {
           quantize_gradient(layer, Phase::kInputGrad, out_elements, dy, fa.gradient);
           gemm(layer, Phase::kInputGrad, input_grad_shape(layer.gemm), fa.gradient, fb.activation, fa.acc);
-          contribute(a, fa.acc);
+          contribute(a, storage);
         }
         if (needs(1)) {
           if (tpr || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, fa.gradient);
           gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), fa.activation, fa.gradient, fa.acc);
-          contribute(b, fa.acc);
+          contribute(b, storage);
         }
         return;
       }
@@ -305,7 +307,7 @@ class Expander {
         gemm(layer, Phase::kInputGrad, {layer.seq, batch, hidden, gates}, f.gradient, f.weight, f.acc);
         if (needs(0)) {
           gemm(layer, Phase::kInputGrad, input_grad_shape(layer.gemm), f.gradient, f.weight, f.acc);
-          contribute(x, f.acc);
+          contribute(x, storage);
         }
         if (tpr) quantize_gradient(layer, Phase::kWeightGrad, dgates, storage, f.gradient);
         gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), f.activation, f.gradient, f.acc);

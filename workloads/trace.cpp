@@ -103,7 +103,7 @@ std::uint64_t TraceOp::macs() const {
 bool TraceOp::operator==(const TraceOp& o) const {
   return layer == o.layer && kind == o.kind && phase == o.phase && m == o.m && n == o.n && k == o.k &&
          groups == o.groups && conv == o.conv && a_format == o.a_format && b_format == o.b_format &&
-         acc_format == o.acc_format && vector == o.vector && elements == o.elements &&
+         acc_format == o.acc_format && store_format == o.store_format && vector == o.vector && elements == o.elements &&
          in_format == o.in_format && out_format == o.out_format;
 }
 

@@ -97,7 +97,10 @@ struct TraceOp {
   std::optional<ConvGeometry> conv;     ///< set for kConv and kGroupConv
   Format a_format = Format::kFp32;      ///< streamed operand A
   Format b_format = Format::kFp32;      ///< stationary operand B
-  Format acc_format = Format::kFp32;    ///< accumulator, and the format C is written in
+  Format acc_format = Format::kFp32;    ///< accumulator: the format the sums are formed in
+  /// The storage format C is rounded to before it leaves the core (trace version 3's
+  /// `out=`); nullopt: the accumulator's (traces before version 3 store C unrounded).
+  std::optional<Format> store_format;
 
   // vector ops (kind == kVector)
   VectorKind vector = VectorKind::kEltwise;  ///< what the vector unit does
@@ -106,6 +109,8 @@ struct TraceOp {
   Format out_format = Format::kFp32;         ///< element format written
 
   bool is_gemm() const { return kind != OpKind::kVector; }
+  /// The format a GEMM's C is stored in: store_format, else the accumulator's.
+  Format stored_format() const { return store_format.value_or(acc_format); }
   /// groups * m * n * k for GEMM ops, 0 for vector ops (callers that need
   /// overflow safety use the trace reader, which rejects overflowing ops).
   std::uint64_t macs() const;
@@ -120,7 +125,7 @@ struct SkippedNode {
 };
 
 struct Trace {
-  static constexpr int kVersion = 2;    ///< the format version this build writes
+  static constexpr int kVersion = 3;    ///< the format version this build writes
   static constexpr int kOldestVersion = 1;  ///< the oldest version it still reads
   std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
   std::uint64_t batch = 1;              ///< training batch size

@@ -125,6 +125,11 @@ std::optional<Problem> check(const TraceOp& op) {
     return Problem{"acc", "expected an accumulator format of 16 bits or more (" + all_names_of_formats(true) +
                               "), got '" + std::string(numerics::format_name(op.acc_format)) + "'"};
   }
+  if (op.store_format && numerics::is_accumulator_only(*op.store_format) && *op.store_format != op.acc_format) {
+    return Problem{"out", "expected a storage format (" + all_names_of_formats(false) +
+                              ", or the accumulator's own), got the accumulator-only '" +
+                              std::string(numerics::format_name(*op.store_format)) + "'"};
+  }
   if (!product({op.groups, op.m, op.n, op.k})) return Problem{"macs", "groups*m*n*k overflows 64 bits"};
   if (op.kind != OpKind::kGemm) {
     if (!op.conv) return Problem{"input", "a conv op needs its geometry"};
@@ -183,6 +188,7 @@ void write_op(std::string& out, const TraceOp& op) {
   append_field(out, "a", op.a_format);
   append_field(out, "b", op.b_format);
   append_field(out, "acc", op.acc_format);
+  append_field(out, "out", op.stored_format());
   if (op.conv) {
     const ConvGeometry& g = *op.conv;
     append_dims(out, "input", {g.n, g.c, g.h, g.w});
@@ -391,23 +397,29 @@ class Reader {
       op.a_format = format(tokens, 7, "a");
       op.b_format = format(tokens, 8, "b");
       op.acc_format = format(tokens, 9, "acc");
-      expected = 10;
+      std::size_t at = 10;
+      if (m_version >= 3) {
+        // Stored as the accumulator: the same op as a version-2 line without `out=`.
+        const Format stored = format(tokens, at++, "out");
+        if (stored != op.acc_format) op.store_format = stored;
+      }
+      expected = at;
       if (op.kind != OpKind::kGemm) {
         ConvGeometry g;
-        const auto in = dims(tokens, 10, "input", 4, 1);
+        const auto in = dims(tokens, at, "input", 4, 1);
         g.n = in[0]; g.c = in[1]; g.h = in[2]; g.w = in[3];
-        g.k = number(value(tokens, 11, "filters"), "filters");
-        const auto kernel = dims(tokens, 12, "kernel", 2, 1);
+        g.k = number(value(tokens, at + 1, "filters"), "filters");
+        const auto kernel = dims(tokens, at + 2, "kernel", 2, 1);
         g.r = kernel[0]; g.s = kernel[1];
-        const auto stride = dims(tokens, 13, "stride", 2, 1);
+        const auto stride = dims(tokens, at + 3, "stride", 2, 1);
         g.stride_h = stride[0]; g.stride_w = stride[1];
-        const auto pad = dims(tokens, 14, "pad", 2, 0);
+        const auto pad = dims(tokens, at + 4, "pad", 2, 0);
         g.pad_h = pad[0]; g.pad_w = pad[1];
-        const auto dilation = dims(tokens, 15, "dilation", 2, 1);
+        const auto dilation = dims(tokens, at + 5, "dilation", 2, 1);
         g.dilation_h = dilation[0]; g.dilation_w = dilation[1];
         g.groups = op.groups;
         op.conv = g;
-        expected = 16;
+        expected = at + 6;
       }
     }
     if (tokens.size() > expected) {
@@ -462,7 +474,7 @@ std::string write_trace(const Trace& trace) {
             ? (op.elements == 0 && (op.kind == OpKind::kGemm) == !op.conv && op.vector == VectorKind::kEltwise &&
                op.in_format == Format::kFp32 && op.out_format == Format::kFp32)
             : (op.m == 0 && op.n == 0 && op.k == 0 && op.groups == 1 && !op.conv && op.a_format == Format::kFp32 &&
-               op.b_format == Format::kFp32 && op.acc_format == Format::kFp32);
+               op.b_format == Format::kFp32 && op.acc_format == Format::kFp32 && !op.store_format);
     if (!clean) throw std::logic_error("write_trace: op of layer '" + op.layer + "' sets fields of another op kind");
     write_op(out, op);
   }

@@ -264,7 +264,11 @@ workloads::Trace trace_of_run(const models::Graph& graph, const TrainPolicy& pol
                                                              : a.weight_grad;
       op.a_format = f.a;
       op.b_format = f.b;
+      // C keeps the trace's storage format; a store_format equal to acc is written as none.
+      const numerics::Format stored = op.stored_format();
       op.acc_format = f.acc;
+      op.store_format.reset();
+      if (stored != f.acc) op.store_format = stored;
     } else if (op.vector == workloads::VectorKind::kQuantize && is_fp4(op.out_format)) {
       op.out_format = a.weight_grad.b;
       // Without TPR the input-gradient copy also feeds the weight-gradient GEMM.

@@ -75,7 +75,10 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   p.passes = exec.passes;
   p.psum_bits = design::psum_bits(exec.acc);
   p.pe_psum_bits = numerics::format_bits(exec.pe_acc == Format::kFp16Chunked ? Format::kFp16 : exec.pe_acc);
-  p.out_bits = numerics::format_bits(op.acc_format);
+  p.out_bits = numerics::format_bits(op.stored_format());
+  // Rounding on the way out (a narrower storage format than the accumulator) is
+  // output work costed as a quantize per element (docs/timing.md, "Storage format").
+  p.rounds = op.stored_format() != op.acc_format;
   p.chunk = exec.acc == Format::kFp16Chunked ? d.array.chunk : 0;
   p.reduction = k;
   std::string stat_name = "weight";
@@ -587,6 +590,10 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       }
       end = std::max(end, written);
       count.add(st.spad_output_read_bytes, packed_bytes(outputs, pb));
+      if (p.rounds) {
+        count.add(st.vec_ops, outputs);
+        count.add(st.vec(workloads::VectorKind::kQuantize), outputs);
+      }
       count.add(st.dram_bytes_written, bytes);
       count.add(st.dram_transfers, 1);
     }
@@ -621,7 +628,7 @@ bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp&
   const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
                      op.vector == VectorKind::kQuantize;
   const std::uint64_t outputs = gemm.groups * gemm.m * gemm.n;
-  return unary && op.elements == outputs && op.in_format == gemm.acc_format;
+  return unary && op.elements == outputs && op.in_format == gemm.stored_format();
 }
 
 std::uint64_t StreamSource::ready(std::uint64_t part, std::uint64_t whole) const {

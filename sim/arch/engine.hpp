@@ -67,7 +67,8 @@ struct GemmPlan {
   OperandPlan streamed{Residency::kPerFold, 4, true};      ///< ws: A, is: B (in the weight scratchpad), os: A
   int psum_bits = 32;           ///< partial sum in the output buffer
   int pe_psum_bits = 32;        ///< partial sum register in a PE
-  int out_bits = 32;            ///< element of C as stored to DRAM
+  int out_bits = 32;            ///< element of C as stored to DRAM (the op's storage format)
+  bool rounds = false;          ///< C is rounded from the accumulator to a narrower storage format on the way out
   std::uint64_t chunk = 0;      ///< fp16-chunked: products per FP16 chunk (0: not chunked)
 };
 

@@ -402,6 +402,25 @@ TEST(SlowDram, WeightStationaryStallsDominate) {
   EXPECT_EQ(r.total("dram_transfers"), 5u);
 }
 
+TEST(SlowDram, StorageFormatSetsTheStoredBytes) {
+  // docs/timing.md, "Storage format": WeightStationaryStallsDominate's GEMM with its int32
+  // sums rounded to fp16 on the way out. Same loads and folds (D = 45); the store is
+  // 10x4x16 bits = 80 B: channel 45..65, done 75. 40 roundings, costed as conversions.
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  TraceOp op = gemm("g", 10, 4, 8);
+  op.store_format = Format::kFp16;
+  const SimResult r = run(d, {op});
+  EXPECT_EQ(r.total("cycles"), 75u);
+  EXPECT_EQ(r.total("compute_cycles"), 32u);
+  EXPECT_EQ(r.total("stall_cycles"), 43u);
+  EXPECT_EQ(r.total("dram_bytes_read"), 56u);
+  EXPECT_EQ(r.total("dram_bytes_written"), 80u);
+  EXPECT_EQ(r.total("vec_ops"), 40u);
+  EXPECT_EQ(r.total("vec_ops_quantize"), 40u);
+  // Stored as accumulated (a trace before version 3): no rounding.
+  EXPECT_EQ(run(d, {gemm("g", 10, 4, 8)}).total("vec_ops"), 0u);
+}
+
 TEST(SlowDram, InputStationaryStallsDominate) {
   // The transposed case of WeightStationaryStallsDominate: same tiles, same 95.
   const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "array.dataflow=is"});

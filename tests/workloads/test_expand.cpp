@@ -153,6 +153,28 @@ TEST(Expand, OtherPolicies) {
   EXPECT_EQ(compute_stats(fp32).vector_elements_by_kind.count("quantize"), 0u);
 }
 
+// Every GEMM result leaves the core in the policy's storage format (fp16, fp32 for the fp32
+// policy), whatever it was accumulated in; what reads it reads that format.
+TEST(Expand, GemmResultsAreStoredInTheStorageFormat) {
+  const Trace fp16 = zoo_trace("resnet18", 1, named_policy("fp16"));
+  for (const auto& op : fp16.ops) {
+    if (!op.is_gemm()) continue;
+    EXPECT_EQ(op.acc_format, Format::kFp32) << op.layer;
+    EXPECT_EQ(op.stored_format(), Format::kFp16) << op.layer;
+  }
+  // conv1's output feeds bn1 in fp16 (it read fp32 before version 3).
+  const auto bn = ops_of(fp16, "bn1", Phase::kForward, false);
+  ASSERT_EQ(bn.size(), 1u);
+  EXPECT_EQ(bn[0].in_format, Format::kFp16);
+  // int4-fp4: the fp16 first and last layers accumulate in fp32 and store fp16; the
+  // 4-bit layers accumulate in fp16, their storage format already (no rounding: no `store_format`).
+  const Trace int4 = zoo_trace("resnet18", 1, named_policy("int4-fp4"));
+  EXPECT_EQ(gemm_of(int4, "fc", Phase::kForward).store_format, Format::kFp16);
+  EXPECT_FALSE(gemm_of(int4, "layer2.0.conv1", Phase::kForward).store_format.has_value());
+  const Trace fp32 = zoo_trace("resnet18", 1, named_policy("fp32"));
+  EXPECT_EQ(gemm_of(fp32, "fc", Phase::kForward).stored_format(), Format::kFp32);
+}
+
 TEST(Expand, VectorOpsAroundTheGemms) {
   const Trace t = zoo_trace("fmnist-cnn", 2, named_policy("int4-fp4"));
   const TraceStats s = compute_stats(t);

@@ -33,13 +33,13 @@ std::string read_error(const std::string& text) {
 }
 
 // Version 1 traces (nibble before the transformer vector kinds) still read, and are written
-// back as version 2; the kinds version 2 added are errors in a version-1 file.
+// back as version 3; the kinds version 2 added are errors in a version-1 file.
 TEST(TraceIo, Version1TracesStillRead) {
   const std::string v1 = kHeader + "vector ln forward op=norm elements=64 in=fp16 out=fp16\n";
   const Trace t = read_trace(v1, "old.trace");
   ASSERT_EQ(t.ops.size(), 1u);
   EXPECT_EQ(t.ops[0].vector, VectorKind::kNorm);
-  EXPECT_EQ(write_trace(t).rfind("nibble-trace 2\nmodel m\n", 0), 0u);
+  EXPECT_EQ(write_trace(t).rfind("nibble-trace 3\nmodel m\n", 0), 0u);
   EXPECT_EQ(read_error(kHeader + "vector sm input_grad op=softmax-grad elements=64 in=fp16 out=fp16\n"),
             "t.trace:6: op: 'softmax-grad' needs trace version 2 (this file says 'nibble-trace 1')");
   std::string v2 = kHeader;
@@ -53,6 +53,40 @@ TEST(TraceIo, Version1TracesStillRead) {
               std::string::npos);
     EXPECT_TRUE(read_trace(written, "again.trace") == back);
   }
+}
+
+// Version 3 adds a GEMM's storage format (`out=`, after `acc=`). A version-1 or -2 GEMM
+// line has none: C is stored as accumulated, so it is written back with out= its acc.
+TEST(TraceIo, StorageFormatIsExplicitFromVersion3) {
+  const std::string v2 =
+      "nibble-trace 2\nmodel m\nbatch 2\npolicy fp16\nops 1\n"
+      "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32\n";
+  const Trace old = read_trace(v2, "old.trace");
+  EXPECT_FALSE(old.ops[0].store_format.has_value());
+  EXPECT_EQ(old.ops[0].stored_format(), Format::kFp32);
+  const std::string written = write_trace(old);
+  EXPECT_NE(written.find("\ngemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32 out=fp32\n"), std::string::npos);
+  EXPECT_TRUE(read_trace(written, "again.trace") == old);
+
+  const std::string v3 = "nibble-trace 3\nmodel m\nbatch 2\npolicy fp16\nops 1\n";
+  const Trace t = read_trace(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32 out=fp16\n", "t.trace");
+  EXPECT_EQ(t.ops[0].stored_format(), Format::kFp16);
+  EXPECT_EQ(t.ops[0].acc_format, Format::kFp32);
+  // The conv geometry follows out=.
+  const Trace c = read_trace(v3 + "conv c1 forward m=8 n=4 k=27 groups=1 a=int4 b=int4 acc=fp16 out=fp16 input=2x3x6x6 "
+                                  "filters=4 kernel=3x3 stride=2x2 pad=0x0 dilation=1x1\n", "t.trace");
+  EXPECT_EQ(c.ops[0].conv->k, 4u);
+  EXPECT_FALSE(c.ops[0].store_format.has_value());
+  EXPECT_EQ(read_error(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32\n"),
+            "t.trace:6: out: missing field 'out=' (fields are in a fixed order)");
+  EXPECT_EQ(read_error(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32 out=fp16-chunked\n"),
+            "t.trace:6: out: expected a storage format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, or "
+            "the accumulator's own), got the accumulator-only 'fp16-chunked'");
+  // int32 sums may be stored as int32 (as before version 3), not rounded to another accumulator-only format.
+  EXPECT_NO_THROW(read_trace(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=int4 b=int4 acc=int32 out=int32\n", "t.trace"));
+  const std::string v2_out = "nibble-trace 2\nmodel m\nbatch 2\npolicy fp16\nops 1\n"
+                             "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32 out=fp16\n";
+  EXPECT_EQ(read_error(v2_out), "t.trace:6: fields: unexpected extra field 'out=fp16' after the last field of a gemm op");
 }
 
 TEST(TraceIo, RoundTripsByteForByte) {
@@ -84,9 +118,9 @@ TEST(TraceIo, ReadsTheDocumentedExample) {
 }
 
 TEST(TraceIo, HeaderErrors) {
-  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 2' on the first line (is this a nibble trace?)");
-  EXPECT_EQ(read_error("nibble-trace 3\n"), "t.trace:1: version: this nibble reads trace versions 1 to 2, got 3");
-  EXPECT_EQ(read_error("nibble-trace 0\n"), "t.trace:1: version: this nibble reads trace versions 1 to 2, got 0");
+  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 3' on the first line (is this a nibble trace?)");
+  EXPECT_EQ(read_error("nibble-trace 4\n"), "t.trace:1: version: this nibble reads trace versions 1 to 3, got 4");
+  EXPECT_EQ(read_error("nibble-trace 0\n"), "t.trace:1: version: this nibble reads trace versions 1 to 3, got 0");
   EXPECT_EQ(read_error("nibble-trace one\n"), "t.trace:1: version: expected a whole number, got 'one'");
   EXPECT_EQ(read_error("nibble-trace 1\nbatch 2\n"), "t.trace:2: model: expected 'model VALUE' here");
   EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch 0\n"), "t.trace:3: batch: expected a whole number >= 1, got 0");
