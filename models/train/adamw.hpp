@@ -1,8 +1,7 @@
 // AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization",
-// ICLR 2019), in PyTorch's formulation (torch.optim.AdamW), for the
-// transformer network the emulator is meant to train. Not yet used by a
-// training run (fmnist-vit is not built yet); tested by hand-worked steps
-// in tests/train/test_layers.cpp.
+// ICLR 2019), in PyTorch's formulation (torch.optim.AdamW): fmnist-vit's
+// optimizer (TrainConfig::optimizer); tested by hand-worked steps in
+// tests/train/test_layers.cpp.
 #pragma once
 
 #include <cstdint>

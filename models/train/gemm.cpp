@@ -98,8 +98,10 @@ constexpr std::ptrdiff_t kEigenL2 = 1024 * 1024;      ///< bytes
 constexpr std::ptrdiff_t kEigenL3 = 32 * 1024 * 1024;  ///< bytes
 
 void pin_eigen_blocking() {
-  // gemm() is called from one thread at a time (it parallelizes inside), so
-  // this check-and-set races with nothing; it also undoes a caller's change.
+  // Only the first gemm() of a run sets the sizes, from the thread that runs
+  // the network (a layer's own GEMMs come before any per-group GEMMs that
+  // attention runs on several threads at once); later calls only read them.
+  // It also undoes a caller's change.
   if (Eigen::l1CacheSize() != kEigenL1 || Eigen::l2CacheSize() != kEigenL2 || Eigen::l3CacheSize() != kEigenL3) {
     Eigen::setCpuCacheSizes(kEigenL1, kEigenL2, kEigenL3);
   }

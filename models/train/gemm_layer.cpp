@@ -86,16 +86,18 @@ void GemmLayer::init(Rng& rng) {
   m_seed = rng.next_u64();
 }
 
-Accumulator GemmLayer::accumulator(const GemmFormats& f) const {
+Accumulator accumulator_of(const GemmFormats& f, const ArithParams& params) {
   Accumulator acc;
   acc.format = f.acc;
-  if (f.acc == Format::kInt32) acc.lsb = fixed_point_lsb(f.a, f.b, m_arith.params.fp4_bias);
-  if (f.acc == Format::kFp16Chunked) acc.chunk = m_arith.params.chunk;
+  if (f.acc == Format::kInt32) acc.lsb = fixed_point_lsb(f.a, f.b, params.fp4_bias);
+  if (f.acc == Format::kFp16Chunked) acc.chunk = params.chunk;
   if (f.acc == Format::kFp16 || f.acc == Format::kFp16Chunked) {
-    acc.products_fp16 = products_are_fp16(f.a, f.b, m_arith.params.fp4_bias);
+    acc.products_fp16 = products_are_fp16(f.a, f.b, params.fp4_bias);
   }
   return acc;
 }
+
+Accumulator GemmLayer::accumulator(const GemmFormats& f) const { return accumulator_of(f, m_arith.params); }
 
 const float* GemmLayer::block_operand(Role role, const float* x, std::size_t rows, std::size_t cols,
                                       bool reduce_along_cols, const StepContext& ctx, std::vector<float>& scratch,
@@ -187,6 +189,7 @@ void Linear::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const float* xa = block_operand(Role::kForwardA, m_x.data(), n, m_in, true, ctx, m_block_a, &block_scale);
   const float* wb = block_operand(Role::kForwardB, m_w.data(), m_out, m_in, true, ctx, m_block_b, &block_scale);
   transpose(wb, m_out, m_in, m_wt);
+  ctx.count_gemm(n, m_out, m_in);
   gemm(accumulator(m_arith.forward), ConstMatrix{xa, n, m_in, m_in}, cview(m_wt, m_in, m_out),
        mview(m_tmp, n, m_out), ctx.pool);
   y.resize(out);
@@ -211,6 +214,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const float* gw = block_operand(Role::kWeightGradB, m_g_wgrad.data(), n, m_out, false, ctx, m_block_b, &wblock);
   const float* xwq = block_operand(Role::kWeightGradA, xw.data(), n, m_in, false, ctx, m_block_a, &wblock);
   transpose(gw, n, m_out, m_gt);
+  ctx.count_gemm(m_out, m_in, n);
   gemm(accumulator(m_arith.weight_grad), cview(m_gt, m_out, n), ConstMatrix{xwq, n, m_in, m_in},
        Matrix{m_weight.grad.data(), m_out, m_in, m_in}, ctx.pool);
   const float wscale = m_g_wgrad.scale * xw.scale * wblock;
@@ -223,6 +227,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   float iblock = 1.0f;
   const float* gi = block_operand(Role::kInputGradA, m_g_igrad.data(), n, m_out, true, ctx, m_block_a, &iblock);
   const float* wiq = block_operand(Role::kInputGradB, wi.data(), m_out, m_in, false, ctx, m_block_b, &iblock);
+  ctx.count_gemm(n, m_in, m_out);
   gemm(accumulator(m_arith.input_grad), ConstMatrix{gi, n, m_out, m_out}, ConstMatrix{wiq, m_out, m_in, m_in},
        Matrix{dx->data.data(), n, m_in, m_in}, ctx.pool);
   const float iscale = m_g_igrad.scale * wi.scale * iblock;
@@ -291,6 +296,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   float block_scale = 1.0f;
   const float* wq = block_operand(Role::kForwardB, m_w.data(), m_cout, crs, true, ctx, m_block_b, &block_scale);
   const float* cq = block_operand(Role::kForwardA, m_cols.data(), crs, npq, false, ctx, m_block_a, &block_scale);
+  ctx.count_gemm(m_cout, npq, crs);
   gemm(accumulator(m_arith.forward), ConstMatrix{wq, m_cout, crs, crs}, ConstMatrix{cq, crs, npq, npq},
        mview(m_result, m_cout, npq), ctx.pool);
   y.resize(out);
@@ -332,6 +338,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   float wblock = 1.0f;
   const float* cq = block_operand(Role::kWeightGradA, m_cols.data(), crs, npq, true, ctx, m_block_a, &wblock);
   const float* gq = block_operand(Role::kWeightGradB, m_grows.data(), npq, m_cout, false, ctx, m_block_b, &wblock);
+  ctx.count_gemm(crs, m_cout, npq);
   gemm(accumulator(m_arith.weight_grad), ConstMatrix{cq, crs, npq, npq}, ConstMatrix{gq, npq, m_cout, m_cout},
        mview(m_result, crs, m_cout), ctx.pool);
   const float wscale = m_g_wgrad.scale * xw->scale * wblock;
@@ -359,6 +366,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   });
   const float* gkq = block_operand(Role::kInputGradA, m_gk.data(), m_cout, npq, false, ctx, m_block_a, &iblock);
   const Accumulator acc = accumulator(m_arith.input_grad);
+  ctx.count_gemm(crs, npq, m_cout);
   gemm(acc, cview(m_wt, crs, m_cout), ConstMatrix{gkq, m_cout, npq, npq}, mview(m_result, crs, npq), ctx.pool);
   dx->zeros(in);
   // col2im, one task per sample. Each dX element receives its contributions

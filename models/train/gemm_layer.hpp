@@ -56,6 +56,9 @@ struct LayerArith {
   static LayerArith fp32();
 };
 
+/// The accumulator of a GEMM with formats `f` (A and B units as in `f`).
+Accumulator accumulator_of(const GemmFormats& f, const ArithParams& params);
+
 /// Common part of Linear and Conv2d: parameters, quantization, GEMM dispatch.
 class GemmLayer : public Layer {
  public:

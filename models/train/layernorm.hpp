@@ -1,8 +1,7 @@
 // Transformer element-wise layers of the training emulator: layer
 // normalization and GELU, with hand-written backward passes checked against
 // finite differences in tests/train/test_layers.cpp. Vector-unit work: FP32
-// values, statistics summed in double in a fixed order. Not yet used by a
-// network (fmnist-vit, the transformer these serve, is not built yet).
+// values, statistics summed in double in a fixed order. Used by fmnist-vit.
 #pragma once
 
 #include <cstddef>

@@ -43,6 +43,12 @@ struct StepContext {
   ThreadPool* pool = nullptr;  ///< parallel work (nullptr: run inline)
   bool training = true;        ///< batch statistics and quantizer updates (false: evaluation)
   std::uint64_t step = 0;      ///< optimizer steps taken so far (seeds stochastic rounding)
+  std::uint64_t* gemm_macs = nullptr;  ///< when set, every GEMM run adds its multiply-accumulates here
+
+  /// Adds an m x n x k GEMM's MACs to *gemm_macs (called from the layer's thread only).
+  void count_gemm(std::size_t m, std::size_t n, std::size_t k) const {
+    if (gemm_macs != nullptr) *gemm_macs += static_cast<std::uint64_t>(m) * n * k;
+  }
 };
 
 /// One layer of a sequential network.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/train/attention.hpp"
+#include "models/train/layernorm.hpp"
 #include "models/train/quant.hpp"
 #include "models/train/rng.hpp"
 #include "sim/common/error.hpp"
@@ -97,7 +99,7 @@ void Network::backward(const Tensor& dlogits, const StepContext& ctx) {
   m_has_grad.back() = true;
   // Adds `g` into node `to`'s gradient (the first contribution is copied).
   const auto contribute = [&](std::size_t to, const Tensor& g) {
-    if (to == 0) return;  // the input needs no gradient
+    if (!m_needs_grad[to]) return;  // nothing upstream learns
     if (!m_has_grad[to]) {
       m_grads[to].resize(g.shape);
       std::copy(g.data.begin(), g.data.end(), m_grads[to].data.begin());
@@ -106,6 +108,15 @@ void Network::backward(const Tensor& dlogits, const StepContext& ctx) {
     }
     for (std::size_t e = 0; e < g.data.size(); ++e) m_grads[to].data[e] += g.data[e];
   };
+  // A node needs a gradient when a parameter lies upstream of it: the input
+  // and parameter-free layers reading only it (patch extraction) need none.
+  m_needs_grad.assign(m_nodes.size() + 1, false);
+  for (std::size_t i = 0; i < m_nodes.size(); ++i) {
+    const Node& node = m_nodes[i];
+    bool needs = !node.sum && !m_layers[node.layer]->params().empty();
+    for (const std::size_t in : node.inputs) needs = needs || m_needs_grad[in];
+    m_needs_grad[i + 1] = needs;
+  }
   for (std::size_t i = m_nodes.size(); i-- > 0;) {
     const Node& node = m_nodes[i];
     if (!m_has_grad[i + 1]) continue;  // nothing downstream reads this node
@@ -115,7 +126,7 @@ void Network::backward(const Tensor& dlogits, const StepContext& ctx) {
       continue;
     }
     const std::size_t in = node.inputs[0];
-    Tensor* dx = in == 0 ? nullptr : &m_dx;
+    Tensor* dx = m_needs_grad[in] ? &m_dx : nullptr;
     m_layers[node.layer]->backward(m_acts[in], m_acts[i + 1], dy, dx, ctx);
     if (dx != nullptr) contribute(in, m_dx);
   }
@@ -125,6 +136,8 @@ bool Network::gradients_finite() {
   for (const auto& layer : m_layers) {
     const auto* g = dynamic_cast<const GemmLayer*>(layer.get());
     if (g != nullptr && !g->gradients_finite()) return false;
+    const auto* a = dynamic_cast<const MultiHeadAttention*>(layer.get());
+    if (a != nullptr && !a->gradients_finite()) return false;
   }
   for (const Param* p : params()) {
     for (const float v : p->grad) {
@@ -141,6 +154,40 @@ std::vector<Param*> Network::params() {
   }
   return out;
 }
+
+namespace {
+
+/// The graph layers of one multi-head self-attention (models/zoo's
+/// self_attention()): Q, K, V linears reading one input, their head views, the
+/// QK^T matmul, an optional scale, the softmax, the PV matmul and the view
+/// merging the heads. Returns the index of that last view, or 0 when the
+/// layers from `q` on are not this pattern.
+std::size_t attention_end(const models::Graph& graph, std::size_t q) {
+  using models::LayerType;
+  const auto type_at = [&](std::size_t i, LayerType t) { return i < graph.size() && graph.layer(i).type == t; };
+  if (!type_at(q, LayerType::kLinear) || !type_at(q + 1, LayerType::kLinear) || !type_at(q + 2, LayerType::kLinear)) {
+    return 0;
+  }
+  const auto& in = graph.layer(q).inputs;
+  if (graph.layer(q + 1).inputs != in || graph.layer(q + 2).inputs != in || graph.layer(in.at(0)).shape.size() != 3) {
+    return 0;
+  }
+  for (std::size_t v = q + 3; v < q + 6; ++v) {
+    if (!type_at(v, LayerType::kView) || graph.layer(v).inputs != std::vector<std::size_t>{v - 3}) return 0;
+  }
+  std::size_t i = q + 6;
+  if (!type_at(i, LayerType::kMatMul) || graph.layer(i).inputs != std::vector<std::size_t>{q + 3, q + 4}) return 0;
+  ++i;
+  if (type_at(i, LayerType::kEltwise) && graph.layer(i).eltwise == models::EltwiseKind::kMul) ++i;
+  if (!type_at(i, LayerType::kSoftmax) || graph.layer(i).inputs != std::vector<std::size_t>{i - 1}) return 0;
+  ++i;
+  if (!type_at(i, LayerType::kMatMul) || graph.layer(i).inputs != std::vector<std::size_t>{i - 1, q + 5}) return 0;
+  ++i;
+  if (!type_at(i, LayerType::kView) || graph.layer(i).shape != graph.layer(in.at(0)).shape) return 0;
+  return i;
+}
+
+}  // namespace
 
 Network build_network(const models::Graph& graph, const std::vector<LayerArith>& arith, numerics::Format storage) {
   using models::LayerType;
@@ -191,8 +238,33 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
       }
       case LayerType::kLinear:
         single_input();
-        if (graph.layer(layer.inputs[0]).shape.size() != 2) {
-          throw unsupported(layer, "expected an N x features input (flatten first)");
+        if (const std::size_t end = attention_end(graph, i); end != 0) {
+          // Q, K, V and the attention matmuls become one layer; the graph's
+          // layers up to the merged heads all map to its node.
+          const models::Shape& qh = graph.layer(i + 3).shape;  // N x H x T x d
+          AttentionSpec spec;
+          spec.width = layer.shape.back();
+          spec.heads = qh.at(1);
+          spec.tokens = qh.at(2);
+          spec.q = layer.name;
+          spec.k = graph.layer(i + 1).name;
+          spec.v = graph.layer(i + 2).name;
+          spec.q_arith = arith[i];
+          spec.k_arith = arith[i + 1];
+          spec.v_arith = arith[i + 2];
+          spec.scores = arith[i + 6];
+          spec.context = arith[end - 1];
+          spec.store_fp16 = fp16;
+          node = net.add(std::make_unique<MultiHeadAttention>(graph.layer(end).name, spec), in);
+          stored_fp16 = spec.context.forward.acc == numerics::Format::kFp16;
+          if (stored_fp16) net.store_fp16(node);
+          for (std::size_t j = i; j <= end; ++j) node_of[j] = node;
+          last = node;
+          i = end;
+          continue;
+        }
+        if (graph.layer(layer.inputs[0]).shape.size() != 2 && graph.layer(layer.inputs[0]).shape.size() != 3) {
+          throw unsupported(layer, "expected an N x features or N x tokens x features input");
         }
         node = net.add(std::make_unique<Linear>(layer.name, layer.in_features, layer.shape.back(), layer.bias,
                                                 arith[i]),
@@ -201,8 +273,16 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
         break;
       case LayerType::kActivation:
         single_input();
-        if (layer.activation != models::ActivationKind::kRelu) throw unsupported(layer, "only ReLU is supported");
+        if (layer.activation == models::ActivationKind::kGelu) {
+          node = net.add(std::make_unique<Gelu>(layer.name), in);
+          break;
+        }
+        if (layer.activation != models::ActivationKind::kRelu) throw unsupported(layer, "only ReLU and GELU are supported");
         node = net.add(std::make_unique<Relu>(layer.name), in);
+        break;
+      case LayerType::kLayerNorm:
+        single_input();
+        node = net.add(std::make_unique<LayerNorm>(layer.name, layer.shape.back()), in);
         break;
       case LayerType::kPool: {
         single_input();
@@ -226,6 +306,13 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
         node = net.add(std::make_unique<BatchNorm>(layer.name, layer.shape.at(1)), in);
         break;
       case LayerType::kEltwise: {
+        const models::Shape& xs = graph.layer(layer.inputs.at(0)).shape;
+        if (layer.eltwise == models::EltwiseKind::kAdd && layer.inputs.size() == 1 && xs.size() == 3 &&
+            layer.eltwise_param_elements == xs[1] * xs[2]) {
+          // A learned T x D operand added to every sample's tokens: the position embedding.
+          node = net.add(std::make_unique<PositionEmbedding>(layer.name, xs[1], xs[2]), in);
+          break;
+        }
         if (layer.eltwise != models::EltwiseKind::kAdd || layer.inputs.size() < 2) {
           throw unsupported(layer, "only adds of two or more activations are supported");
         }
@@ -237,12 +324,29 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
         node = net.add_sum(layer.name, inputs);
         break;
       }
-      case LayerType::kView:
+      case LayerType::kView: {
         single_input();
+        const models::Shape& xs = graph.layer(layer.inputs[0]).shape;
+        const models::Shape& ys = layer.shape;
+        stored_fp16 = false;  // a view moves no data: the input's format stays
+        if (xs.size() == 4 && ys.size() == 3 && xs[1] == 1) {
+          // N x 1 x H x W -> N x T x p*p: patches of p x p pixels.
+          const auto p = static_cast<std::uint64_t>(std::lround(std::sqrt(static_cast<double>(ys[2]))));
+          if (p == 0 || p * p != ys[2] || xs[2] % p != 0 || xs[3] % p != 0 || (xs[2] / p) * (xs[3] / p) != ys[1]) {
+            throw unsupported(layer, "expected square patches tiling the image");
+          }
+          node = net.add(std::make_unique<Patchify>(layer.name, p), in);
+          break;
+        }
+        if (xs.size() == 3 && ys.size() == 4 && ys[1] == xs[2] && ys[2] == xs[1] && ys[3] == 1) {
+          // N x T x D seen as N x D x T x 1 (before the mean over tokens).
+          node = net.add(std::make_unique<TokensToChannels>(layer.name, xs[1]), in);
+          break;
+        }
         if (layer.shape.size() != 2) throw unsupported(layer, "only a flatten to N x features is supported");
         node = net.add(std::make_unique<Flatten>(layer.name), in);
-        stored_fp16 = false;  // a view moves no data: the input's format stays
         break;
+      }
       case LayerType::kLoss:
         single_input();
         if (layer.shape.size() != 2) throw unsupported(layer, "expected N x classes logits");

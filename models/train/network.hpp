@@ -38,7 +38,8 @@ class Network {
   /// Runs all layers on `x`; returns the logits (the last node's output).
   const Tensor& forward(const Tensor& x, const StepContext& ctx);
   /// Backpropagates dL/dlogits through every layer, writing each parameter's
-  /// grad. Layers reading the input compute no input gradient (none is needed).
+  /// grad. Layers reading the input, or only parameter-free layers between it
+  /// and them, compute no input gradient (none is needed).
   void backward(const Tensor& dlogits, const StepContext& ctx);
   /// False when the last backward() met inf or NaN in some gradient (GEMM
   /// layers' dL/dy or any parameter gradient): the step should be skipped.
@@ -63,6 +64,7 @@ class Network {
   std::vector<Tensor> m_acts;                    ///< per node: its output ([0] the input)
   std::vector<Tensor> m_grads;                   ///< gradients of the same tensors
   std::vector<bool> m_has_grad;                  ///< m_grads[i] holds a gradient of this backward()
+  std::vector<bool> m_needs_grad;                ///< per node: some parameter lies upstream (else no gradient)
   Tensor m_dx;                                   ///< scratch: a layer's input gradient before it is added
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "models/train/attention.hpp"
 #include "models/train/gemm.hpp"
 #include "models/train/network.hpp"
 #include "models/train/parallel.hpp"
@@ -48,6 +49,9 @@ std::size_t argmax(const float* v, std::size_t n) {
 }
 
 void check_numbers(const TrainConfig& c) {
+  if (!(c.adamw_lr > 0.0) || !std::isfinite(c.adamw_lr)) {
+    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+  }
   if (c.epochs == 0) throw InputError("", 0, "--epochs", "expected at least 1 epoch");
   if (c.batch == 0) throw InputError("", 0, "--batch", "expected a batch of at least 1 image");
   if (!(c.sgd.lr > 0.0) || !std::isfinite(c.sgd.lr)) {
@@ -64,6 +68,15 @@ void check_numbers(const TrainConfig& c) {
 }
 
 }  // namespace
+
+Optimizer resolve_optimizer(Optimizer optimizer, const std::string& model) {
+  if (optimizer != Optimizer::kDefault) return optimizer;
+  return model == "fmnist-vit" ? Optimizer::kAdamW : Optimizer::kSgd;
+}
+
+std::string optimizer_name(Optimizer optimizer, const std::string& model) {
+  return resolve_optimizer(optimizer, model) == Optimizer::kAdamW ? "adamw" : "sgd";
+}
 
 Normalization normalization_of(const ImageSet& train) {
   // Integer sums are exact: at most 60,000 x 784 x 255^2 < 2^63.
@@ -99,7 +112,7 @@ models::Graph load_graph(const TrainConfig& config, std::uint32_t rows, std::uin
   if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != rows || input.shape[3] != cols) {
     throw InputError("", 0, "--model", config.model + " takes " + models::shape_text(input.shape) +
                                            " inputs; the training emulator needs 1-channel " + std::to_string(rows) +
-                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn, fmnist-resnet)");
+                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn, fmnist-resnet, fmnist-vit)");
   }
   return graph;
 }
@@ -179,7 +192,10 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
   std::vector<std::uint32_t> test_order(test_n);
   std::iota(test_order.begin(), test_order.end(), 0u);
   std::uint64_t step = 0;
-  double lr = config.sgd.lr;
+  std::uint64_t adam_steps = 0;
+  const bool adamw = resolve_optimizer(config.optimizer, config.model) == Optimizer::kAdamW;
+  const double peak_lr = adamw ? config.adamw_lr : config.sgd.lr;
+  double lr = peak_lr;
 
   for (std::uint64_t epoch = 0; epoch < config.epochs; ++epoch) {
     std::vector<std::uint32_t> order(train_n);
@@ -201,11 +217,16 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
       for (std::size_t i = 0; i < count; ++i) correct += argmax(out.sample(i), kClasses) == labels[i];
       loss.backward(labels, dlogits);
       net.backward(dlogits, ctx);
-      lr = cosine_lr(config.sgd.lr, step, total_steps);
+      lr = cosine_lr(peak_lr, step, total_steps);
       // An overflowed gradient (e.g. an FP16 accumulator reaching inf) skips
       // the update, as dynamic loss scaling does; the count is reported.
       if (net.gradients_finite()) {
-        sgd_step(params, config.sgd, lr);
+        if (adamw) {
+          ++adam_steps;  // AdamW's bias correction counts the updates made
+          adamw_step(params, config.adamw, lr, adam_steps);
+        } else {
+          sgd_step(params, config.sgd, lr);
+        }
       } else {
         ++skipped;
       }
@@ -246,15 +267,29 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
   }
   result.images_per_s =
       result.seconds > 0.0 ? static_cast<double>(train_n) * static_cast<double>(config.epochs) / result.seconds : 0.0;
-  for (const auto& layer : net.layers()) {
-    const auto* g = dynamic_cast<const GemmLayer*>(layer.get());
-    if (g == nullptr) continue;
+  const auto summarize = [&](const GemmLayer& g) {
     LayerSummary s;
-    s.name = g->name();
-    s.arith = g->arith();
-    s.grad_scale = g->grad_scale();
-    s.pact_alpha = g->pact_alpha();
+    s.name = g.name();
+    s.arith = g.arith();
+    s.grad_scale = g.grad_scale();
+    s.pact_alpha = g.pact_alpha();
     result.layers.push_back(s);
+  };
+  for (const auto& layer : net.layers()) {
+    if (const auto* g = dynamic_cast<const GemmLayer*>(layer.get())) summarize(*g);
+    const auto* a = dynamic_cast<const MultiHeadAttention*>(layer.get());
+    if (a == nullptr) continue;
+    for (const GemmLayer* p : a->projections()) summarize(*p);
+    // The two attention matmuls, under their graph names (in graph order after V).
+    const std::size_t v = graph.find(a->spec().v);
+    for (std::size_t m = 0; m < 2; ++m) {
+      const std::size_t index = m == 0 ? v + 4 : graph.find(a->name()) - 1;
+      LayerSummary s;
+      s.name = graph.layer(index).name;
+      s.arith = plan.at(index);
+      s.grad_scale = a->grad_scale(m);
+      result.layers.push_back(s);
+    }
   }
   return result;
 }

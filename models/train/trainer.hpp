@@ -13,20 +13,35 @@
 
 #include "models/train/idx.hpp"
 #include "models/train/policy.hpp"
+#include "models/train/adamw.hpp"
 #include "models/train/sgd.hpp"
 #include "workloads/trace.hpp"
 
 namespace nibble::train {
 
+/// The optimizer of a run.
+enum class Optimizer {
+  kDefault,  ///< the model's: AdamW for fmnist-vit (as transformers are trained), SGD otherwise
+  kSgd,      ///< SGD with momentum (SgdConfig)
+  kAdamW,    ///< AdamW (AdamWConfig), learning rate TrainConfig::adamw_lr
+};
+/// "sgd" or "adamw" (kDefault resolved for `model` first).
+std::string optimizer_name(Optimizer optimizer, const std::string& model);
+/// kDefault resolved: the optimizer `model` trains with.
+Optimizer resolve_optimizer(Optimizer optimizer, const std::string& model);
+
 /// Everything that determines a training run.
 struct TrainConfig {
-  std::string model = "fmnist-mlp";  ///< zoo name: fmnist-mlp or fmnist-cnn
+  std::string model = "fmnist-mlp";  ///< zoo name: fmnist-mlp, fmnist-cnn, fmnist-resnet or fmnist-vit
   std::string policy = "fp32";       ///< policy name (models/train/policy.hpp)
   std::optional<std::string> policy_file;  ///< YAML per-layer overrides (workloads/policy.hpp), if any
   HardwareArith hardware;            ///< accumulators and FP4 bias (a design, or defaults)
   std::uint64_t epochs = 10;         ///< passes over the training set
   std::uint64_t batch = 64;          ///< images per SGD step
   SgdConfig sgd;                     ///< learning rate, momentum, weight decay
+  Optimizer optimizer = Optimizer::kDefault;  ///< SGD or AdamW
+  AdamWConfig adamw;                 ///< AdamW's moments and weight decay
+  double adamw_lr = 1e-3;            ///< AdamW's peak learning rate (cosine decay per step, as SGD's)
   std::uint64_t seed = 1;            ///< initialization, shuffling, stochastic rounding
   std::uint64_t train_subset = 0;    ///< train on the first N training images (0: all)
   std::uint64_t test_subset = 0;     ///< evaluate on the first N test images (0: all)

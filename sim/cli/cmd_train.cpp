@@ -43,20 +43,22 @@ int run_train(const std::vector<std::string>& args) {
   std::uint64_t epochs = 10, batch = 64, seed = 1, train_subset = 0, test_subset = 0;
   std::uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
   double lr = 0.05;
+  std::string optimizer = "default";
   bool force = false, quiet = false;
   ArgParser parser(
-      "nibble train", "--model fmnist-mlp|fmnist-cnn|fmnist-resnet --policy NAME --out DIR [options]",
+      "nibble train", "--model fmnist-mlp|fmnist-cnn|fmnist-resnet|fmnist-vit --policy NAME --out DIR [options]",
       "Trains a network on Fashion-MNIST (or any MNIST-layout IDX dataset, --data) with the arithmetic of a\n"
       "precision policy: every GEMM's operands quantized and its products accumulated as the PEs do\n"
       "(sim/numerics), the accumulators and FP4 bias taken from --design when given. Prints one line per\n"
       "epoch on stderr and writes summary.json, epochs.csv, confusion.csv, layers.csv, trace.txt and\n"
       "report.html to --out. Same options and seed -> the same numbers at any --threads.\n"
-      "SGD with momentum 0.9 and weight decay 5e-4, cosine learning-rate decay per step (docs/training.md).\n\n"
+      "SGD with momentum 0.9 and weight decay 5e-4 (fmnist-vit: AdamW, weight decay 0.05), cosine learning-rate\n"
+      "decay per step (docs/training.md).\n\n"
       "Policies:\n" + train::train_policy_summary(),
       "nibble train --model fmnist-cnn --policy int4-fp4 --epochs 10 --out runs/cnn-int4");
   parser.option("--model", "NAME",
                 "fmnist-mlp (784-256-10), fmnist-cnn (conv32-conv64-fc128-fc10) or fmnist-resnet (basic blocks "
-                "16-32-64 with batch norm)",
+                "16-32-64 with batch norm) or fmnist-vit (4x4 patches, 4 pre-LN blocks of width 64, 4 heads)",
                 &model);
   parser.option("--policy", "NAME", "precision policy (list above; default int4-fp4)", &policy);
   parser.option("--policy-file", "FILE", "YAML per-layer overrides of the policy (docs/trace-format.md)",
@@ -64,7 +66,9 @@ int run_train(const std::vector<std::string>& args) {
   parser.option("--design", "FILE", "take the accumulators, chunk and FP4 bias from this design file", &design_path);
   parser.option("--epochs", "N", "passes over the training set (default 10)", &epochs, 1);
   parser.option("--batch", "B", "images per SGD step (default 64)", &batch, 1);
-  parser.option("--lr", "X", "peak learning rate (default 0.05)", &lr);
+  parser.option("--lr", "X", "peak learning rate (default 0.05 with SGD, 0.001 with AdamW)", &lr);
+  parser.option("--optimizer", "NAME",
+                "sgd or adamw (default: the model's, AdamW for fmnist-vit, SGD for the others)", &optimizer);
   parser.option("--seed", "S", "seed of initialization, shuffling and stochastic rounding (default 1)", &seed);
   parser.option("--train-subset", "N", "train on the first N training images (default all)", &train_subset, 1);
   parser.option("--test-subset", "N", "evaluate on the first N test images (default all)", &test_subset, 1);
@@ -78,7 +82,7 @@ int run_train(const std::vector<std::string>& args) {
   parser.flag("--force", "write into --out even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress lines", &quiet);
   parser.parse(args);
-  if (!parser.given("--model")) throw UsageError("--model is required (fmnist-mlp, fmnist-cnn or fmnist-resnet)");
+  if (!parser.given("--model")) throw UsageError("--model is required (fmnist-mlp, fmnist-cnn, fmnist-resnet or fmnist-vit)");
   if (!parser.given("--out")) throw UsageError("--out DIR is required");
   if (threads > 256) throw UsageError("--threads: expected at most 256");
 
@@ -88,7 +92,17 @@ int run_train(const std::vector<std::string>& args) {
   if (parser.given("--policy-file")) config.policy_file = policy_file;
   config.epochs = epochs;
   config.batch = batch;
-  config.sgd.lr = lr;
+  if (optimizer == "sgd") {
+    config.optimizer = train::Optimizer::kSgd;
+  } else if (optimizer == "adamw") {
+    config.optimizer = train::Optimizer::kAdamW;
+  } else if (optimizer != "default") {
+    throw InputError("", 0, "--optimizer", "unknown optimizer '" + optimizer + "'; expected sgd or adamw");
+  }
+  if (parser.given("--lr")) {
+    config.sgd.lr = lr;
+    config.adamw_lr = lr;
+  }
   config.seed = seed;
   config.train_subset = train_subset;
   config.test_subset = test_subset;

@@ -241,6 +241,15 @@ YAML
       "$nibble" trace --model "$name" --batch 1 --stats > "$name.json"
       grep -q "\"forward_macs\": ${m##*:}," "$name.json" || { cat "$name.json"; fail "$name: forward MACs"; }
     done
+    # The ViT trains with AdamW by default; a misspelled optimizer is an input error.
+    "$nibble" train --model fmnist-vit --policy int4-fp4 --epochs 1 --batch 16 --train-subset 32 --test-subset 20 \
+      --out vit-train --quiet
+    grep -q '"optimizer": "adamw"' vit-train/summary.json || fail "fmnist-vit: not trained with AdamW"
+    grep -q 'blocks.0.attn.scores,fp16,fp16,fp32' vit-train/layers.csv || fail "fmnist-vit: attention not in FP16"
+    set +e
+    "$nibble" train --model fmnist-vit --optimizer adam --out bad 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] && grep -q -- "--optimizer: unknown optimizer 'adam'" err.txt || fail "bad --optimizer: exit $rc"
     ;;
   conventions)
     "$nibble" --version | grep -Eq '^nibble [0-9]+\.[0-9]+' || fail "--version"

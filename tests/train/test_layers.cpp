@@ -8,6 +8,7 @@
 #include <memory>
 #include <functional>
 
+#include "models/train/attention.hpp"
 #include "models/train/gemm_layer.hpp"
 #include "models/train/adamw.hpp"
 #include "models/train/layernorm.hpp"
@@ -273,6 +274,70 @@ TEST(GradientCheck, LayerNorm) {
     for (float& v : p->value) v += static_cast<float>(rng.uniform(-0.5, 0.5));
   }
   gradient_check(layer, random_tensor(Shape{3, 6, 1, 1}, rng), 1e-3);
+}
+
+/// FP32 attention of `heads` heads over `tokens` tokens of `width`.
+AttentionSpec attention_spec(std::size_t width, std::size_t heads, std::size_t tokens) {
+  AttentionSpec spec;
+  spec.width = width;
+  spec.heads = heads;
+  spec.tokens = tokens;
+  spec.q = "q";
+  spec.k = "k";
+  spec.v = "v";
+  return spec;
+}
+
+TEST(GradientCheck, MultiHeadAttention) {
+  // 2 samples of 3 tokens, width 8, 2 heads of 4: QK^T, softmax, PV and the
+  // three projections, all in FP32.
+  Rng rng(21);
+  MultiHeadAttention layer("attn", attention_spec(8, 2, 3));
+  layer.init(rng);
+  gradient_check(layer, random_tensor(Shape{6, 8, 1, 1}, rng), 1e-3);
+}
+
+TEST(Layers, AttentionSoftmaxIsStableAtLargeLogits) {
+  // Logits near 1e4 would overflow exp() in FP32 without subtracting the row
+  // maximum; the output must stay finite and each context row a convex
+  // combination of V rows (|C| <= max |V|).
+  Rng rng(22);
+  MultiHeadAttention layer("attn", attention_spec(4, 1, 4));
+  layer.init(rng);
+  const Tensor x = random_tensor(Shape{4, 4, 1, 1}, rng, -300.0, 300.0);
+  Tensor y;
+  StepContext ctx;
+  layer.forward(x, y, ctx);
+  for (const float v : y.data) EXPECT_TRUE(std::isfinite(v));
+  Tensor dx;
+  layer.backward(x, y, random_tensor(y.shape, rng), &dx, ctx);
+  for (const float v : dx.data) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_TRUE(layer.gradients_finite());
+}
+
+TEST(GradientCheck, PatchesPositionsAndTokenTranspose) {
+  Rng rng(23);
+  Patchify patches("patchify", 2);
+  gradient_check(patches, random_tensor(Shape{2, 1, 4, 6}, rng));
+  PositionEmbedding pos("pos", 3, 4);
+  pos.init(rng);
+  gradient_check(pos, random_tensor(Shape{6, 4, 1, 1}, rng));
+  TokensToChannels transpose("tokens_t", 3);
+  gradient_check(transpose, random_tensor(Shape{6, 4, 1, 1}, rng));
+}
+
+TEST(Layers, PatchifyOrder) {
+  // A 4 x 4 image of values 0..15 in 2 x 2 patches: token 1 is the top-right
+  // patch, pixels (0,2) (0,3) (1,2) (1,3) = 2, 3, 6, 7.
+  Tensor x;
+  x.resize(Shape{1, 1, 4, 4});
+  for (std::size_t i = 0; i < 16; ++i) x.data[i] = static_cast<float>(i);
+  Patchify patches("patchify", 2);
+  Tensor y;
+  patches.forward(x, y, StepContext{});
+  ASSERT_EQ(y.shape, (Shape{4, 4, 1, 1}));
+  EXPECT_EQ(std::vector<float>(y.sample(1), y.sample(1) + 4), (std::vector<float>{2, 3, 6, 7}));
+  EXPECT_EQ(std::vector<float>(y.sample(2), y.sample(2) + 4), (std::vector<float>{8, 9, 12, 13}));
 }
 
 TEST(GradientCheck, Gelu) {
