@@ -20,6 +20,20 @@
 #include <cstdint>
 #include <cstdlib>
 
+// AddressSanitizer's allocator replaces glibc's, so the tuning below has
+// nothing to act on there (GCC names it __SANITIZE_ADDRESS__, clang a feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define NIBBLE_EARLY_HEAP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NIBBLE_EARLY_HEAP 0
+#endif
+#endif
+#ifndef NIBBLE_EARLY_HEAP
+#define NIBBLE_EARLY_HEAP 1
+#endif
+
+#if NIBBLE_EARLY_HEAP
 namespace {
 
 constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;  // x86-64's transparent huge page
@@ -54,7 +68,5 @@ void prepare_heap(int, char**, char**) {
 
 }  // namespace
 
-#if !defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer's allocator replaces glibc's, so the tuning above has nothing to act on there.
 __attribute__((section(".preinit_array"), used)) void (*const nibble_prepare_heap)(int, char**, char**) = prepare_heap;
 #endif
