@@ -1,7 +1,8 @@
 // `nibble`, the program users run: answers `nibble --version` itself and
 // hands every other command line to the full program, libexec/nibble-core
-// next to it (`nibble scalesim` to its lean libexec/nibble-scalesim), with execv (same process id, arguments, environment and open
-// files, so mpirun, pipes and exit codes see no difference).
+// next to it (`nibble scalesim` to its lean libexec/nibble-scalesim), with
+// execv (same process id, arguments, environment and open files, so mpirun,
+// pipes and exit codes see no difference).
 //
 // Why two programs: loading the full program costs tens of milliseconds of
 // CPU before main() runs (docs/cli.md, "Start-up"): the dynamic loader maps and
