@@ -1,7 +1,8 @@
 // `nibble`, the program users run: answers `nibble --version` itself and
 // hands every other command line to the full program, libexec/nibble-core
-// next to it, with execv (same process id, arguments, environment and open
-// files, so mpirun, pipes and exit codes see no difference).
+// next to it (`nibble scalesim` to its lean libexec/nibble-scalesim), with
+// execv (same process id, arguments, environment and open files, so mpirun,
+// pipes and exit codes see no difference).
 //
 // Why two programs: loading the full program costs tens of milliseconds of
 // CPU before main() runs (docs/cli.md, "Start-up"): the dynamic loader maps and
@@ -57,12 +58,16 @@ int main(int argc, char* argv[]) {
   self[len] = '\0';
   char* slash = std::strrchr(self, '/');
   if (slash == nullptr) slash = self;
-  static const char kCore[] = "/libexec/nibble-core";
-  if (static_cast<std::size_t>(slash - self) + sizeof kCore > sizeof self) {
+  // `nibble scalesim` has a program of its own that links only what that
+  // command uses (sim/cli/CMakeLists.txt); every other command runs in the core.
+  const bool scalesim = argc >= 2 && std::strcmp(argv[1], "scalesim") == 0;
+  const char* core = scalesim ? "/libexec/nibble-scalesim" : "/libexec/nibble-core";
+  const std::size_t core_size = std::strlen(core) + 1;
+  if (static_cast<std::size_t>(slash - self) + core_size > sizeof self) {
     write_text(STDERR_FILENO, "nibble: internal error: this program's path is too long\n");
     return 1;
   }
-  std::memcpy(slash, kCore, sizeof kCore);
+  std::memcpy(slash, core, core_size);
   ::execv(self, argv);
   write_text(STDERR_FILENO, "nibble: internal error: cannot run ");
   write_text(STDERR_FILENO, self);

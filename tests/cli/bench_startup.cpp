@@ -90,6 +90,10 @@ int main() {
   const std::string out = std::string(NIBBLE_BINARY_DIR) + "/bench-startup";
   std::filesystem::remove_all(out);
 
+  // The bars are wall times of an idle machine; on a shared one the runs also
+  // wait for a core, which the load average tells (the CPU times do not include it).
+  double load[1] = {0.0};
+  if (::getloadavg(load, 1) == 1) std::printf("load average (1 min) at the start: %.2f\n", load[0]);
   const bool version = report("nibble --version", measure({nibble, "--version"}), 5.0);
   const bool scalesim =
       report("nibble scalesim, 4-layer topology (fmnist_cnn_conv.csv, 32x32 os, forked simulation)",

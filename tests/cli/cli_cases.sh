@@ -372,6 +372,38 @@ YAML
     "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model fmnist-mlp --timeline=layers --out s --quiet
     grep -q '"detail": "layers"' s/timeline.json || fail "--timeline=layers must write layers detail"
     ;;
+  scalesim-lean)
+    # `nibble scalesim` runs in libexec/nibble-scalesim, a program without the
+    # libraries that command does not use (docs/cli.md, "Start-up"): the front
+    # must send it there, and it must write what the full program writes.
+    libexec=$(dirname "$nibble")/libexec
+    LD_DEBUG=files "$nibble" scalesim --help > /dev/null 2> loaded.txt
+    grep -q 'file=libsystemc' loaded.txt || fail "nibble scalesim did not run a program that loads SystemC"
+    ! grep -Eq 'file=lib(mpi|protobuf|onnx|boost)' loaded.txt || fail "nibble scalesim loaded MPI, protobuf, ONNX or Boost"
+    LD_DEBUG=files "$nibble" simulate --help > /dev/null 2> loaded.txt
+    grep -q 'file=libsystemc' loaded.txt || fail "nibble simulate did not run the full program"
+    for cfg in scale.cfg scale_user.cfg; do
+      for args in "-t $src/hw/designs/scalesim/published.csv" "-t $src/workloads/scalesim/fmnist_cnn_conv.csv" \
+                  "-t missing.csv" "" "--bogus"; do
+        for prog in nibble-core nibble-scalesim; do
+          rm -rf out
+          set +e
+          # shellcheck disable=SC2086
+          "$libexec/$prog" scalesim -c "$src/hw/designs/scalesim/$cfg" $args -p out > "$prog.txt" 2>&1
+          echo "exit $?" >> "$prog.txt"
+          set -e
+          cat out/*/COMPUTE_REPORT.csv >> "$prog.txt" 2> /dev/null || true
+        done
+        cmp -s nibble-core.txt nibble-scalesim.txt || { diff nibble-core.txt nibble-scalesim.txt; fail "$cfg $args: nibble-scalesim differs"; }
+        case $args in
+          *published.csv | *fmnist_cnn_conv.csv)
+            grep -q '^exit 0$' nibble-scalesim.txt || fail "$cfg $args: exit status"
+            grep -q '^LayerID, Total Cycles' nibble-scalesim.txt || fail "$cfg $args: no report written" ;;
+          *) grep -q '^exit 2$' nibble-scalesim.txt || fail "$cfg $args: bad input must exit 2" ;;
+        esac
+      done
+    done
+    ;;
   *)
     fail "unknown case $case_name"
     ;;
