@@ -210,7 +210,7 @@ std::string sweep_report_html(const sweep::SweepSpec& spec, const sweep::SweepRe
     const sweep::PointOutcome& outcome = results.outcomes[i];
     std::vector<std::string> row{point.name(total), point_parameters(point), workload_text(point)};
     for (const char* key : {kSeconds, kEnergy, kTopsPerWatt, kEdp, kArea, kUtilization}) {
-      row.push_back(sig4(metric(outcome, key)));
+      row.push_back(format_sig4(metric(outcome, key)));
     }
     return row;
   };

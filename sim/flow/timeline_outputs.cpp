@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/report/svg_chart.hpp"
 #include "workloads/trace.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 
 using arch::TimelineDetail;
 
-std::string size_text(std::uint64_t bytes) { return report::format_si(static_cast<double>(bytes)) + " bytes"; }
+std::string size_text(std::uint64_t bytes) { return format_si(static_cast<double>(bytes)) + " bytes"; }
 
 std::size_t phase_index(const std::string& name) {
   const auto phase = workloads::parse_phase(name);

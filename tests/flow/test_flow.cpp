@@ -20,6 +20,7 @@
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/design/design.hpp"
 #include "sim/energy/area.hpp"
 #include "sim/energy/tech_table.hpp"
@@ -661,7 +662,7 @@ TEST(Validation, FourBitVsFp16HeadlineRowsOfTheDocsAreCurrent) {
                 options);
     const std::string row = "| **shipped designs, `--iso-area`** | " + model + " | " +
                             std::to_string(c.iso_area.rows_after) + "x" + std::to_string(c.iso_area.cols_after) +
-                            " | **" + sig4(c.speedup) + "** | **" + sig4(c.energy_ratio) + "** |";
+                            " | **" + format_sig4(c.speedup) + "** | **" + format_sig4(c.energy_ratio) + "** |";
     EXPECT_NE(doc.find(row), std::string::npos)
         << "docs/validation.md should hold the row\n" << row << "\n(regenerate with tests/flow/four_bit_vs_fp16.sh)";
   }
