@@ -111,9 +111,9 @@ IsoArea resize_to_area_of(const design::Design& a, const energy::TechTable& tech
   try {
     design::validate_design(*b);
   } catch (const InputError& e) {
-    throw InputError("--iso-area", 0, e.field(),
-                     "design B resized to " + std::to_string(r.rows) + "x" + std::to_string(r.cols) +
-                         " is not valid: " + e.message());
+    throw SettingError("iso_area", (e.field().empty() ? "" : e.field() + ": ") + "design B resized to " +
+                                       std::to_string(r.rows) + "x" + std::to_string(r.cols) +
+                                       " is not valid: " + e.message());
   }
   return out;
 }

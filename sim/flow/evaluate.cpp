@@ -13,7 +13,7 @@ energy::TechTable tech_table_for(const design::Design& design, const std::string
       return energy::resolve_tech_table(tech_option);
     } catch (const InputError& e) {
       // An unknown name has no file: it came from the command line.
-      if (e.file().empty()) throw InputError("", 0, "--tech", e.message());
+      if (e.file().empty()) throw SettingError("tech", e.message());
       throw;
     }
   }
