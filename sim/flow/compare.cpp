@@ -302,8 +302,8 @@ std::string compare_report_html(const Comparison& c) {
   for (std::size_t p = 0; p < 4; ++p) {
     phase_cycles.categories.emplace_back(phase_name_at(p));
     phase_energy.categories.emplace_back(phase_name_at(p));
-    const double cyc_a = static_cast<double>(c.a.sim.phase_totals[p][c.a.sim.registry.at("cycles")]);
-    const double cyc_b = static_cast<double>(c.b.sim.phase_totals[p][c.b.sim.registry.at("cycles")]);
+    const double cyc_a = static_cast<double>(c.a.sim.phase_totals[p][c.a.sim.ids.cycles]);
+    const double cyc_b = static_cast<double>(c.b.sim.phase_totals[p][c.b.sim.ids.cycles]);
     const double en_a = c.a.phases[p].energy.total_pj();
     const double en_b = c.b.phases[p].energy.total_pj();
     ca.values.push_back(cyc_a);
@@ -322,7 +322,7 @@ std::string compare_report_html(const Comparison& c) {
   page.section("Per layer");
   const std::vector<std::string> layers = union_layers(c);
   const auto cycles_of = [](const Evaluation& e) {
-    const StatRegistry::Id id = e.sim.registry.at("cycles");
+    const StatRegistry::Id id = e.sim.ids.cycles;
     return [&e, id](std::size_t i) { return static_cast<double>(e.sim.rows[i].stats[id]); };
   };
   const auto energy_of = [](const Evaluation& e) {

@@ -20,21 +20,17 @@ namespace {
 
 using report::json_number;
 
-std::uint64_t counter(const Evaluation& e, const StatVector& s, const char* name) {
-  return s[e.sim.registry.at(name)];
-}
-
 // The block that appears at the top of summary.json and once per phase.
 nlohmann::ordered_json headline(const Evaluation& e, const StatVector& s) {
   nlohmann::ordered_json j;
-  j["total_cycles"] = counter(e, s, "cycles");
-  j["compute_cycles"] = counter(e, s, "compute_cycles");
-  j["stall_cycles"] = counter(e, s, "stall_cycles");
-  j["seconds"] = json_number(e.sim.design.seconds(counter(e, s, "cycles")));
-  j["macs"] = counter(e, s, "macs");
+  j["total_cycles"] = s[e.sim.ids.cycles];
+  j["compute_cycles"] = s[e.sim.ids.compute_cycles];
+  j["stall_cycles"] = s[e.sim.ids.stall_cycles];
+  j["seconds"] = json_number(e.sim.design.seconds(s[e.sim.ids.cycles]));
+  j["macs"] = s[e.sim.ids.macs];
   j["utilization"] = json_number(utilization(e, s));
-  j["dram_bytes_read"] = counter(e, s, "dram_bytes_read");
-  j["dram_bytes_written"] = counter(e, s, "dram_bytes_written");
+  j["dram_bytes_read"] = s[e.sim.ids.dram_bytes_read];
+  j["dram_bytes_written"] = s[e.sim.ids.dram_bytes_written];
   return j;
 }
 
@@ -146,7 +142,7 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
   auto& units = j["units"];
   units = nlohmann::ordered_json::object();
   for (const auto& u : r.units) {
-    const StatVector v = arch::unit_stat_values(unit_ids, u.cycles, r.totals[r.registry.at("cycles")]);
+    const StatVector v = arch::unit_stat_values(unit_ids, u.cycles, r.totals[r.ids.cycles]);
     for (std::size_t id = 0; id < unit_registry.size(); ++id) units[u.name][unit_registry.def(id).name] = v[id];
   }
   for (const auto& def : unit_registry.defs()) {
@@ -200,10 +196,10 @@ std::string summary_table(const Evaluation& e) {
   out << line;
   const auto print = [&](const std::string& name, const StatVector& s, double energy_j) {
     std::snprintf(line, sizeof line, "%-12s %14llu %14llu %6s%% %16llu %14llu %12s\n", name.c_str(),
-                  static_cast<unsigned long long>(counter(e, s, "cycles")),
-                  static_cast<unsigned long long>(counter(e, s, "stall_cycles")),
-                  format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(counter(e, s, "macs")),
-                  static_cast<unsigned long long>(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
+                  static_cast<unsigned long long>(s[e.sim.ids.cycles]),
+                  static_cast<unsigned long long>(s[e.sim.ids.stall_cycles]),
+                  format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(s[e.sim.ids.macs]),
+                  static_cast<unsigned long long>(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
                   format_sig4(energy_j).c_str());
     out << line;
   };
@@ -237,7 +233,7 @@ std::string report_html(const Evaluation& e) {
   const auto [e_value, e_unit] = format_scaled(m.energy_per_step_j, "J");
   const auto [p_value, p_unit] = format_scaled(m.average_power_w, "W");
   page.headlines({
-      {"time per step", t_value, t_unit, format_double(static_cast<double>(r.total("cycles"))) + " cycles"},
+      {"time per step", t_value, t_unit, format_double(static_cast<double>(r.total(r.ids.cycles))) + " cycles"},
       {"utilization", format_fixed(100.0 * r.utilization(r.totals), 1), "%", "MACs / (cycles x PEs)"},
       {"energy per step", e_value, e_unit, "leakage included"},
       {"efficiency", format_sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
@@ -250,9 +246,9 @@ std::string report_html(const Evaluation& e) {
   phases.columns = {"phase", "cycles", "stall cycles", "utilization", "MACs", "DRAM bytes", "energy (J)", "TOPS/W"};
   phases.numeric = {false, true, true, true, true, true, true, true};
   const auto phase_row = [&](const std::string& name, const StatVector& s, const energy::EnergyMetrics& pm) {
-    phases.rows.push_back({name, std::to_string(counter(e, s, "cycles")), std::to_string(counter(e, s, "stall_cycles")),
-                           percent(r.utilization(s)), std::to_string(counter(e, s, "macs")),
-                           std::to_string(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
+    phases.rows.push_back({name, std::to_string(s[e.sim.ids.cycles]), std::to_string(s[e.sim.ids.stall_cycles]),
+                           percent(r.utilization(s)), std::to_string(s[e.sim.ids.macs]),
+                           std::to_string(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
                            format_sig4(pm.energy_per_step_j), format_sig4(pm.tops_per_watt)});
   };
   for (std::size_t p = 0; p < 4; ++p) phase_row(phase_name_at(p), r.phase_totals.at(p), e.phases[p].metrics);
@@ -275,7 +271,7 @@ std::string report_html(const Evaluation& e) {
   std::vector<std::string> gemm_layers;
   std::map<std::string, std::size_t> gemm_index;
   for (const auto& row : r.rows) {
-    if (counter(e, row.stats, "macs") > 0 && gemm_index.emplace(row.layer, gemm_layers.size()).second) {
+    if (row.stats[e.sim.ids.macs] > 0 && gemm_index.emplace(row.layer, gemm_layers.size()).second) {
       gemm_layers.push_back(row.layer);
     }
   }
@@ -286,7 +282,7 @@ std::string report_html(const Evaluation& e) {
   for (std::size_t p = 0; p < 3; ++p) util_chart.series.push_back({phase_name_at(p), std::vector<double>(gemm_layers.size(), 0.0)});
   for (const auto& row : r.rows) {
     const auto p = static_cast<std::size_t>(row.phase);
-    cycles_chart.series[p].values[layer_index.at(row.layer)] += static_cast<double>(counter(e, row.stats, "cycles"));
+    cycles_chart.series[p].values[layer_index.at(row.layer)] += static_cast<double>(row.stats[e.sim.ids.cycles]);
     const auto g = gemm_index.find(row.layer);
     if (g != gemm_index.end() && p < 3) util_chart.series[p].values[g->second] = 100.0 * r.utilization(row.stats);
   }
@@ -303,10 +299,10 @@ std::string report_html(const Evaluation& e) {
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& s = r.rows[i].stats;
     rows.rows.push_back({r.rows[i].layer, std::string(workloads::phase_name(r.rows[i].phase)),
-                         std::to_string(counter(e, s, "cycles")), std::to_string(counter(e, s, "stall_cycles")),
-                         percent(r.utilization(s)), std::to_string(counter(e, s, "macs")),
-                         std::to_string(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
-                         std::to_string(counter(e, s, "vec_ops")), format_si(e.energy.rows[i].total_pj())});
+                         std::to_string(s[e.sim.ids.cycles]), std::to_string(s[e.sim.ids.stall_cycles]),
+                         percent(r.utilization(s)), std::to_string(s[e.sim.ids.macs]),
+                         std::to_string(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
+                         std::to_string(s[e.sim.ids.vec_ops]), format_si(e.energy.rows[i].total_pj())});
   }
   page.table(rows);
 
