@@ -92,9 +92,9 @@ std::string report_html(const TrainResult& r, const std::string& command_line) {
                             std::to_string(c.seed) + ", " + std::to_string(r.train_images) + " training and " +
                             std::to_string(r.test_images) + " test images");
   const EpochStats& last = r.epochs.back();
-  page.headlines({{"test accuracy", report::format_fixed(last.test_accuracy, 2), "%", "after the last epoch"},
-                  {"train loss", report::format_fixed(last.train_loss, 4), "", "mean over the last epoch"},
-                  {"test loss", report::format_fixed(last.test_loss, 4), "", "after the last epoch"}});
+  page.headlines({{"test accuracy", format_fixed(last.test_accuracy, 2), "%", "after the last epoch"},
+                  {"train loss", format_fixed(last.train_loss, 4), "", "mean over the last epoch"},
+                  {"test loss", format_fixed(last.test_loss, 4), "", "after the last epoch"}});
   page.section("Learning curves");
   report::LineChart acc{"Accuracy", "epoch", "accuracy (%)", {}};
   report::LineChart loss{"Loss", "epoch", "softmax cross-entropy", {}};
@@ -121,8 +121,8 @@ std::string report_html(const TrainResult& r, const std::string& command_line) {
                     "skipped steps"};
   epochs.numeric = {true, true, true, true, true, true, true};
   for (const auto& e : r.epochs) {
-    epochs.rows.push_back({std::to_string(e.epoch), format_double(e.lr), report::format_fixed(e.train_loss, 4),
-                           report::format_fixed(e.train_accuracy, 2), report::format_fixed(e.test_loss, 4), report::format_fixed(e.test_accuracy, 2),
+    epochs.rows.push_back({std::to_string(e.epoch), format_double(e.lr), format_fixed(e.train_loss, 4),
+                           format_fixed(e.train_accuracy, 2), format_fixed(e.test_loss, 4), format_fixed(e.test_accuracy, 2),
                            std::to_string(e.skipped_steps)});
   }
   page.table(epochs);

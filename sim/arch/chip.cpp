@@ -118,7 +118,7 @@ void Core::account(const OpShare& share, const UnitCycles& cycles) {
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config)
     : sc_core::sc_module(name),
-      dram("dram", DramParams{config.design->dram, config.design->cores, clock_period(*config.design)}),
+      dram("dram", DramParams{config.design->dram, clock_period(*config.design)}),
       m_scoreboard(op_dependencies(*config.trace), config.design->cores, config.trace, config.progress) {
   for (std::size_t i = 0; i < config.design->cores; ++i) {
     CoreConfig cc;

@@ -61,9 +61,7 @@ Dram::Dram(sc_core::sc_module_name name, const DramParams& params)
       socket("socket"),
       m_params(params),
       m_channels(params.config.channels),
-      m_spans(params.config.channels),
-      s_bytes_read(params.initiators, 0),
-      s_bytes_written(params.initiators, 0) {
+      m_spans(params.config.channels) {
   socket.register_b_transport(this, &Dram::b_transport);
 }
 
@@ -100,8 +98,7 @@ Served Dram::serve(std::uint64_t ready, std::uint64_t not_before, std::uint64_t 
   return s;
 }
 
-void Dram::b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  const std::size_t who = static_cast<std::size_t>(id);
+void Dram::b_transport(int /*initiator*/, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const std::uint64_t now_cycles = time_to_cycles(now, m_params.period);
   // Every requester issues transfers ready at or after the present, so the
@@ -115,11 +112,6 @@ void Dram::b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time
   if (tag != nullptr) {
     tag->begin = s.begin;
     tag->busy_end = s.busy_end;
-  }
-  if (trans.is_write()) {
-    s_bytes_written.at(who) += bytes;
-  } else {
-    s_bytes_read.at(who) += bytes;
   }
   delay = cycles_to_time(s.done, m_params.period) - now;
   trans.set_response_status(tlm::TLM_OK_RESPONSE);

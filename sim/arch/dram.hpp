@@ -38,7 +38,6 @@ class TransferTag : public tlm::tlm_extension<TransferTag> {
 /// Parameters of the Dram module.
 struct DramParams {
   design::DramConfig config;             ///< bandwidth, latency, bursts, channels
-  std::uint64_t initiators = 1;          ///< cores
   sc_core::sc_time period;               ///< one accelerator clock cycle
 };
 
@@ -71,9 +70,6 @@ class Dram : public sc_core::sc_module {
 
   Dram(sc_core::sc_module_name name, const DramParams& params);
 
-  /// Bytes moved for initiator `id` so far (for consistency checks).
-  std::uint64_t bytes_read(std::size_t id) const { return s_bytes_read.at(id); }
-  std::uint64_t bytes_written(std::size_t id) const { return s_bytes_written.at(id); }
   /// Cycles channel `c` moved bursts.
   std::uint64_t channel_busy_cycles(std::size_t c) const { return m_channels.at(c).busy_cycles(); }
   std::size_t channels() const { return m_channels.size(); }
@@ -99,8 +95,6 @@ class Dram : public sc_core::sc_module {
   std::vector<DramChannel> m_channels;         ///< the channels' calendars
   std::uint64_t m_next_channel = 0;            ///< the channel that takes the next transfer's first burst
   std::vector<std::map<std::pair<std::uint32_t, bool>, Span>> m_spans;  ///< per channel: (op, write) -> span
-  std::vector<std::uint64_t> s_bytes_read;     ///< per initiator
-  std::vector<std::uint64_t> s_bytes_written;  ///< per initiator
 };
 
 /// sc_time of `cycles` cycles of `period` (exact: integer multiples).

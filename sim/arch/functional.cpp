@@ -1,7 +1,6 @@
 #include "sim/arch/functional.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -18,12 +17,6 @@ using numerics::Format;
 using numerics::PeMode;
 
 namespace {
-
-std::string hex(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
 
 struct Matrices {
   std::uint64_t m, n, k;
@@ -269,7 +262,7 @@ FunctionalOutcome check_functional(const design::Design& d, const design::Execut
                                std::string(workloads::phase_name(op.phase)) + ", " +
                                std::string(design::dataflow_name(d.array.dataflow)) + ") at C[" +
                                std::to_string(i / op.n) + "][" + std::to_string(i % op.n) + "]: array " +
-                               hex(got[i]) + ", reference " + hex(want[i]));
+                               format_hex(got[i], 8) + ", reference " + format_hex(want[i], 8));
     }
   }
   return FunctionalOutcome::kChecked;

@@ -45,8 +45,8 @@ ScaleSimRun run_scalesim(const design::ScaleSimConfig& config, const std::vector
   ScaleSimRun run;
   const std::uint64_t r = d.array.rows;
   const std::uint64_t c = d.array.cols;
-  const std::size_t cycles_id = result.registry.at("cycles");
-  const std::size_t stall_id = result.registry.at("stall_cycles");
+  const std::size_t cycles_id = result.ids.cycles;
+  const std::size_t stall_id = result.ids.stall_cycles;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const ScaleSimLayerGemm& layer = layers[i];
     ScaleSimReportRow out;

@@ -29,15 +29,15 @@ namespace nibble::arch {
 using workloads::Phase;
 using workloads::TraceOp;
 
-double SimResult::seconds() const { return design.seconds(totals[registry.at("cycles")]); }
+double SimResult::seconds() const { return design.seconds(totals[ids.cycles]); }
 
 double SimResult::utilization(const StatVector& stats) const {
-  const std::uint64_t cycles = stats[registry.at("cycles")];
+  const std::uint64_t cycles = stats[ids.cycles];
   if (cycles == 0) return 0.0;
   // Every matrix unit's MAC slots (N per dot-product PE): a step that keeps one unit of two busy is not fully used.
   const double slots = static_cast<double>(cycles) * static_cast<double>(design.macs_per_cycle_per_core()) *
                        static_cast<double>(design.cores);
-  return static_cast<double>(stats[registry.at("macs")]) / slots;
+  return static_cast<double>(stats[ids.macs]) / slots;
 }
 
 // A timeline event crosses the child's pipe as [track, op, start, end, what].
@@ -387,7 +387,7 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
   result.batch = trace.batch;
   result.policy = trace.policy;
   result.ops = trace.ops.size();
-  const ArchStats st(result.registry);
+  const ArchStats& st = result.ids;
   const std::size_t counters = st.size;
 
   ChildResult child;

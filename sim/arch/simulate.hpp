@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/arch/arch_stats.hpp"
 #include "sim/arch/functional.hpp"
 #include "sim/arch/timeline.hpp"
 #include "sim/arch/unit_stats.hpp"
@@ -53,6 +54,7 @@ struct SimResult {
   std::string policy;             ///< the trace's precision policy
   std::uint64_t ops = 0;          ///< ops simulated
   StatRegistry registry;          ///< every counter (ArchStats), in column order
+  ArchStats ids{registry};        ///< `registry`'s counters by id, so they are read without names
   std::vector<SimRow> rows;       ///< per (layer, phase), in order of first appearance
   StatVector totals;              ///< sum of all rows
   std::array<StatVector, 4> phase_totals;  ///< sums per workloads::Phase
@@ -65,6 +67,8 @@ struct SimResult {
 
   /// A counter of the totals by name.
   std::uint64_t total(const std::string& name) const { return totals[registry.at(name)]; }
+  /// A counter of the totals by id (one of `ids`).
+  std::uint64_t total(StatRegistry::Id id) const { return totals[id]; }
   /// Seconds of the whole step at the design's clock.
   double seconds() const;
   /// macs / (cycles x R x C x cores) of a row or total (0 when no cycles).

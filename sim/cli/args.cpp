@@ -3,10 +3,22 @@
 #include <algorithm>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
+#include <utility>
 
 #include "sim/common/text.hpp"
 
 namespace nibble::cli {
+
+InputError flag_error(const SettingError& e) {
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"tech", "--tech"},   {"iso_area", "--iso-area"}, {"workload", "--model"},
+      {"batch", "--batch"}, {"policy", "--policy"},     {"policy_file", "--policy-file"}};
+  for (const auto& [setting, flag] : kFlags) {
+    if (e.setting() == setting) return InputError("", 0, flag, e.message());
+  }
+  throw std::logic_error("no flag sets the setting '" + e.setting() + "'");
+}
 
 ArgParser::ArgParser(std::string command, std::string synopsis, std::string description, std::string example)
     : m_command(std::move(command)),

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/common/error.hpp"
+
 namespace nibble::cli {
 
 /// A usage error: unknown flag, missing value, bad number. Exit code 2.
@@ -19,6 +21,12 @@ class UsageError : public std::runtime_error {
 
 /// Thrown after --help was printed; the command exits 0.
 struct HelpShown {};
+
+/// `e` as the user sees it: the setting named by the flag that sets it
+/// (tech: --tech, iso_area: --iso-area, workload: --model, batch: --batch,
+/// policy: --policy, policy_file: --policy-file). std::logic_error for a
+/// setting no flag sets.
+InputError flag_error(const SettingError& e);
 
 class ArgParser {
  public:

@@ -78,7 +78,13 @@ int run_sweep(const std::vector<std::string>& args) {
   options.metric_columns = flow::sweep_metric_columns();
   options.progress = !quiet;
   const sweep::Evaluator evaluate = [tech](const sweep::SweepPoint& point) {
-    return flow::evaluate_sweep_point(point, tech);
+    try {
+      return flow::evaluate_sweep_point(point, tech);
+    } catch (const SettingError& e) {  // a bad --tech fails every point, in the flag's words
+      sweep::PointOutcome failed;
+      failed.error = flag_error(e).what();
+      return failed;
+    }
   };
   bool is_root = true;
   const sweep::SweepResults results =

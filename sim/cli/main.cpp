@@ -72,6 +72,9 @@ int dispatch(const std::vector<std::string>& argv) {
   } catch (const InputError& e) {
     std::cerr << "nibble: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const SettingError& e) {
+    std::cerr << "nibble: " << flag_error(e).what() << "\n";
+    return kExitBadInput;
   }
 }
 }  // namespace

@@ -69,4 +69,7 @@ std::string InputError::format(const std::string& file, std::int64_t line, const
   return escape_controls(out);
 }
 
+SettingError::SettingError(std::string setting, std::string message)
+    : std::runtime_error(setting + ": " + message), m_setting(std::move(setting)), m_message(std::move(message)) {}
+
 }  // namespace nibble

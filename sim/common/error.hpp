@@ -38,4 +38,21 @@ class InputError : public std::runtime_error {
   std::string m_message;  ///< what was expected, in words
 };
 
+/// A bad setting of an evaluation that no file holds (the technology table
+/// chosen, the iso-area reference, the workload's source, batch or policy).
+/// The library names the setting in its own words; the front end that read
+/// it (sim/cli: a flag) says where it came from, so the library never speaks
+/// in command-line flags. what() is "setting: message".
+class SettingError : public std::runtime_error {
+ public:
+  SettingError(std::string setting, std::string message);
+
+  const std::string& setting() const { return m_setting; }
+  const std::string& message() const { return m_message; }
+
+ private:
+  std::string m_setting;  ///< e.g. "tech", "iso_area", "workload", "batch", "policy", "policy_file"
+  std::string m_message;  ///< what was expected, in words
+};
+
 }  // namespace nibble

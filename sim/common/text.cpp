@@ -130,4 +130,50 @@ std::string format_double(double value) {
   return buf;
 }
 
+std::string format_fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+std::string format_sig4(double value) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4g", value);
+  return buf;
+}
+
+std::string format_si(double value) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+  if (value == 0.0) return "0";
+  static const char* const kSuffix[] = {"", "k", "M", "G", "T", "P", "E"};
+  int group = 0;
+  if (std::fabs(value) >= 1000.0) group = static_cast<int>(std::min(6.0, std::floor(std::log10(std::fabs(value)) / 3.0)));
+  char buf[64];
+  for (;;) {
+    std::snprintf(buf, sizeof buf, "%.4g", value / std::pow(1000.0, group));
+    if (group < 6 && std::fabs(std::strtod(buf, nullptr)) >= 1000.0) {
+      ++group;  // 999999.5 printed as "1000k": move up a group
+      continue;
+    }
+    break;
+  }
+  return std::string(buf) + kSuffix[group];
+}
+
+std::pair<std::string, std::string> format_scaled(double value, std::string_view base) {
+  static const std::pair<double, const char*> kScales[] = {{1.0, ""}, {1e-3, "m"}, {1e-6, "\xC2\xB5"}, {1e-9, "n"}};
+  if (value == 0.0 || !std::isfinite(value)) return {format_double(value), std::string(base)};
+  for (const auto& [scale, prefix] : kScales) {
+    if (std::fabs(value) >= scale) return {format_sig4(value / scale), prefix + std::string(base)};
+  }
+  return {format_sig4(value / 1e-12), "p" + std::string(base)};
+}
+
+std::string format_hex(std::uint64_t value, int digits) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (int d = digits - 1; d >= 0; --d) out += kDigits[(value >> (4 * d)) & 15u];
+  return out;
+}
+
 }  // namespace nibble

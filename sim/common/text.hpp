@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace nibble {
@@ -35,8 +36,24 @@ std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
 /// (not a cryptographic hash), the same on every machine.
 std::uint64_t fnv1a64(std::string_view data, std::uint64_t hash = 14695981039346656037ULL);
 
+// Numbers as text: the one home of every number printed by nibble (files,
+// tables, charts, messages), so one quantity never prints two ways.
+
 /// Shortest round-tripping decimal for a double (printf %.17g, trimmed),
 /// so reports are deterministic and exact.
 std::string format_double(double value);
+/// `value` with `decimals` digits after the point (printf "%.*f"), for tables.
+std::string format_fixed(double value, int decimals);
+/// `value` with 4 significant digits (printf "%.4g"): the precision of the
+/// human-readable summaries and comparison tables.
+std::string format_sig4(double value);
+/// A value with 4 significant digits and an SI suffix ("1.235G"), for labels.
+std::string format_si(double value);
+/// (number, unit): a value in `base` units scaled to the sub-multiple (m, µ,
+/// n, p) that makes it read 1..999 with 4 significant digits; 0, inf and NaN
+/// stay in `base` and print exactly (format_double).
+std::pair<std::string, std::string> format_scaled(double value, std::string_view base);
+/// "0x" and `digits` (1..16) lower-case hex digits, zero-padded (a bus word).
+std::string format_hex(std::uint64_t value, int digits);
 
 }  // namespace nibble

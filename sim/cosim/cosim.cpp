@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -26,21 +25,15 @@ namespace {
 /// Clock edges with reset asserted before cycle 0 begins (the RTL resets synchronously).
 constexpr std::uint64_t kResetEdges = 2;
 
-std::string hex32(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
 /// An accumulator word in hex with its value in words.
 std::string word_text(std::uint32_t word, AccKind acc) {
   if (acc == Format::kFp16) {
-    if (numerics::fp16_is_nan(static_cast<std::uint16_t>(word))) return hex32(word) + " (fp16 NaN)";
-    return hex32(word) + " (fp16 " + format_double(numerics::fp16_to_double(static_cast<std::uint16_t>(word))) + ")";
+    if (numerics::fp16_is_nan(static_cast<std::uint16_t>(word))) return format_hex(word, 8) + " (fp16 NaN)";
+    return format_hex(word, 8) + " (fp16 " + format_double(numerics::fp16_to_double(static_cast<std::uint16_t>(word))) + ")";
   }
   const std::int64_t v = word < 0x80000000u ? static_cast<std::int64_t>(word)
                                             : static_cast<std::int64_t>(word) - 0x100000000ll;
-  return hex32(word) + " (" + std::to_string(v) + ")";
+  return format_hex(word, 8) + " (" + std::to_string(v) + ")";
 }
 
 std::string op_summary(std::uint64_t index, const CosimOp& op, const arch::FoldTiming& t) {
@@ -260,7 +253,7 @@ class Bench : public sc_core::sc_module {
         const auto chain = m_model.partial_sums(exp.o_op, exp.o_vector, c);
         for (std::size_t i = 0; i < chain.size(); ++i) {
           if (i > 0) sums += ", after row " + std::to_string(i - 1) + " ";
-          sums += hex32(chain[i]);
+          sums += format_hex(chain[i], 8);
         }
         mm.detail = op_summary(exp.o_op, op, m_model.timing(exp.o_op)) + "\n" + sums;
         m_report.mismatch = std::move(mm);

@@ -14,25 +14,6 @@ namespace nibble::energy {
 
 namespace {
 
-/// 4 significant digits.
-std::string sig4(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-/// A value in `base` units scaled to the best of the sub-multiples listed
-/// (value, unit) so that it reads 1..999.
-std::pair<std::string, std::string> scaled(double v, const char* base) {
-  static const std::pair<double, const char*> kScales[] = {{1.0, ""}, {1e-3, "m"}, {1e-6, "\xC2\xB5"}, {1e-9, "n"},
-                                                           {1e-12, "p"}};
-  if (v == 0.0 || !std::isfinite(v)) return {format_double(v), base};
-  for (const auto& [s, prefix] : kScales) {
-    if (std::fabs(v) >= s) return {sig4(v / s), std::string(prefix) + base};
-  }
-  return {sig4(v / 1e-12), std::string("p") + base};
-}
-
 void check_labels(const EnergyReport& report, const std::vector<RowLabel>& labels) {
   if (labels.size() != report.rows.size()) {
     throw std::logic_error("energy report has " + std::to_string(report.rows.size()) + " rows but " +
@@ -115,13 +96,13 @@ nlohmann::ordered_json peak_json(const EnergyModel& model) {
 
 std::vector<report::Headline> energy_headlines(const EnergyReport& report) {
   const EnergyMetrics& m = report.metrics;
-  const auto [e_value, e_unit] = scaled(m.energy_per_step_j, "J");
-  const auto [p_value, p_unit] = scaled(m.average_power_w, "W");
+  const auto [e_value, e_unit] = format_scaled(m.energy_per_step_j, "J");
+  const auto [p_value, p_unit] = format_scaled(m.average_power_w, "W");
   return {
       {"energy per step", e_value, e_unit, "all rows, leakage included"},
-      {"efficiency", sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
-      {"energy-delay product", sig4(m.edp_js), "J\xC2\xB7s", "energy x time per step"},
-      {"area", sig4(m.area_mm2), "mm\xC2\xB2", "PEs, scratchpads, vector unit, overhead"},
+      {"efficiency", format_sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
+      {"energy-delay product", format_sig4(m.edp_js), "J\xC2\xB7s", "energy x time per step"},
+      {"area", format_sig4(m.area_mm2), "mm\xC2\xB2", "PEs, scratchpads, vector unit, overhead"},
       {"average power", p_value, p_unit, "energy / time"},
   };
 }
@@ -205,10 +186,10 @@ report::HtmlTable area_table_html(const EnergyReport& report) {
   const double total = report.area.total_mm2();
   for (std::size_t p = 0; p < kAreaPartCount; ++p) {
     const double v = report.area.mm2[p];
-    t.rows.push_back({area_part_name(static_cast<AreaPart>(p)), sig4(v),
-                      total > 0.0 ? sig4(100.0 * v / total) + " %" : "-"});
+    t.rows.push_back({area_part_name(static_cast<AreaPart>(p)), format_sig4(v),
+                      total > 0.0 ? format_sig4(100.0 * v / total) + " %" : "-"});
   }
-  t.rows.push_back({"total", sig4(total), "100 %"});
+  t.rows.push_back({"total", format_sig4(total), "100 %"});
   return t;
 }
 
@@ -225,8 +206,8 @@ report::HtmlTable energy_rows_table_html(const EnergyReport& report, const std::
   t.columns.emplace_back("total");
   t.numeric.push_back(true);
   const auto row_cells = [](std::vector<std::string> cells, const RowEnergy& e) {
-    for (const double v : e.pj) cells.push_back(report::format_si(v));
-    cells.push_back(report::format_si(e.total_pj()));
+    for (const double v : e.pj) cells.push_back(format_si(v));
+    cells.push_back(format_si(e.total_pj()));
     return cells;
   };
   for (std::size_t i = 0; i < report.rows.size(); ++i) {

@@ -18,9 +18,9 @@ IsoAreaResult resize_to_area(const TechTable& tech, const design::Design& design
                              double tolerance) {
   design::validate_design(design);
   if (!std::isfinite(reference_mm2) || !(reference_mm2 > 0.0)) {
-    throw InputError("", 0, "--iso-area", "expected a positive reference area, got " + format_double(reference_mm2));
+    throw SettingError("iso_area", "expected a positive reference area, got " + format_double(reference_mm2));
   }
-  if (!(tolerance > 0.0 && tolerance < 1.0)) throw InputError("", 0, "--iso-area", "tolerance must be in (0, 1)");
+  if (!(tolerance > 0.0 && tolerance < 1.0)) throw SettingError("iso_area", "tolerance must be in (0, 1)");
 
   const AreaBreakdown base = chip_area(tech, design);
   // Only the first matrix unit is resized: the others' PEs count as fixed area (the
@@ -33,7 +33,7 @@ IsoAreaResult resize_to_area(const TechTable& tech, const design::Design& design
   const double pe_mm2_per_core_pe = base.pe_um2 / 1e6 * static_cast<double>(design.cores);
   const double budget_pes = (reference_mm2 - fixed_mm2) / pe_mm2_per_core_pe;  // PEs per core
   if (!(budget_pes >= 1.0)) {
-    throw InputError("", 0, "--iso-area",
+    throw SettingError("iso_area",
                      "the reference area " + format_double(reference_mm2) + " mm^2 leaves no room for one PE per core: " +
                          "the scratchpads, vector unit and core overhead of '" + design.name + "' alone take " +
                          format_double(fixed_mm2) + " mm^2");
@@ -80,7 +80,7 @@ IsoAreaResult resize_to_area(const TechTable& tech, const design::Design& design
   }
   const Candidate& pick = have_close ? best_close : best_any;
   if (!(pick.error <= tolerance)) {
-    throw InputError("", 0, "--iso-area",
+    throw SettingError("iso_area",
                      "no array shape of '" + design.name + "' reaches " + format_double(reference_mm2) +
                          " mm^2 within " + format_double(tolerance * 100.0) + " %: the closest, " +
                          std::to_string(pick.rows) + "x" + std::to_string(pick.cols) + ", has " +

@@ -25,7 +25,7 @@ struct IsoAreaResult {
 /// one whose rows/cols is closest to the original aspect ratio (then the
 /// smaller error, then fewer rows); rows and cols may differ by more than one
 /// to hit the area. The design must pass design::validate_design (an
-/// InputError otherwise). An InputError says why when no shape can: the reference
+/// InputError otherwise). A SettingError ("iso_area") says why when no shape can: the reference
 /// leaves no room for one PE per core, or the array is too small for any
 /// whole number of PEs to land within the tolerance.
 IsoAreaResult resize_to_area(const TechTable& tech, const design::Design& design, double reference_mm2,

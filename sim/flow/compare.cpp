@@ -24,11 +24,9 @@ namespace {
 
 using report::json_number;
 
-const char* const kPhaseNames[4] = {"forward", "input_grad", "weight_grad", "update"};
-
 double ratio(double num, double den) { return den > 0.0 ? num / den : std::numeric_limits<double>::quiet_NaN(); }
 
-std::string ratio_text(double r) { return std::isfinite(r) ? sig4(r) : "n/a"; }
+std::string ratio_text(double r) { return std::isfinite(r) ? format_sig4(r) : "n/a"; }
 
 std::uint64_t total(const Evaluation& e, const char* name) { return e.sim.total(name); }
 
@@ -112,9 +110,9 @@ IsoArea resize_to_area_of(const design::Design& a, const energy::TechTable& tech
   try {
     design::validate_design(*b);
   } catch (const InputError& e) {
-    throw InputError("--iso-area", 0, e.field(),
-                     "design B resized to " + std::to_string(r.rows) + "x" + std::to_string(r.cols) +
-                         " is not valid: " + e.message());
+    throw SettingError("iso_area", (e.field().empty() ? "" : e.field() + ": ") + "design B resized to " +
+                                       std::to_string(r.rows) + "x" + std::to_string(r.cols) +
+                                       " is not valid: " + e.message());
   }
   return out;
 }
@@ -207,7 +205,7 @@ std::string compare_table(const Comparison& c) {
   out << "B: " << db.name << " (" << shape(db) << ", policy " << c.b.sim.policy << ", tech " << c.b.model.tech().name;
   if (c.iso_area.applied) {
     out << "; resized from " << c.iso_area.rows_before << "x" << c.iso_area.cols_before << " to A's area, "
-        << (c.iso_area.relative_error >= 0 ? "+" : "") << sig4(100.0 * c.iso_area.relative_error) << " %";
+        << (c.iso_area.relative_error >= 0 ? "+" : "") << format_sig4(100.0 * c.iso_area.relative_error) << " %";
   }
   out << ")\n";
   out << "workload " << (c.a.sim.model.empty() ? "(unnamed)" : c.a.sim.model) << ", batch " << c.a.sim.batch << "\n";
@@ -215,7 +213,7 @@ std::string compare_table(const Comparison& c) {
   std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", "", "A", "B", "B/A");
   out << line;
   const auto row = [&](const char* name, double a, double b) {
-    std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", name, sig4(a).c_str(), sig4(b).c_str(),
+    std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", name, format_sig4(a).c_str(), format_sig4(b).c_str(),
                   ratio_text(ratio(b, a)).c_str());
     out << line;
   };
@@ -254,17 +252,17 @@ std::string compare_report_html(const Comparison& c) {
       {"speedup", ratio_text(c.speedup), "x", "B's time per step / A's"},
       {"energy ratio", ratio_text(c.energy_ratio), "x", "B's energy per step / A's"},
       {"EDP ratio", ratio_text(c.edp_ratio), "x", "B's energy-delay product / A's"},
-      {"A efficiency", sig4(ma.tops_per_watt), "TOPS/W", da.name},
-      {"B efficiency", sig4(mb.tops_per_watt), "TOPS/W", db.name},
-      {"A area", sig4(ma.area_mm2), "mm\xC2\xB2", shape(da)},
-      {"B area", sig4(mb.area_mm2), "mm\xC2\xB2", shape(db)},
+      {"A efficiency", format_sig4(ma.tops_per_watt), "TOPS/W", da.name},
+      {"B efficiency", format_sig4(mb.tops_per_watt), "TOPS/W", db.name},
+      {"A area", format_sig4(ma.area_mm2), "mm\xC2\xB2", shape(da)},
+      {"B area", format_sig4(mb.area_mm2), "mm\xC2\xB2", shape(db)},
   });
   report::HtmlTable side;
   side.caption = "A and B side by side (each design's full report: a/report.html and b/report.html)";
   side.columns = {"", name_a, name_b, "B / A"};
   side.numeric = {false, true, true, true};
   const auto num_row = [&](const std::string& label, double a, double b) {
-    side.rows.push_back({label, sig4(a), sig4(b), ratio_text(ratio(b, a))});
+    side.rows.push_back({label, format_sig4(a), format_sig4(b), ratio_text(ratio(b, a))});
   };
   side.rows.push_back({"array", shape(da), shape(db), ""});
   side.rows.push_back({"policy", c.a.sim.policy, c.b.sim.policy, ""});
@@ -283,9 +281,9 @@ std::string compare_report_html(const Comparison& c) {
   page.table(side);
   if (c.iso_area.applied) {
     page.paragraph("Iso-area: B's array was resized from " + std::to_string(c.iso_area.rows_before) + "x" +
-                   std::to_string(c.iso_area.cols_before) + " (" + sig4(c.iso_area.area_before_mm2) + " mm\xC2\xB2) to " +
+                   std::to_string(c.iso_area.cols_before) + " (" + format_sig4(c.iso_area.area_before_mm2) + " mm\xC2\xB2) to " +
                    std::to_string(c.iso_area.rows_after) + "x" + std::to_string(c.iso_area.cols_after) + " (" +
-                   sig4(c.iso_area.area_after_mm2) + " mm\xC2\xB2), A's area " + sig4(c.iso_area.reference_mm2) +
+                   format_sig4(c.iso_area.area_after_mm2) + " mm\xC2\xB2), A's area " + format_sig4(c.iso_area.reference_mm2) +
                    " mm\xC2\xB2 within 1 %; only the array changes (docs/energy-model.md, \"Iso-area\").");
   }
 
@@ -301,18 +299,18 @@ std::string compare_report_html(const Comparison& c) {
   phases.columns = {"phase", "cycles A", "cycles B", "B / A", "energy A (J)", "energy B (J)", "B / A"};
   phases.numeric = {false, true, true, true, true, true, true};
   for (std::size_t p = 0; p < 4; ++p) {
-    phase_cycles.categories.emplace_back(kPhaseNames[p]);
-    phase_energy.categories.emplace_back(kPhaseNames[p]);
-    const double cyc_a = static_cast<double>(c.a.sim.phase_totals[p][c.a.sim.registry.at("cycles")]);
-    const double cyc_b = static_cast<double>(c.b.sim.phase_totals[p][c.b.sim.registry.at("cycles")]);
+    phase_cycles.categories.emplace_back(phase_name_at(p));
+    phase_energy.categories.emplace_back(phase_name_at(p));
+    const double cyc_a = static_cast<double>(c.a.sim.phase_totals[p][c.a.sim.ids.cycles]);
+    const double cyc_b = static_cast<double>(c.b.sim.phase_totals[p][c.b.sim.ids.cycles]);
     const double en_a = c.a.phases[p].energy.total_pj();
     const double en_b = c.b.phases[p].energy.total_pj();
     ca.values.push_back(cyc_a);
     cb.values.push_back(cyc_b);
     ea.values.push_back(en_a);
     eb.values.push_back(en_b);
-    phases.rows.push_back({kPhaseNames[p], sig4(cyc_a), sig4(cyc_b), ratio_text(ratio(cyc_b, cyc_a)), sig4(en_a * 1e-12),
-                           sig4(en_b * 1e-12), ratio_text(ratio(en_b, en_a))});
+    phases.rows.push_back({phase_name_at(p), format_sig4(cyc_a), format_sig4(cyc_b), ratio_text(ratio(cyc_b, cyc_a)), format_sig4(en_a * 1e-12),
+                           format_sig4(en_b * 1e-12), ratio_text(ratio(en_b, en_a))});
   }
   phase_cycles.series = {ca, cb};
   phase_energy.series = {ea, eb};
@@ -323,7 +321,7 @@ std::string compare_report_html(const Comparison& c) {
   page.section("Per layer");
   const std::vector<std::string> layers = union_layers(c);
   const auto cycles_of = [](const Evaluation& e) {
-    const StatRegistry::Id id = e.sim.registry.at("cycles");
+    const StatRegistry::Id id = e.sim.ids.cycles;
     return [&e, id](std::size_t i) { return static_cast<double>(e.sim.rows[i].stats[id]); };
   };
   const auto energy_of = [](const Evaluation& e) {
@@ -350,8 +348,8 @@ std::string compare_report_html(const Comparison& c) {
   layer_table.columns = {"layer", "cycles A", "cycles B", "B / A", "energy A (pJ)", "energy B (pJ)", "B / A"};
   layer_table.numeric = {false, true, true, true, true, true, true};
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    layer_table.rows.push_back({layers[i], sig4(la_cycles[i]), sig4(lb_cycles[i]),
-                                ratio_text(ratio(lb_cycles[i], la_cycles[i])), sig4(la_energy[i]), sig4(lb_energy[i]),
+    layer_table.rows.push_back({layers[i], format_sig4(la_cycles[i]), format_sig4(lb_cycles[i]),
+                                ratio_text(ratio(lb_cycles[i], la_cycles[i])), format_sig4(la_energy[i]), format_sig4(lb_energy[i]),
                                 ratio_text(ratio(lb_energy[i], la_energy[i]))});
   }
   page.table(layer_table);
@@ -372,10 +370,10 @@ std::string compare_report_html(const Comparison& c) {
   area.columns = {"part", name_a, name_b};
   area.numeric = {false, true, true};
   for (std::size_t p = 0; p < energy::kAreaPartCount; ++p) {
-    area.rows.push_back({energy::area_part_name(static_cast<energy::AreaPart>(p)), sig4(c.a.energy.area.mm2[p]),
-                         sig4(c.b.energy.area.mm2[p])});
+    area.rows.push_back({energy::area_part_name(static_cast<energy::AreaPart>(p)), format_sig4(c.a.energy.area.mm2[p]),
+                         format_sig4(c.b.energy.area.mm2[p])});
   }
-  area.rows.push_back({"total", sig4(c.a.energy.area.total_mm2()), sig4(c.b.energy.area.total_mm2())});
+  area.rows.push_back({"total", format_sig4(c.a.energy.area.total_mm2()), format_sig4(c.b.energy.area.total_mm2())});
   page.table(area);
 
   page.section("Designs");

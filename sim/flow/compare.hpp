@@ -43,8 +43,8 @@ struct IsoArea {
 /// Resizes `b`'s array (rows and cols only; docs/energy-model.md, "Iso-area")
 /// so that its chip area under `tech_b` is within 1 % of `a`'s under
 /// `tech_a`; array.chunk of an fp16-chunked ws/is design is scaled with the
-/// rows so that chunks still end where folds end. An InputError (field
-/// `--iso-area`) says why when no shape fits or the resized design is invalid.
+/// rows so that chunks still end where folds end. A SettingError ("iso_area")
+/// says why when no shape fits or the resized design is invalid.
 IsoArea resize_to_area_of(const design::Design& a, const energy::TechTable& tech_a, design::Design* b,
                           const energy::TechTable& tech_b);
 

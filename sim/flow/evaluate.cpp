@@ -13,7 +13,7 @@ energy::TechTable tech_table_for(const design::Design& design, const std::string
       return energy::resolve_tech_table(tech_option);
     } catch (const InputError& e) {
       // An unknown name has no file: it came from the command line.
-      if (e.file().empty()) throw InputError("", 0, "--tech", e.message());
+      if (e.file().empty()) throw SettingError("tech", e.message());
       throw;
     }
   }
@@ -50,8 +50,8 @@ Evaluation account_energy(arch::SimResult result, energy::TechTable tech) {
   energy::EnergyReport report = model.account(result.registry, rows, "simulation of " + result.design.name);
   std::array<PhaseEnergy, 4> phases{};
   std::array<double, 4> macs{}, cycles{};
-  const StatRegistry::Id macs_id = result.registry.at("macs");
-  const StatRegistry::Id cycles_id = result.registry.at("cycles");
+  const StatRegistry::Id macs_id = result.ids.macs;
+  const StatRegistry::Id cycles_id = result.ids.cycles;
   for (std::size_t i = 0; i < result.rows.size(); ++i) {
     const auto p = static_cast<std::size_t>(result.rows[i].phase);
     phases.at(p).energy += report.rows[i];

@@ -19,9 +19,9 @@
 namespace nibble::flow {
 
 /// The technology table of an evaluation: `tech_option` (--tech: a file, or a
-/// shipped name) when not empty, else the design's `tech` field. A bad name
-/// or file is an InputError; one that came from the design file names that
-/// file and the field `tech`.
+/// shipped name) when not empty, else the design's `tech` field. A bad
+/// `tech_option` name is a SettingError ("tech"), a bad file an InputError;
+/// a bad name from the design file names that file and the field `tech`.
 energy::TechTable tech_table_for(const design::Design& design, const std::string& tech_option);
 
 /// Where a table came from, for reports: the file as given, or the shipped

@@ -10,6 +10,7 @@
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/flow/outputs.hpp"
 #include "sim/flow/timeline_outputs.hpp"
 #include "sim/report/html.hpp"
@@ -69,7 +70,7 @@ Summary load_summary(const std::string& path) {
 }
 
 std::string fixed(double value, int digits) {
-  return std::isfinite(value) ? report::format_fixed(value, digits) : "n/a";
+  return std::isfinite(value) ? format_fixed(value, digits) : "n/a";
 }
 
 std::string grouped(double value) {
@@ -80,7 +81,7 @@ std::string grouped(double value) {
 }
 
 std::string with_unit(double value, const std::string& base) {
-  const auto [number, unit] = scaled_value(value, base);
+  const auto [number, unit] = format_scaled(value, base);
   return number + " " + unit;
 }
 
@@ -160,8 +161,8 @@ std::vector<std::vector<std::string>> table_rows(const MainNumbers& n) {
   rows.push_back({"cycles per step", grouped(n.a.cycles), grouped(n.b.cycles)});
   rows.push_back({"time per step", with_unit(n.a.seconds, "s"), with_unit(n.b.seconds, "s")});
   rows.push_back({"energy per step", with_unit(n.a.energy, "J"), with_unit(n.b.energy, "J")});
-  rows.push_back({"TOPS/W", sig4(n.a.tops_per_watt), sig4(n.b.tops_per_watt)});
-  rows.push_back({"area (mm2)", sig4(n.a.area), sig4(n.b.area)});
+  rows.push_back({"TOPS/W", format_sig4(n.a.tops_per_watt), format_sig4(n.b.tops_per_watt)});
+  rows.push_back({"area (mm2)", format_sig4(n.a.area), format_sig4(n.b.area)});
   rows.push_back({"utilization", fixed(100.0 * n.a.utilization, 1) + " %", fixed(100.0 * n.b.utilization, 1) + " %"});
   rows.push_back({"speedup (B time / A time)", fixed(n.speedup, 2) + "x", ""});
   rows.push_back({"energy ratio (B / A)", fixed(n.energy_ratio, 2) + "x", ""});
@@ -209,8 +210,8 @@ std::string render_report_html(const std::string& dir, const MainJobLayout& layo
   std::vector<report::Headline> heads = {
       {"speedup", fixed(n.speedup, 2), "x", n.b.name + " time / " + n.a.name + " time"},
       {"energy ratio", fixed(n.energy_ratio, 2), "x", n.b.name + " energy / " + n.a.name + " energy"},
-      {n.a.name, sig4(n.a.tops_per_watt), "TOPS/W", "2 ops per MAC"},
-      {n.b.name, sig4(n.b.tops_per_watt), "TOPS/W", "2 ops per MAC"}};
+      {n.a.name, format_sig4(n.a.tops_per_watt), "TOPS/W", "2 ops per MAC"},
+      {n.b.name, format_sig4(n.b.tops_per_watt), "TOPS/W", "2 ops per MAC"}};
   for (const auto& t : n.trainings) {
     heads.push_back({t.policy + " accuracy", fixed(t.accuracy, 2), "%", t.model + ", " + std::to_string(t.epochs) + " epoch(s)"});
   }

@@ -20,23 +20,17 @@ namespace {
 
 using report::json_number;
 
-const char* const kPhaseNames[4] = {"forward", "input_grad", "weight_grad", "update"};
-
-std::uint64_t counter(const Evaluation& e, const StatVector& s, const char* name) {
-  return s[e.sim.registry.at(name)];
-}
-
 // The block that appears at the top of summary.json and once per phase.
 nlohmann::ordered_json headline(const Evaluation& e, const StatVector& s) {
   nlohmann::ordered_json j;
-  j["total_cycles"] = counter(e, s, "cycles");
-  j["compute_cycles"] = counter(e, s, "compute_cycles");
-  j["stall_cycles"] = counter(e, s, "stall_cycles");
-  j["seconds"] = json_number(e.sim.design.seconds(counter(e, s, "cycles")));
-  j["macs"] = counter(e, s, "macs");
+  j["total_cycles"] = s[e.sim.ids.cycles];
+  j["compute_cycles"] = s[e.sim.ids.compute_cycles];
+  j["stall_cycles"] = s[e.sim.ids.stall_cycles];
+  j["seconds"] = json_number(e.sim.design.seconds(s[e.sim.ids.cycles]));
+  j["macs"] = s[e.sim.ids.macs];
   j["utilization"] = json_number(utilization(e, s));
-  j["dram_bytes_read"] = counter(e, s, "dram_bytes_read");
-  j["dram_bytes_written"] = counter(e, s, "dram_bytes_written");
+  j["dram_bytes_read"] = s[e.sim.ids.dram_bytes_read];
+  j["dram_bytes_written"] = s[e.sim.ids.dram_bytes_written];
   return j;
 }
 
@@ -69,13 +63,13 @@ nlohmann::ordered_json energy_object(const Evaluation& e) {
     o["macs"] = json_number(ph.metrics.macs);
     o["tops_per_watt"] = json_number(ph.metrics.tops_per_watt);
     o["edp_js"] = json_number(ph.metrics.edp_js);
-    phases[kPhaseNames[p]] = o;
+    phases[phase_name_at(p)] = o;
   }
   j["phases"] = phases;
   return j;
 }
 
-std::string percent(double fraction) { return report::format_fixed(100.0 * fraction, 1) + " %"; }
+std::string percent(double fraction) { return format_fixed(100.0 * fraction, 1) + " %"; }
 
 // Flattens a JSON object into "a.b.c" -> value text.
 void flatten(const nlohmann::ordered_json& j, const std::string& prefix,
@@ -96,19 +90,8 @@ void flatten(const nlohmann::ordered_json& j, const std::string& prefix,
 
 // ---------------------------------------------------------------- helpers
 
-std::pair<std::string, std::string> scaled_value(double v, const std::string& base) {
-  static const std::pair<double, const char*> kScales[] = {{1.0, ""}, {1e-3, "m"}, {1e-6, "\xC2\xB5"}, {1e-9, "n"}};
-  if (v == 0.0 || !std::isfinite(v)) return {format_double(v), base};
-  for (const auto& [s, prefix] : kScales) {
-    if (std::fabs(v) >= s) return {sig4(v / s), std::string(prefix) + base};
-  }
-  return {sig4(v / 1e-12), "p" + base};
-}
-
-std::string sig4(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
+std::string phase_name_at(std::size_t index) {
+  return std::string(workloads::phase_name(workloads::all_phases().at(index)));
 }
 
 double utilization(const Evaluation& e, const StatVector& s) { return e.sim.utilization(s); }
@@ -159,7 +142,7 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
   auto& units = j["units"];
   units = nlohmann::ordered_json::object();
   for (const auto& u : r.units) {
-    const StatVector v = arch::unit_stat_values(unit_ids, u.cycles, r.totals[r.registry.at("cycles")]);
+    const StatVector v = arch::unit_stat_values(unit_ids, u.cycles, r.totals[r.ids.cycles]);
     for (std::size_t id = 0; id < unit_registry.size(); ++id) units[u.name][unit_registry.def(id).name] = v[id];
   }
   for (const auto& def : unit_registry.defs()) {
@@ -213,22 +196,22 @@ std::string summary_table(const Evaluation& e) {
   out << line;
   const auto print = [&](const std::string& name, const StatVector& s, double energy_j) {
     std::snprintf(line, sizeof line, "%-12s %14llu %14llu %6s%% %16llu %14llu %12s\n", name.c_str(),
-                  static_cast<unsigned long long>(counter(e, s, "cycles")),
-                  static_cast<unsigned long long>(counter(e, s, "stall_cycles")),
-                  report::format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(counter(e, s, "macs")),
-                  static_cast<unsigned long long>(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
-                  sig4(energy_j).c_str());
+                  static_cast<unsigned long long>(s[e.sim.ids.cycles]),
+                  static_cast<unsigned long long>(s[e.sim.ids.stall_cycles]),
+                  format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(s[e.sim.ids.macs]),
+                  static_cast<unsigned long long>(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
+                  format_sig4(energy_j).c_str());
     out << line;
   };
   for (const auto phase : workloads::all_phases()) {
     const auto p = static_cast<std::size_t>(phase);
-    print(kPhaseNames[p], r.phase_totals.at(p), e.phases[p].metrics.energy_per_step_j);
+    print(phase_name_at(p), r.phase_totals.at(p), e.phases[p].metrics.energy_per_step_j);
   }
   print("total", r.totals, e.energy.metrics.energy_per_step_j);
   const energy::EnergyMetrics& m = e.energy.metrics;
-  out << "time per step " << sig4(m.seconds) << " s at " << format_double(d.clock_mhz) << " MHz; energy per step "
-      << sig4(m.energy_per_step_j) << " J; " << sig4(m.tops_per_watt) << " TOPS/W; EDP " << sig4(m.edp_js)
-      << " J*s; area " << sig4(m.area_mm2) << " mm^2\n";
+  out << "time per step " << format_sig4(m.seconds) << " s at " << format_double(d.clock_mhz) << " MHz; energy per step "
+      << format_sig4(m.energy_per_step_j) << " J; " << format_sig4(m.tops_per_watt) << " TOPS/W; EDP " << format_sig4(m.edp_js)
+      << " J*s; area " << format_sig4(m.area_mm2) << " mm^2\n";
   return out.str();
 }
 
@@ -244,16 +227,16 @@ std::string report_html(const Evaluation& e) {
                             std::to_string(d.cores) + " x " + design::units_text(d) + " at " + format_double(d.clock_mhz) + " MHz; technology table " + e.model.tech().name);
 
   page.section("Summary");
-  const auto [t_value, t_unit] = scaled_value(m.seconds, "s");
-  const auto [e_value, e_unit] = scaled_value(m.energy_per_step_j, "J");
-  const auto [p_value, p_unit] = scaled_value(m.average_power_w, "W");
+  const auto [t_value, t_unit] = format_scaled(m.seconds, "s");
+  const auto [e_value, e_unit] = format_scaled(m.energy_per_step_j, "J");
+  const auto [p_value, p_unit] = format_scaled(m.average_power_w, "W");
   page.headlines({
-      {"time per step", t_value, t_unit, format_double(static_cast<double>(r.total("cycles"))) + " cycles"},
-      {"utilization", report::format_fixed(100.0 * r.utilization(r.totals), 1), "%", "MACs / (cycles x PEs)"},
+      {"time per step", t_value, t_unit, format_double(static_cast<double>(r.total(r.ids.cycles))) + " cycles"},
+      {"utilization", format_fixed(100.0 * r.utilization(r.totals), 1), "%", "MACs / (cycles x PEs)"},
       {"energy per step", e_value, e_unit, "leakage included"},
-      {"efficiency", sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
-      {"energy-delay product", sig4(m.edp_js), "J\xC2\xB7s", "energy x time per step"},
-      {"area", sig4(m.area_mm2), "mm\xC2\xB2", "PEs, scratchpads, vector unit, overhead"},
+      {"efficiency", format_sig4(m.tops_per_watt), "TOPS/W", "2 ops per MAC"},
+      {"energy-delay product", format_sig4(m.edp_js), "J\xC2\xB7s", "energy x time per step"},
+      {"area", format_sig4(m.area_mm2), "mm\xC2\xB2", "PEs, scratchpads, vector unit, overhead"},
       {"average power", p_value, p_unit, "energy / time"},
   });
   report::HtmlTable phases;
@@ -261,12 +244,12 @@ std::string report_html(const Evaluation& e) {
   phases.columns = {"phase", "cycles", "stall cycles", "utilization", "MACs", "DRAM bytes", "energy (J)", "TOPS/W"};
   phases.numeric = {false, true, true, true, true, true, true, true};
   const auto phase_row = [&](const std::string& name, const StatVector& s, const energy::EnergyMetrics& pm) {
-    phases.rows.push_back({name, std::to_string(counter(e, s, "cycles")), std::to_string(counter(e, s, "stall_cycles")),
-                           percent(r.utilization(s)), std::to_string(counter(e, s, "macs")),
-                           std::to_string(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
-                           sig4(pm.energy_per_step_j), sig4(pm.tops_per_watt)});
+    phases.rows.push_back({name, std::to_string(s[e.sim.ids.cycles]), std::to_string(s[e.sim.ids.stall_cycles]),
+                           percent(r.utilization(s)), std::to_string(s[e.sim.ids.macs]),
+                           std::to_string(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
+                           format_sig4(pm.energy_per_step_j), format_sig4(pm.tops_per_watt)});
   };
-  for (std::size_t p = 0; p < 4; ++p) phase_row(kPhaseNames[p], r.phase_totals.at(p), e.phases[p].metrics);
+  for (std::size_t p = 0; p < 4; ++p) phase_row(phase_name_at(p), r.phase_totals.at(p), e.phases[p].metrics);
   phase_row("total", r.totals, m);
   page.table(phases);
 
@@ -281,12 +264,12 @@ std::string report_html(const Evaluation& e) {
   cycles_chart.title = "Cycles per layer, by phase";
   cycles_chart.value_label = "cycles";
   cycles_chart.categories = layers;
-  for (const char* name : kPhaseNames) cycles_chart.series.push_back({name, std::vector<double>(layers.size(), 0.0)});
+  for (const auto phase : workloads::all_phases()) cycles_chart.series.push_back({std::string(workloads::phase_name(phase)), std::vector<double>(layers.size(), 0.0)});
   // Utilization only where a layer has GEMMs (other rows have no MACs).
   std::vector<std::string> gemm_layers;
   std::map<std::string, std::size_t> gemm_index;
   for (const auto& row : r.rows) {
-    if (counter(e, row.stats, "macs") > 0 && gemm_index.emplace(row.layer, gemm_layers.size()).second) {
+    if (row.stats[e.sim.ids.macs] > 0 && gemm_index.emplace(row.layer, gemm_layers.size()).second) {
       gemm_layers.push_back(row.layer);
     }
   }
@@ -294,10 +277,10 @@ std::string report_html(const Evaluation& e) {
   util_chart.title = "Utilization per layer with GEMMs, by phase";
   util_chart.value_label = "utilization (%)";
   util_chart.categories = gemm_layers;
-  for (std::size_t p = 0; p < 3; ++p) util_chart.series.push_back({kPhaseNames[p], std::vector<double>(gemm_layers.size(), 0.0)});
+  for (std::size_t p = 0; p < 3; ++p) util_chart.series.push_back({phase_name_at(p), std::vector<double>(gemm_layers.size(), 0.0)});
   for (const auto& row : r.rows) {
     const auto p = static_cast<std::size_t>(row.phase);
-    cycles_chart.series[p].values[layer_index.at(row.layer)] += static_cast<double>(counter(e, row.stats, "cycles"));
+    cycles_chart.series[p].values[layer_index.at(row.layer)] += static_cast<double>(row.stats[e.sim.ids.cycles]);
     const auto g = gemm_index.find(row.layer);
     if (g != gemm_index.end() && p < 3) util_chart.series[p].values[g->second] = 100.0 * r.utilization(row.stats);
   }
@@ -313,11 +296,11 @@ std::string report_html(const Evaluation& e) {
   rows.numeric = {false, false, true, true, true, true, true, true, true};
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& s = r.rows[i].stats;
-    rows.rows.push_back({r.rows[i].layer, kPhaseNames[static_cast<std::size_t>(r.rows[i].phase)],
-                         std::to_string(counter(e, s, "cycles")), std::to_string(counter(e, s, "stall_cycles")),
-                         percent(r.utilization(s)), std::to_string(counter(e, s, "macs")),
-                         std::to_string(counter(e, s, "dram_bytes_read") + counter(e, s, "dram_bytes_written")),
-                         std::to_string(counter(e, s, "vec_ops")), report::format_si(e.energy.rows[i].total_pj())});
+    rows.rows.push_back({r.rows[i].layer, std::string(workloads::phase_name(r.rows[i].phase)),
+                         std::to_string(s[e.sim.ids.cycles]), std::to_string(s[e.sim.ids.stall_cycles]),
+                         percent(r.utilization(s)), std::to_string(s[e.sim.ids.macs]),
+                         std::to_string(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
+                         std::to_string(s[e.sim.ids.vec_ops]), format_si(e.energy.rows[i].total_pj())});
   }
   page.table(rows);
 
@@ -340,11 +323,11 @@ std::string report_html(const Evaluation& e) {
   by_phase.columns.emplace_back("total");
   by_phase.numeric.push_back(true);
   const auto energy_cells = [](std::vector<std::string> cells, const energy::RowEnergy& row) {
-    for (const double v : row.pj) cells.push_back(report::format_si(v));
-    cells.push_back(report::format_si(row.total_pj()));
+    for (const double v : row.pj) cells.push_back(format_si(v));
+    cells.push_back(format_si(row.total_pj()));
     return cells;
   };
-  for (std::size_t p = 0; p < 4; ++p) by_phase.rows.push_back(energy_cells({kPhaseNames[p]}, e.phases[p].energy));
+  for (std::size_t p = 0; p < 4; ++p) by_phase.rows.push_back(energy_cells({phase_name_at(p)}, e.phases[p].energy));
   by_phase.rows.push_back(energy_cells({"total"}, e.energy.total));
   page.table(by_phase);
   page.table(energy::energy_rows_table_html(e.energy, e.labels));

@@ -46,11 +46,9 @@ void write_outputs(const Evaluation& eval, const std::string& dir);
 
 // --- pieces shared with the compare report -----------------------------------
 
-/// `value` of unit `base` with an SI prefix (m, µ, n, p) and 4 significant
-/// digits, for headlines: {"1.234", "ms"}.
-std::pair<std::string, std::string> scaled_value(double value, const std::string& base);
-/// 4 significant digits ("%.4g").
-std::string sig4(double value);
+/// The name of the phase at `index` of phase_totals and Evaluation::phases
+/// (workloads::phase_name, the one table of phase names).
+std::string phase_name_at(std::size_t index);
 /// The resolved design as rows "key, value" (nested keys joined with '.').
 std::vector<std::pair<std::string, std::string>> design_fields(const design::Design& design);
 /// Layers in order of first appearance and, per layer, the sum over its

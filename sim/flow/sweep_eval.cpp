@@ -96,15 +96,15 @@ sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const s
     const energy::EnergyMetrics& m = eval.energy.metrics;
     outcome.ok = true;
     outcome.metrics = {
-        {kCycles, std::to_string(eval.sim.total("cycles"))},
-        {kStalls, std::to_string(eval.sim.total("stall_cycles"))},
+        {kCycles, std::to_string(eval.sim.total(eval.sim.ids.cycles))},
+        {kStalls, std::to_string(eval.sim.total(eval.sim.ids.stall_cycles))},
         {kSeconds, format_double(m.seconds)},
         {kEnergy, format_double(m.energy_per_step_j)},
         {kTopsPerWatt, format_double(m.tops_per_watt)},
         {kEdp, format_double(m.edp_js)},
         {kArea, format_double(m.area_mm2)},
         {kUtilization, format_double(utilization(eval, eval.sim.totals))},
-        {kDram, std::to_string(eval.sim.total("dram_bytes_read") + eval.sim.total("dram_bytes_written"))},
+        {kDram, std::to_string(eval.sim.total(eval.sim.ids.dram_bytes_read) + eval.sim.total(eval.sim.ids.dram_bytes_written))},
     };
   } catch (const InputError& e) {
     outcome.ok = false;
@@ -210,7 +210,7 @@ std::string sweep_report_html(const sweep::SweepSpec& spec, const sweep::SweepRe
     const sweep::PointOutcome& outcome = results.outcomes[i];
     std::vector<std::string> row{point.name(total), point_parameters(point), workload_text(point)};
     for (const char* key : {kSeconds, kEnergy, kTopsPerWatt, kEdp, kArea, kUtilization}) {
-      row.push_back(sig4(metric(outcome, key)));
+      row.push_back(format_sig4(metric(outcome, key)));
     }
     return row;
   };

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/report/svg_chart.hpp"
 #include "workloads/trace.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 
 using arch::TimelineDetail;
 
-std::string size_text(std::uint64_t bytes) { return report::format_si(static_cast<double>(bytes)) + " bytes"; }
+std::string size_text(std::uint64_t bytes) { return format_si(static_cast<double>(bytes)) + " bytes"; }
 
 std::size_t phase_index(const std::string& name) {
   const auto phase = workloads::parse_phase(name);
@@ -128,13 +129,13 @@ void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const 
                  "and phase on a unit, coloured by phase; hover a bar for its cycles. The same intervals, at the "
                  "detail given in summary.json, are in timeline.json: open it in Perfetto (ui.perfetto.dev, "
                  "Open trace file) or chrome://tracing to zoom to single ops.");
-  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total("cycles"), "",
+  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total(sim.ids.cycles), "",
                 true);
 }
 
 void timeline_figure(report::HtmlPage& page, const arch::SimResult& sim, const std::string& who) {
   const std::vector<report::TimelineOp> ops = timeline_ops(sim);
-  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total("cycles"), who,
+  gantt_figures(page, report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers), ops, sim.total(sim.ids.cycles), who,
                 false);
 }
 

@@ -13,11 +13,11 @@ namespace nibble::flow {
 Workload Workload::load(const WorkloadSource& source) {
   const int given = (source.model.empty() ? 0 : 1) + (source.trace_file.empty() ? 0 : 1) +
                     (source.onnx_file.empty() ? 0 : 1);
-  if (given != 1) throw InputError("", 0, "--model", "give exactly one of --model NAME, --trace FILE, --onnx FILE");
+  if (given != 1) throw SettingError("workload", "give exactly one of a zoo model, a trace file, an ONNX file");
   Workload w;
   if (!source.trace_file.empty()) {
     if (source.batch) {
-      throw InputError("", 0, "--batch", "does not apply to --trace: the trace file fixes its batch");
+      throw SettingError("batch", "does not apply to a trace file: the trace fixes its batch");
     }
     w.m_trace = workloads::read_trace_file(source.trace_file);
   } else if (!source.model.empty()) {
@@ -40,9 +40,9 @@ std::string Workload::policy_for(const design::Design& design, const PolicyChoic
 
 workloads::Trace Workload::trace_for(const design::Design& design, const PolicyChoice& choice) const {
   if (m_trace) {
-    if (choice.name) throw InputError("", 0, "--policy", "does not apply to --trace: the trace file fixes its policy");
+    if (choice.name) throw SettingError("policy", "does not apply to a trace file: the trace fixes its policy");
     if (!choice.file.empty()) {
-      throw InputError("", 0, "--policy-file", "does not apply to --trace: the trace file fixes its policy");
+      throw SettingError("policy_file", "does not apply to a trace file: the trace fixes its policy");
     }
     return *m_trace;
   }

@@ -32,8 +32,8 @@ struct PolicyChoice {
 /// A loaded workload: a forward graph to expand, or a fixed trace.
 class Workload {
  public:
-  /// Loads the source. Not exactly one source, or a batch/policy given with a
-  /// trace file (which fixes both), is an InputError naming the flag.
+  /// Loads the source. Not exactly one source, or a batch given with a trace
+  /// file (which fixes it), is a SettingError ("workload", "batch").
   static Workload load(const WorkloadSource& source);
 
   /// True when the workload is a trace file (its policy is fixed).
@@ -44,8 +44,8 @@ class Workload {
   std::string policy_for(const design::Design& design, const PolicyChoice& choice) const;
 
   /// The training-step trace `design` runs: the trace file as read, or the
-  /// graph expanded under policy_for(). A policy given for a trace file is an
-  /// InputError (a trace fixes its policy).
+  /// graph expanded under policy_for(). A policy given for a trace file is a
+  /// SettingError ("policy", "policy_file": a trace fixes its policy).
   workloads::Trace trace_for(const design::Design& design, const PolicyChoice& choice) const;
 
  private:

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <utility>
 
+#include "sim/common/text.hpp"
 #include "sim/report/html.hpp"
 
 namespace nibble::report {
@@ -32,9 +32,7 @@ constexpr std::size_t kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 /// A coordinate with one decimal; never "-0.0".
 std::string num(double v) {
   if (!std::isfinite(v)) v = 0.0;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  std::string s = buf;
+  std::string s = format_fixed(v, 1);
   if (s == "-0.0") s = "0.0";
   return s;
 }
@@ -270,39 +268,13 @@ std::string format_tick(double value, double step) {
     const double scaled = s * std::pow(10.0, decimals);
     if (std::fabs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) break;
   }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  std::string out = buf;
+  std::string out = format_fixed(v, decimals);
   if (out.find('.') != std::string::npos) {
     while (out.back() == '0') out.pop_back();
     if (out.back() == '.') out.pop_back();
   }
   if (out == "-0") out = "0";
   return out + kSuffix[group];
-}
-
-std::string format_fixed(double value, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
-}
-
-std::string format_si(double value) {
-  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
-  if (value == 0.0) return "0";
-  static const char* const kSuffix[] = {"", "k", "M", "G", "T", "P", "E"};
-  int group = 0;
-  if (std::fabs(value) >= 1000.0) group = static_cast<int>(std::min(6.0, std::floor(std::log10(std::fabs(value)) / 3.0)));
-  char buf[64];
-  for (;;) {
-    std::snprintf(buf, sizeof buf, "%.4g", value / std::pow(1000.0, group));
-    if (group < 6 && std::fabs(std::strtod(buf, nullptr)) >= 1000.0) {
-      ++group;  // 999999.5 printed as "1000k": move up a group
-      continue;
-    }
-    break;
-  }
-  return std::string(buf) + kSuffix[group];
 }
 
 std::vector<std::size_t> pareto_front(const std::vector<ScatterPoint>& points) {

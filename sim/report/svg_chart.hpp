@@ -109,10 +109,6 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 /// A tick value printed with the decimals its spacing needs, thousands as
 /// k, M, G, T, P, E (e.g. 2500000 with step 500000 -> "2.5M").
 std::string format_tick(double value, double step);
-/// A value with 4 significant digits and an SI suffix ("1.235G"), for labels.
-std::string format_si(double value);
-/// `value` with `decimals` digits after the point (printf "%.*f"), for tables.
-std::string format_fixed(double value, int decimals);
 /// The colour of series `index` (a fixed palette, cycled).
 const char* palette_color(std::size_t index);
 

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
 
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
@@ -59,6 +62,31 @@ TEST(Text, FormatDoubleRoundTrips) {
   EXPECT_EQ(format_double(0.1), "0.1");
   EXPECT_EQ(format_double(1.0 / 3.0), "0.3333333333333333");
   EXPECT_EQ(format_double(2048.0), "2048");
+}
+
+TEST(Text, NumberFormatsForTablesAndLabels) {
+  EXPECT_EQ(format_fixed(12.345, 1), "12.3");
+  EXPECT_EQ(format_fixed(-0.04, 1), "-0.0");
+  EXPECT_EQ(format_sig4(1234567), "1.235e+06");
+  EXPECT_EQ(format_sig4(0.000123456), "0.0001235");
+  EXPECT_EQ(format_si(1234567), "1.235M");
+  EXPECT_EQ(format_si(999999.9), "1M");  // "1000k" moves up a group
+  EXPECT_EQ(format_si(0.5), "0.5");
+  EXPECT_EQ(format_si(12), "12");
+  EXPECT_EQ(format_si(-4.2e9), "-4.2G");
+  EXPECT_EQ(format_si(NAN), "nan");
+  EXPECT_EQ(format_hex(0xBEEF, 8), "0x0000beef");
+}
+
+TEST(Text, ScaledValuePicksTheSubMultipleThatReadsOneTo999) {
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(format_scaled(2.5, "J"), P("2.5", "J"));
+  EXPECT_EQ(format_scaled(0.0012345, "s"), P("1.234", "ms"));  // 0.0012345 / 1e-3 is just below 1.2345 in binary
+  EXPECT_EQ(format_scaled(4.2e-6, "W"), P("4.2", "\xC2\xB5W"));
+  EXPECT_EQ(format_scaled(4.2e-7, "W"), P("420", "nW"));
+  EXPECT_EQ(format_scaled(3e-9, "J"), P("3", "nJ"));
+  EXPECT_EQ(format_scaled(5e-13, "J"), P("0.5", "pJ"));  // below 1 pJ stays in pJ
+  EXPECT_EQ(format_scaled(0.0, "J"), P("0", "J"));
 }
 
 TEST(Error, MessageNamesFileLineAndField) {

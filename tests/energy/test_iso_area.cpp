@@ -81,7 +81,8 @@ TEST(IsoArea, ImpossibleTargetsSayWhy) {
   try {
     resize_to_area(tech, a, 0.5);  // less than the scratchpads alone
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const SettingError& e) {
+    EXPECT_EQ(e.setting(), "iso_area");
     EXPECT_NE(e.message().find("leaves no room for one PE"), std::string::npos) << e.what();
   }
   // A reference of fixed area + 1.5 PEs: 1 or 2 PEs miss it by far more than 1 % of
@@ -91,9 +92,9 @@ TEST(IsoArea, ImpossibleTargetsSayWhy) {
   tiny.vector.lanes = 1;
   const AreaBreakdown base = chip_area(tech, tiny);
   const double fixed = base.total_mm2() - base.mm2[0];
-  EXPECT_THROW(resize_to_area(tech, tiny, fixed + 1.5 * base.pe_um2 * 1e-6), InputError);
-  EXPECT_THROW(resize_to_area(tech, a, std::nan("")), InputError);
-  EXPECT_THROW(resize_to_area(tech, a, 1e30), InputError);  // more PEs than any array side allows
+  EXPECT_THROW(resize_to_area(tech, tiny, fixed + 1.5 * base.pe_um2 * 1e-6), SettingError);
+  EXPECT_THROW(resize_to_area(tech, a, std::nan("")), SettingError);
+  EXPECT_THROW(resize_to_area(tech, a, 1e30), SettingError);  // more PEs than any array side allows
   design::Design invalid = a;
   invalid.array.rows = 0;
   EXPECT_THROW(resize_to_area(tech, invalid, 10.0), InputError);  // the input design is validated

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "models/train/trainer.hpp"
+#include "tests/support/fashion_mnist.hpp"
 
 namespace {
 
@@ -27,15 +28,7 @@ using nibble::train::Dataset;
 using nibble::train::TrainConfig;
 using nibble::train::TrainResult;
 
-const Dataset* fashion() {
-  static const Dataset* data = []() -> const Dataset* {
-    if (!std::filesystem::exists(std::string(nibble::train::kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) {
-      return nullptr;
-    }
-    return new Dataset(nibble::train::load_dataset(nibble::train::kDefaultDataDir));
-  }();
-  return data;
-}
+const Dataset* fashion() { return nibble::test::fashion_mnist(); }
 
 /// Process CPU time in seconds (all threads).
 double cpu_seconds() {

@@ -13,6 +13,7 @@
 #include "models/train/trainer.hpp"
 #include "models/zoo/zoo.hpp"
 #include "sim/common/error.hpp"
+#include "tests/support/fashion_mnist.hpp"
 
 namespace nibble::train {
 namespace {
@@ -177,13 +178,7 @@ TEST(BlockQuant, HadamardIsOrthonormalAndCancelsInTheProduct) {
   EXPECT_NEAR(dot2, dot, 1e-4);
 }
 
-const Dataset* fashion() {
-  static const Dataset* data = []() -> const Dataset* {
-    if (!std::filesystem::exists(std::string(kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) return nullptr;
-    return new Dataset(load_dataset(kDefaultDataDir));
-  }();
-  return data;
-}
+const Dataset* fashion() { return test::fashion_mnist(); }
 
 /// One fmnist-cnn epoch at batch 32 on the first `images` training and `tests` test images.
 TrainConfig cnn_run(const std::string& policy, std::uint64_t images, std::uint64_t tests, unsigned threads) {

@@ -15,6 +15,7 @@
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "workloads/expand.hpp"
+#include "tests/support/fashion_mnist.hpp"
 #include "workloads/trace_io.hpp"
 
 namespace nibble::train {
@@ -22,13 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const Dataset* fashion() {
-  static const Dataset* data = [] () -> const Dataset* {
-    if (!fs::exists(std::string(kDefaultDataDir) + "/train-images-idx3-ubyte.gz")) return nullptr;
-    return new Dataset(load_dataset(kDefaultDataDir));
-  }();
-  return data;
-}
+const Dataset* fashion() { return test::fashion_mnist(); }
 
 #define REQUIRE_DATA()                                                              \
   if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)"
@@ -65,7 +60,10 @@ TEST(Training, Fp32MlpLearnsFromTwoThousandImages) {
   const TrainResult r = train(short_run("fmnist-mlp", "fp32"), *fashion());
   ASSERT_EQ(r.epochs.size(), 1u);
   EXPECT_EQ(r.test_images, 10000u);
-  EXPECT_GT(r.epochs[0].test_accuracy, 70.0);
+  // Training is deterministic at any thread count (below): one epoch of these 2000
+  // images, seed 1, measured 74.14 % (nibble train --model fmnist-mlp --policy fp32
+  // --batch 64 --train-subset 2000). A point either way means the training changed.
+  EXPECT_NEAR(r.epochs[0].test_accuracy, 74.14, 1.0);
 }
 
 TEST(Training, Fp32CnnLearnsFromTwoThousandImages) {
@@ -74,7 +72,7 @@ TEST(Training, Fp32CnnLearnsFromTwoThousandImages) {
   c.batch = 32;  // 63 steps: the CNN needs more than 32 to get going
   c.test_subset = 5000;
   const TrainResult r = train(c, *fashion());
-  EXPECT_GT(r.epochs[0].test_accuracy, 70.0);
+  EXPECT_NEAR(r.epochs[0].test_accuracy, 73.76, 1.0);  // measured as above, --batch 32 --test-subset 5000
 }
 
 TEST(Training, Int4Fp4CnnLearnsFromTwoThousandImages) {
@@ -83,7 +81,8 @@ TEST(Training, Int4Fp4CnnLearnsFromTwoThousandImages) {
   c.batch = 32;
   c.test_subset = 5000;
   const TrainResult r = train(c, *fashion());
-  EXPECT_GT(r.epochs[0].test_accuracy, 65.0);
+  // Measured 73.86 %: within a point of fp32's 73.76 % (the 4-bit claim of this test).
+  EXPECT_NEAR(r.epochs[0].test_accuracy, 73.86, 1.0);
   EXPECT_EQ(r.epochs[0].skipped_steps, 0u);
   // The 4-bit layers really ran in 4 bits with GradScale active.
   ASSERT_EQ(r.layers.size(), 4u);
@@ -99,7 +98,7 @@ TEST(Training, Fp32ResnetLearnsFromTwoThousandImages) {
   c.batch = 32;
   c.test_subset = 2000;
   const TrainResult r = train(c, *fashion());
-  EXPECT_GT(r.epochs[0].test_accuracy, 65.0);
+  EXPECT_NEAR(r.epochs[0].test_accuracy, 67.7, 1.0);  // measured as above, --test-subset 2000
   EXPECT_EQ(r.layers.size(), 10u);  // stem, 2 convolutions per block, 2 projection shortcuts, fc
 }
 
