@@ -12,21 +12,15 @@
 
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("nibble_test_files_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
-
 TEST(Files, AtomicWriteLeavesNoTemporary) {
-  const fs::path dir = fresh_dir("atomic");
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("test_files_atomic");
   write_file_atomic((dir / "a.txt").string(), "hello\n");
   EXPECT_EQ(read_file((dir / "a.txt").string()), "hello\n");
   int entries = 0;
@@ -36,8 +30,7 @@ TEST(Files, AtomicWriteLeavesNoTemporary) {
 }
 
 TEST(Files, OutputDirRefusesForeignFilesUnlessForced) {
-  const fs::path dir = fresh_dir("out");
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("test_files_out");
   std::ofstream(dir / "thesis.tex") << "precious";
   EXPECT_THROW(prepare_output_dir(dir.string(), false), InputError);
   EXPECT_NO_THROW(prepare_output_dir(dir.string(), true));
@@ -58,7 +51,7 @@ TEST(Files, ReadMissingFileNamesIt) {
 // Writing into a folder that does not exist is the user's to fix: an
 // InputError naming the file they asked for (not the temporary), exit code 2.
 TEST(Files, WriteIntoMissingFolderNamesTheFile) {
-  const fs::path dir = fresh_dir("missing");
+  const fs::path dir = test::fresh_dir("test_files_missing") / "absent";
   const std::string path = (dir / "report.csv").string();
   try {
     write_file_atomic(path, "x");
@@ -69,6 +62,7 @@ TEST(Files, WriteIntoMissingFolderNamesTheFile) {
         << e.what();
   }
   EXPECT_FALSE(fs::exists(dir));
+  fs::remove_all(dir.parent_path());
 }
 
 std::vector<std::string> entries_of(const fs::path& dir) {
@@ -81,7 +75,7 @@ std::vector<std::string> entries_of(const fs::path& dir) {
 // An OutputDir's files appear together at commit(); without it (an error
 // part-way) none of them appears and no temporary is left.
 TEST(Files, OutputDirRenamesTheSetTogetherOrNotAtAll) {
-  const fs::path dir = fresh_dir("set");
+  const fs::path dir = test::fresh_dir("test_files_set");
   {
     OutputDir out(dir.string(), false);
     write_file_atomic((dir / "summary.json").string(), "{}\n");
@@ -106,7 +100,7 @@ TEST(Files, OutputDirRenamesTheSetTogetherOrNotAtAll) {
 // The lock is per open file description: a second OutputDir on the same
 // folder from another process is refused while the first is open.
 TEST(Files, OutputDirRefusesASecondRun) {
-  const fs::path dir = fresh_dir("lock");
+  const fs::path dir = test::fresh_dir("test_files_lock");
   OutputDir out(dir.string(), false);
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -129,7 +123,7 @@ TEST(Files, OutputDirRefusesASecondRun) {
 // SIGTERM during a run: the handler removes the staged temporaries and the
 // process still dies by SIGTERM.
 TEST(Files, SignalRemovesStagedTemporaries) {
-  const fs::path dir = fresh_dir("signal");
+  const fs::path dir = test::fresh_dir("test_files_signal");
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {

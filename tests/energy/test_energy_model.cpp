@@ -1,7 +1,6 @@
 // Energy accounting: a tiny design and GEMM computed by hand, and the sum
 // check (energy recomputed from a layers.csv file and the table, row by row).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -20,6 +19,7 @@
 #include "sim/report/layers_table.hpp"
 #include "tests/energy/counters.hpp"
 #include "tests/support/design_builder.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble::energy {
 namespace {
@@ -209,8 +209,7 @@ TEST(EnergyModel, SumCheckAgainstLayersCsvAndTable) {
     fields.push_back("0.5");
     csv.row(fields);
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("nibble_energy_sum_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = test::fresh_dir("energy_sum");
   const std::string path = (dir / "layers.csv").string();
   write_file_atomic(path, csv.str());
 

@@ -31,6 +31,7 @@
 #include "sim/flow/workload.hpp"
 #include "sim/report/csv_reader.hpp"
 #include "tests/report/xml_check.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "workloads/trace.hpp"
 #include "workloads/trace_io.hpp"
 
@@ -65,10 +66,7 @@ design::Design shipped(const std::string& file, const std::vector<std::string>& 
 class TempDir {
  public:
   explicit TempDir(const std::string& name)
-      : m_path(fs::temp_directory_path() / ("nibble-test-flow-" + std::to_string(::getpid()) + "-" + name)) {
-    fs::remove_all(m_path);
-    fs::create_directories(m_path);
-  }
+      : m_path(test::fresh_dir("test_flow_" + name)) {}
   ~TempDir() {
     std::error_code ec;
     fs::remove_all(m_path, ec);

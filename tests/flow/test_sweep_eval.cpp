@@ -1,7 +1,6 @@
 // Sweep points through the evaluation pipeline, the sweep page and its
 // re-rendering from files (sim/flow/sweep_eval.hpp).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -15,6 +14,7 @@
 #include "sim/flow/sweep_eval.hpp"
 #include "sim/flow/workload.hpp"
 #include "tests/report/xml_check.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble::flow {
 namespace {
@@ -124,9 +124,7 @@ TEST(SweepEval, PageIsWellFormedAndRerendersFromItsFiles) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   }
 
-  const fs::path dir = fs::temp_directory_path() / ("nibble-sweep-eval-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = test::fresh_dir("sweep_eval");
   write_sweep_outputs(spec, results, dir.string());
   EXPECT_TRUE(is_sweep_dir(dir.string()));
   const std::string original = read_file((dir / "report.html").string());

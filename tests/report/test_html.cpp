@@ -1,7 +1,6 @@
 // The HTML page: self-contained, well-formed XML by a real parser, every
 // layer's name present, the same bytes for the same content.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include "sim/report/html.hpp"
 #include "sim/report/svg_chart.hpp"
 #include "tests/report/xml_check.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble::report {
 namespace {
@@ -112,8 +112,7 @@ TEST(Html, SameContentSameBytesAndAtomicWrite) {
   const std::vector<std::string> names = layer_names(60);
   const std::string a = build_page(names);
   EXPECT_EQ(a, build_page(names));
-  const auto dir = std::filesystem::temp_directory_path() / ("nibble_html_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = test::fresh_dir("html");
   HtmlPage page("t");
   page.paragraph("x");
   const std::string path = (dir / "report.html").string();

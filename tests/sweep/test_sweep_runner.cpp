@@ -5,6 +5,7 @@
 
 #include "sim/common/files.hpp"
 #include "sim/sweep/sweep_runner.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble::sweep {
 namespace {
@@ -12,13 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 
 SweepSpec probe_spec() { return load_sweep(std::string(NIBBLE_SOURCE_DIR) + "/tests/sweep/probe-sweep.yaml"); }
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("nibble_sweep_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 PointOutcome fake(const SweepPoint& point) {
   PointOutcome out;
@@ -34,10 +28,10 @@ PointOutcome fake(const SweepPoint& point) {
 TEST(SweepRunner, ParallelRunIsIdenticalToSerialAndKeepsFailures) {
   const auto spec = probe_spec();
   RunOptions serial;
-  serial.out_dir = fresh_dir("serial").string();
+  serial.out_dir = test::fresh_dir("sweep_serial").string();
   serial.progress = false;
   RunOptions parallel = serial;
-  parallel.out_dir = fresh_dir("parallel").string();
+  parallel.out_dir = test::fresh_dir("sweep_parallel").string();
   parallel.jobs = 4;
   const std::string a = results_csv(spec, run_local(spec, serial, fake));
   const std::string b = results_csv(spec, run_local(spec, parallel, fake));
@@ -52,7 +46,7 @@ TEST(SweepRunner, ParallelRunIsIdenticalToSerialAndKeepsFailures) {
 TEST(SweepRunner, ResumeReusesFinishedPointsOnly) {
   const auto spec = probe_spec();
   RunOptions options;
-  options.out_dir = fresh_dir("resume").string();
+  options.out_dir = test::fresh_dir("sweep_resume").string();
   options.progress = false;
   std::atomic<int> calls{0};
   const Evaluator counting = [&](const SweepPoint& p) {
@@ -84,7 +78,7 @@ TEST(SweepRunner, ResumeReusesFinishedPointsOnly) {
 TEST(SweepRunner, ResumeChecksTheKeyAndTheStoredValues) {
   const auto spec = probe_spec();
   RunOptions options;
-  options.out_dir = fresh_dir("resume-key").string();
+  options.out_dir = test::fresh_dir("sweep_resume-key").string();
   options.progress = false;
   options.metric_columns = {"seconds_per_step", "energy_per_step_j"};
   std::string version = "design-v1";

@@ -1,7 +1,6 @@
 // The IDX loader: real Fashion-MNIST files, and every documented error
 // (magic, type, rank, truncated data, trailing bytes, truncated gzip, bad label).
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -9,18 +8,12 @@
 
 #include "models/train/idx.hpp"
 #include "sim/common/error.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace nibble::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("nibble_test_idx_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 /// An IDX image file header for count x rows x cols, followed by `data`.
 std::vector<std::uint8_t> idx3(std::uint32_t count, std::uint32_t rows, std::uint32_t cols,
@@ -102,7 +95,7 @@ TEST(Idx, HeaderCutShortAndTrailingBytes) {
 }
 
 TEST(Idx, TruncatedGzipIsAnInputError) {
-  const fs::path dir = fresh_dir("gzip");
+  const fs::path dir = test::fresh_dir("test_idx_gzip");
   std::vector<std::uint8_t> pixels(5000);
   for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 7919 % 251);
   write_gzip(dir / "whole.gz", idx3(5, 25, 40, pixels));
@@ -119,7 +112,7 @@ TEST(Idx, TruncatedGzipIsAnInputError) {
 }
 
 TEST(Idx, ImageSetChecksLabels) {
-  const fs::path dir = fresh_dir("labels");
+  const fs::path dir = test::fresh_dir("test_idx_labels");
   write_plain(dir / "img", idx3(3, 28, 28, std::vector<std::uint8_t>(3 * 784, 1)));
   write_plain(dir / "lab", idx1({0, 9, 10}));
   const InputError bad = expect_error([&] { read_image_set((dir / "img").string(), (dir / "lab").string(), 28, 28); });
@@ -137,7 +130,7 @@ TEST(Idx, ImageSetChecksLabels) {
 
 TEST(Idx, MissingDatasetFolderAndFiles) {
   EXPECT_EQ(expect_error([] { load_dataset("/nonexistent/nibble-data"); }).field(), "--data");
-  const fs::path dir = fresh_dir("missing");
+  const fs::path dir = test::fresh_dir("test_idx_missing");
   const InputError e = expect_error([&] { load_dataset(dir.string()); });
   EXPECT_NE(e.file().find("train-images-idx3-ubyte"), std::string::npos) << e.what();
   fs::remove_all(dir);

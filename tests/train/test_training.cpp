@@ -2,7 +2,6 @@
 // identical results at any thread count, the files `nibble train` writes,
 // and configuration errors.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -16,6 +15,7 @@
 #include "sim/common/files.hpp"
 #include "workloads/expand.hpp"
 #include "tests/support/fashion_mnist.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "workloads/trace_io.hpp"
 
 namespace nibble::train {
@@ -198,8 +198,7 @@ TEST(Training, SameSeedSameResultsAtAnyThreadCount) {
   const TrainResult one = train(c, *fashion());
   c.threads = 3;
   const TrainResult three = train(c, *fashion());
-  const fs::path base = fs::temp_directory_path() / ("nibble_test_training_" + std::to_string(::getpid()));
-  fs::remove_all(base);
+  const fs::path base = test::fresh_dir("test_training");
   for (const auto& [name, result] : {std::pair<const char*, const TrainResult*>{"one", &one}, {"three", &three}}) {
     prepare_output_dir((base / name).string(), false);
     write_train_outputs((base / name).string(), *result, "nibble train (test)");
