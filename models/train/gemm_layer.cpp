@@ -50,6 +50,12 @@ LayerArith LayerArith::fp32() { return LayerArith{}; }
 GemmLayer::GemmLayer(std::string name, const LayerArith& arith, std::size_t weights, std::size_t bias_size,
                      std::size_t fan_in)
     : Layer(std::move(name)), m_arith(arith), m_fan_in(fan_in), m_grads(arith.params, arith.gradscale) {
+  // Each operand is quantized once per step, as the trace stores it once: the
+  // backward GEMMs read the forward's weights and activations (every precision
+  // policy gives them one format, train/policy.cpp).
+  if (arith.input_grad.b != arith.forward.b || arith.weight_grad.a != arith.forward.a) {
+    throw std::logic_error(this->name() + ": the backward GEMMs read the forward's weight and activation formats");
+  }
   m_weight.name = this->name() + ".weight";
   m_weight.allocate(weights);
   if (bias_size > 0) {
@@ -128,12 +134,6 @@ void GemmLayer::quantize_forward(const Tensor& x, const StepContext& ctx) {
   const float alpha = m_alpha.value.empty() ? 0.0f : m_alpha.value[0];
   quantize_activations(m_arith.forward.a, x.data.data(), x.data.size(), alpha, m_x);
   quantize_weights(m_arith.forward.b, m_weight.value.data(), m_weight.value.size(), m_w);
-  if (m_arith.input_grad.b != m_arith.forward.b) {
-    quantize_weights(m_arith.input_grad.b, m_weight.value.data(), m_weight.value.size(), m_w_igrad);
-  }
-  if (m_arith.weight_grad.a != m_arith.forward.a) {
-    quantize_activations(m_arith.weight_grad.a, x.data.data(), x.data.size(), alpha, m_x_wgrad);
-  }
 }
 
 void GemmLayer::quantize_backward(const Tensor& dy, const StepContext& ctx, bool need_input_grad) {
@@ -208,7 +208,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   quantize_backward(dy, ctx, dx != nullptr);
 
   // Weight gradient dW (O x I) = dY^T (O x N) . X (N x I), k = n.
-  const QuantizedOperand& xw = m_arith.weight_grad.a != m_arith.forward.a ? m_x_wgrad : m_x;
+  const QuantizedOperand& xw = m_x;
   // Block formats re-quantize both operands along the batch, the reduction here.
   float wblock = 1.0f;
   const float* gw = block_operand(Role::kWeightGradB, m_g_wgrad.data(), n, m_out, false, ctx, m_block_b, &wblock);
@@ -222,7 +222,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
 
   if (dx == nullptr) return;
   // Input gradient dX (N x I) = dY (N x O) . W (O x I), k = o.
-  const QuantizedOperand& wi = m_arith.input_grad.b != m_arith.forward.b ? m_w_igrad : m_w;
+  const QuantizedOperand& wi = m_w;
   dx->resize(x.shape);
   float iblock = 1.0f;
   const float* gi = block_operand(Role::kInputGradA, m_g_igrad.data(), n, m_out, true, ctx, m_block_a, &iblock);
@@ -324,10 +324,6 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
 
   // Weight gradient dW^T (CRS x K) = cols (CRS x NPQ) . dY rows (NPQ x K), k = (n, p, q).
   const QuantizedOperand* xw = &m_x;
-  if (m_arith.weight_grad.a != m_arith.forward.a) {
-    throw std::logic_error(name() + ": a weight-gradient activation format different from the forward one is not "
-                                    "supported for convolutions");
-  }
   m_grows.resize(npq * m_cout);
   run_tasks(ctx.pool, in.n, [&](std::size_t n) {
     for (std::size_t k = 0; k < m_cout; ++k) {
@@ -350,7 +346,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   // Input gradient as the trace expansion runs it: the column gradient
   // dCol^T (CRS x NPQ) = W^T (CRS x K) . dY (K x NPQ), k = output channel,
   // then col2im scatters dCol into dX, adding in the accumulator's format.
-  const QuantizedOperand& wi = m_arith.input_grad.b != m_arith.forward.b ? m_w_igrad : m_w;
+  const QuantizedOperand& wi = m_w;
   float iblock = 1.0f;
   const float* wiq = block_operand(Role::kInputGradB, wi.data(), m_cout, crs, false, ctx, m_block_b, &iblock);
   m_wt.resize(crs * m_cout);

@@ -110,10 +110,8 @@ class GemmLayer : public Layer {
   Param m_bias;                      ///< biases (empty when none)
   Param m_alpha;                     ///< PACT clip (one value; used when forward.a is int4/uint4)
   std::size_t m_fan_in;              ///< inputs per output, for initialization
-  QuantizedOperand m_x;              ///< input activations of the last forward, quantized
-  QuantizedOperand m_w;              ///< weights of the last forward, quantized
-  QuantizedOperand m_w_igrad;        ///< weights as the input-gradient GEMM reads them
-  QuantizedOperand m_x_wgrad;        ///< activations as the weight-gradient GEMM reads them
+  QuantizedOperand m_x;              ///< input activations of the last forward, quantized (also read by dW)
+  QuantizedOperand m_w;              ///< weights of the last forward, quantized (also read by dX)
   QuantizedOperand m_g_igrad;        ///< output gradient for the input-gradient GEMM (TPR odd)
   QuantizedOperand m_g_wgrad;        ///< output gradient for the weight-gradient GEMM (TPR even)
   GradientQuantizer m_grads;         ///< GradScale state and gradient quantization

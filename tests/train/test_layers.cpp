@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <functional>
+#include <stdexcept>
 
 #include "models/train/attention.hpp"
 #include "models/train/gemm_layer.hpp"
@@ -263,6 +264,17 @@ TEST(Pact, AlphaLearnsAndStaysPositive) {
   alpha.grad[0] = 100.0f;
   sgd_step({&alpha}, sgd, 0.5);
   EXPECT_EQ(alpha.value[0], GemmLayer::kAlphaFloor);
+}
+
+TEST(GemmLayer, BackwardReadsTheForwardOperands) {
+  // dX reads the forward's quantized weights and dW its quantized activations
+  // (one copy of each per step, as in the trace): other formats are refused.
+  LayerArith a;
+  a.input_grad.b = numerics::Format::kInt4;
+  EXPECT_THROW(Linear("fc", 2, 2, false, a), std::logic_error);
+  a = LayerArith{};
+  a.weight_grad.a = numerics::Format::kUint4;
+  EXPECT_THROW(Linear("fc", 2, 2, false, a), std::logic_error);
 }
 
 TEST(GradientCheck, LayerNorm) {
