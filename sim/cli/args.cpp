@@ -1,5 +1,7 @@
 #include "sim/cli/args.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <iostream>
 #include <sstream>
@@ -25,6 +27,8 @@ ArgParser::ArgParser(std::string command, std::string synopsis, std::string desc
       m_synopsis(std::move(synopsis)),
       m_description(std::move(description)),
       m_example(std::move(example)) {}
+
+ArgParser::~ArgParser() = default;
 
 void ArgParser::flag(const std::string& name, const std::string& help, bool* target) {
   m_options.push_back(Option{name, "", help, Kind::kFlag, target});
@@ -100,61 +104,200 @@ void ArgParser::assign(Option& option, const std::string& value) {
   }
 }
 
-void ArgParser::parse(const std::vector<std::string>& args) {
-  std::size_t next_positional = 0;
+void ArgParser::required(const std::string& name, std::string message) {
+  m_rules.push_back(Rule{RuleKind::kRequired, {name}, std::move(message)});
+}
+
+void ArgParser::excludes(const std::string& name, const std::string& other, std::string message) {
+  m_rules.push_back(Rule{RuleKind::kExcludes, {name, other}, std::move(message)});
+}
+
+void ArgParser::exactly_one_of(const std::vector<std::string>& names, std::string message) {
+  m_rules.push_back(Rule{RuleKind::kExactlyOne, names, std::move(message)});
+}
+
+namespace {
+
+/// The value CLI11 gives a flag written without one: any other value is one
+/// the user wrote (--force=yes), which a flag does not take.
+const std::string kFlagGiven = "nibble-flag-given";
+/// Stands for the empty value of "--name=".
+const std::string kEmptyValue = "nibble-empty-value";
+
+}  // namespace
+
+UsageError ArgParser::unknown_option(const std::string& name) const {
+  std::vector<std::string> names;
+  for (const auto& o : m_options) names.push_back(o.name);
+  names.push_back("--help");
+  const std::string suggestion = closest_match(name, names);
+  return UsageError("unknown option " + name + " for '" + m_command + "'" +
+                    (suggestion.empty() ? "" : " (did you mean " + suggestion + "?)") + "; see '" + m_command +
+                    " --help'");
+}
+
+std::string ArgParser::typed(const std::string& word) const {
+  const auto it = m_placeholders.find(word);
+  return it == m_placeholders.end() ? word : it->second;
+}
+
+void ArgParser::reject_leftovers() const {
+  bool marker_seen = false;
+  for (const std::string& word : m_app->remaining()) {
+    // CLI11 keeps the first "--" (the end of options) among the leftovers.
+    if (word == "--" && !marker_seen) {
+      marker_seen = true;
+      continue;
+    }
+    const std::string arg = typed(word);
+    if (arg.size() > 1 && arg[0] == '-' && !marker_seen) throw unknown_option(arg.substr(0, arg.find('=')));
+    throw UsageError("unexpected argument '" + arg + "' for '" + m_command + "'; see '" + m_command + " --help'");
+  }
+}
+
+std::vector<std::string> ArgParser::prepare(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
   bool only_positionals = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (!only_positionals && (arg == "--help" || arg == "-h")) {
-      std::cout << help_text();
-      throw HelpShown{};
+    if (only_positionals || arg.size() < 2 || arg[0] != '-') {
+      out.push_back(arg);
+      continue;
     }
-    if (!only_positionals && arg == "--") {
+    if (arg == "--") {
       only_positionals = true;
+      out.push_back(arg);
       continue;
     }
-    if (!only_positionals && arg.size() > 1 && arg[0] == '-') {
-      std::string name = arg;
-      std::optional<std::string> inline_value;
-      const auto eq = arg.find('=');
-      if (eq != std::string::npos) {
-        name = arg.substr(0, eq);
-        inline_value = arg.substr(eq + 1);
-      }
-      Option* option = find(name);
-      if (option == nullptr) {
-        std::vector<std::string> names;
-        for (const auto& o : m_options) names.push_back(o.name);
-        names.push_back("--help");
-        const std::string suggestion = closest_match(name, names);
-        throw UsageError("unknown option " + name + " for '" + m_command + "'" +
-                         (suggestion.empty() ? "" : " (did you mean " + suggestion + "?)") +
-                         "; see '" + m_command + " --help'");
-      }
-      m_given.push_back(option->name);
-      if (option->kind == Kind::kFlag) {
-        if (inline_value) throw UsageError(option->name + " takes no value");
-        assign(*option, "");
-        continue;
-      }
-      if (!inline_value) {
-        if (i + 1 >= args.size()) throw UsageError(option->name + ": missing value " + option->metavar);
-        inline_value = args[++i];
-      }
-      assign(*option, *inline_value);
-      continue;
-    }
-    if (next_positional >= m_positionals.size()) {
-      throw UsageError("unexpected argument '" + arg + "' for '" + m_command + "'; see '" + m_command +
-                       " --help'");
-    }
-    *m_positionals[next_positional++].target = arg;
-  }
-  for (std::size_t i = next_positional; i < m_positionals.size(); ++i) {
-    if (m_positionals[i].required) {
-      throw UsageError("missing " + m_positionals[i].name + "; usage: " + m_command + " " + m_synopsis);
+    const std::string name = arg.substr(0, arg.find('='));
+    // --help and -h take no value in any form: "--help=X" is an unknown word.
+    const bool known = arg == "--help" || arg == "-h" || find(name) != nullptr;
+    if (known && arg[1] == '-' && arg.size() == name.size() + 1) {
+      // --name=: an empty value, which CLI11 would read as no value at all.
+      m_placeholders[kEmptyValue] = "";
+      out.push_back(name + "=" + kEmptyValue);
+    } else if (known && arg[1] == '-') {
+      out.push_back(arg);  // --name or --name=VALUE
+    } else if (known && arg.size() == 2) {
+      out.push_back(arg);  // -o
+    } else if (known && arg[2] == '=') {
+      out.push_back(name);  // -o=VALUE: the value after '=' (CLI11 would keep the '=')
+      out.push_back(arg.substr(3));
+    } else {
+      // Not declared, or a short name with letters glued on (-o3): unknown,
+      // and CLI11 must not read it as one of its own short-option forms.
+      const std::string placeholder = "--nibble-unknown-word-" + std::to_string(i);
+      m_placeholders[placeholder] = arg;
+      out.push_back(placeholder);
     }
   }
+  return out;
+}
+
+void ArgParser::build() {
+  m_app = std::make_unique<CLI::App>(m_description, m_command);
+  m_app->set_help_flag();   // nibble's own --help, met in command-line order
+  m_app->allow_extras();    // leftovers are reported by reject_leftovers, in order
+  m_app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  CLI::Option* help = m_app->add_flag("-h{" + kFlagGiven + "},--help{" + kFlagGiven + "}");
+  help->trigger_on_parse()->each([this](const std::string&) {
+    reject_leftovers();
+    std::cout << help_text();
+    throw HelpShown{};
+  });
+  for (std::size_t i = 0; i < m_options.size(); ++i) {
+    const Option& o = m_options[i];
+    // A flag's every name carries kFlagGiven as the value it gives.
+    const std::string value = o.kind == Kind::kFlag ? "{" + kFlagGiven + "}" : "";
+    std::string names;
+    for (const auto& [alias, target] : m_aliases) {
+      if (target == o.name) names += alias + value + ",";
+    }
+    names += o.name + value;
+    CLI::Option* cli = nullptr;
+    if (o.kind == Kind::kFlag) {
+      cli = m_app->add_flag(names);
+    } else {
+      cli = m_app->add_option(names)->type_name(o.metavar);
+    }
+    // Each occurrence is read when CLI11 meets it, so that errors come in the
+    // order of the command line, as a reading from left to right meets them.
+    cli->trigger_on_parse()->each([this, i](const std::string& value) {
+      reject_leftovers();
+      Option& option = m_options[i];
+      if (option.kind == Kind::kFlag && value != kFlagGiven) throw UsageError(option.name + " takes no value");
+      m_given.push_back(option.name);
+      assign(option, typed(value));
+    });
+    m_cli[o.name] = cli;
+  }
+  for (std::size_t i = 0; i < m_positionals.size(); ++i) {
+    CLI::Option* cli = m_app->add_option("positional" + std::to_string(i));
+    cli->required(m_positionals[i].required);
+    cli->trigger_on_parse()->each([this, i](const std::string& value) {
+      reject_leftovers();
+      *m_positionals[i].target = typed(value);
+      m_positionals_read = i + 1;
+    });
+  }
+  for (std::size_t r = 0; r < m_rules.size(); ++r) {
+    const Rule& rule = m_rules[r];
+    for (const std::string& name : rule.names) {
+      if (m_cli.count(name) == 0) throw std::logic_error(m_command + ": a rule names undeclared option " + name);
+    }
+    switch (rule.kind) {
+      case RuleKind::kRequired:
+        m_cli.at(rule.names[0])->required();
+        break;
+      case RuleKind::kExcludes:
+        m_cli.at(rule.names[0])->excludes(m_cli.at(rule.names[1]));
+        break;
+      case RuleKind::kExactlyOne: {
+        auto* group = m_app->add_option_group("rule" + std::to_string(r));
+        for (const std::string& name : rule.names) group->add_option(m_cli.at(name));
+        group->require_option(1);
+        group->required();
+        break;
+      }
+    }
+  }
+}
+
+std::optional<std::string> ArgParser::broken_rule() const {
+  for (std::size_t i = m_positionals_read; i < m_positionals.size(); ++i) {
+    if (m_positionals[i].required) return "missing " + m_positionals[i].name + "; usage: " + m_command + " " + m_synopsis;
+  }
+  for (const Rule& rule : m_rules) {
+    std::size_t count = 0;
+    for (const std::string& name : rule.names) count += given(name) ? 1 : 0;
+    const bool broken = rule.kind == RuleKind::kRequired   ? count == 0
+                        : rule.kind == RuleKind::kExcludes ? count == 2
+                                                           : count != 1;
+    if (broken) return rule.message;
+  }
+  return std::nullopt;
+}
+
+void ArgParser::parse(const std::vector<std::string>& args) {
+  build();
+  const std::vector<std::string> words = prepare(args);
+  try {
+    m_app->parse(std::vector<std::string>(words.rbegin(), words.rend()));
+  } catch (const CLI::ArgumentMismatch& e) {
+    // The last word is an option whose value the command line lacks.
+    reject_leftovers();
+    const Option* option = words.empty() ? nullptr : find(words.back().substr(0, words.back().find('=')));
+    if (option == nullptr) throw UsageError(e.what());
+    throw UsageError(option->name + ": missing value " + option->metavar);
+  } catch (const CLI::ParseError& e) {
+    // A required option, an exclusion or an exactly-one-of group, found by
+    // CLI11 once every word was read: words it could not place come first,
+    // then the first broken rule in declaration order.
+    reject_leftovers();
+    if (const auto message = broken_rule()) throw UsageError(*message);
+    throw UsageError(e.what());
+  }
+  reject_leftovers();
 }
 
 bool ArgParser::given(const std::string& name) const {

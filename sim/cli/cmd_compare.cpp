@@ -66,14 +66,14 @@ int run_compare(const std::vector<std::string>& args) {
   parser.flag("--quiet", "no progress and no table", &quiet);
   parser.option("--out", "DIR", "output directory", &out);
   parser.alias("-o", "--out");
+  parser.required("--out", "missing --out DIR");
+  workload_flags.rules(parser, {"--policy", "--policy-a", "--policy-b", "--policy-file-a", "--policy-file-b"});
+  for (const char* one : {"--policy-a", "--policy-b"}) {
+    parser.excludes("--policy", one, "give --policy (both designs) or --policy-a/--policy-b, not both");
+  }
   parser.parse(args);
 
-  if (!parser.given("--out")) throw UsageError("missing --out DIR");
-  const flow::WorkloadSource source =
-      workload_flags.source(parser, {"--policy", "--policy-a", "--policy-b", "--policy-file-a", "--policy-file-b"});
-  if (parser.given("--policy") && (parser.given("--policy-a") || parser.given("--policy-b"))) {
-    throw UsageError("give --policy (both designs) or --policy-a/--policy-b, not both");
-  }
+  const flow::WorkloadSource source = workload_flags.source(parser);
   if (parser.given("--policy")) options.policy_a.name = options.policy_b.name = policy;
   if (parser.given("--policy-a")) options.policy_a.name = policy_a;
   if (parser.given("--policy-b")) options.policy_b.name = policy_b;

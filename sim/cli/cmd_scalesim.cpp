@@ -36,10 +36,10 @@ int run_scalesim(const std::vector<std::string>& args) {
   parser.alias("-p", "--path");
   parser.flag("--force", "write into OUTDIR/<run_name> even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "print nothing but errors", &quiet);
+  parser.required("--config", "missing -c FILE.cfg");
+  parser.required("--topology", "missing -t TOPOLOGY.csv");
+  parser.required("--path", "missing -p OUTDIR");
   parser.parse(args);
-  if (!parser.given("--config")) throw UsageError("missing -c FILE.cfg");
-  if (!parser.given("--topology")) throw UsageError("missing -t TOPOLOGY.csv");
-  if (!parser.given("--path")) throw UsageError("missing -p OUTDIR");
 
   const design::ScaleSimConfig config = design::load_scalesim_config(cfg_path);
   if (!config.ignored.empty()) {

@@ -69,11 +69,12 @@ int run_simulate(const std::vector<std::string>& args) {
   parser.flag("--quiet", "no progress and no table", &quiet);
   parser.option("--out", "DIR", "output directory", &out);
   parser.alias("-o", "--out");
+  parser.required("--design", "missing --design FILE");
+  parser.required("--out", "missing --out DIR");
+  workload_flags.rules(parser, {"--policy", "--policy-file"});
   parser.parse(args);
 
-  if (!parser.given("--design")) throw UsageError("missing --design FILE");
-  if (!parser.given("--out")) throw UsageError("missing --out DIR");
-  const flow::WorkloadSource source = workload_flags.source(parser, {"--policy", "--policy-file"});
+  const flow::WorkloadSource source = workload_flags.source(parser);
   if (parser.given("--policy")) policy.name = policy_name;
   options.sim.timeline = timeline.detail();
 

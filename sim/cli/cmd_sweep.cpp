@@ -56,8 +56,8 @@ int run_sweep(const std::vector<std::string>& args) {
   parser.option("--tech", "FILE|NAME", "energy/area table for every point (default: each design's `tech`)", &tech);
   parser.flag("--force", "write into DIR even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress and no summary", &quiet);
+  parser.required("--out", "missing --out DIR");
   parser.parse(args);
-  if (!parser.given("--out")) throw UsageError("missing --out DIR");
   if (mpi && !sweep::mpi_available()) throw UsageError("--mpi: this nibble was built without MPI (install OpenMPI and Boost.MPI)");
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);

@@ -81,9 +81,9 @@ int run_train(const std::vector<std::string>& args) {
   parser.alias("-o", "--out");
   parser.flag("--force", "write into --out even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress lines", &quiet);
+  parser.required("--model", "--model is required (fmnist-mlp, fmnist-cnn, fmnist-resnet or fmnist-vit)");
+  parser.required("--out", "--out DIR is required");
   parser.parse(args);
-  if (!parser.given("--model")) throw UsageError("--model is required (fmnist-mlp, fmnist-cnn, fmnist-resnet or fmnist-vit)");
-  if (!parser.given("--out")) throw UsageError("--out DIR is required");
   if (threads > 256) throw UsageError("--threads: expected at most 256");
 
   train::TrainConfig config;

@@ -1,5 +1,6 @@
 // The workload flags `simulate` and `compare` share: exactly one source
-// (--model, --trace, --onnx) and, for the graph sources, --batch and --seq.
+// (--model, --trace, --onnx) and, for the graph sources, --batch and --seq;
+// their rules are ArgParser rules, which parse() checks (on CLI11).
 #pragma once
 
 #include <cstdint>
@@ -22,16 +23,16 @@ class WorkloadFlags {
     parser.option("--seq", "N", "sequence length of a zoo model that has one (bert-base, lstm)", &m_seq, 1);
   }
 
-  /// After parse(): the source, once exactly one was given and none of
-  /// `trace_fixed` (besides --batch and --seq) came with a trace.
-  flow::WorkloadSource source(const ArgParser& parser, std::initializer_list<const char*> trace_fixed) const {
-    const int sources =
-        (parser.given("--model") ? 1 : 0) + (parser.given("--trace") ? 1 : 0) + (parser.given("--onnx") ? 1 : 0);
-    if (sources != 1) throw UsageError("give exactly one of --model, --trace, --onnx");
-    if (parser.given("--trace")) {
-      for (const char* flag : {"--batch", "--seq"}) reject_with_trace(parser, flag);
-      for (const char* flag : trace_fixed) reject_with_trace(parser, flag);
-    }
+  /// Declares the rules, checked by parse(): exactly one source, and with a
+  /// trace none of --batch, --seq and `trace_fixed` (the trace fixes them).
+  void rules(ArgParser& parser, std::initializer_list<const char*> trace_fixed) const {
+    parser.exactly_one_of({"--model", "--trace", "--onnx"}, "give exactly one of --model, --trace, --onnx");
+    for (const char* flag : {"--batch", "--seq"}) trace_excludes(parser, flag);
+    for (const char* flag : trace_fixed) trace_excludes(parser, flag);
+  }
+
+  /// After parse(): the source the flags name.
+  flow::WorkloadSource source(const ArgParser& parser) const {
     flow::WorkloadSource source = m_source;
     if (parser.given("--batch")) source.batch = m_batch;
     if (parser.given("--seq")) source.seq = m_seq;
@@ -39,8 +40,8 @@ class WorkloadFlags {
   }
 
  private:
-  static void reject_with_trace(const ArgParser& parser, const char* flag) {
-    if (parser.given(flag)) throw UsageError(std::string(flag) + " does not apply to --trace: a trace fixes it");
+  static void trace_excludes(ArgParser& parser, const char* flag) {
+    parser.excludes(flag, "--trace", std::string(flag) + " does not apply to --trace: a trace fixes it");
   }
 
   flow::WorkloadSource m_source;  ///< the source flags as parsed
