@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "models/train/gemm_kernels.hpp"
+#include "sim/numerics/dot.hpp"
 #include "sim/numerics/fp16.hpp"
 #include "models/train/parallel.hpp"
 
@@ -239,7 +240,8 @@ void gemm_fp16_block(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matri
   args.c = c.data;
   args.ldc = c.ld;
   args.chunk = acc.format == Format::kFp16Chunked ? acc.chunk : 0;
-  args.round_to_odd = !acc.products_fp16;
+  args.round_to_odd = !acc.products_fp16 || acc.dot > 1;
+  args.dot = acc.dot;
   switch (kernel) {
 #if defined(NIBBLE_TRAIN_SIMD)
     case Fp16Kernel::kAvx512:
@@ -338,6 +340,18 @@ void gemm(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matrix c, Thread
     case Format::kFp16Chunked: {
       if (acc.format == Format::kFp16Chunked && acc.chunk == 0) {
         throw std::logic_error("gemm: fp16-chunked accumulator needs chunk >= 1");
+      }
+      // Dot-product PEs are emulated for (U)INT4 x (U)INT4 and (U)INT4 x FP4
+      // products only (models/train/policy.cpp refuses others). Such a product
+      // is an integer below 2^8 in magnitude, or v x 2^e with |v| <= 15 and e
+      // over the 12 binades of the seven radix-4 FP4 magnitudes; a sum of up to
+      // 64 of them spans at most 8 + 6 = 14 or 4 + 12 + 6 = 22 bits, within
+      // FP32's 24, so every partial sum the kernels form in FP32 is exact, as
+      // numerics::pe_dot's tree is.
+      if (acc.dot == 0 || acc.dot > numerics::kMaxDotProduct || (acc.dot > 1 && !acc.products_fp16) ||
+          (acc.dot > 1 && acc.format == Format::kFp16Chunked && acc.chunk % acc.dot != 0)) {
+        throw std::logic_error("gemm: dot-product group of " + std::to_string(acc.dot) +
+                               " needs INT4/FP4 products and a chunk that is a multiple of it");
       }
       const Fp16Kernel kernel = resolved_kernel();
       for_blocks(c, pool, [&](std::size_t r0, std::size_t rows, std::size_t c0, std::size_t cols) {

@@ -39,6 +39,9 @@ struct Accumulator {
   std::size_t chunk = 0;       ///< kFp16Chunked: products per FP16 chunk (>= 1)
   double lsb = 1.0;            ///< kInt32: value of one accumulator LSB; every product is a multiple of it
   bool products_fp16 = true;   ///< kFp16*: every product is an FP16 number (enables the faster exact path)
+  /// kFp16*: products a dot-product PE sums exactly before each FP16 add
+  /// (numerics::pe_dot; a chunk is a whole number of them); 1 = a MAC PE.
+  std::size_t dot = 1;
 };
 
 /// A read-only row-major matrix view.

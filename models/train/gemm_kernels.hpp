@@ -21,6 +21,11 @@ struct Fp16GemmArgs {
   std::size_t ldc = 0;      ///< elements between rows of C
   std::size_t chunk = 0;    ///< 0: one FP16 accumulator; N: FP16 chunks of N summed in FP32
   bool round_to_odd = false;  ///< products may not be FP16 values: round the FP32 add to odd first
+  /// Products summed exactly before each FP16 add (a dot-product PE,
+  /// numerics::pe_dot), in groups from the start of each chunk. > 1 only for
+  /// INT4/FP4 operands, whose group sums are exact in FP32 (gemm.cpp says why),
+  /// and always with round_to_odd (a group sum need not be an FP16 value).
+  std::size_t dot = 1;
 };
 
 /// Portable kernel: the same arithmetic one element at a time, with the FP16

@@ -99,6 +99,7 @@ Accumulator accumulator_of(const GemmFormats& f, const ArithParams& params) {
   if (f.acc == Format::kFp16Chunked) acc.chunk = params.chunk;
   if (f.acc == Format::kFp16 || f.acc == Format::kFp16Chunked) {
     acc.products_fp16 = products_are_fp16(f.a, f.b, params.fp4_bias);
+    acc.dot = f.dot;
   }
   return acc;
 }

@@ -36,7 +36,8 @@ struct GemmFormats {
   numerics::Format a = numerics::Format::kFp32;    ///< streamed operand
   numerics::Format b = numerics::Format::kFp32;    ///< stationary operand
   numerics::Format acc = numerics::Format::kFp32;  ///< accumulator
-  bool operator==(const GemmFormats& o) const { return a == o.a && b == o.b && acc == o.acc; }
+  std::size_t dot = 1;  ///< products the PE sums exactly before one accumulate (the unit's array.dot_product)
+  bool operator==(const GemmFormats& o) const { return a == o.a && b == o.b && acc == o.acc && dot == o.dot; }
 };
 
 /// The arithmetic of one GEMM layer, in the PE modes' operand order

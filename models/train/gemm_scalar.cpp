@@ -30,11 +30,23 @@ void fp16_gemm_scalar(const Fp16GemmArgs& g) {
       for (std::size_t k0 = 0; k0 < g.k; k0 += chunk) {
         const std::size_t k1 = g.k - k0 < chunk ? g.k : k0 + chunk;
         acc = 0;
-        for (std::size_t kk = k0; kk < k1; ++kk) {
-          const FloatValue product =
-              numerics::float_mul_exact(decode_float(g.a[i * g.lda + kk]), decode_float(g.b[kk * g.ldb + j]));
-          acc = static_cast<std::uint16_t>(
-              numerics::float_add(numerics::float_decode(acc, numerics::kFp16Spec), product, numerics::kFp16Spec));
+        if (g.dot <= 1) {
+          for (std::size_t kk = k0; kk < k1; ++kk) {
+            const FloatValue product =
+                numerics::float_mul_exact(decode_float(g.a[i * g.lda + kk]), decode_float(g.b[kk * g.ldb + j]));
+            acc = static_cast<std::uint16_t>(
+                numerics::float_add(numerics::float_decode(acc, numerics::kFp16Spec), product, numerics::kFp16Spec));
+          }
+        } else {
+          // A dot-product PE: each group's sum is exact (in FP32 for INT4/FP4
+          // operands, gemm.cpp), then one rounding into the FP16 accumulator.
+          for (std::size_t kk = k0; kk < k1; kk += g.dot) {
+            const std::size_t end = k1 - kk < g.dot ? k1 : kk + g.dot;
+            float sum = 0.0f;
+            for (std::size_t t = kk; t < end; ++t) sum += g.a[i * g.lda + t] * g.b[t * g.ldb + j];
+            acc = static_cast<std::uint16_t>(numerics::float_add(numerics::float_decode(acc, numerics::kFp16Spec),
+                                                                 decode_float(sum), numerics::kFp16Spec));
+          }
         }
         if (g.chunk != 0) {
           const std::uint32_t chunk_sum = numerics::fp32_bits(numerics::fp16_to_float(acc));

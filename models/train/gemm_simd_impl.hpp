@@ -71,13 +71,39 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
   const std::size_t chunk = g.chunk == 0 ? g.k : g.chunk;
   for (std::size_t k0 = 0; k0 < g.k; k0 += chunk) {
     const std::size_t k1 = (g.k - k0 < chunk) ? g.k : k0 + chunk;
-    for (std::size_t kk = k0; kk < k1; ++kk) {
-      Reg b[kVecs];
-      const float* brow = g.b + kk * g.ldb + j0;
-      for (int v = 0; v < kVecs; ++v) b[v] = V::load(brow + v * V::kLanes, masks[v]);
-      for (int r = 0; r < kTileRows; ++r) {
-        const Reg a = V::broadcast(g.a[(i0 + static_cast<std::size_t>(r)) * g.lda + kk]);
-        for (int v = 0; v < kVecs; ++v) acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], a, b[v]);
+    if (g.dot <= 1) {
+      for (std::size_t kk = k0; kk < k1; ++kk) {
+        Reg b[kVecs];
+        const float* brow = g.b + kk * g.ldb + j0;
+        for (int v = 0; v < kVecs; ++v) b[v] = V::load(brow + v * V::kLanes, masks[v]);
+        for (int r = 0; r < kTileRows; ++r) {
+          const Reg a = V::broadcast(g.a[(i0 + static_cast<std::size_t>(r)) * g.lda + kk]);
+          for (int v = 0; v < kVecs; ++v) acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], a, b[v]);
+        }
+      }
+    } else {
+      // A dot-product PE: the group's products summed exactly (every partial
+      // sum of INT4/FP4 products is an FP32 number, gemm.cpp), then one
+      // round-to-odd-then-FP16 add into the accumulator (kRoundToOdd is set).
+      const Reg one = V::broadcast(1.0f);
+      for (std::size_t kk = k0; kk < k1; kk += g.dot) {
+        const std::size_t end = k1 - kk < g.dot ? k1 : kk + g.dot;
+        Reg sum[kTileRows][kVecs];
+        for (int r = 0; r < kTileRows; ++r) {
+          for (int v = 0; v < kVecs; ++v) sum[r][v] = V::zero();
+        }
+        for (std::size_t t = kk; t < end; ++t) {
+          Reg b[kVecs];
+          const float* brow = g.b + t * g.ldb + j0;
+          for (int v = 0; v < kVecs; ++v) b[v] = V::load(brow + v * V::kLanes, masks[v]);
+          for (int r = 0; r < kTileRows; ++r) {
+            const Reg a = V::broadcast(g.a[(i0 + static_cast<std::size_t>(r)) * g.lda + t]);
+            for (int v = 0; v < kVecs; ++v) sum[r][v] = V::fmadd(a, b[v], sum[r][v]);
+          }
+        }
+        for (int r = 0; r < kTileRows; ++r) {
+          for (int v = 0; v < kVecs; ++v) acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], sum[r][v], one);
+        }
       }
     }
     if (g.chunk != 0) {

@@ -16,7 +16,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-design=$src/hw/designs/int4-train.yaml
+design=$src/hw/designs/int4-single-array.yaml
 # A simulation whose forked child runs for minutes: the bit-exact check of every op of ResNet-18.
 slow_simulate=(simulate --design "$design" --model resnet18 --batch 8 --functional
                --functional-max-macs 1000000000000 --quiet)
@@ -36,7 +36,7 @@ wait_for_child() {
 write_sweep() {
   cat > sweep.yaml <<YAML
 name: cli-test
-design: $src/hw/designs/int4-train.yaml
+design: $src/hw/designs/int4-single-array.yaml
 parameters:
   array.rows: [32, 64, 128]
   array.dataflow: [ws, os]
@@ -69,7 +69,7 @@ case "$case_name" in
   sweep-bad-point)
     # rows 256 does not divide the design's FP16 chunk of 128: that point fails, the others run.
     cat > sweep.yaml <<YAML
-design: $src/hw/designs/int4-train.yaml
+design: $src/hw/designs/int4-single-array.yaml
 parameters:
   array.rows: [64, 256]
 workloads:
@@ -97,7 +97,7 @@ YAML
     [ ! -e m/sweep.csv ] || fail "bad input must not write sweep.csv"
     # Every point fails (rows 256 and 512 do not divide the FP16 chunk of 128).
     cat > all-fail.yaml <<YAML
-design: $src/hw/designs/int4-train.yaml
+design: $src/hw/designs/int4-single-array.yaml
 parameters:
   array.rows: [256, 512]
 workloads:
@@ -235,7 +235,7 @@ YAML
     # per-sample forward MACs as derived in tests/models/test_zoo.cpp.
     for m in fmnist-resnet:9345920 fmnist-vit:7702656; do
       name=${m%%:*}
-      "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model "$name" --batch 32 --out "$name" --quiet
+      "$nibble" simulate --design "$src/hw/designs/int4-single-array.yaml" --model "$name" --batch 32 --out "$name" --quiet
       [ -s "$name/summary.json" ] && [ -s "$name/report.html" ] || fail "$name: missing outputs"
       grep -q "\"model\": \"$name\"" "$name/summary.json" || fail "$name: summary.json names another model"
       "$nibble" trace --model "$name" --batch 1 --stats > "$name.json"
@@ -352,8 +352,8 @@ YAML
     ;;
   timeline-flag)
     # --timeline takes none, layers or ops; anything else is a usage error (exit 2) naming the flag.
-    for c in "simulate --design $src/hw/designs/int4-train.yaml" \
-             "compare $src/hw/designs/int4-train.yaml $src/hw/designs/fp16-baseline.yaml"; do
+    for c in "simulate --design $src/hw/designs/int4-single-array.yaml" \
+             "compare $src/hw/designs/int4-single-array.yaml $src/hw/designs/fp16-baseline.yaml"; do
       for bad in fast OPS ""; do
         set +e
         "$nibble" $c --model fmnist-mlp --timeline "$bad" --out o 2> err.txt; rc=$?
@@ -369,7 +369,7 @@ YAML
     done
     [ ! -e o ] || fail "a bad --timeline must not create the output directory"
     "$nibble" simulate --help | grep -q -- "--timeline none|layers|ops" || fail "simulate --help lacks --timeline"
-    "$nibble" simulate --design "$src/hw/designs/int4-train.yaml" --model fmnist-mlp --timeline=layers --out s --quiet
+    "$nibble" simulate --design "$src/hw/designs/int4-single-array.yaml" --model fmnist-mlp --timeline=layers --out s --quiet
     grep -q '"detail": "layers"' s/timeline.json || fail "--timeline=layers must write layers detail"
     ;;
   scalesim-lean)

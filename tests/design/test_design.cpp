@@ -54,12 +54,12 @@ std::string replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(DesignFile, ShippedDesignsParse) {
-  for (const char* file : {"int4-train.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml", "rapid-like.yaml"}) {
+  for (const char* file : {"int4-train.yaml", "int4-single-array.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml", "rapid-like.yaml"}) {
     SCOPED_TRACE(file);
     const Design d = load_design(kSource + "/hw/designs/" + file);
     EXPECT_FALSE(d.name.empty());
   }
-  const Design d = load_design(kSource + "/hw/designs/int4-train.yaml");
+  const Design d = load_design(kSource + "/hw/designs/int4-single-array.yaml");
   EXPECT_EQ(d.array.rows, 128u);
   EXPECT_EQ(d.array.cols, 128u);
   EXPECT_EQ(d.array.pe_kind, PeKind::kInt4Fp4);

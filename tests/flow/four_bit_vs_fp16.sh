@@ -1,8 +1,10 @@
 #!/bin/sh
 # Regenerates the table of docs/validation.md, "4-bit vs FP16": `nibble compare`
-# of hw/designs/int4-train.yaml (A) and hw/designs/fp16-baseline.yaml (B) on
-# ResNet-18 and ResNet-50, batch 32, for the shipped designs and a ladder of
-# what-if variants, each row adding one change to the row above it.
+# of a 4-bit design (A) and hw/designs/fp16-baseline.yaml (B) on ResNet-18 and
+# ResNet-50, batch 32: the shipped hw/designs/int4-train.yaml, then a ladder
+# from the earlier one-array design (hw/designs/int4-single-array.yaml) to the
+# shipped one, then what-if variants of the shipped one, each adding one change
+# to the row above it.
 #
 # usage: tests/flow/four_bit_vs_fp16.sh [OUTDIR]   (from the repository root;
 #        $NIBBLE names the binary, default build/nibble)
@@ -11,19 +13,19 @@
 set -eu
 nibble=${NIBBLE:-build/nibble}
 out=${1:-out/four-bit-vs-fp16}
-a=hw/designs/int4-train.yaml
+shipped=hw/designs/int4-train.yaml
+single=hw/designs/int4-single-array.yaml
 b=hw/designs/fp16-baseline.yaml
-no_fp32_adder="--set-a array.accumulators.float=fp16-chunked"
+# int4-train with MAC PEs instead of dot-product PEs: a 128 x 128 INT4/FP4 array (the same 16,384
+# multipliers) beside the FP16 unit.
+mac_pes="--set-a matrix_units.int.rows=128 --set-a matrix_units.int.dot_product=1"
 int4_first_last="--policy-file-a tests/flow/data/first-last-int4.yaml"
 ideal_dram="--set-a dram.ideal=true --set-b dram.ideal=true"
-# 65536 lanes make vector ops nearly free; lanes have area, so B is pinned to
-# the 66 x 66 array --iso-area gives it in the rows above instead of resizing.
-free_vector="--set-a vector.lanes=65536 --set-b vector.lanes=65536 --set-b array.rows=66 --set-b array.cols=66"
 
-row() {  # row LABEL MODEL FLAGS...
-  label=$1 model=$2
-  shift 2
-  dir=$out/$model-$(echo "$label" | tr -c 'a-z0-9\n' '-')
+row() {  # row LABEL MODEL A FLAGS...   (sets $array to B's array)
+  label=$1 model=$2 a=$3
+  shift 3
+  dir=$out/$model-$(echo "$label" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/^-//; s/-$//')
   # shellcheck disable=SC2068
   text=$("$nibble" compare $a $b --model "$model" --batch 32 --force --out "$dir" $@ 2>/dev/null)
   array=$(echo "$text" | sed -n 's/^B: [^(]*(1 x \([0-9]*x[0-9]*\) .*/\1/p')
@@ -33,14 +35,19 @@ row() {  # row LABEL MODEL FLAGS...
   echo "| $label | $model | $array | $speedup | $energy | $tops |"
 }
 
-echo "| variant (each row adds to the one above) | model | B's array | speedup | energy ratio | A TOPS/W | B TOPS/W |"
+echo "| variant | model | B's array | speedup | energy ratio | A TOPS/W | B TOPS/W |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for model in resnet18 resnet50; do
-  row "iso-PE (no --iso-area)" $model
-  row "shipped designs, --iso-area" $model --iso-area
-  row "same, 7 nm table" $model --iso-area --tech 7nm
-  row "A: no FP32 adder in the PEs" $model --iso-area $no_fp32_adder
-  row "+ A: first/last layers in INT4" $model --iso-area $no_fp32_adder $int4_first_last
-  row "+ ideal DRAM (both)" $model --iso-area $no_fp32_adder $int4_first_last $ideal_dram
-  row "+ vector ops almost free (both)" $model $no_fp32_adder $int4_first_last $ideal_dram $free_vector
+  row "iso-PE (no \`--iso-area\`)" $model $shipped
+  row "**shipped designs, \`--iso-area\`**" $model $shipped --iso-area
+  row "same, 7 nm table (\`--tech 7nm\`)" $model $shipped --iso-area --tech 7nm
+  row "ladder 1: int4-single-array" $model $single --iso-area
+  row "ladder 2: + FP16 layers on a 32x32 FP16 unit" $model $shipped --iso-area $mac_pes
+  row "ladder 3: + dot-product PEs (N = 4) = shipped" $model $shipped --iso-area
+  row "what-if: + first/last layers in INT4" $model $shipped --iso-area $int4_first_last
+  row "what-if: + ideal DRAM (both)" $model $shipped --iso-area $int4_first_last $ideal_dram
+  # 65536 lanes make vector ops nearly free; lanes have area, so B keeps the array the row above gave it.
+  rows=${array%x*} cols=${array#*x}
+  row "what-if: + vector ops almost free (both)" $model $shipped $int4_first_last $ideal_dram \
+    --set-a vector.lanes=65536 --set-b vector.lanes=65536 --set-b array.rows="$rows" --set-b array.cols="$cols"
 done

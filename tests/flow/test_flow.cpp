@@ -229,7 +229,7 @@ TEST(Pipeline, EnergyOfATinyGemmByHand) {
 
 TEST(Pipeline, EnergyModelReadsTheShippedDesigns) {
   using numerics::Format;
-  const design::Design a = shipped("int4-train.yaml");
+  const design::Design a = shipped("int4-single-array.yaml");
   // fp16-chunked (int4 and fp4) adds in FP16 in the PE; unsupported: multi-pass
   // -> the FP16 layers' slice products add in accumulators.float (FP32) in every PE.
   EXPECT_TRUE(energy::float_adder_in_pe(a));
@@ -281,13 +281,13 @@ std::vector<double> recompute(const std::map<std::string, double>& n, const ener
 
 TEST(Pipeline, SumCheckFromLayersCsvAndTheTable) {
   const TempDir dir("sum");
-  ASSERT_EQ(nibble("simulate --design hw/designs/int4-train.yaml --model fmnist-cnn --batch 4 --quiet --out " +
+  ASSERT_EQ(nibble("simulate --design hw/designs/int4-single-array.yaml --model fmnist-cnn --batch 4 --quiet --out " +
                    dir.str()),
             0);
   const report::CsvTable csv = report::parse_csv(read_file(dir / "layers.csv"), "layers.csv");
   const nlohmann::json summary = json_file(dir / "summary.json");
   const energy::TechTable tech = energy::builtin_tech_table("45nm");
-  const design::Design d = shipped("int4-train.yaml");
+  const design::Design d = shipped("int4-single-array.yaml");
   const double area = summary.at("energy").at("area_mm2").get<double>();
   // The area itself, independently: PEs with an FP16 and an FP32 adder
   // (multi-pass) and 4 x 3 + 32 register bits, plus SRAM, lanes and overhead.
@@ -342,7 +342,7 @@ TEST(Pipeline, SumCheckFromLayersCsvAndTheTable) {
 // ------------------------------------------------------------- iso-area and compare
 
 TEST(Compare, IsoAreaGivesEqualAreasWithinOnePercent) {
-  const design::Design a = shipped("int4-train.yaml");
+  const design::Design a = shipped("int4-single-array.yaml");
   design::Design b = shipped("fp16-baseline.yaml");
   const energy::TechTable t = energy::builtin_tech_table("45nm");
   const IsoArea iso = resize_to_area_of(a, t, &b, t);
@@ -357,7 +357,7 @@ TEST(Compare, IsoAreaGivesEqualAreasWithinOnePercent) {
   EXPECT_EQ(b.array.cols, iso.cols_after);
   EXPECT_EQ(b.input.capacity_bytes, 4194304u);  // only the array changes
   // Resizing the 4-bit design instead keeps its FP16 chunks one fold long.
-  design::Design a2 = shipped("int4-train.yaml");
+  design::Design a2 = shipped("int4-single-array.yaml");
   const design::Design small = shipped("fp16-baseline.yaml", {"array.rows=32", "array.cols=32"});
   const IsoArea shrunk = resize_to_area_of(small, t, &a2, t);
   EXPECT_LT(a2.array.rows, 128u);
@@ -368,7 +368,7 @@ TEST(Compare, IsoAreaGivesEqualAreasWithinOnePercent) {
 TEST(Compare, RatiosAreThoseOfTheTwoSummaries) {
   const TempDir dir("cmp");
   std::string out;
-  ASSERT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --batch 8 "
+  ASSERT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --batch 8 "
                    "--iso-area --out " + dir.str(),
                    &out),
             0);
@@ -407,15 +407,15 @@ TEST(Compare, PoliciesAndErrorsOfOneDesign) {
   options.policy_a.name = "fp16";  // the 4-bit design runs everything in 9 passes
   options.policy_b.name = "fp16";
   options.concurrent = false;
-  const Comparison c = compare(shipped("int4-train.yaml"), shipped("fp16-baseline.yaml"), w, options);
+  const Comparison c = compare(shipped("int4-single-array.yaml"), shipped("fp16-baseline.yaml"), w, options);
   EXPECT_EQ(c.a.sim.policy, "fp16");
   EXPECT_GT(c.a.sim.total("mac_int4_int4"), 0u);  // fp16 slices on the int4 datapath
   EXPECT_NEAR(c.speedup, c.b.energy.metrics.seconds / c.a.energy.metrics.seconds, 1e-15);
   // fp16-baseline refuses FP32 GEMMs (unsupported: error): an InputError, B's.
   options.policy_b.name = "fp32";
-  EXPECT_THROW(compare(shipped("int4-train.yaml"), shipped("fp16-baseline.yaml"), w, options), InputError);
+  EXPECT_THROW(compare(shipped("int4-single-array.yaml"), shipped("fp16-baseline.yaml"), w, options), InputError);
   options.concurrent = true;
-  EXPECT_THROW(compare(shipped("int4-train.yaml"), shipped("fp16-baseline.yaml"), w, options), InputError);
+  EXPECT_THROW(compare(shipped("int4-single-array.yaml"), shipped("fp16-baseline.yaml"), w, options), InputError);
 }
 
 // ------------------------------------------------------------- reports
@@ -430,7 +430,7 @@ std::vector<std::string> layer_names(const std::string& path) {
 
 TEST(Reports, HtmlIsWellFormedAndNamesEveryLayer) {
   const TempDir dir("html");
-  ASSERT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-cnn --batch 2 "
+  ASSERT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-cnn --batch 2 "
                    "--quiet --out " + dir.str()),
             0);
   for (const std::string page : {"report.html", "a/report.html", "b/report.html"}) {
@@ -451,8 +451,8 @@ TEST(Reports, HtmlIsWellFormedAndNamesEveryLayer) {
     EXPECT_NE(single.find(must), std::string::npos) << must;
   }
   const std::string both = read_file(dir / "report.html");
-  for (const char* must : {"speedup", "energy ratio", "A: int4-train", "B: fp16-baseline", "Cycles per layer",
-                           "Energy per layer", "Units over the whole step: A: int4-train",
+  for (const char* must : {"speedup", "energy ratio", "A: int4-single-array", "B: fp16-baseline", "Cycles per layer",
+                           "Energy per layer", "Units over the whole step: A: int4-single-array",
                            "Units over the whole step: B: fp16-baseline"}) {
     EXPECT_NE(both.find(must), std::string::npos) << must;
   }
@@ -460,7 +460,7 @@ TEST(Reports, HtmlIsWellFormedAndNamesEveryLayer) {
 
 TEST(Reports, SameInputsGiveTheSameBytes) {
   const TempDir one("det1"), two("det2");
-  const std::string sim = "simulate --design hw/designs/int4-train.yaml --model fmnist-cnn --batch 2 --quiet --out ";
+  const std::string sim = "simulate --design hw/designs/int4-single-array.yaml --model fmnist-cnn --batch 2 --quiet --out ";
   ASSERT_EQ(nibble(sim + one / "s"), 0);
   ASSERT_EQ(nibble(sim + two / "s"), 0);
   for (const char* f : {"summary.json", "layers.csv", "report.html", "timeline.json"}) {
@@ -468,7 +468,7 @@ TEST(Reports, SameInputsGiveTheSameBytes) {
   }
   // compare: concurrent and one after the other give the same bytes.
   const std::string cmp =
-      "compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --iso-area --quiet ";
+      "compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --iso-area --quiet ";
   ASSERT_EQ(nibble(cmp + "--out " + one / "c"), 0);
   ASSERT_EQ(nibble(cmp + "--serial --out " + two / "c"), 0);
   for (const char* f : {"summary.json", "report.html", "a/summary.json", "a/layers.csv", "a/report.html",
@@ -622,7 +622,7 @@ TEST(Timeline, LayersDetailAndTheSizeLimit) {
 
 TEST(Timeline, NoneWritesNoFileAndRemovesAnOldOne) {
   const TempDir dir("timeline-none");
-  const std::string sim = "simulate --design hw/designs/int4-train.yaml --model fmnist-mlp --quiet --out " + dir / "s";
+  const std::string sim = "simulate --design hw/designs/int4-single-array.yaml --model fmnist-mlp --quiet --out " + dir / "s";
   ASSERT_EQ(nibble(sim), 0);
   ASSERT_TRUE(fs::exists(dir / "s/timeline.json"));
   EXPECT_EQ(json_file(dir / "s/summary.json").at("timeline").at("detail"), "ops");
@@ -632,7 +632,7 @@ TEST(Timeline, NoneWritesNoFileAndRemovesAnOldOne) {
   EXPECT_EQ(summary.at("timeline").at("detail"), "none");
   EXPECT_EQ(summary.at("timeline").at("bytes"), 0);
   EXPECT_NE(read_file(dir / "s/report.html").find("--timeline none"), std::string::npos);
-  ASSERT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --quiet "
+  ASSERT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --quiet "
                    "--timeline layers --out " + dir / "c"),
             0);
   for (const char* side : {"a", "b"}) {
@@ -710,18 +710,18 @@ TEST(Errors, ExitCodes) {
   EXPECT_EQ(nibble("simulate --design hw/designs/test-4x4.yaml --model resnet5 --out " + dir / "x", nullptr, &err), 2);
   EXPECT_NE(err.find("did you mean"), std::string::npos) << err;
   EXPECT_EQ(nibble("simulate --design hw/designs/test-4x4.yaml --model fmnist-mlp", nullptr, &err), 2);  // no --out
-  EXPECT_EQ(nibble("compare hw/designs/int4-train.yaml --model fmnist-mlp --out " + dir / "x", nullptr, &err), 2);
-  EXPECT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --policy fp16 "
+  EXPECT_EQ(nibble("compare hw/designs/int4-single-array.yaml --model fmnist-mlp --out " + dir / "x", nullptr, &err), 2);
+  EXPECT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --policy fp16 "
                    "--policy-a fp16 --out " + dir / "x",
                    nullptr, &err),
             2);
-  EXPECT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --set-b "
+  EXPECT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --set-b "
                    "array.rows=0 --out " + dir / "x",
                    nullptr, &err),
             2);
   EXPECT_NE(err.find("--set: array.rows"), std::string::npos) << err;
   // B (FP16 PEs, unsupported: error) cannot run FP32 GEMMs.
-  EXPECT_EQ(nibble("compare hw/designs/int4-train.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --policy-b "
+  EXPECT_EQ(nibble("compare hw/designs/int4-single-array.yaml hw/designs/fp16-baseline.yaml --model fmnist-mlp --policy-b "
                    "fp32 --out " + dir / "x",
                    nullptr, &err),
             2);
@@ -761,7 +761,7 @@ TEST(Errors, WorkloadSourcesAreExclusive) {
   // The design's natural policy when none is given.
   const Workload m = Workload::load(source_of("fmnist-mlp", "", "", 2));
   EXPECT_EQ(m.policy_for(shipped("fp16-baseline.yaml"), {}), "fp16");
-  EXPECT_EQ(m.trace_for(shipped("int4-train.yaml"), {}).policy, "int4-fp4");
+  EXPECT_EQ(m.trace_for(shipped("int4-single-array.yaml"), {}).policy, "int4-fp4");
 }
 
 }  // namespace

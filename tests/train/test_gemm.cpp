@@ -5,13 +5,17 @@
 // thread-count independence every kernel promises.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "models/train/gemm.hpp"
 #include "models/train/parallel.hpp"
 #include "models/train/rng.hpp"
 #include "sim/numerics/accumulate.hpp"
+#include "sim/numerics/dot.hpp"
+#include "sim/numerics/fp32.hpp"
 #include "sim/numerics/fp16.hpp"
 #include "sim/numerics/fp4.hpp"
 #include "sim/numerics/int4.hpp"
@@ -132,6 +136,23 @@ TEST(Fp16Kernel, ExhaustiveInt4TimesInt4AgainstPeMac) {
   check_exhaustive(exhaustive_int4_times(codes, values), numerics::PeMode::kInt4xInt4, Format::kInt4, Format::kInt4);
 }
 
+/// Random INT4 operands: their codes (for pe_mac / pe_dot) and values (for the kernels).
+void random_int4(Rng& rng, std::vector<std::uint32_t>& codes, std::vector<float>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const int v = static_cast<int>(rng.below(16)) - 8;
+    codes[i] = numerics::int4_bits(v);
+    values[i] = static_cast<float>(v);
+  }
+}
+
+/// Random FP4 operands (bias 7): codes and values.
+void random_fp4(Rng& rng, std::vector<std::uint32_t>& codes, std::vector<float>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    codes[i] = static_cast<std::uint32_t>(rng.below(16));
+    values[i] = static_cast<float>(numerics::fp4_value(codes[i], 7));
+  }
+}
+
 TEST(Fp16Kernel, ScalarKernelIsSequentialPeMac) {
   // 3 x 5 outputs, k = 301 INT4 x FP4 products: the scalar kernel equals pe_mac
   // applied in order k = 0, 1, ..., and the chunked scalar kernel equals
@@ -142,15 +163,8 @@ TEST(Fp16Kernel, ScalarKernelIsSequentialPeMac) {
   const std::size_t m = 3, n = 5, k = 301;
   std::vector<std::uint32_t> ac(m * k), bc(k * n);
   std::vector<float> a(m * k), b(k * n);
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const int v = static_cast<int>(rng.below(16)) - 8;
-    ac[i] = numerics::int4_bits(v);
-    a[i] = static_cast<float>(v);
-  }
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    bc[i] = static_cast<std::uint32_t>(rng.below(16));
-    b[i] = static_cast<float>(numerics::fp4_value(bc[i], 7));
-  }
+  random_int4(rng, ac, a);
+  random_fp4(rng, bc, b);
   Accumulator plain;
   plain.format = Format::kFp16;
   Accumulator chunked;
@@ -216,6 +230,90 @@ TEST(Fp16Kernel, VectorKernelsMatchScalarOnRandomGemms) {
       }
     }
   }
+}
+
+TEST(Fp16Kernel, DotProductKernelsArePeDot) {
+  // A dot-product PE (design key dot_product: N) sums N products exactly and
+  // rounds once into its FP16 accumulator: every kernel, with and without
+  // chunks (a chunk is a whole number of groups), equals numerics::pe_dot
+  // applied group by group from the start of each chunk, on INT4 x FP4 and
+  // INT4 x INT4 products; and N = 1 differs from N > 1 on these operands
+  // (the grouping is not a no-op).
+  KernelGuard guard;
+  Rng rng(23);
+  const std::size_t m = 5, n = 19, k = 301;
+  numerics::PeArith arith;
+  arith.acc = Format::kFp16;
+  arith.fp4_bias = 7;
+  for (const numerics::PeMode mode : {numerics::PeMode::kInt4xFp4, numerics::PeMode::kInt4xInt4}) {
+    std::vector<std::uint32_t> ac(m * k), bc(k * n);
+    std::vector<float> a(m * k), b(k * n);
+    random_int4(rng, ac, a);
+    if (mode == numerics::PeMode::kInt4xFp4) {
+      random_fp4(rng, bc, b);
+    } else {
+      random_int4(rng, bc, b);
+    }
+    for (const std::size_t dot : {std::size_t{4}, std::size_t{8}}) {
+      for (const std::size_t chunk : {std::size_t{0}, std::size_t{64}}) {
+        Accumulator acc;
+        acc.format = chunk == 0 ? Format::kFp16 : Format::kFp16Chunked;
+        acc.chunk = chunk;
+        acc.dot = dot;
+        std::vector<float> expected(m * n);
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            std::vector<std::uint32_t> bcol(k);
+            for (std::size_t kk = 0; kk < k; ++kk) bcol[kk] = bc[kk * n + j];
+            const std::size_t step = chunk == 0 ? k : chunk;
+            std::uint32_t total = 0;  // FP32 bits of the finished chunks
+            std::uint32_t acc16 = 0;
+            for (std::size_t k0 = 0; k0 < k; k0 += step) {
+              const std::size_t k1 = std::min(k, k0 + step);
+              acc16 = 0;
+              for (std::size_t kk = k0; kk < k1; kk += dot) {
+                acc16 = numerics::pe_dot(arith, mode, acc16, &ac[i * k + kk], &bcol[kk], std::min(dot, k1 - kk));
+              }
+              total = numerics::fp32_add(total, numerics::fp32_bits(numerics::fp16_to_float(static_cast<std::uint16_t>(acc16))));
+            }
+            expected[i * n + j] = chunk == 0 ? numerics::fp16_to_float(static_cast<std::uint16_t>(acc16))
+                                             : numerics::fp32_value(total);
+          }
+        }
+        for (Fp16Kernel kernel : kernels_here()) {
+          set_fp16_kernel(kernel);
+          const std::vector<float> got = run(acc, a, b, m, n, k);
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            ASSERT_TRUE(same(got[i], expected[i])) << fp16_kernel_name() << " dot " << dot << " chunk " << chunk
+                                                   << " element " << i << ": " << got[i] << " vs " << expected[i];
+          }
+        }
+        if (chunk == 0 && mode == numerics::PeMode::kInt4xFp4) {
+          Accumulator mac = acc;
+          mac.dot = 1;
+          set_fp16_kernel(Fp16Kernel::kScalar);
+          const std::vector<float> sequential = run(mac, a, b, m, n, k);
+          std::size_t differ = 0;
+          for (std::size_t i = 0; i < sequential.size(); ++i) differ += same(sequential[i], expected[i]) ? 0 : 1;
+          EXPECT_GT(differ, 0u) << "dot " << dot << ": one rounding per group never changed a result";
+        }
+      }
+    }
+  }
+}
+
+TEST(Fp16Kernel, RejectsDotProductsOfWideProducts) {
+  // FP16 x FP16 products are not exact in an FP32 group sum: the kernels refuse them.
+  Accumulator acc;
+  acc.format = Format::kFp16;
+  acc.products_fp16 = false;
+  acc.dot = 4;
+  const std::vector<float> a(4, 1.0f), b(4, 1.0f);
+  EXPECT_THROW(run(acc, a, b, 1, 1, 4), std::logic_error);
+  acc.products_fp16 = true;
+  acc.format = Format::kFp16Chunked;
+  acc.chunk = 6;  // not a multiple of 4
+  EXPECT_THROW(run(acc, a, b, 1, 1, 4), std::logic_error);
 }
 
 TEST(Fp16Kernel, RoundToOddAvoidsDoubleRounding) {

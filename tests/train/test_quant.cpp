@@ -182,7 +182,7 @@ TEST(Policy, Int4Fp4LayersAndAblations) {
   // plans each GEMM on its array: the shipped 4-bit design accumulates INT4 ops
   // in fp16-chunked (chunk = 128 rows) and runs the FP16 first and last layers in
   // 4-bit slices (multi-pass) accumulating in fp32.
-  const std::string path = std::string(NIBBLE_SOURCE_DIR) + "/hw/designs/int4-train.yaml";
+  const std::string path = std::string(NIBBLE_SOURCE_DIR) + "/hw/designs/int4-single-array.yaml";
   const HardwareArith hw = hardware_of(design::load_design(path), path);
   EXPECT_EQ(hw.chunk, 128u);
   const auto designed = plan_arithmetic(g, make_train_policy("int4-fp4", std::nullopt), hw);
@@ -193,6 +193,24 @@ TEST(Policy, Int4Fp4LayersAndAblations) {
   design::Design strict = *hw.design;
   strict.array.unsupported = design::UnsupportedOps::kError;
   EXPECT_THROW(plan_arithmetic(g, make_train_policy("int4-fp4", std::nullopt), hardware_of(strict, path)), InputError);
+  EXPECT_EQ(designed[g.find("conv2")].forward.dot, 1u);
+
+  // The shipped design's units: the 4-bit layers on the dot-product array (4 products per
+  // FP16 accumulate), the FP16 first layer on the FP16 unit (one product per FP32 add).
+  const std::string shipped = std::string(NIBBLE_SOURCE_DIR) + "/hw/designs/int4-train.yaml";
+  const auto units = plan_arithmetic(g, make_train_policy("int4-fp4", std::nullopt),
+                                     hardware_of(design::load_design(shipped), shipped));
+  EXPECT_EQ(units[g.find("conv2")].weight_grad.acc, Format::kFp16Chunked);
+  EXPECT_EQ(units[g.find("conv2")].weight_grad.dot, 4u);
+  EXPECT_EQ(units[g.find("conv1")].forward.acc, Format::kFp32);
+  EXPECT_EQ(units[g.find("conv1")].forward.dot, 1u);
+  // A dot-product unit that would have to run wider products is refused, not emulated wrongly.
+  design::Design wide = design::load_design(shipped);
+  wide.more_units.clear();
+  wide.array.unsupported = design::UnsupportedOps::kMultiPass;
+  wide.array.acc_float = numerics::Format::kFp32;
+  EXPECT_THROW(plan_arithmetic(g, make_train_policy("int4-fp4", std::nullopt), hardware_of(wide, shipped)),
+               InputError);
 }
 
 TEST(Policy, UnknownNameSuggests) {
