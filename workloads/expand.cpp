@@ -96,6 +96,7 @@ class Expander {
       g.dilation_h = layer.conv.dilation_h;
       g.dilation_w = layer.conv.dilation_w;
       g.groups = layer.conv.groups;
+      g.im2col = m_policy.im2col;
       op.conv = g;
       op.kind = g.groups == 1 ? OpKind::kConv : OpKind::kGroupConv;
     } else {
@@ -263,8 +264,9 @@ class Expander {
           const models::ConvParams& c = layer.conv;
           const bool identity = c.kernel_h == 1 && c.kernel_w == 1 && c.stride_h == 1 && c.stride_w == 1 &&
                                 c.pad_h == 0 && c.pad_w == 0;
-          if (layer.type == LayerType::kConv && !identity) {
-            // col2im: scatter-add dCol (N*E*F x C*R*S) into dX.
+          if (layer.type == LayerType::kConv && !identity && m_policy.im2col == Im2col::kDram) {
+            // col2im: scatter-add dCol (N*E*F x C*R*S) into dX. On chip, the input-gradient
+            // GEMM accumulates dX itself (a transposed convolution) and stores dX once.
             vector(layer, Phase::kInputGrad, VectorKind::kEltwise,
                    mul(mul(ig.groups, ig.m, layer.name), ig.n, layer.name), storage, storage);
           }

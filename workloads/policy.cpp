@@ -109,6 +109,8 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
   if (top.has("first_last")) policy.first_last = *parse_precision(top.choice("first_last", precision_names()));
   if (top.has("conv1x1")) policy.conv1x1 = *parse_precision(top.choice("conv1x1", precision_names()));
   if (top.has("attention")) policy.attention = *parse_precision(top.choice("attention", precision_names()));
+  if (top.has("im2col")) policy.im2col = *parse_im2col(top.choice("im2col", {std::string(im2col_name(Im2col::kDram)),
+                                                                              std::string(im2col_name(Im2col::kOnChip))}));
   if (top.has("layers")) {
     config::YamlMap layers = top.map("layers");
     std::set<std::string> seen;
@@ -121,7 +123,7 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
     layers.finish();
   }
   // `block:` (block-scaled operands) is read by the training emulator (models/train/block_quant.hpp).
-  top.finish({"policy", "name", "first_last", "conv1x1", "attention", "layers", "block"});
+  top.finish({"policy", "name", "first_last", "conv1x1", "attention", "im2col", "layers", "block"});
   return policy;
 }
 

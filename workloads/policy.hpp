@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/numerics/format.hpp"
+#include "workloads/trace.hpp"
 
 namespace nibble::workloads {
 
@@ -55,6 +56,9 @@ struct Policy {
   std::optional<Precision> conv1x1;            ///< every 1x1 convolution (hfp8 = the paper's FP8 for ResNet-50)
   std::optional<Precision> attention;          ///< every matmul of two activations (attention's QK^T and AV)
   std::vector<LayerOverride> layers;           ///< per-layer precision; wins over everything above
+  /// How convolutions get their im2col operand: on chip (the default), or
+  /// through DRAM (the lowering of traces before the `im2col=` key, for comparison).
+  Im2col im2col = Im2col::kOnChip;
   std::string file;                            ///< the policy file ("" for a named policy)
 
   /// Format of activations and gradients between GEMMs (vector ops work in it):
@@ -67,7 +71,7 @@ struct Policy {
 /// with a suggestion.
 Policy named_policy(const std::string& name);
 
-/// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, attention, layers
+/// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, attention, im2col, layers
 /// (a mapping layer -> precision). `cli_policy` is the --policy value if the
 /// user gave one: it is the base when the file has no `policy` key, and it
 /// must agree with the file otherwise. Errors name file:line and key.

@@ -24,6 +24,11 @@ constexpr std::array<std::pair<Phase, std::string_view>, 4> kPhases{{
     {Phase::kUpdate, "update"},
 }};
 
+constexpr std::array<std::pair<Im2col, std::string_view>, 2> kIm2cols{{
+    {Im2col::kDram, "dram"},
+    {Im2col::kOnChip, "on-chip"},
+}};
+
 constexpr std::array<std::pair<VectorKind, std::string_view>, kVectorKindCount> kVectorKinds{{
     {VectorKind::kQuantize, "quantize"},
     {VectorKind::kActivation, "activation"},
@@ -77,7 +82,29 @@ std::uint64_t window_out(std::uint64_t in, std::uint64_t kernel, std::uint64_t s
   return (*padded - *reach - 1) / stride + 1;
 }
 
+/// Input positions 0..in-1 that some window position reads (padding excluded).
+/// Beyond 2^24 positions x taps it returns `in` (every position: at most that many).
+std::uint64_t positions_read(std::uint64_t in, std::uint64_t kernel, std::uint64_t stride, std::uint64_t pad,
+                             std::uint64_t dilation) {
+  const std::uint64_t out = window_out(in, kernel, stride, pad, dilation);
+  if (out == 0) return 0;
+  if (in > (std::uint64_t{1} << 24) / kernel) return in;
+  std::uint64_t count = 0;
+  for (std::uint64_t y = 0; y < in; ++y) {
+    for (std::uint64_t i = 0; i < kernel; ++i) {
+      const std::uint64_t tap = i * dilation;
+      if (y + pad < tap || (y + pad - tap) % stride != 0 || (y + pad - tap) / stride >= out) continue;
+      ++count;
+      break;
+    }
+  }
+  return count;
+}
+
 }  // namespace
+
+std::uint64_t ConvGeometry::rows_read() const { return positions_read(h, r, stride_h, pad_h, dilation_h); }
+std::uint64_t ConvGeometry::cols_read() const { return positions_read(w, s, stride_w, pad_w, dilation_w); }
 
 std::uint64_t ConvGeometry::out_h() const { return window_out(h, r, stride_h, pad_h, dilation_h); }
 std::uint64_t ConvGeometry::out_w() const { return window_out(w, s, stride_w, pad_w, dilation_w); }
@@ -85,7 +112,8 @@ std::uint64_t ConvGeometry::out_w() const { return window_out(w, s, stride_w, pa
 bool ConvGeometry::operator==(const ConvGeometry& o) const {
   return n == o.n && c == o.c && h == o.h && w == o.w && k == o.k && r == o.r && s == o.s &&
          stride_h == o.stride_h && stride_w == o.stride_w && pad_h == o.pad_h && pad_w == o.pad_w &&
-         dilation_h == o.dilation_h && dilation_w == o.dilation_w && groups == o.groups;
+         dilation_h == o.dilation_h && dilation_w == o.dilation_w && groups == o.groups &&
+         im2col == o.im2col;
 }
 
 std::uint64_t TraceOp::macs() const {
@@ -127,6 +155,9 @@ const std::vector<VectorKind>& all_vector_kinds() {
   static const std::vector<VectorKind> values = values_of(kVectorKinds);
   return values;
 }
+
+std::string_view im2col_name(Im2col im2col) { return name_of(kIm2cols, im2col); }
+std::optional<Im2col> parse_im2col(std::string_view name) { return parse_of(kIm2cols, name); }
 
 int vector_kind_version(VectorKind kind) {
   return static_cast<std::size_t>(kind) >= static_cast<std::size_t>(VectorKind::kSoftmaxGrad) ? 2 : 1;

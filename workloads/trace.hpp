@@ -60,6 +60,15 @@ inline constexpr std::size_t kVectorKindCount = 16;
 /// The first trace version that may contain `kind` (1, or 2 for the transformer kinds).
 int vector_kind_version(VectorKind kind);
 
+/// How a conv op's GEMM gets its im2col operand (trace version 3's `im2col=`;
+/// docs/trace-format.md, "im2col"). A file without the key means kDram.
+enum class Im2col {
+  kDram,    ///< im2col(X) and dCol are DRAM tensors: A streams N*E*F x C*R*S elements, col2im is a vector op
+  kOnChip,  ///< addressed on chip: X fetched once, the input gradient a transposed convolution leaving as dX
+};
+std::string_view im2col_name(Im2col im2col);          ///< dram on-chip
+std::optional<Im2col> parse_im2col(std::string_view name);
+
 /// The forward layer's convolution geometry that produced a conv op's GEMM.
 struct ConvGeometry {
   std::uint64_t n = 1;           ///< batch
@@ -76,11 +85,18 @@ struct ConvGeometry {
   std::uint64_t dilation_h = 1;  ///< vertical dilation
   std::uint64_t dilation_w = 1;  ///< horizontal dilation
   std::uint64_t groups = 1;      ///< channel groups (c for depthwise)
+  Im2col im2col = Im2col::kDram; ///< how the GEMM gets its im2col operand
 
   /// Output height: (h + 2 pad_h - dilation_h (r - 1) - 1) / stride_h + 1.
   std::uint64_t out_h() const;
   /// Output width, same rule.
   std::uint64_t out_w() const;
+  /// Input rows (resp. columns) some window reads, padding excluded: h (w) unless
+  /// a stride skips rows the kernel never covers (a 1x1 stride-2 convolution reads every other row).
+  std::uint64_t rows_read() const;
+  std::uint64_t cols_read() const;
+  /// R = S = 1, both strides 1, no padding: dCol already is dX (no col2im).
+  bool is_identity() const { return r == 1 && s == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
   bool operator==(const ConvGeometry& other) const;
 };
 

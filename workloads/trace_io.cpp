@@ -197,6 +197,8 @@ void write_op(std::string& out, const TraceOp& op) {
     append_dims(out, "stride", {g.stride_h, g.stride_w});
     append_dims(out, "pad", {g.pad_h, g.pad_w});
     append_dims(out, "dilation", {g.dilation_h, g.dilation_w});
+    out += " im2col=";
+    out += im2col_name(g.im2col);
   }
   out += '\n';
 }
@@ -418,8 +420,15 @@ class Reader {
         const auto dilation = dims(tokens, at + 5, "dilation", 2, 1);
         g.dilation_h = dilation[0]; g.dilation_w = dilation[1];
         g.groups = op.groups;
-        op.conv = g;
         expected = at + 6;
+        // Since version 3, optional: a file written before the key existed lowered through DRAM.
+        if (m_version >= 3 && tokens.size() > expected && tokens[expected].substr(0, 7) == "im2col=") {
+          const std::string_view text = value(tokens, expected++, "im2col");
+          const auto parsed = parse_im2col(text);
+          if (!parsed) throw error("im2col", "expected dram or on-chip, got '" + std::string(text) + "'");
+          g.im2col = *parsed;
+        }
+        op.conv = g;
       }
     }
     if (tokens.size() > expected) {

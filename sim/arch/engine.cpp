@@ -51,6 +51,14 @@ InputError too_small(const design::Design& d, const workloads::TraceOp& op, cons
                         " bytes, a tile may use " + std::to_string(have));
 }
 
+// ceil(bytes * num / den): an operand's bytes as fetched or stored (on-chip im2col).
+std::uint64_t scaled(std::uint64_t bytes, std::uint64_t num, std::uint64_t den) {
+  if (num == den) return bytes;
+  const unsigned __int128 product = static_cast<unsigned __int128>(bytes) * num;
+  const unsigned __int128 q = (product + den - 1) / den;
+  return q > kMax ? kMax : static_cast<std::uint64_t>(q);
+}
+
 std::uint64_t supply_interval(std::uint64_t demand_bits, const ScratchpadConfig& spad) {
   return std::max<std::uint64_t>(1, ceil_div(demand_bits, spad.bits_per_cycle()));
 }
@@ -97,6 +105,22 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     p.columns = n;
     p.stationary.bits = exec.b_bits;
     p.streamed.bits = exec.a_bits;
+  }
+  if (op.conv && op.conv->im2col == workloads::Im2col::kOnChip) {
+    // On-chip im2col (docs/timing.md, "On-chip im2col"): per channel and sample,
+    // im2col(X) and dCol have E*F*R*S elements, X has H*W (rows_read*cols_read read).
+    const workloads::ConvGeometry& g = *op.conv;
+    const std::uint64_t window = g.out_h() * g.out_w() * g.r * g.s;
+    if (op.phase == workloads::Phase::kInputGrad) {
+      p.store_num = g.h * g.w;
+      p.store_den = window;
+      p.scatter_adds = !g.is_identity();
+    } else {
+      // A = im2col(X) (forward) or its transpose (weight_grad): is holds A stationary.
+      OperandPlan& a = p.dataflow == Dataflow::kIs ? p.stationary : p.streamed;
+      a.fetch_num = g.rows_read() * g.cols_read();
+      a.fetch_den = window;
+    }
   }
   const ScratchpadConfig* stat_buf = &p.stationary.buffer(d);
   const ScratchpadConfig* str_buf = &p.streamed.buffer(d);
@@ -343,11 +367,11 @@ class FoldSequence {
     f.stat = unit(p.stationary.residency, first_pass, last_pass, first_v, stat_block, m_kt, m_ktiles,
                   last_pass && last_k && last_v, m_cb * m_ktiles + m_kt, m_cblocks * m_ktiles, last_in_group,
                   m_stat_count);
-    f.stat.bytes = stat_tile;
+    f.stat.bytes = scaled(stat_tile, p.stationary.fetch_num, p.stationary.fetch_den);
     f.str = unit(p.streamed.residency, first_pass, last_pass, first_c, str_block, m_kt, m_ktiles,
                  last_pass && last_k && last_c, m_vb * m_ktiles + m_kt, m_vblocks * m_ktiles, last_in_group,
                  m_str_count);
-    f.str.bytes = str_tile;
+    f.str.bytes = scaled(str_tile, p.streamed.fetch_num, p.streamed.fetch_den);
     if (p.scalesim) {
       // SCALE-Sim drains every fold's outputs; no output block waits.
       f.out_first = false;
@@ -357,7 +381,8 @@ class FoldSequence {
       f.out_last = last_k && last_pass;
     }
     const std::uint64_t outputs = os ? f.rows * f.cols : f.steps * f.cols;
-    f.store_bytes = f.out_last ? packed_bytes(outputs, static_cast<std::uint64_t>(p.out_bits)) : 0;
+    f.store_bytes =
+        f.out_last ? scaled(packed_bytes(outputs, static_cast<std::uint64_t>(p.out_bits)), p.store_num, p.store_den) : 0;
   }
 
   // Where one operand's tile comes from, for its residency.
@@ -590,6 +615,12 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       }
       end = std::max(end, written);
       count.add(st.spad_output_read_bytes, packed_bytes(outputs, pb));
+      if (p.scatter_adds) {
+        // On-chip col2im: each dCol element is added into its dX sum in the output buffer.
+        count.add(buf_add_id, outputs);
+        count.add(st.spad_output_read_bytes, packed_bytes(outputs, pb));
+        count.add(st.spad_output_write_bytes, packed_bytes(outputs, pb));
+      }
       if (p.rounds) {
         count.add(st.vec_ops, outputs);
         count.add(st.vec(workloads::VectorKind::kQuantize), outputs);
@@ -627,6 +658,11 @@ bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp&
   // As fuses_into_previous: each output element needs only its own input element.
   const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
                      op.vector == VectorKind::kQuantize;
+  // An on-chip input gradient stores dX, not its groups*m*n dCol outputs (unless they are the same).
+  if (gemm.phase == workloads::Phase::kInputGrad && gemm.conv && gemm.conv->im2col == workloads::Im2col::kOnChip &&
+      !gemm.conv->is_identity()) {
+    return false;
+  }
   const std::uint64_t outputs = gemm.groups * gemm.m * gemm.n;
   return unary && op.elements == outputs && op.in_format == gemm.stored_format();
 }

@@ -46,6 +46,11 @@ struct OperandPlan {
   Residency residency = Residency::kPerFold;  ///< how its tiles stay in their scratchpad
   int bits = 4;                               ///< element width
   bool in_input = false;                      ///< held in the input scratchpad (else in the weight scratchpad)
+  /// Bytes fetched (DRAM and scratchpad fill) per tile byte, fetch_num / fetch_den:
+  /// 1 except for an im2col operand addressed on chip, which fetches the input
+  /// elements the windows read instead of the im2col'd ones (docs/timing.md, "On-chip im2col").
+  std::uint64_t fetch_num = 1;
+  std::uint64_t fetch_den = 1;  ///< see fetch_num
 
   /// The scratchpad holding it.
   const design::ScratchpadConfig& buffer(const design::Design& d) const { return in_input ? d.input : d.weight; }
@@ -70,6 +75,11 @@ struct GemmPlan {
   int out_bits = 32;            ///< element of C as stored to DRAM (the op's storage format)
   bool rounds = false;          ///< C is rounded from the accumulator to a narrower storage format on the way out
   std::uint64_t chunk = 0;      ///< fp16-chunked: products per FP16 chunk (0: not chunked)
+  /// Bytes stored per byte of C, store_num / store_den: 1 except for a conv's input
+  /// gradient with on-chip im2col, whose dCol is accumulated into dX (|dX| / |dCol|).
+  std::uint64_t store_num = 1;
+  std::uint64_t store_den = 1;  ///< see store_num
+  bool scatter_adds = false;    ///< on-chip col2im: each output is added into dX in the output buffer
 };
 
 /// Plans a share of `op` (dims m, n, k given, groups from the op). Throws an

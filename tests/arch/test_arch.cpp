@@ -421,6 +421,53 @@ TEST(SlowDram, StorageFormatSetsTheStoredBytes) {
   EXPECT_EQ(run(d, {gemm("g", 10, 4, 8)}).total("vec_ops"), 0u);
 }
 
+// docs/timing.md, "On-chip im2col", worked example: a 2x2 convolution of a 1x2x3x6 int4
+// input into 4 filters (E = 2, F = 5) on test-4x4 with the slow DRAM. Forward GEMM m = N*E*F = 10,
+// n = K = 4, k = C*R*S = 8: WeightStationaryStallsDominate's shape. Input gradient: m = 10,
+// n = C*R*S = 8, k = K = 4.
+TraceOp conv_op(Phase phase, workloads::Im2col im2col) {
+  workloads::ConvGeometry g;
+  g.n = 1; g.c = 2; g.h = 3; g.w = 6; g.k = 4; g.r = 2; g.s = 2;
+  g.im2col = im2col;
+  TraceOp op = phase == Phase::kInputGrad ? gemm("c", 10, 8, 4, Format::kInt4, Format::kInt4, Format::kInt32, phase)
+                                          : gemm("c", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, phase);
+  op.kind = workloads::OpKind::kConv;
+  op.conv = g;
+  return op;
+}
+
+TEST(SlowDram, OnChipIm2colFetchesTheInputOnce) {
+  using workloads::Im2col;
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  const auto expect = [](const SimResult& r, std::uint64_t cycles, std::uint64_t read, std::uint64_t written) {
+    EXPECT_EQ(r.total("cycles"), cycles);
+    EXPECT_EQ(r.total("dram_bytes_read"), read);
+    EXPECT_EQ(r.total("dram_bytes_written"), written);
+  };
+  // dram: the GEMM of WeightStationaryStallsDominate: A tiles of 10x4 int4 = 20 B; 95 cycles.
+  const SimResult dram = run(d, {conv_op(Phase::kForward, Im2col::kDram)});
+  expect(dram, 95, 56, 160);
+  // on-chip: each k-tile (4 of C*R*S = one channel's 2x2 taps) fetches that channel's 3x6
+  // input = 18 int4 = 9 B, 12 B in bursts. B0 0..2 done 12; A0 2..5 done 15; fold 0 P = 12,
+  // S = max(16, 15) = 16, D = 33; B1 5..7 done 17; A1 7..10 done 20; fold 1
+  // P = max(17, 16, 16+7) = 23, S = max(27, 26, 20) = 27, D = 44; store 160 B 44..84, done 94.
+  const SimResult chip = run(d, {conv_op(Phase::kForward, Im2col::kOnChip)});
+  expect(chip, 94, 40, 160);  // 8 + 12 + 8 + 12 read
+  EXPECT_EQ(chip.total("compute_cycles"), 32u);
+  EXPECT_EQ(chip.total("spad_input_write_bytes"), 18u);  // X once: 36 int4
+  // Input gradient, dram: B = W^T resident (two 8 B tiles), A = dY (20 B) resident; two
+  // column blocks store dCol, 10x4 int32 = 160 B each. B0 0..2 done 12; A 2..7 done 17;
+  // fold 0 P = 12, S = 17, D = 34; B1 7..9 done 19; store 0 34..74 done 84; fold 1
+  // P = max(19, 16, 24) = 24, S = 28, D = 45; store 1 74..114 done 124.
+  const SimResult ig_dram = run(d, {conv_op(Phase::kInputGrad, Im2col::kDram)});
+  expect(ig_dram, 124, 36, 320);
+  // on-chip: each column block (one channel's taps) leaves as that channel's dX, 3x6 int32 =
+  // 72 B: store 0 34..52 done 62, store 1 52..70 done 80.
+  const SimResult ig_chip = run(d, {conv_op(Phase::kInputGrad, Im2col::kOnChip)});
+  expect(ig_chip, 80, 36, 144);
+  EXPECT_EQ(ig_chip.total("acc_add_int32") - ig_dram.total("acc_add_int32"), 80u);  // dCol added into dX
+}
+
 TEST(SlowDram, InputStationaryStallsDominate) {
   // The transposed case of WeightStationaryStallsDominate: same tiles, same 95.
   const auto d = test_design("test-4x4.yaml", {"dram.ideal=false", "array.dataflow=is"});

@@ -69,11 +69,28 @@ TEST(Expand, FashionMnistCnnMacsPerPhase) {
   EXPECT_EQ((std::vector<std::uint64_t>{f.m, f.n, f.k}), (std::vector<std::uint64_t>{6272, 64, 288}));
   EXPECT_EQ((std::vector<std::uint64_t>{ig.m, ig.n, ig.k}), (std::vector<std::uint64_t>{6272, 288, 64}));
   EXPECT_EQ((std::vector<std::uint64_t>{wg.m, wg.n, wg.k}), (std::vector<std::uint64_t>{288, 64, 6272}));
-  // col2im after conv2's input gradient (3x3): 6272 * 288 elements; none after fc layers.
-  const auto vec = ops_of(t, "conv2", Phase::kInputGrad, false);
-  EXPECT_TRUE(std::any_of(vec.begin(), vec.end(), [](const TraceOp& op) {
-    return op.vector == VectorKind::kEltwise && op.elements == 6272u * 288u;
-  }));
+  // The default policy addresses im2col on chip: every conv GEMM says so, and conv2's input
+  // gradient accumulates dX itself (no col2im op).
+  for (const auto& op : t.ops) {
+    if (op.conv) {
+      EXPECT_EQ(op.conv->im2col, Im2col::kOnChip) << op.layer;
+    }
+  }
+  const auto col2im = [](const Trace& trace) {
+    const auto vec = ops_of(trace, "conv2", Phase::kInputGrad, false);
+    return std::count_if(vec.begin(), vec.end(), [](const TraceOp& op) {
+      return op.vector == VectorKind::kEltwise && op.elements == 6272u * 288u;
+    });
+  };
+  EXPECT_EQ(col2im(t), 0);
+  // im2col: dram keeps the DRAM lowering: col2im after conv2's input gradient (3x3), 6272 * 288
+  // elements; otherwise the same ops.
+  Policy dram = named_policy("int4-fp4");
+  dram.im2col = Im2col::kDram;
+  const Trace d = zoo_trace("fmnist-cnn", 32, dram);
+  EXPECT_EQ(col2im(d), 1);
+  EXPECT_EQ(d.ops.size(), t.ops.size() + 1);  // conv1 has no input gradient: conv2's is the one col2im
+  EXPECT_EQ(gemm_of(d, "conv2", Phase::kForward).conv->im2col, Im2col::kDram);
 }
 
 TEST(Expand, EveryZooModelPhasesMatchTheForwardGraph) {

@@ -92,7 +92,17 @@ TEST(Policy, FileErrorsNameLineAndKey) {
   EXPECT_EQ(error_of([&] { layer_precisions(g, relu); }),
             "p.yaml:2: layers.relu: this is a activation layer; precisions apply to layers with GEMMs (conv, linear, "
             "matmul, lstm)");
+  EXPECT_EQ(error_of([] { parse_policy_text("policy: fp16\nim2col: sram\n", "p.yaml", std::nullopt); }).rfind(
+                "p.yaml:2: im2col: expected one of dram, on-chip, got 'sram'", 0),
+            0u);
   EXPECT_EQ(error_of([] { read_policy_file("/nonexistent.yaml", std::nullopt); }).rfind("/nonexistent.yaml: cannot open", 0), 0u);
+}
+
+TEST(Policy, Im2colDefaultsToOnChip) {
+  EXPECT_EQ(named_policy("fp16").im2col, Im2col::kOnChip);
+  EXPECT_EQ(parse_policy_text("policy: fp16\n", "p.yaml", std::nullopt).im2col, Im2col::kOnChip);
+  EXPECT_EQ(parse_policy_text("policy: fp16\nim2col: dram\n", "p.yaml", std::nullopt).im2col, Im2col::kDram);
+  EXPECT_EQ(parse_policy_text("im2col: on-chip\n", "p.yaml", std::nullopt).im2col, Im2col::kOnChip);
 }
 
 TEST(Policy, OverrideChangesTheTrace) {

@@ -89,6 +89,42 @@ TEST(TraceIo, StorageFormatIsExplicitFromVersion3) {
   EXPECT_EQ(read_error(v2_out), "t.trace:6: fields: unexpected extra field 'out=fp16' after the last field of a gemm op");
 }
 
+// The im2col key (version 3, optional, after dilation=): a conv op says how its GEMM gets
+// its im2col operand. Without it (a version-2 file, or a version-3 file written before the
+// key) the meaning is what it was: through DRAM.
+TEST(TraceIo, Im2colKeyReadsAndRoundTrips) {
+  const std::string v3 = "nibble-trace 3\nmodel m\nbatch 2\npolicy int4-fp4\nops 1\n";
+  const std::string line = "conv c1 forward m=8 n=4 k=27 groups=1 a=int4 b=int4 acc=fp16 out=fp16 input=2x3x6x6 "
+                           "filters=4 kernel=3x3 stride=2x2 pad=0x0 dilation=1x1";
+  const Trace plain = read_trace(v3 + line + "\n", "t.trace");
+  EXPECT_EQ(plain.ops[0].conv->im2col, Im2col::kDram);
+  const Trace on_chip = read_trace(v3 + line + " im2col=on-chip\n", "t.trace");
+  EXPECT_EQ(on_chip.ops[0].conv->im2col, Im2col::kOnChip);
+  EXPECT_FALSE(on_chip == plain);
+  // Written explicitly both ways, and read back equal.
+  for (const Trace* t : {&plain, &on_chip}) {
+    const std::string written = write_trace(*t);
+    const std::string key = t == &plain ? " im2col=dram\n" : " im2col=on-chip\n";
+    EXPECT_NE(written.find(line + key), std::string::npos) << written;
+    EXPECT_TRUE(read_trace(written, "again.trace") == *t);
+    EXPECT_EQ(write_trace(read_trace(written, "again.trace")), written);
+  }
+  // A version-2 conv line reads with the old meaning (dram); the key did not exist in version 2.
+  std::string v2 = kHeader + kConv;
+  v2.replace(0, 14, "nibble-trace 2");
+  const Trace old = read_trace(v2, "old.trace");
+  EXPECT_EQ(old.ops[0].conv->im2col, Im2col::kDram);
+  std::string v2_key = kHeader + kConv;
+  v2_key.replace(0, 14, "nibble-trace 2");
+  v2_key.insert(v2_key.size() - 1, " im2col=on-chip");
+  EXPECT_EQ(read_error(v2_key),
+            "t.trace:6: fields: unexpected extra field 'im2col=on-chip' after the last field of a conv op");
+  // A bad value names the file, line and key.
+  EXPECT_EQ(read_error(v3 + line + " im2col=sram\n"), "t.trace:6: im2col: expected dram or on-chip, got 'sram'");
+  EXPECT_EQ(read_error(v3 + line + " im2col=on-chip extra=1\n"),
+            "t.trace:6: fields: unexpected extra field 'extra=1' after the last field of a conv op");
+}
+
 TEST(TraceIo, RoundTripsByteForByte) {
   for (const char* model : {"resnet18", "mobilenet_v2", "bert-base", "lstm", "fmnist-cnn", "fmnist-resnet", "fmnist-vit"}) {
     for (const char* policy : {"int4-fp4", "hfp8", "fp16", "fp32"}) {
