@@ -94,8 +94,8 @@ class SystolicArray : public OpUnit {
   const design::ArrayConfig& config() const { return m_design.array; }
   /// The design as this unit sees it (what the engine's fold rules read).
   const design::Design& design() const { return m_design; }
-  /// A fresh fold schedule for one op (the dataflow's rules, docs/timing.md).
-  std::unique_ptr<FoldClock> new_clock() const { return make_fold_clock(m_design); }
+  /// A fresh fold schedule for one op run in `dataflow` (its rules, docs/timing.md).
+  std::unique_ptr<FoldClock> new_clock(design::Dataflow dataflow) const { return make_fold_clock(m_design, dataflow); }
 
  protected:
   const char* work_name() const override { return "fold"; }

@@ -70,14 +70,15 @@ std::uint64_t burst_bytes(const design::Design& d, std::uint64_t bytes) {
 }
 
 GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const workloads::TraceOp& op,
-                   std::uint64_t m, std::uint64_t n, std::uint64_t k) {
+                   std::uint64_t m, std::uint64_t n, std::uint64_t k, const PlanChoice* choice) {
   // A fold reduces R x N elements of K: each of the R PE rows holds N weights
   // per column (docs/timing.md, "Dot-product PEs"); N = 1 except in ws.
   const std::uint64_t dot = d.array.dot_product;
   const std::uint64_t r = d.array.rows * dot;
   const std::uint64_t c = d.array.cols;
   GemmPlan p;
-  p.dataflow = d.array.dataflow;
+  p.dataflow = choice != nullptr ? choice->dataflow : d.array.dataflow;
+  const std::uint64_t block_cap = choice != nullptr && choice->block != 0 ? choice->block : kMax;
   p.scalesim = d.timing == design::TimingConvention::kScaleSim;
   p.groups = op.groups;
   p.passes = exec.passes;
@@ -172,6 +173,7 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     std::uint64_t tk = k;
     if (p.streamed.residency == Residency::kPerFold) tk = std::min(tk, fit(str_buf->tile_capacity(), r * tb));
     if (p.stationary.residency == Residency::kPerFold) tk = std::min(tk, fit(stat_buf->tile_capacity(), c * sb));
+    if (tk != 0 && p.chunk == 0) tk = std::min(tk, block_cap);  // a chunked fold is one chunk
     if (p.chunk != 0) {
       // Each fold is one FP16 chunk: the PEs accumulate it, the output buffer adds it in FP32.
       const std::uint64_t want = std::min(k, p.chunk);
@@ -212,7 +214,7 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   const std::uint64_t n_blocks = ceil_div(big_n, c);
 
   // Loop order "columns outside": for each column block, every vector block.
-  std::uint64_t tm_n = std::min(big_m, out_limit);
+  std::uint64_t tm_n = std::min({big_m, out_limit, block_cap});
   if (!str_group) tm_n = std::min(tm_n, fit(str_buf->tile_capacity(), r * tb));
   if (tm_n == 0) {
     throw too_small(d, op, str_name, "one " + std::to_string(r) + "-element streamed vector", packed_bytes(r, tb),
@@ -222,10 +224,11 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
                                   sat_mul(b_bytes, (stat_group || stat_block) ? 1 : ceil_div(big_m, tm_n));
   // Loop order "vectors outside": a block of Tm vectors with all of K stays
   // in the streamed buffer while every column block passes.
-  const std::uint64_t tm_m = std::min({big_m, out_limit, fit(str_buf->tile_capacity(), sat_mul(k, tb))});
+  const std::uint64_t tm_m = std::min({big_m, out_limit, block_cap, fit(str_buf->tile_capacity(), sat_mul(k, tb))});
   const std::uint64_t traffic_m =
       tm_m == 0 || str_group ? kMax : sat_mul(a_bytes, 1) + sat_mul(b_bytes, stat_group ? 1 : ceil_div(big_m, tm_m));
-  if (traffic_m < traffic_n) {
+  const bool m_outer_fits = traffic_m != kMax;
+  if (choice != nullptr && choice->m_outer.has_value() ? *choice->m_outer && m_outer_fits : traffic_m < traffic_n) {
     p.m_outer = true;
     p.block = tm_m;
     p.streamed.residency = Residency::kPerBlock;
@@ -543,7 +546,7 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     load_tile(f.str, str);
   };
 
-  std::unique_ptr<FoldClock> clock = make_fold_clock(d);
+  std::unique_ptr<FoldClock> clock = make_fold_clock(d, p.dataflow);
   Fold cur;
   Fold nxt;
   seq.next(cur);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,10 +83,18 @@ struct GemmPlan {
   bool scatter_adds = false;    ///< on-chip col2im: each output is added into dX in the output buffer
 };
 
-/// Plans a share of `op` (dims m, n, k given, groups from the op). Throws an
-/// InputError naming the op and the scratchpad when one tile does not fit.
+/// What a mapper (sim/arch/mapper.hpp) fixes of a plan; plan_gemm's rules choose the rest.
+struct PlanChoice {
+  design::Dataflow dataflow = design::Dataflow::kWs;  ///< the array's dataflow
+  std::optional<bool> m_outer;  ///< ws/is loop order; unset: by DRAM bytes. Ignored where vector blocks cannot hold all of K
+  std::uint64_t block = 0;      ///< at most this many vectors (ws/is) or reduction steps (os) per block; 0: as many as fit
+};
+
+/// Plans a share of `op` (dims m, n, k given, groups from the op): the
+/// design's dataflow, or what `choice` fixes. Throws an InputError naming the
+/// op and the scratchpad when one tile does not fit.
 GemmPlan plan_gemm(const design::Design& design, const design::Execution& exec, const workloads::TraceOp& op,
-                   std::uint64_t m, std::uint64_t n, std::uint64_t k);
+                   std::uint64_t m, std::uint64_t n, std::uint64_t k, const PlanChoice* choice = nullptr);
 
 /// When one op's work on a unit ended (docs/timing.md, "Overlap").
 struct RunTimes {

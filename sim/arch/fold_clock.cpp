@@ -99,11 +99,11 @@ class ScaleSimClock final : public FoldClock {
 
 }  // namespace
 
-std::unique_ptr<FoldClock> make_fold_clock(const design::Design& d) {
+std::unique_ptr<FoldClock> make_fold_clock(const design::Design& d, design::Dataflow dataflow) {
   const std::uint64_t r = d.array.rows;
   const std::uint64_t c = d.array.cols;
-  if (d.timing == design::TimingConvention::kScaleSim) return std::make_unique<ScaleSimClock>(r, c, d.array.dataflow);
-  if (d.array.dataflow == design::Dataflow::kOs) return std::make_unique<OsClock>(r, c);
+  if (d.timing == design::TimingConvention::kScaleSim) return std::make_unique<ScaleSimClock>(r, c, dataflow);
+  if (dataflow == design::Dataflow::kOs) return std::make_unique<OsClock>(r, c);
   return std::make_unique<WsClock>(r, c);  // is = ws on the transposed GEMM
 }
 

@@ -60,7 +60,7 @@ class FoldClock {
   virtual std::uint64_t stream_released(const FoldTiming& t, std::uint64_t steps) const = 0;
 };
 
-/// The clock for a design's dataflow and timing convention.
-std::unique_ptr<FoldClock> make_fold_clock(const design::Design& design);
+/// The clock for `dataflow` (a plan's: the mapper may pick another of the unit's) and the design's timing convention.
+std::unique_ptr<FoldClock> make_fold_clock(const design::Design& design, design::Dataflow dataflow);
 
 }  // namespace nibble::arch

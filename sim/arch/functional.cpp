@@ -248,19 +248,20 @@ FunctionalOutcome check_functional(const design::Design& d, const design::Execut
 
   const PeMode mode = *e.op_mode;
   const std::uint64_t chunk = e.acc == Format::kFp16Chunked ? d.array.chunk : 0;
-  const bool os = d.array.dataflow == design::Dataflow::kOs;
+  // The plan's dataflow: the mapper may choose another of the unit's dataflows.
+  const bool os = plan.dataflow == design::Dataflow::kOs;
   const std::uint64_t tk = os ? std::max<std::uint64_t>(1, plan.block) : 0;
   const std::uint64_t dot = d.array.dot_product;  // > 1 only in ws (design validation)
   const std::vector<std::uint32_t> want = reference(x, mode, e.arith, e.acc, chunk, os, tk, dot);
   const std::vector<std::uint32_t> got =
       os ? run_output_stationary(x, d.array.rows, d.array.cols, mode, e.arith, e.acc, chunk, tk)
          : run_stationary(x, d.array.rows * dot, d.array.cols, mode, e.arith, chunk,
-                          d.array.dataflow == design::Dataflow::kIs, dot);
+                          plan.dataflow == design::Dataflow::kIs, dot);
   for (std::uint64_t i = 0; i < want.size(); ++i) {
     if (want[i] != got[i]) {
       throw FunctionalMismatch("functional mismatch in op '" + op.layer + "' (" +
                                std::string(workloads::phase_name(op.phase)) + ", " +
-                               std::string(design::dataflow_name(d.array.dataflow)) + ") at C[" +
+                               std::string(design::dataflow_name(plan.dataflow)) + ") at C[" +
                                std::to_string(i / op.n) + "][" + std::to_string(i % op.n) + "]: array " +
                                format_hex(got[i], 8) + ", reference " + format_hex(want[i], 8));
     }

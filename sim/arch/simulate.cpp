@@ -18,6 +18,7 @@
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
 #include "sim/arch/engine.hpp"
+#include "sim/arch/mapper.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/common/text.hpp"
@@ -74,6 +75,7 @@ struct ChildResult {
   std::vector<OpResult> ops;
   std::vector<UnitReport> units;
   std::vector<TimelineEvent> timeline;
+  std::vector<PlanLabel> plans;  ///< per op: core 0's GEMM plan (empty for vector ops)
   std::uint64_t checked = 0;
   std::uint64_t too_large = 0;
   std::uint64_t no_arith = 0;
@@ -123,9 +125,12 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   const std::uint64_t cores = d.cores;
   std::vector<design::Design> views;  // each matrix unit's view: the fold rules read its array
   for (std::size_t u = 0; u < d.unit_count(); ++u) views.push_back(d.unit_view(u));
+  std::vector<Mapper> mappers;  // one per matrix unit: plans are searched once per distinct share
+  for (const auto& view : views) mappers.emplace_back(view, st);
   std::vector<std::vector<OpShare>> work(cores);
   for (auto& w : work) w.reserve(trace.ops.size());
   ChildResult out;
+  out.plans.resize(trace.ops.size());
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const TraceOp& op = trace.ops[i];
     if (op.is_gemm()) {
@@ -142,11 +147,12 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         s.op = &op;
         s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
-        s.plan = plan_gemm(unit, exec, op, m, n, op.k);
+        s.plan = mappers.at(exec.unit).plan(exec, op, m, n, op.k);
+        if (c == 0) out.plans[i] = plan_label(unit, s.plan);
         work[c].push_back(std::move(s));
       }
       if (options.functional) {
-        const GemmPlan whole = plan_gemm(unit, exec, op, op.m, op.n, op.k);
+        const GemmPlan whole = mappers.at(exec.unit).plan(exec, op, op.m, op.n, op.k);
         switch (check_functional(unit, exec, whole, op, mix_seed(options.seed, i), options.functional_max_macs)) {
           case FunctionalOutcome::kChecked: ++out.checked; break;
           case FunctionalOutcome::kTooLarge: ++out.too_large; break;
@@ -208,6 +214,9 @@ std::string encode(const ChildResult& r) {
   ops = nlohmann::json::array();
   for (const auto& op : r.ops) ops.push_back(op.counts.values());
   j["timeline"] = r.timeline;
+  auto& plans = j["plans"];
+  plans = nlohmann::json::array();
+  for (const auto& p : r.plans) plans.push_back({p.dataflow, p.loop_order, p.tile});
   auto& units = j["units"];
   units = nlohmann::json::array();
   for (const auto& u : r.units) {
@@ -291,6 +300,10 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
   for (const auto& e : r.timeline) {
     if (e.op >= ops || e.end <= e.start) throw std::runtime_error("simulate: the child returned a bad timeline event");
   }
+  for (const auto& p : j.at("plans")) {
+    r.plans.push_back(PlanLabel{p.at(0).get<std::string>(), p.at(1).get<std::string>(), p.at(2).get<std::string>()});
+  }
+  if (r.plans.size() != ops) throw std::runtime_error("simulate: the child returned a wrong number of plans");
   for (const auto& u : j.at("units")) {
     UnitReport unit;
     unit.name = u.at(0).get<std::string>();
@@ -377,6 +390,14 @@ ChildResult run_forked(const design::Design& d, const workloads::Trace& trace, c
   return decode(text, trace.ops.size(), counters);
 }
 
+// Appends `value` to the '+'-joined list `list` unless it is there already.
+void add_choice(std::string& list, const std::string& value) {
+  for (const auto part : split(list, '+')) {
+    if (part == value) return;
+  }
+  list += (list.empty() ? "" : "+") + value;
+}
+
 }  // namespace
 
 SimResult simulate(const design::Design& design, const workloads::Trace& trace, const SimOptions& options) {
@@ -411,17 +432,18 @@ SimResult simulate(const design::Design& design, const workloads::Trace& trace, 
     auto it = index.find(key);
     if (it == index.end()) {
       it = index.emplace(key, result.rows.size()).first;
-      result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters), ""});
+      result.rows.push_back(SimRow{op.layer, op.phase, StatVector(counters), "", "", "", ""});
     }
     result.op_labels.push_back(SimOpLabel{it->second, std::string(op.is_gemm() ? workloads::op_kind_name(op.kind)
                                                                                  : workloads::vector_kind_name(op.vector))});
     SimRow& row = result.rows[it->second];
     row.stats += child.ops[i].counts;
     if (op.is_gemm()) {
-      const std::string unit = design.unit(design::route_gemm(design, op)).name;
-      bool listed = false;
-      for (const auto part : split(row.unit, '+')) listed = listed || part == unit;
-      if (!listed) row.unit += (row.unit.empty() ? "" : "+") + unit;
+      add_choice(row.unit, design.unit(design::route_gemm(design, op)).name);
+      const PlanLabel& plan = child.plans.at(i);
+      add_choice(row.dataflow, plan.dataflow);
+      add_choice(row.loop_order, plan.loop_order);
+      add_choice(row.tile, plan.tile);
     }
     result.totals += child.ops[i].counts;
     result.phase_totals.at(static_cast<std::size_t>(op.phase)) += child.ops[i].counts;

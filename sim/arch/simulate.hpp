@@ -45,6 +45,9 @@ struct SimRow {
   workloads::Phase phase = workloads::Phase::kForward;  ///< phase
   StatVector stats;                                   ///< every counter of the registry
   std::string unit;  ///< the matrix unit(s) its GEMMs ran on, '+'-joined in first-use order; "" without GEMMs
+  std::string dataflow;    ///< its GEMMs' dataflows (sim/arch/mapper.hpp), '+'-joined as `unit`
+  std::string loop_order;  ///< their loop orders, outer to inner ("nmk", "mnk"), '+'-joined
+  std::string tile;        ///< their folds' M x N x K ("64x128x256"), '+'-joined
 };
 
 struct SimResult {

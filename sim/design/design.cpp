@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -69,6 +70,16 @@ std::string_view timing_name(TimingConvention value) {
 
 std::string_view unsupported_name(UnsupportedOps value) {
   return value == UnsupportedOps::kMultiPass ? "multi-pass" : "error";
+}
+
+std::string_view mapper_name(MapperKind value) { return value == MapperKind::kSearch ? "search" : "fixed"; }
+
+std::vector<Dataflow> ArrayConfig::allowed_dataflows() const {
+  std::vector<Dataflow> out{dataflow};
+  for (const Dataflow f : dataflows) {
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  }
+  return out;
 }
 
 Format Design::accumulator(PeMode mode) const {
@@ -169,15 +180,57 @@ bool valid_unit_name(const std::string& name) {
   return true;
 }
 
+// `dataflows: [ws, os, is]` (a --set gives it as one scalar, "[ws,os]" or "ws,os"):
+// each entry a dataflow name, none twice. Absent: empty. validate_array checks the rest.
+std::vector<Dataflow> read_dataflows(config::YamlMap& array) {
+  const std::optional<YAML::Node> node = array.optional("dataflows");
+  if (!node) return {};
+  const std::string field = array.path().empty() ? "dataflows" : array.path() + ".dataflows";
+  std::vector<std::pair<std::string, std::int64_t>> entries;  // name, line
+  if (node->IsSequence()) {
+    for (const auto& item : *node) {
+      if (!item.IsScalar()) throw InputError(array.file(), config::line_of(item), field, "expected dataflow names (ws, os, is)");
+      entries.emplace_back(item.Scalar(), config::line_of(item));
+    }
+  } else if (node->IsScalar()) {
+    std::string text = node->Scalar();
+    if (!text.empty() && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+    for (const auto part : split(text, ',')) entries.emplace_back(std::string(trim(part)), config::line_of(*node));
+  } else {
+    throw array.error("dataflows", "expected a list of dataflows such as [ws, os, is]");
+  }
+  if (entries.empty()) throw array.error("dataflows", "expected at least one dataflow (ws, os, is)");
+  std::vector<Dataflow> out;
+  for (const auto& [name, line] : entries) {
+    Dataflow f = Dataflow::kWs;
+    if (name == "ws") {
+      f = Dataflow::kWs;
+    } else if (name == "os") {
+      f = Dataflow::kOs;
+    } else if (name == "is") {
+      f = Dataflow::kIs;
+    } else {
+      throw InputError(array.file(), line, field, "expected one of ws, os, is, got '" + name + "'");
+    }
+    if (std::find(out.begin(), out.end(), f) != out.end()) {
+      throw InputError(array.file(), line, field, "lists '" + name + "' twice");
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
 // One array's keys, at `array`'s path ("array" or "matrix_units.<name>"): the
 // single home of the ArrayConfig keys, shared by `array:` and every matrix unit.
 ArrayConfig read_array_config(config::YamlMap& array) {
   ArrayConfig a;
-  array.finish({"rows", "cols", "dataflow", "pe_kind", "fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
+  array.finish({"rows", "cols", "dataflow", "dataflows", "pe_kind", "fp4_bias", "accumulators", "chunk", "dot_product",
+                "unsupported"});
   a.rows = array.u64("rows", 1, kMaxArrayDim);
   a.cols = array.u64("cols", 1, kMaxArrayDim);
   a.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
                               {{"ws", Dataflow::kWs}, {"os", Dataflow::kOs}, {"is", Dataflow::kIs}});
+  a.dataflows = read_dataflows(array);
   a.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32"}),
                            {{"int4-fp4", PeKind::kInt4Fp4},
                             {"fp16", PeKind::kFp16},
@@ -197,7 +250,7 @@ ArrayConfig read_array_config(config::YamlMap& array) {
   a.unsupported = pick<UnsupportedOps>(
       array.choice_or("unsupported", "error", {"error", "multi-pass"}),
       {{"error", UnsupportedOps::kError}, {"multi-pass", UnsupportedOps::kMultiPass}});
-  array.finish({"fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
+  array.finish({"dataflows", "fp4_bias", "accumulators", "chunk", "dot_product", "unsupported"});
   return a;
 }
 
@@ -241,7 +294,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   config::YamlMap top(root, origin, "");
   // Unknown keys are reported before missing ones: a typo reads "unknown key
   // (did you mean ...)", not "missing key" for the word it was meant to be.
-  top.finish({"name", "clock_mhz", "cores", "timing", "tech", "array", "matrix_units", "scratchpads", "dram", "vector"});
+  top.finish({"name", "clock_mhz", "cores", "timing", "mapper", "tech", "array", "matrix_units", "scratchpads", "dram", "vector"});
   Design d;
   d.name = top.string("name");
   d.clock_mhz = top.number("clock_mhz", 1e-3, 1e6);
@@ -249,6 +302,8 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   d.cores = top.u64("cores", 1, kMaxCores);
   d.timing = pick<TimingConvention>(top.choice_or("timing", "nibble", {"nibble", "scalesim"}),
                                     {{"nibble", TimingConvention::kNibble}, {"scalesim", TimingConvention::kScaleSim}});
+  d.mapper = pick<MapperKind>(top.choice_or("mapper", "fixed", {"fixed", "search"}),
+                              {{"fixed", MapperKind::kFixed}, {"search", MapperKind::kSearch}});
   d.tech = top.string_or("tech", "45nm");
 
   read_matrix_units(top, d);
@@ -291,7 +346,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
     cpe.finish();
     vector.finish({"stream_gemm_output"});
   }
-  top.finish({"timing", "tech", "array", "matrix_units"});
+  top.finish({"timing", "mapper", "tech", "array", "matrix_units"});
   d.source = origin;
   return d;
 }
@@ -393,6 +448,26 @@ void validate_array(const Design& d) {
     } catch (const std::invalid_argument& e) {
       throw fail("array.accumulators.float", std::string("no FP16 product accumulates in ") +
                                                  std::string(numerics::format_name(d.array.acc_float)) + ": " + e.what());
+    }
+  }
+  // Every dataflow the mapper may pick obeys the rules below, as if it were `dataflow`.
+  if (!d.array.dataflows.empty()) {
+    const auto& list = d.array.dataflows;
+    if (std::find(list.begin(), list.end(), d.array.dataflow) == list.end()) {
+      throw fail("array.dataflows", "expected a list that includes array.dataflow (" +
+                                        std::string(dataflow_name(d.array.dataflow)) + "), the fixed mapper's choice");
+    }
+    for (const Dataflow f : list) {
+      if (f == d.array.dataflow) continue;
+      Design other = d;
+      other.array.dataflow = f;
+      other.array.dataflows.clear();
+      try {
+        validate_array(other);
+      } catch (const InputError& e) {
+        throw fail("array.dataflows", "'" + std::string(dataflow_name(f)) + "' cannot run on this unit: " + e.field() +
+                                          ": " + e.message());
+      }
     }
   }
   const std::uint64_t dot = d.array.dot_product;
@@ -534,6 +609,13 @@ Design parse_design(const std::string& text, const std::string& origin, const st
   for (const auto& s : sets) set_paths.push_back(apply_set(root, s));
   try {
     Design d = read_design(root, origin);
+    // `--set <unit>.dataflow=...` pins that unit's dataflow: the search keeps it.
+    for (const auto& path : set_paths) {
+      for (std::size_t i = 0; i < d.unit_count(); ++i) {
+        if (path != d.unit_key(i) + ".dataflow") continue;
+        (i == 0 ? d.array : d.more_units.at(i - 1).array).dataflows.clear();
+      }
+    }
     validate_design(d);
     return d;
   } catch (const InputError& e) {
@@ -575,12 +657,15 @@ std::string design_to_json(const Design& d, int indent) {
   j["clock_mhz"] = d.clock_mhz;
   j["cores"] = d.cores;
   j["timing"] = std::string(timing_name(d.timing));
+  j["mapper"] = std::string(mapper_name(d.mapper));
   j["tech"] = d.tech;
   const auto array_json = [](const ArrayConfig& array) {
     nlohmann::ordered_json a;
     a["rows"] = array.rows;
     a["cols"] = array.cols;
     a["dataflow"] = std::string(dataflow_name(array.dataflow));
+    a["dataflows"] = nlohmann::ordered_json::array();
+    for (const Dataflow f : array.allowed_dataflows()) a["dataflows"].push_back(std::string(dataflow_name(f)));
     a["pe_kind"] = std::string(pe_kind_name(array.pe_kind));
     a["fp4_bias"] = array.fp4_bias;
     a["accumulators"]["int4"] = std::string(numerics::format_name(array.acc_int4));

@@ -25,17 +25,22 @@ enum class PeKind { kInt4Fp4, kFp16, kHfp8, kFp32 };
 enum class TimingConvention { kNibble, kScaleSim };
 /// What happens to a GEMM whose operand formats the PE kind cannot execute.
 enum class UnsupportedOps { kError, kMultiPass };
+/// How each GEMM's plan is chosen (sim/arch/mapper.hpp): the design's dataflow with the
+/// loop order by bytes and the largest blocks (fixed), or the fastest candidate (search).
+enum class MapperKind { kFixed, kSearch };
 
 std::string_view dataflow_name(Dataflow value);           ///< ws os is
 std::string_view pe_kind_name(PeKind value);              ///< int4-fp4 fp16 hfp8 fp32
 std::string_view timing_name(TimingConvention value);     ///< nibble scalesim
 std::string_view unsupported_name(UnsupportedOps value);  ///< error multi-pass
+std::string_view mapper_name(MapperKind value);           ///< fixed search
 
 /// The systolic array and its PEs.
 struct ArrayConfig {
   std::uint64_t rows = 1;                                    ///< R: PE rows (reduction dimension in ws/is)
   std::uint64_t cols = 1;                                    ///< C: PE columns
-  Dataflow dataflow = Dataflow::kWs;                         ///< stationary operand
+  Dataflow dataflow = Dataflow::kWs;                         ///< stationary operand (the fixed mapper's, --set pins it)
+  std::vector<Dataflow> dataflows;  ///< the dataflows `mapper: search` may pick; empty = just `dataflow`
   PeKind pe_kind = PeKind::kInt4Fp4;                         ///< PE arithmetic
   int fp4_bias = 7;                                          ///< FP4 exponent bias (sim/numerics)
   numerics::Format acc_int4 = numerics::Format::kInt32;      ///< accumulator of INT4 x INT4 MACs
@@ -44,6 +49,9 @@ struct ArrayConfig {
   std::uint64_t chunk = 0;  ///< products summed in FP16 before an FP32 add (fp16-chunked only; 0 = unused)
   std::uint64_t dot_product = 1;  ///< N: products each PE sums exactly before one accumulate (numerics::pe_dot); 1 = a MAC PE
   UnsupportedOps unsupported = UnsupportedOps::kError;       ///< foreign formats: error or multi-pass
+
+  /// The dataflows the mapper may choose, `dataflow` first, in file order after it.
+  std::vector<Dataflow> allowed_dataflows() const;
 };
 
 /// One matrix unit of a core: a name and its array (docs/design-file.md, "matrix_units").
@@ -109,6 +117,7 @@ struct Design {
   double clock_mhz = 1000.0;                            ///< accelerator clock
   std::uint64_t cores = 1;                              ///< identical cores sharing the DRAM
   TimingConvention timing = TimingConvention::kNibble;  ///< cycle rules
+  MapperKind mapper = MapperKind::kFixed;               ///< how GEMM plans are chosen (docs/timing.md, "Mapper")
   std::string tech = "45nm";                            ///< energy/area table name (sim/energy)
   ArrayConfig array;                                    ///< the first (usually only) matrix unit's PE array
   std::string array_name = "array";                     ///< the first unit's name ("array" for a design with `array:`)

@@ -164,14 +164,16 @@ std::string summary_json(const Evaluation& e) { return report::json_text(summary
 
 std::string layers_csv(const Evaluation& e) {
   const arch::SimResult& r = e.sim;
-  std::vector<std::string> columns = {"layer", "phase", "unit"};
+  std::vector<std::string> columns = {"layer", "phase", "unit", "dataflow", "loop_order", "tile"};
   for (const auto& def : r.registry.defs()) columns.push_back(def.name);
   columns.emplace_back("utilization");
   for (const auto& name : energy::energy_column_names()) columns.push_back(name);
   report::CsvWriter csv(columns);
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const arch::SimRow& row = r.rows[i];
-    std::vector<std::string> fields = {row.layer, std::string(workloads::phase_name(row.phase)), row.unit};
+    std::vector<std::string> fields = {row.layer,    std::string(workloads::phase_name(row.phase)),
+                                       row.unit,     row.dataflow,
+                                       row.loop_order, row.tile};
     for (const auto value : row.stats.values()) fields.push_back(report::CsvWriter::field(value));
     fields.push_back(report::CsvWriter::field(r.utilization(row.stats)));
     for (auto& f : energy::energy_fields(e.energy.rows[i])) fields.push_back(std::move(f));

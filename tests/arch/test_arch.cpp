@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "sim/arch/deps.hpp"
 #include "sim/arch/engine.hpp"
 #include "sim/arch/fold_clock.hpp"
+#include "sim/arch/mapper.hpp"
 #include "sim/arch/scalesim_run.hpp"
 #include "sim/arch/simulate.hpp"
 #include "sim/arch/tile.hpp"
@@ -217,6 +219,123 @@ TEST(Engine, PlanAndRunAGemmDirectly) {
   const RunTimes pre = run_gemm(d, exec, p, early, 20, nullptr, st, 0);
   EXPECT_EQ(pre.compute_end, 52u);
   EXPECT_EQ(pre.end, 102u);
+}
+
+// ------------------------------------------------------------------ mapper
+
+// docs/timing.md, "Mapper": m = 4, n = 40, k = 4 on test-4x4 (ideal memory).
+// ws: 10 column blocks of one fold, T = 4, folds max(T, 2R + C - 1) = 11 apart:
+//   4 + 9 x 11 + 4 + 4 + 4 - 1 = 114.
+// is: one fold, the 40 columns of B streamed past A: 2R + C + T - 1 = 8 + 4 + 40 - 1 = 51.
+// os: 10 output tiles of one row block, T = 4, max(T, R) = 4 apart: S_9 = 36,
+//   D_9 = 36 + 4 + 2R + C - 2 = 50.
+TEST(Mapper, SearchPicksTheFastestDataflow) {
+  const TraceOp op = gemm("g", 4, 40, 4);
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml"), {op}), 114u);
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"array.dataflow=is"}), {op}), 51u);
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"array.dataflow=os"}), {op}), 50u);
+  // The fixed mapper keeps `dataflow` whatever the list says.
+  const SimResult fixed = run(test_design("test-4x4.yaml", {"array.dataflows=[ws,is,os]"}), {op});
+  EXPECT_EQ(fixed.total("cycles"), 114u);
+  EXPECT_EQ(fixed.rows.at(0).dataflow, "ws");
+  EXPECT_EQ(fixed.rows.at(0).loop_order, "nmk");
+  EXPECT_EQ(fixed.rows.at(0).tile, "4x4x4");
+  // The search among ws and is takes is; among all three, os.
+  const SimResult two = run(test_design("test-4x4.yaml", {"mapper=search", "array.dataflows=[ws,is]"}), {op});
+  EXPECT_EQ(two.total("cycles"), 51u);
+  EXPECT_EQ(two.rows.at(0).dataflow, "is");
+  EXPECT_EQ(two.rows.at(0).loop_order, "mnk");
+  EXPECT_EQ(two.rows.at(0).tile, "4x40x4");
+  const SimResult three = run(test_design("test-4x4.yaml", {"mapper=search", "array.dataflows=[ws,is,os]"}), {op});
+  EXPECT_EQ(three.total("cycles"), 50u);
+  EXPECT_EQ(three.rows.at(0).dataflow, "os");
+  EXPECT_EQ(three.rows.at(0).tile, "4x4x4");
+  // --set array.dataflow pins it: the search keeps ws.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"mapper=search", "array.dataflows=[ws,is,os]", "array.dataflow=ws"}),
+                   {op}),
+            114u);
+}
+
+// docs/timing.md, "Mapper": the loop order. m = n = k = 8 on test-4x4 (ideal memory) with a
+// 32-byte input scratchpad: A (32 B) no longer fits its 16-byte half, B (32 B) stays resident.
+// Columns outside: Tm = min(8, 16 B / (R x 4 bits)) = 8; traffic 2 x 32 + 32 = 96 B.
+// Vectors outside: Tm = min(8, 16 B / (k x 4 bits)) = 4; traffic 32 + 32 = 64 B: the fixed
+// mapper takes it. Its 2 x 2 x 2 = 8 folds of T = 4 run 11 apart: 4 + 7 x 11 + 4 + 4 + 4 - 1 = 92.
+// Columns outside runs 2 x 1 x 2 = 4 folds of T = 8: 4 + 3 x 11 + 8 + 4 + 4 - 1 = 52.
+TEST(Mapper, SearchPicksTheFasterLoopOrder) {
+  const TraceOp op = gemm("g", 8, 8, 8);
+  const SimResult fixed = run(test_design("test-4x4.yaml", {"scratchpads.input.capacity_bytes=32"}), {op});
+  EXPECT_EQ(fixed.total("cycles"), 92u);
+  EXPECT_EQ(fixed.total("folds"), 8u);
+  EXPECT_EQ(fixed.rows.at(0).loop_order, "mnk");
+  EXPECT_EQ(fixed.rows.at(0).tile, "4x4x4");
+  EXPECT_EQ(fixed.total("dram_bytes_read"), 64u);
+  const SimResult search =
+      run(test_design("test-4x4.yaml", {"scratchpads.input.capacity_bytes=32", "mapper=search"}), {op});
+  EXPECT_EQ(search.total("cycles"), 52u);
+  EXPECT_EQ(search.total("folds"), 4u);
+  EXPECT_EQ(search.rows.at(0).dataflow, "ws");
+  EXPECT_EQ(search.rows.at(0).loop_order, "nmk");
+  EXPECT_EQ(search.rows.at(0).tile, "8x4x4");
+  EXPECT_EQ(search.total("dram_bytes_read"), 96u);  // faster, and more bytes: cycles come first
+}
+
+// StreamMemory is docs/timing.md's in-order rule: the DRAM example there ends at 95.
+TEST(Mapper, StreamMemoryIsTheInOrderRule) {
+  const auto d = test_design("test-4x4.yaml", {"dram.ideal=false"});
+  const TraceOp op = gemm("g", 10, 4, 8);
+  const design::Execution exec = design::plan_execution(d, op);
+  StatRegistry registry;
+  const ArchStats st(registry);
+  const GemmPlan p = plan_gemm(d, exec, op, op.m, op.n, op.k);
+  const PlanCost cost = *cost_plan(d, exec, p, st);
+  EXPECT_EQ(cost.cycles, 95u);
+  EXPECT_EQ(cost.dram_bytes, 16u + 40u + 160u);  // B 2 x 8, A 2 x 20, C 10 x 4 x 32 bits
+  // A limit below the end stops the costing.
+  EXPECT_FALSE(cost_plan(d, exec, p, st, 94).has_value());
+  EXPECT_EQ(cost_plan(d, exec, p, st, 95)->cycles, 95u);
+  // Two cores: each share gets half the bandwidth, 2 B/cycle. B0 (8 B) 0..4 done 14,
+  // A0 (20 B) 4..14 done 24: fold 0 P = 14, S = 24, D = 41; B1 14..18 done 28, A1 18..28
+  // done 38: fold 1 P = max(28, 31) = 31, S = 38, D = 55; store (160 B) 55..135, done 145.
+  const auto two = test_design("test-4x4.yaml", {"dram.ideal=false", "cores=2"});
+  EXPECT_EQ(cost_plan(two, exec, p, st)->cycles, 145u);
+}
+
+TEST(Mapper, ChoicesAreDeterministic) {
+  const auto d = test_design("test-4x4.yaml", {"mapper=search", "array.dataflows=[ws,is,os]", "dram.ideal=false",
+                                                "scratchpads.input.capacity_bytes=256"});
+  const TraceOp op = gemm("g", 37, 29, 23);
+  const design::Execution exec = design::plan_execution(d, op);
+  StatRegistry registry;
+  const ArchStats st(registry);
+  Mapper a(d, st);
+  Mapper b(d, st);
+  const std::vector<GemmPlan> ca = a.candidates(exec, op, op.m, op.n, op.k);
+  const std::vector<GemmPlan> cb = b.candidates(exec, op, op.m, op.n, op.k);
+  ASSERT_EQ(ca.size(), cb.size());
+  ASSERT_GT(ca.size(), 3u);
+  for (std::size_t i = 0; i < ca.size(); ++i) {
+    EXPECT_EQ(plan_label(d, ca[i]).tile, plan_label(d, cb[i]).tile);
+    EXPECT_EQ(ca[i].dataflow, cb[i].dataflow);
+  }
+  // The first candidate is the fixed mapper's plan.
+  const GemmPlan fixed = plan_gemm(d, exec, op, op.m, op.n, op.k);
+  EXPECT_EQ(ca[0].dataflow, fixed.dataflow);
+  EXPECT_EQ(ca[0].m_outer, fixed.m_outer);
+  EXPECT_EQ(ca[0].block, fixed.block);
+  // No candidate beats the choice; the cache gives the same plan again.
+  const GemmPlan chosen = a.plan(exec, op, op.m, op.n, op.k);
+  const PlanCost best = *cost_plan(d, exec, chosen, st);
+  for (const auto& c : ca) EXPECT_GE(cost_plan(d, exec, c, st)->cycles, best.cycles);
+  const GemmPlan again = a.plan(exec, op, op.m, op.n, op.k);
+  EXPECT_EQ(plan_label(d, again).tile, plan_label(d, chosen).tile);
+  EXPECT_EQ(again.dataflow, chosen.dataflow);
+  // Two simulations write the same plan columns.
+  const SimResult r1 = run(d, {op});
+  const SimResult r2 = run(d, {op});
+  EXPECT_EQ(r1.total("cycles"), r2.total("cycles"));
+  EXPECT_EQ(r1.rows.at(0).tile, r2.rows.at(0).tile);
+  EXPECT_EQ(r1.rows.at(0).dataflow, r2.rows.at(0).dataflow);
 }
 
 TEST(IdealMemory, WeightStationary4x4) {

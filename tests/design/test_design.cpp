@@ -204,6 +204,48 @@ TEST(DesignFile, AccumulatorsAndChunksAreChecked) {
   EXPECT_NO_THROW(parse_design(replace(chunked, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  chunk: 8"), "d.yaml"));
 }
 
+TEST(DesignFile, MapperAndDataflowsAreChecked) {
+  // Defaults: the fixed mapper, the one dataflow.
+  const Design plain = parse_design(kTiny, "d.yaml");
+  EXPECT_EQ(plain.mapper, MapperKind::kFixed);
+  EXPECT_TRUE(plain.array.dataflows.empty());
+  EXPECT_EQ(plain.array.allowed_dataflows(), std::vector<Dataflow>{Dataflow::kWs});
+  // A list: `dataflow` first, then the list in file order.
+  const std::string listed = replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows: [is, os, ws]\n");
+  const Design d = parse_design("mapper: search\n" + listed, "d.yaml");
+  EXPECT_EQ(d.mapper, MapperKind::kSearch);
+  EXPECT_EQ(d.array.allowed_dataflows(), (std::vector<Dataflow>{Dataflow::kWs, Dataflow::kIs, Dataflow::kOs}));
+  const auto json = nlohmann::json::parse(design_to_json(d));
+  EXPECT_EQ(json.at("mapper"), "search");
+  EXPECT_EQ(json.at("array").at("dataflows"), nlohmann::json::parse(R"(["ws", "is", "os"])"));
+  // --set array.dataflow pins the unit's dataflow: the list no longer applies.
+  EXPECT_EQ(parse_design(listed, "d.yaml", {"array.dataflow=os"}).array.allowed_dataflows(),
+            std::vector<Dataflow>{Dataflow::kOs});
+  // A list given on the command line.
+  EXPECT_EQ(parse_design(kTiny, "d.yaml", {"array.dataflows=[ws,is]"}).array.allowed_dataflows(),
+            (std::vector<Dataflow>{Dataflow::kWs, Dataflow::kIs}));
+  // Errors name the entry's line (a block list: the entry's own line).
+  EXPECT_EQ(message_of([&] { parse_design(replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows:\n    - ws\n    - rs\n"),
+                                          "d.yaml"); }),
+            "d.yaml:10: array.dataflows: expected one of ws, os, is, got 'rs'");
+  EXPECT_EQ(message_of([&] { parse_design(replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows: [ws, ws]\n"),
+                                          "d.yaml"); }),
+            "d.yaml:8: array.dataflows: lists 'ws' twice");
+  EXPECT_EQ(message_of([&] { parse_design(replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows: [os, is]\n"),
+                                          "d.yaml"); }),
+            "d.yaml:8: array.dataflows: expected a list that includes array.dataflow (ws), the fixed mapper's choice");
+  EXPECT_EQ(message_of([&] { parse_design(replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows: {ws: 1}\n"),
+                                          "d.yaml"); }),
+            "d.yaml:8: array.dataflows: expected a list of dataflows such as [ws, os, is]");
+  // Every listed dataflow obeys the unit's rules: dot-product PEs run ws only.
+  EXPECT_EQ(message_of([&] { parse_design(replace(kTiny, "dataflow: ws\n", "dataflow: ws\n  dataflows: [ws, os]\n  dot_product: 4\n"),
+                                          "d.yaml"); }),
+            "d.yaml:8: array.dataflows: 'os' cannot run on this unit: array.dot_product: dot-product PEs (4) need "
+            "array.dataflow: ws, got os");
+  EXPECT_EQ(message_of([&] { parse_design("mapper: best\n" + std::string(kTiny), "d.yaml"); }),
+            "d.yaml:1: mapper: expected one of fixed, search, got 'best'");
+}
+
 TEST(DesignFile, DotProductIsChecked) {
   EXPECT_EQ(parse_design(kTiny, "d.yaml").array.dot_product, 1u);  // default: the MAC PE
   const std::string dot = replace(kTiny, "pe_kind: int4-fp4", "pe_kind: int4-fp4\n  dot_product: 4");

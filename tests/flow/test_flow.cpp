@@ -312,7 +312,10 @@ TEST(Pipeline, SumCheckFromLayersCsvAndTheTable) {
   for (const auto& row : csv.rows) {
     std::map<std::string, double> values;
     for (std::size_t i = 0; i < csv.header.size(); ++i) {
-      if (i >= 2 && csv.header[i] != "unit") values[csv.header[i]] = std::stod(row[i]);
+      // The plan columns are words: unit, dataflow, loop_order, tile.
+      const bool words = csv.header[i] == "unit" || csv.header[i] == "dataflow" || csv.header[i] == "loop_order" ||
+                         csv.header[i] == "tile";
+      if (i >= 2 && !words) values[csv.header[i]] = std::stod(row[i]);
     }
     phases_seen[row[1]] = true;
     const std::vector<double> want = recompute(values, tech, d, area);
