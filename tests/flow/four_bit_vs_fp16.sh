@@ -41,7 +41,7 @@ for model in resnet18 resnet50; do
   row "iso-PE (no \`--iso-area\`)" $model $shipped
   row "**shipped designs, \`--iso-area\`**" $model $shipped --iso-area
   row "same, 7 nm table (\`--tech 7nm\`)" $model $shipped --iso-area --tech 7nm
-  row "ladder 1: int4-single-array" $model $single --iso-area
+  row "ladder 1: int4-single-array" $model $single --iso-area --set-a mapper=search
   row "ladder 2: + FP16 layers on a 32x32 FP16 unit" $model $shipped --iso-area $mac_pes
   row "ladder 3: + dot-product PEs (N = 4) = shipped" $model $shipped --iso-area
   row "what-if: + first/last layers in INT4" $model $shipped --iso-area $int4_first_last
