@@ -132,6 +132,13 @@ class Expander {
     if (dy != format) vector(layer, phase, VectorKind::kQuantize, count, dy, format);
   }
 
+  /// The transposed re-quantization of activation tensor `tensor` (from its
+  /// stored format) to block format `format`, blocks along the other GEMM
+  /// dimension, for the backward GEMM of `layer` in `phase` (docs/trace-format.md, "Block formats").
+  void requantize_transposed(const Layer& layer, Phase phase, std::size_t tensor, Format format) {
+    vector(layer, phase, VectorKind::kQuantize, elements(tensor), m_format[tensor], format);
+  }
+
   void contribute(std::size_t input, Format format) {
     if (m_requires_grad[input]) m_contributions[input].push_back(format);
   }
@@ -257,7 +264,14 @@ class Expander {
         const std::size_t x = layer.inputs[0];
         const PrecisionFormats f = precision_formats(m_precision[i], m_non_negative[x]);
         const bool tpr = uses_two_phase_rounding(m_precision[i]);
+        const bool requant = uses_transposed_requantization(m_precision[i]);
         if (needs(0)) {
+          if (requant && !weights_square_blocks(m_precision[i])) {
+            // dX = dY W^T reduces over the output features: the weights again, blocks along them.
+            vector(layer, Phase::kInputGrad, VectorKind::kQuantize,
+                   mul(mul(layer.gemm.groups, layer.gemm.n, layer.name), layer.gemm.k, layer.name), Format::kFp32,
+                   f.weight);
+          }
           quantize_gradient(layer, Phase::kInputGrad, out_elements, dy, f.gradient);
           const models::GemmShape ig = input_grad_shape(layer.gemm);
           gemm(layer, Phase::kInputGrad, ig, f.gradient, f.weight, f.acc);
@@ -272,7 +286,9 @@ class Expander {
           }
           contribute(x, storage);
         }
-        if (tpr || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, f.gradient);
+        if (tpr || requant || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, f.gradient);
+        // dW = X^T dY reduces over the batch: X again, blocks along it (dY's second copy above).
+        if (requant) requantize_transposed(layer, Phase::kWeightGrad, x, f.activation);
         gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), f.activation, f.gradient, f.acc);
         if (layer.bias) vector(layer, Phase::kWeightGrad, VectorKind::kEltwise, out_elements, dy, Format::kFp32);
         return;
@@ -282,13 +298,18 @@ class Expander {
         const PrecisionFormats fa = precision_formats(m_precision[i], m_non_negative[a]);
         const PrecisionFormats fb = precision_formats(m_precision[i], m_non_negative[b]);
         const bool tpr = uses_two_phase_rounding(m_precision[i]);
+        const bool requant = uses_transposed_requantization(m_precision[i]);
         if (needs(0)) {
+          // dA = dY B^T reduces over B's columns: B again, blocks along them.
+          if (requant) requantize_transposed(layer, Phase::kInputGrad, b, fb.activation);
           quantize_gradient(layer, Phase::kInputGrad, out_elements, dy, fa.gradient);
           gemm(layer, Phase::kInputGrad, input_grad_shape(layer.gemm), fa.gradient, fb.activation, fa.acc);
           contribute(a, storage);
         }
         if (needs(1)) {
-          if (tpr || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, fa.gradient);
+          if (tpr || requant || !needs(0)) quantize_gradient(layer, Phase::kWeightGrad, out_elements, dy, fa.gradient);
+          // dB = A^T dY reduces over A's rows: A again, blocks along them.
+          if (requant) requantize_transposed(layer, Phase::kWeightGrad, a, fa.activation);
           gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), fa.activation, fa.gradient, fa.acc);
           contribute(b, storage);
         }
@@ -413,7 +434,9 @@ std::vector<Precision> layer_precisions(const Graph& graph, const Policy& policy
   std::vector<Precision> out(graph.size(), policy.base);
   for (std::size_t i = 0; i < graph.size(); ++i) {
     const Layer& layer = graph.layer(i);
-    if (first[i] || last[i]) {
+    if (first[i] && !last[i] && policy.first) {
+      out[i] = *policy.first;
+    } else if (first[i] || last[i]) {
       out[i] = policy.first_last;
     } else if (policy.attention && layer.type == LayerType::kMatMul) {
       out[i] = *policy.attention;

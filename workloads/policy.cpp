@@ -14,11 +14,15 @@ namespace nibble::workloads {
 
 namespace {
 
-constexpr std::array<std::pair<Precision, std::string_view>, 4> kPrecisions{{
+constexpr std::array<std::pair<Precision, std::string_view>, 8> kPrecisions{{
     {Precision::kFp32, "fp32"},
     {Precision::kFp16, "fp16"},
     {Precision::kHfp8, "hfp8"},
     {Precision::kInt4Fp4, "int4-fp4"},
+    {Precision::kBf16, "bf16"},
+    {Precision::kMxfp8, "mxfp8"},
+    {Precision::kMxfp4, "mxfp4"},
+    {Precision::kNvfp4, "nvfp4"},
 }};
 
 std::string file_stem(const std::string& path) {
@@ -63,13 +67,32 @@ PrecisionFormats precision_formats(Precision precision, bool non_negative) {
       return {Format::kFp8E4M3, Format::kFp8E4M3, Format::kFp8E5M2, Format::kFp16};
     case Precision::kInt4Fp4:
       return {non_negative ? Format::kUint4 : Format::kInt4, Format::kInt4, Format::kFp4, Format::kFp16};
+    case Precision::kBf16:
+      return {Format::kBf16, Format::kBf16, Format::kBf16, Format::kFp32};
+    case Precision::kMxfp8:
+      return {Format::kMxfp8E4M3, Format::kMxfp8E4M3, Format::kMxfp8E5M2, Format::kFp32};
+    case Precision::kMxfp4:
+      return {Format::kMxfp4, Format::kMxfp4, Format::kMxfp4, Format::kFp32};
+    case Precision::kNvfp4:
+      return {Format::kNvfp4, Format::kNvfp4, Format::kNvfp4, Format::kFp32};
   }
   return {Format::kFp32, Format::kFp32, Format::kFp32, Format::kFp32};
 }
 
 bool uses_two_phase_rounding(Precision precision) { return precision == Precision::kInt4Fp4; }
 
-Format Policy::storage() const { return base == Precision::kFp32 ? Format::kFp32 : Format::kFp16; }
+bool uses_transposed_requantization(Precision precision) {
+  return precision == Precision::kMxfp8 || precision == Precision::kMxfp4 || precision == Precision::kNvfp4;
+}
+
+bool weights_square_blocks(Precision precision) { return precision == Precision::kNvfp4; }
+
+Format Policy::storage() const {
+  if (base == Precision::kFp32) return Format::kFp32;
+  // Block-scaled training keeps the tensors between GEMMs in BF16 (NVIDIA's
+  // NVFP4 recipe, docs/references.md); the others in FP16.
+  return numerics::is_block_format(precision_formats(base, false).weight) ? Format::kBf16 : Format::kFp16;
+}
 
 Policy named_policy(const std::string& name) {
   const auto precision = parse_precision(name);
@@ -84,8 +107,19 @@ Policy named_policy(const std::string& name) {
   Policy policy;
   policy.name = name;
   policy.base = *precision;
-  // Only int4-fp4 keeps the first and last layers wider; the others are uniform.
-  policy.first_last = *precision == Precision::kInt4Fp4 ? Precision::kFp16 : *precision;
+  // int4-fp4 keeps the first and last layers in FP16; mxfp8 and mxfp4 keep them
+  // in BF16 and nvfp4 its last ones (the emulator's block policies,
+  // models/train/block_quant.hpp); fp32, fp16, hfp8 and bf16 are uniform.
+  switch (*precision) {
+    case Precision::kInt4Fp4: policy.first_last = Precision::kFp16; break;
+    case Precision::kMxfp8:
+    case Precision::kMxfp4: policy.first_last = Precision::kBf16; break;
+    case Precision::kNvfp4:
+      policy.first_last = Precision::kBf16;
+      policy.first = Precision::kNvfp4;
+      break;
+    default: policy.first_last = *precision; break;
+  }
   return policy;
 }
 
@@ -106,7 +140,10 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
   if (!is_valid_trace_name(policy.name)) {
     throw top.error("name", "expected 1 to 256 printable characters without spaces, got '" + policy.name + "'");
   }
-  if (top.has("first_last")) policy.first_last = *parse_precision(top.choice("first_last", precision_names()));
+  if (top.has("first_last")) {
+    policy.first_last = *parse_precision(top.choice("first_last", precision_names()));
+    policy.first.reset();
+  }
   if (top.has("conv1x1")) policy.conv1x1 = *parse_precision(top.choice("conv1x1", precision_names()));
   if (top.has("attention")) policy.attention = *parse_precision(top.choice("attention", precision_names()));
   if (top.has("im2col")) policy.im2col = *parse_im2col(top.choice("im2col", {std::string(im2col_name(Im2col::kDram)),

@@ -22,18 +22,22 @@ struct Problem {
   std::string message;
 };
 
+/// Whether `format` can hold a sum of products: 16 bits or more (fp16, fp32, int32,
+/// fp16-chunked); no block format is one (bf16 has 16 bits but 8 of significand).
+bool is_accumulator_format(Format format) {
+  return numerics::format_bits(format) >= 16 && !numerics::is_block_format(format);
+}
+
 std::string all_names_of_formats(bool accumulators) {
   std::string out;
   for (const auto f : numerics::all_formats()) {
     if (!accumulators && numerics::is_accumulator_only(f)) continue;
-    if (accumulators && numerics::format_bits(f) < 16) continue;
+    if (accumulators && !is_accumulator_format(f)) continue;
     out += (out.empty() ? "" : ", ") + std::string(numerics::format_name(f));
   }
   return out;
 }
 
-/// Whether `format` can hold a sum of products: 16 bits or more (fp16, fp32, int32, fp16-chunked).
-bool is_accumulator_format(Format format) { return numerics::format_bits(format) >= 16; }
 
 std::optional<std::uint64_t> product(std::initializer_list<std::uint64_t> factors) {
   std::uint64_t total = 1;

@@ -69,7 +69,10 @@ const std::vector<std::string>& train_policy_names() {
     std::vector<std::string> out = workloads::precision_names();
     out.emplace_back(kInt4Fp4All);
     for (const auto& a : ablations()) out.emplace_back(a.name);
-    for (const auto& b : block_policy_names()) out.push_back(b);
+    // The block policies are trace precisions too (workloads/policy.hpp): listed once.
+    for (const auto& b : block_policy_names()) {
+      if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+    }
     return out;
   }();
   return names;

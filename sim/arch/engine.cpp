@@ -14,6 +14,7 @@ namespace nibble::arch {
 
 using design::Dataflow;
 using design::packed_bytes;
+using design::stored_bytes;
 using design::ScratchpadConfig;
 using numerics::Format;
 
@@ -29,10 +30,15 @@ std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
   return a * b;
 }
 
-// Bytes of `elements` elements of `bits`, saturating.
-std::uint64_t sat_bytes(std::uint64_t elements, std::uint64_t bits) {
-  const std::uint64_t total = sat_mul(elements, bits);
-  return total == kMax ? kMax : (total + 7) / 8;
+// Bytes of `elements` elements of `quarter_bits` (numerics::format_quarter_bits), saturating.
+std::uint64_t sat_stored(std::uint64_t elements, std::uint64_t quarter_bits) {
+  const std::uint64_t total = sat_mul(elements, quarter_bits);
+  return total == kMax ? kMax : (total + 31) / 32;
+}
+
+// Largest count of items of `quarter_bits_per_item` that fit `bytes`.
+std::uint64_t fit_stored(std::uint64_t bytes, std::uint64_t quarter_bits_per_item) {
+  return quarter_bits_per_item == 0 ? kMax : sat_mul(bytes, 32) / quarter_bits_per_item;
 }
 
 // Largest count of items of `bits_per_item` that fit `bytes`.
@@ -61,6 +67,11 @@ std::uint64_t scaled(std::uint64_t bytes, std::uint64_t num, std::uint64_t den) 
 
 std::uint64_t supply_interval(std::uint64_t demand_bits, const ScratchpadConfig& spad) {
   return std::max<std::uint64_t>(1, ceil_div(demand_bits, spad.bits_per_cycle()));
+}
+
+// supply_interval of a demand in quarter bits (operands with their block scales).
+std::uint64_t supply_interval_q(std::uint64_t demand_quarter_bits, const ScratchpadConfig& spad) {
+  return std::max<std::uint64_t>(1, ceil_div(demand_quarter_bits, 4 * spad.bits_per_cycle()));
 }
 
 }  // namespace
@@ -98,6 +109,8 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     p.columns = m;
     p.stationary.bits = exec.a_bits;
     p.streamed.bits = exec.b_bits;
+    p.stationary.quarter_bits = exec.a_quarter_bits;
+    p.streamed.quarter_bits = exec.b_quarter_bits;
     p.stationary.in_input = true;
     p.streamed.in_input = false;
     std::swap(stat_name, str_name);
@@ -106,6 +119,8 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     p.columns = n;
     p.stationary.bits = exec.b_bits;
     p.streamed.bits = exec.a_bits;
+    p.stationary.quarter_bits = exec.b_quarter_bits;
+    p.streamed.quarter_bits = exec.a_quarter_bits;
   }
   if (op.conv && op.conv->im2col == workloads::Im2col::kOnChip) {
     // On-chip im2col (docs/timing.md, "On-chip im2col"): per channel and sample,
@@ -127,8 +142,8 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   const ScratchpadConfig* str_buf = &p.streamed.buffer(d);
   const std::uint64_t big_m = p.vectors;
   const std::uint64_t big_n = p.columns;
-  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
-  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
+  const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.quarter_bits);  // quarter bits: scales included
+  const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.quarter_bits);
   const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);  // passes chain into one partial sum
   const ScratchpadConfig& out = d.output;
 
@@ -139,16 +154,16 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
   // reads and writes C partial sums of the PE's accumulator width.
   const std::uint64_t pe_pb = static_cast<std::uint64_t>(p.pe_psum_bits);
   if (p.dataflow == Dataflow::kOs) {
-    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * sb, *stat_buf),
+    p.interval = std::max({supply_interval_q(r * tb, *str_buf), supply_interval_q(c * sb, *stat_buf),
                            supply_interval(c * pe_pb, out)});
   } else {
-    p.interval = std::max({supply_interval(r * tb, *str_buf), supply_interval(c * dot * sb, *stat_buf),
+    p.interval = std::max({supply_interval_q(r * tb, *str_buf), supply_interval_q(c * dot * sb, *stat_buf),
                            supply_interval(2 * c * pe_pb, out)});
   }
   if (big_m == 0 || big_n == 0 || k == 0) return p;  // an empty share: nothing to plan
 
-  const bool stat_group = sat_bytes(sat_mul(k, big_n), sb) <= stat_buf->tile_capacity();
-  const bool str_group = sat_bytes(sat_mul(big_m, k), tb) <= str_buf->tile_capacity();
+  const bool stat_group = sat_stored(sat_mul(k, big_n), sb) <= stat_buf->tile_capacity();
+  const bool str_group = sat_stored(sat_mul(big_m, k), tb) <= str_buf->tile_capacity();
 
   if (p.scalesim) {
     // SCALE-Sim's folds: the whole temporal dimension streams through each
@@ -168,28 +183,28 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
                       out_tile, out.tile_capacity());
     }
     p.streamed.residency = str_group ? Residency::kPerGroup : Residency::kPerFold;
-    const bool stat_block = sat_bytes(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
+    const bool stat_block = sat_stored(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
     p.stationary.residency = stat_group ? Residency::kPerGroup : stat_block ? Residency::kPerBlock : Residency::kPerFold;
     std::uint64_t tk = k;
-    if (p.streamed.residency == Residency::kPerFold) tk = std::min(tk, fit(str_buf->tile_capacity(), r * tb));
-    if (p.stationary.residency == Residency::kPerFold) tk = std::min(tk, fit(stat_buf->tile_capacity(), c * sb));
+    if (p.streamed.residency == Residency::kPerFold) tk = std::min(tk, fit_stored(str_buf->tile_capacity(), r * tb));
+    if (p.stationary.residency == Residency::kPerFold) tk = std::min(tk, fit_stored(stat_buf->tile_capacity(), c * sb));
     if (tk != 0 && p.chunk == 0) tk = std::min(tk, block_cap);  // a chunked fold is one chunk
     if (p.chunk != 0) {
       // Each fold is one FP16 chunk: the PEs accumulate it, the output buffer adds it in FP32.
       const std::uint64_t want = std::min(k, p.chunk);
       if (tk < want) {
-        const bool input_short = fit(str_buf->tile_capacity(), r * tb) < want;
+        const bool input_short = fit_stored(str_buf->tile_capacity(), r * tb) < want;
         throw too_small(d, op, input_short ? str_name : stat_name,
                         "one fold of an fp16-chunked accumulator (" + std::to_string(want) + " steps)",
-                        input_short ? packed_bytes(r * want, tb) : packed_bytes(c * want, sb),
+                        input_short ? stored_bytes(r * want, tb) : stored_bytes(c * want, sb),
                         input_short ? str_buf->tile_capacity() : stat_buf->tile_capacity());
       }
       tk = want;
     }
     if (tk == 0) {
-      const bool input_short = fit(str_buf->tile_capacity(), r * tb) == 0;
+      const bool input_short = fit_stored(str_buf->tile_capacity(), r * tb) == 0;
       throw too_small(d, op, input_short ? str_name : stat_name, "one reduction step of the tile",
-                      input_short ? packed_bytes(r, tb) : packed_bytes(c, sb),
+                      input_short ? stored_bytes(r, tb) : stored_bytes(c, sb),
                       input_short ? str_buf->tile_capacity() : stat_buf->tile_capacity());
     }
     p.block = tk;
@@ -198,7 +213,7 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
 
   // Weight- and input-stationary: an R x C stationary tile per fold, blocks of
   // Tm streamed vectors whose partial sums stay in the output buffer.
-  const std::uint64_t stat_tile = packed_bytes(r * c, sb);
+  const std::uint64_t stat_tile = stored_bytes(r * c, sb);
   if (stat_tile > stat_buf->tile_capacity()) {
     throw too_small(d, op, stat_name, "one " + std::to_string(r) + " x " + std::to_string(c) + " stationary tile",
                     stat_tile, stat_buf->tile_capacity());
@@ -208,23 +223,24 @@ GemmPlan plan_gemm(const design::Design& d, const design::Execution& exec, const
     throw too_small(d, op, "output", "one row of " + std::to_string(c) + " partial sums", packed_bytes(c, pb),
                     out.tile_capacity());
   }
-  const bool stat_block = sat_bytes(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
-  const std::uint64_t a_bytes = sat_bytes(sat_mul(big_m, k), tb);
-  const std::uint64_t b_bytes = sat_bytes(sat_mul(k, big_n), sb);
+  const bool stat_block = sat_stored(sat_mul(k, c), sb) <= stat_buf->tile_capacity();
+  const std::uint64_t a_bytes = sat_stored(sat_mul(big_m, k), tb);
+  const std::uint64_t b_bytes = sat_stored(sat_mul(k, big_n), sb);
   const std::uint64_t n_blocks = ceil_div(big_n, c);
 
   // Loop order "columns outside": for each column block, every vector block.
   std::uint64_t tm_n = std::min({big_m, out_limit, block_cap});
-  if (!str_group) tm_n = std::min(tm_n, fit(str_buf->tile_capacity(), r * tb));
+  if (!str_group) tm_n = std::min(tm_n, fit_stored(str_buf->tile_capacity(), r * tb));
   if (tm_n == 0) {
-    throw too_small(d, op, str_name, "one " + std::to_string(r) + "-element streamed vector", packed_bytes(r, tb),
+    throw too_small(d, op, str_name, "one " + std::to_string(r) + "-element streamed vector", stored_bytes(r, tb),
                     str_buf->tile_capacity());
   }
   const std::uint64_t traffic_n = sat_mul(a_bytes, str_group ? 1 : n_blocks) +
                                   sat_mul(b_bytes, (stat_group || stat_block) ? 1 : ceil_div(big_m, tm_n));
   // Loop order "vectors outside": a block of Tm vectors with all of K stays
   // in the streamed buffer while every column block passes.
-  const std::uint64_t tm_m = std::min({big_m, out_limit, block_cap, fit(str_buf->tile_capacity(), sat_mul(k, tb))});
+  const std::uint64_t tm_m =
+      std::min({big_m, out_limit, block_cap, fit_stored(str_buf->tile_capacity(), sat_mul(k, tb))});
   const std::uint64_t traffic_m =
       tm_m == 0 || str_group ? kMax : sat_mul(a_bytes, 1) + sat_mul(b_bytes, stat_group ? 1 : ceil_div(big_m, tm_m));
   const bool m_outer_fits = traffic_m != kMax;
@@ -338,8 +354,8 @@ class FoldSequence {
     f = Fold{};
     f.pass = m_pass;
     f.cols = std::min(m_c, p.columns - m_cb * m_c);
-    const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
-    const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
+    const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.quarter_bits);  // quarter bits: scales included
+    const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.quarter_bits);
     // Which loop is inner decides what a block of the inner loop reuses.
     const bool first_v = m_vb == 0;
     const bool first_c = m_cb == 0;
@@ -365,8 +381,8 @@ class FoldSequence {
         f.chunk_end = p.chunk != 0 && last_pass && (last_k || (k0 + m_r) % p.chunk == 0);
       }
     }
-    const std::uint64_t stat_tile = os ? packed_bytes(f.steps * f.cols, sb) : packed_bytes(f.rows * f.cols, sb);
-    const std::uint64_t str_tile = packed_bytes(f.rows * f.steps, tb);
+    const std::uint64_t stat_tile = os ? stored_bytes(f.steps * f.cols, sb) : stored_bytes(f.rows * f.cols, sb);
+    const std::uint64_t str_tile = stored_bytes(f.rows * f.steps, tb);
     f.stat = unit(p.stationary.residency, first_pass, last_pass, first_v, stat_block, m_kt, m_ktiles,
                   last_pass && last_k && last_v, m_cb * m_ktiles + m_kt, m_cblocks * m_ktiles, last_in_group,
                   m_stat_count);
@@ -522,6 +538,8 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
 
   const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
   const std::uint64_t tb = static_cast<std::uint64_t>(p.streamed.bits);
+  const std::uint64_t sq = static_cast<std::uint64_t>(p.stationary.quarter_bits);  // storage: scales included
+  const std::uint64_t tq = static_cast<std::uint64_t>(p.streamed.quarter_bits);
   const std::uint64_t pb = static_cast<std::uint64_t>(p.psum_bits);
   const std::uint64_t peb = static_cast<std::uint64_t>(p.pe_psum_bits);
   const StatRegistry::Id mac_id = st.mac(exec.pe_mode);
@@ -577,8 +595,8 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     count.add(pe_add_id, pe_ops);
     if (os) {
       count.add(st.pe_reg_write_bits, pe_ops * (tb + sb) + cur.rows * (cur.rows + 1) / 2 * cur.cols * peb);
-      count.add(str.read, packed_bytes(cur.steps * cur.rows, tb));
-      count.add(stat.read, packed_bytes(cur.steps * cur.cols, sb));
+      count.add(str.read, stored_bytes(cur.steps * cur.rows, tq));
+      count.add(stat.read, stored_bytes(cur.steps * cur.cols, sq));
       const std::uint64_t tile = cur.rows * cur.cols;
       count.add(st.spad_output_write_bytes, packed_bytes(tile, pb));
       // The output buffer adds each reduction chunk's results into the
@@ -592,8 +610,8 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       const std::uint64_t preload_hops = pe_rows * (pe_rows + 1) / 2 * dot + cur.rows;  // shifts + shadow->active copy
       count.add(st.pe_reg_write_bits,
                 preload_hops * cur.cols * sb + pe_ops * tb + cur.steps * pe_rows * cur.cols * peb);
-      count.add(stat.read, packed_bytes(cur.rows * cur.cols, sb));
-      count.add(str.read, packed_bytes(cur.steps * cur.rows, tb));
+      count.add(stat.read, stored_bytes(cur.rows * cur.cols, sq));
+      count.add(str.read, stored_bytes(cur.steps * cur.rows, tq));
       const std::uint64_t row = cur.steps * cur.cols;
       count.add(st.spad_output_write_bytes, packed_bytes(row, pb));
       if (cur.psum_read) count.add(st.spad_output_read_bytes, packed_bytes(row, pb));
@@ -684,12 +702,15 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
                     bool input_on_chip, const StreamSource* source) {
   if (elements == 0) return RunTimes{start, start, start};
   const Counter count{counts};
-  const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_bits(op.in_format));
-  const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_bits(op.out_format));
+  // Quarter bits: a block format's elements with their share of the block scales.
+  const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
+  const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.out_format));
+  // NVFP4's FP32 tensor scale: written once, with the last chunk.
+  const std::uint64_t tensor_bytes = static_cast<std::uint64_t>(numerics::format_tensor_bits(op.out_format)) / 8;
   // A chunk's inputs and results share one half of the output scratchpad.
-  std::uint64_t chunk = fit(d.output.tile_capacity(), in_bits + out_bits);
+  std::uint64_t chunk = fit_stored(d.output.tile_capacity(), in_bits + out_bits);
   if (chunk == 0) {
-    throw too_small(d, op, "output", "one vector element in and out", packed_bytes(1, in_bits + out_bits),
+    throw too_small(d, op, "output", "one vector element in and out", stored_bytes(1, in_bits + out_bits),
                     d.output.tile_capacity());
   }
   const std::uint64_t lanes = d.vector.lanes;
@@ -710,7 +731,7 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
       loaded[i] = ready;
       return;
     }
-    const std::uint64_t bytes = burst_bytes(d, packed_bytes(size_of(i), in_bits));
+    const std::uint64_t bytes = burst_bytes(d, stored_bytes(size_of(i), in_bits));
     loaded[i] = port.transfer(ready, bytes, false);
     count.add(st.dram_bytes_read, bytes);
     count.add(st.dram_transfers, 1);
@@ -722,7 +743,7 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
     const std::uint64_t n = size_of(i);
     const std::uint64_t begin = std::max(loaded[i], compute_end);
     compute_end = begin + ceil_div(n, lanes) * cpe;
-    const std::uint64_t bytes = burst_bytes(d, packed_bytes(n, out_bits));
+    const std::uint64_t bytes = burst_bytes(d, stored_bytes(n, out_bits) + (i + 1 == chunks ? tensor_bytes : 0));
     freed[i] = port.transfer(compute_end, bytes, true);
     count.add(st.dram_bytes_written, bytes);
     count.add(st.dram_transfers, 1);
@@ -734,8 +755,8 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   // Fills and results pass through the output scratchpad (docs/timing.md); a
   // fused op's input was written there by the op before it.
   count.add(st.spad_output_write_bytes,
-            (input_on_chip ? 0 : packed_bytes(elements, in_bits)) + packed_bytes(elements, out_bits));
-  count.add(st.spad_output_read_bytes, packed_bytes(elements, in_bits) + packed_bytes(elements, out_bits));
+            (input_on_chip ? 0 : stored_bytes(elements, in_bits)) + stored_bytes(elements, out_bits) + tensor_bytes);
+  count.add(st.spad_output_read_bytes, stored_bytes(elements, in_bits) + stored_bytes(elements, out_bits) + tensor_bytes);
   return RunTimes{compute_end, end, compute_end};
 }
 

@@ -45,7 +45,8 @@ enum class Residency {
 /// operand (ws: B, is: A, os: B) or the streamed one (ws: A, is: B, os: A).
 struct OperandPlan {
   Residency residency = Residency::kPerFold;  ///< how its tiles stay in their scratchpad
-  int bits = 4;                               ///< element width
+  int bits = 4;                               ///< element width (PE registers)
+  int quarter_bits = 16;                      ///< storage per element in quarter bits, block-scale share included
   bool in_input = false;                      ///< held in the input scratchpad (else in the weight scratchpad)
   /// Bytes fetched (DRAM and scratchpad fill) per tile byte, fetch_num / fetch_den:
   /// 1 except for an im2col operand addressed on chip, which fetches the input
@@ -69,8 +70,8 @@ struct GemmPlan {
   std::uint64_t block = 1;      ///< ws/is: vectors per block (Tm); os: reduction steps per fold (Tk)
   std::uint64_t passes = 1;     ///< folds per tile (multi-pass)
   std::uint64_t interval = 1;   ///< cycles per array step (scratchpad supply, docs/timing.md)
-  OperandPlan stationary{Residency::kPerFold, 4, false};  ///< ws: B, is: A (in the input scratchpad), os: B
-  OperandPlan streamed{Residency::kPerFold, 4, true};      ///< ws: A, is: B (in the weight scratchpad), os: A
+  OperandPlan stationary{Residency::kPerFold, 4, 16, false};  ///< ws: B, is: A (in the input scratchpad), os: B
+  OperandPlan streamed{Residency::kPerFold, 4, 16, true};     ///< ws: A, is: B (in the weight scratchpad), os: A
   int psum_bits = 32;           ///< partial sum in the output buffer
   int pe_psum_bits = 32;        ///< partial sum register in a PE
   int out_bits = 32;            ///< element of C as stored to DRAM (the op's storage format)

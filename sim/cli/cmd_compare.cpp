@@ -45,7 +45,7 @@ int run_compare(const std::vector<std::string>& args) {
   parser.positional("DESIGN_A", "design file of A (the reference of the ratios)", &design_a, true);
   parser.positional("DESIGN_B", "design file of B", &design_b, true);
   workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy for both");
-  parser.option("--policy", "NAME", "precision policy of both designs: fp32, fp16, hfp8, int4-fp4", &policy);
+  parser.option("--policy", "NAME", "precision policy of both designs: fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4", &policy);
   parser.option("--policy-a", "NAME", "precision policy of A (default: A's PE kind)", &policy_a);
   parser.option("--policy-b", "NAME", "precision policy of B (default: B's PE kind)", &policy_b);
   parser.option("--policy-file-a", "FILE", "YAML policy with per-layer overrides for A (docs/trace-format.md)",

@@ -48,7 +48,7 @@ int run_simulate(const std::vector<std::string>& args) {
       "nibble simulate --design hw/designs/int4-train.yaml --model resnet50 --batch 32 --out out/r50");
   parser.option("--design", "FILE", "design file (hw/designs/*.yaml)", &design_path);
   workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy");
-  parser.option("--policy", "NAME", "precision policy: fp32, fp16, hfp8, int4-fp4 (default: the design's PE kind)",
+  parser.option("--policy", "NAME", "precision policy: fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4 (default: the design's PE kind)",
                 &policy_name);
   parser.option("--policy-file", "FILE", "YAML policy with per-layer overrides (docs/trace-format.md)", &policy.file);
   parser.repeated("--set", "KEY=VALUE", "override a design field, e.g. --set array.rows=64 (repeatable)", &sets);

@@ -46,7 +46,7 @@ int run_trace(const std::vector<std::string>& args) {
   parser.option("--onnx", "FILE", "an ONNX model file", &onnx);
   parser.option("--scalesim-topology", "FILE", "a SCALE-Sim v2 topology CSV (conv or M,N,K form)", &topology);
   parser.option("--batch", "N", "training batch size (default 1; for ONNX, the file's)", &batch, 1);
-  parser.option("--policy", "NAME", "precision policy: fp32, fp16, hfp8, int4-fp4 (default int4-fp4)", &policy_name);
+  parser.option("--policy", "NAME", "precision policy: fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4 (default int4-fp4)", &policy_name);
   parser.option("--policy-file", "FILE", "YAML policy with per-layer overrides (docs/trace-format.md)", &policy_file);
   parser.option("--seq", "N", "sequence length (bert-base, lstm)", &seq, 1);
   parser.option("--input-size", "N", "image side (CNNs) or input features (lstm)", &input_size, 1);

@@ -28,6 +28,13 @@ int significand_bits(Format f) {
     case Format::kFp8E5M2: return 4;     // sign + implicit 1 + 2
     case Format::kFp16: return 12;       // sign + implicit 1 + 10
     case Format::kFp32: return 25;       // sign + implicit 1 + 23
+    // Block formats: the element's significand; the block scale is an exponent
+    // offset the shift datapath applies per block.
+    case Format::kMxfp4:
+    case Format::kNvfp4: return 3;       // e2m1: sign + implicit 1 + 1
+    case Format::kMxfp8E4M3: return 5;
+    case Format::kMxfp8E5M2: return 4;
+    case Format::kBf16: return 9;        // sign + implicit 1 + 7
     default: return 32;
   }
 }
@@ -57,6 +64,9 @@ bool promotable(Format f, PeKind kind, int fp4_bias) {
       return is_int4(f) || is_fp8(f) || f == Format::kFp16 || (f == Format::kFp4 && fp4_bias <= 13) ||
              f == Format::kFp4Radix2;
     case PeKind::kFp32:
+      // Block formats too: element x block scale is exact in FP32 (at most 4
+      // significand bits, exponents within FP32's range for FP32 inputs); the
+      // NVFP4 tensor scale multiplies the result, as on NVFP4 hardware.
       return f != Format::kInt32 && f != Format::kFp16Chunked;
   }
   return false;
@@ -150,6 +160,11 @@ std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits) {
   return (elements * bits + 7) / 8;
 }
 
+std::uint64_t stored_bytes(std::uint64_t elements, std::uint64_t quarter_bits) {
+  // elements <= 2^50 and quarter_bits <= 256 in every caller; the product stays below 2^59.
+  return (elements * quarter_bits + 31) / 32;
+}
+
 namespace {
 
 // How the PE kind of `a` runs A x B in one pass: natively or promoted; none when
@@ -213,6 +228,8 @@ Execution plan_on_unit(const Design& d, const workloads::TraceOp& op) {
   Execution e;
   e.a_bits = numerics::format_bits(op.a_format);
   e.b_bits = numerics::format_bits(op.b_format);
+  e.a_quarter_bits = numerics::format_quarter_bits(op.a_format);
+  e.b_quarter_bits = numerics::format_quarter_bits(op.b_format);
   const PeKind kind = d.array.pe_kind;
   const std::optional<PeMode> own = native_mode(op.a_format, op.b_format);
   bool native = false;

@@ -33,6 +33,8 @@ struct Execution {
   std::uint64_t passes = 1;      ///< array passes per MAC (slice pairs), 1 unless multi-pass
   int a_bits = 4;                ///< stored width of one A element
   int b_bits = 4;                ///< stored width of one B element
+  int a_quarter_bits = 16;       ///< storage of one A element in quarter bits, block-scale share included
+  int b_quarter_bits = 16;       ///< storage of one B element in quarter bits, block-scale share included
   std::size_t unit = 0;          ///< the matrix unit that runs it (Design::unit index)
 };
 
@@ -81,5 +83,8 @@ MinimumTiles minimum_tiles(const Design& design);
 
 /// ceil(elements * bits / 8): bytes of `elements` packed elements of `bits` each.
 std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits);
+/// ceil(elements * quarter_bits / 32): bytes of `elements` elements of
+/// numerics::format_quarter_bits `quarter_bits` each (block scales included).
+std::uint64_t stored_bytes(std::uint64_t elements, std::uint64_t quarter_bits);
 
 }  // namespace nibble::design

@@ -304,6 +304,8 @@ std::uint32_t element_round(const ElementFormat& format, bool negative, std::uin
   return static_cast<std::uint32_t>(code);
 }
 
+int scale_bits(ScaleKind kind) { return kind == ScaleKind::kNone ? 0 : 8; }
+
 double scale_value(ScaleKind kind, std::uint32_t code) {
   switch (kind) {
     case ScaleKind::kNone:

@@ -87,6 +87,8 @@ inline constexpr int kE8m0Bias = 127;             ///< X = 2^(code - 127)
 inline constexpr std::uint32_t kUe4m3Nan = 0x7F;  ///< the UE4M3 NaN (E4M3's S.1111.111 without S)
 /// FloatSpec of UE4M3 (the sign bit is never set).
 inline constexpr FloatSpec kUe4m3Spec{4, 3, 7, FloatSpecials::kSaturatingNan};
+/// Storage bits of one block scale: 8 (E8M0 and UE4M3), 0 for kNone.
+int scale_bits(ScaleKind kind);
 /// Value of a scale code: 2^(code - 127) (E8M0) or the UE4M3 value; NaN for the NaN codes; 1 for kNone.
 double scale_value(ScaleKind kind, std::uint32_t code);
 

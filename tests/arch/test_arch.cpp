@@ -622,6 +622,35 @@ TEST(SlowDram, ScaleSimConventionAddsStalls) {
 
 // ----------------------------------------------------------- memory system
 
+// docs/trace-format.md, "Block formats": scale factors are data. A 40 x 32 MXFP4 matrix
+// with blocks of 32 along its rows is 1,280 x 4 bits = 640 B of elements and 40 x 8 bits
+// = 40 B of scales: 680 B. NVFP4: 640 B + 80 scales of 8 bits + a 4-byte tensor scale = 724 B.
+TEST(Memory, BlockFormatsCountTheirScales) {
+  const auto d = test_design("test-4x4.yaml");  // ideal DRAM: bytes counted, 4-byte bursts
+  TraceOp q;
+  q.layer = "q";
+  q.kind = workloads::OpKind::kVector;
+  q.vector = workloads::VectorKind::kQuantize;
+  q.elements = 40 * 32;
+  q.in_format = Format::kBf16;
+  q.out_format = Format::kMxfp4;
+  const SimResult mx = run(d, {q});
+  EXPECT_EQ(mx.total("dram_bytes_read"), 2560u);  // 1,280 x 2 B of bf16
+  EXPECT_EQ(mx.total("dram_bytes_written"), 680u);
+  EXPECT_EQ(mx.total("vec_ops_quantize"), 1280u);
+  q.out_format = Format::kNvfp4;
+  EXPECT_EQ(run(d, {q}).total("dram_bytes_written"), 724u);
+  // A GEMM reads its block-format operands with their scales: on an 8x4 FP32 array
+  // (promoted), 1-byte bursts, m = 40, n = 4, k = 32 runs 4 k-tiles of 8; each loads a
+  // stationary tile of B, 8 x 4 = 32 elements = 17 B, and a streamed tile of A, 40 x 8 = 320
+  // elements = 170 B: 4 x 187 = 748 B = A's 680 B + B's 68 B (128 x 4 bits + 4 scales).
+  // C = 40 x 4 FP32 = 640 B.
+  const auto fp32 = test_design("test-8x4.yaml", {"array.pe_kind=fp32", "dram.burst_bytes=1"});
+  const SimResult g = run(fp32, {gemm("g", 40, 4, 32, Format::kMxfp4, Format::kMxfp4, Format::kFp32)});
+  EXPECT_EQ(g.total("dram_bytes_read"), 680u + 68u);
+  EXPECT_EQ(g.total("dram_bytes_written"), 640u);
+}
+
 TEST(Memory, TiledGemmMovesMoreBytesThanOneThatFits) {
   // m=64, n=8, k=8 int4 on 4x4. Fits: A (256 B) and B (32 B) each loaded once.
   const std::vector<TraceOp> op = {gemm("g", 64, 8, 8)};

@@ -342,6 +342,33 @@ TEST(PeSupport, NativePromotedAndMultiPass) {
   EXPECT_EQ(e.passes, 1u);
 }
 
+// docs/design-file.md, "What a PE kind executes": block formats promote exactly into FP32
+// only; elsewhere they run in slices of their elements' significands (e2m1: 3 bits, bf16: 9).
+TEST(PeSupport, BlockFormatsPromoteToFp32OrRunInSlices) {
+  Design d = parse_design(kTiny, "d.yaml", {"array.unsupported=multi-pass"});
+  workloads::TraceOp op;
+  op.layer = "fc";
+  op.m = op.n = op.k = 32;
+  op.a_format = op.b_format = numerics::Format::kMxfp4;
+  Execution e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kMultiPass);
+  EXPECT_EQ(e.passes, 1u);                  // ceil(3 / 4) x ceil(3 / 4)
+  EXPECT_EQ(e.a_bits, 4);
+  EXPECT_EQ(e.a_quarter_bits, 17);          // 4 bits + 8 bits per 32
+  op.a_format = op.b_format = numerics::Format::kBf16;
+  EXPECT_EQ(plan_execution(d, op).passes, 9u);  // ceil(9 / 4) = 3 per operand
+  op.a_format = op.b_format = numerics::Format::kNvfp4;
+  d.array.pe_kind = PeKind::kFp16;          // 12-bit slices; E8M0/UE4M3 x tensor scale ranges exceed FP16
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kMultiPass);
+  EXPECT_EQ(e.passes, 1u);
+  EXPECT_EQ(e.b_quarter_bits, 18);          // 4 bits + 8 bits per 16
+  d.array.pe_kind = PeKind::kFp32;
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kPromoted);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kFp32xFp32);
+}
+
 // kTiny with its array as two matrix units (lines 4..12 replace lines 4..8).
 std::string two_units() {
   return replace(kTiny, "array:\n  rows: 4\n  cols: 4\n  dataflow: ws\n  pe_kind: int4-fp4\n",

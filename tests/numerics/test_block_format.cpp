@@ -12,6 +12,7 @@
 #include "sim/numerics/error.hpp"
 #include "sim/numerics/fp32.hpp"
 #include "sim/numerics/fp8.hpp"
+#include "sim/numerics/format.hpp"
 
 namespace nibble::numerics {
 namespace {
@@ -400,6 +401,33 @@ TEST(BlockDot, Fp16AccumulatorRoundsEachBlockIntoFp16) {
   std::uint64_t acc = 0x6BFF;          // FP16 4094 (ulp 2 at [2048, 4096))
   acc = block_dot_accumulate(acc, {&f, a.data(), 127}, {&f, b.data(), 127}, 32, kFp16Spec);
   EXPECT_EQ(acc, 0x6C30u);  // 4286 -> 4288 (ulp 4 above 4096; 4286 ties 4284 and 4288 -> 4288 even)
+}
+
+}  // namespace
+}  // namespace nibble::numerics
+
+namespace nibble::numerics {
+namespace {
+
+// The trace formats that are rows of the block-format table carry the row's
+// name and store its element bits plus their share of the block scale.
+TEST(BlockFormat, TraceFormatsAreRowsOfTheTable) {
+  for (const Format f : {Format::kMxfp4, Format::kNvfp4, Format::kMxfp8E4M3, Format::kMxfp8E5M2, Format::kBf16}) {
+    const BlockFormat* row = find_block_format(format_name(f));
+    ASSERT_NE(row, nullptr) << format_name(f);
+    EXPECT_TRUE(is_block_format(f));
+    EXPECT_EQ(format_bits(f), row->element->bits);
+    EXPECT_EQ(parse_format(row->name), f);
+  }
+  EXPECT_FALSE(is_block_format(Format::kFp8E4M3));
+  // Quarter bits: 4 x element bits + 4 x 8 scale bits / block.
+  EXPECT_EQ(format_quarter_bits(Format::kMxfp4), 17);      // 4 + 8/32 = 4.25 bits
+  EXPECT_EQ(format_quarter_bits(Format::kNvfp4), 18);      // 4 + 8/16 = 4.5 bits
+  EXPECT_EQ(format_quarter_bits(Format::kMxfp8E4M3), 33);  // 8 + 8/32
+  EXPECT_EQ(format_quarter_bits(Format::kBf16), 64);       // no scale
+  EXPECT_EQ(format_quarter_bits(Format::kInt4), 16);
+  EXPECT_EQ(format_tensor_bits(Format::kNvfp4), 32);
+  EXPECT_EQ(format_tensor_bits(Format::kMxfp4), 0);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "models/train/trainer.hpp"
 #include "models/zoo/zoo.hpp"
 #include "sim/common/error.hpp"
+#include "workloads/expand.hpp"
 #include "tests/support/fashion_mnist.hpp"
 
 namespace nibble::train {
@@ -63,6 +64,28 @@ TEST(BlockPolicy, Nvfp4FollowsThePublishedRecipe) {
   EXPECT_TRUE(conv1.weight_grad.a.hadamard);
   EXPECT_TRUE(conv1.weight_grad.b.hadamard);
   EXPECT_FALSE(conv1.input_grad.a.hadamard);
+}
+
+// `nibble trace --policy mxfp4` costs what `nibble train --policy mxfp4` runs: the trace
+// precisions (workloads/policy.hpp) give every GEMM operand the emulator's block format.
+TEST(BlockPolicy, TracePoliciesHaveTheEmulatorsRoles) {
+  const models::Graph g = cnn();
+  for (const std::string& name : block_policy_names()) {
+    const std::vector<LayerArith> plan = plan_arithmetic(g, make_train_policy(name, std::nullopt), HardwareArith{});
+    const auto precisions = workloads::layer_precisions(g, workloads::named_policy(name));
+    for (const char* layer : {"conv1", "conv2", "fc1", "fc2"}) {
+      const std::size_t i = g.find(layer);
+      const workloads::PrecisionFormats f = workloads::precision_formats(precisions[i], false);
+      const BlockArith& b = plan[i].block;
+      const auto name_of = [](const OperandQuant& q) { return std::string(q.format->name); };
+      const auto trace_name = [](numerics::Format x) { return std::string(numerics::format_name(x)); };
+      EXPECT_EQ(name_of(b.forward.a), trace_name(f.activation)) << name << " " << layer;
+      EXPECT_EQ(name_of(b.forward.b), trace_name(f.weight)) << name << " " << layer;
+      EXPECT_EQ(name_of(b.input_grad.a), trace_name(f.gradient)) << name << " " << layer;
+      EXPECT_EQ(name_of(b.weight_grad.b), trace_name(f.gradient)) << name << " " << layer;
+      EXPECT_EQ(b.forward.b.two_d, workloads::weights_square_blocks(precisions[i])) << name << " " << layer;
+    }
+  }
 }
 
 TEST(BlockPolicy, OtherPoliciesHaveNoBlockFormats) {

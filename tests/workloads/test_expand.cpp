@@ -170,6 +170,43 @@ TEST(Expand, OtherPolicies) {
   EXPECT_EQ(compute_stats(fp32).vector_elements_by_kind.count("quantize"), 0u);
 }
 
+// Block formats (docs/trace-format.md, "Block formats"): blocks run along each GEMM's
+// reduction, so the backward GEMMs quantize again with blocks along the other dimension.
+// ResNet-18 batch 1, layer1.0.conv2 (64 -> 64, 3x3, 56x56): X and dY 64 x 56 x 56 = 200,704
+// elements, W 64 x 64 x 9 = 36,864.
+TEST(Expand, BlockFormatsQuantizeTransposedCopies) {
+  const auto quantizes = [](const Trace& t, Phase phase) {
+    std::vector<std::string> out;
+    for (const TraceOp& op : ops_of(t, "layer1.0.conv2", phase, false)) {
+      if (op.vector != VectorKind::kQuantize) continue;
+      out.push_back(std::string(numerics::format_name(op.in_format)) + "->" +
+                    std::string(numerics::format_name(op.out_format)) + " " + std::to_string(op.elements));
+    }
+    return out;
+  };
+  const Trace mx = zoo_trace("resnet18", 1, named_policy("mxfp4"));
+  EXPECT_EQ(pair(gemm_of(mx, "conv1", Phase::kForward)), "bf16*bf16->fp32");
+  EXPECT_EQ(pair(gemm_of(mx, "fc", Phase::kWeightGrad)), "bf16*bf16->fp32");
+  EXPECT_EQ(pair(gemm_of(mx, "layer1.0.conv2", Phase::kWeightGrad)), "mxfp4*mxfp4->fp32");
+  EXPECT_EQ(gemm_of(mx, "layer1.0.conv2", Phase::kForward).stored_format(), Format::kBf16);
+  // Input gradient: W again (blocks along the output channels), dY (blocks along them too).
+  EXPECT_EQ(quantizes(mx, Phase::kInputGrad),
+            (std::vector<std::string>{"fp32->mxfp4 36864", "bf16->mxfp4 200704"}));
+  // Weight gradient: dY and X again, blocks along the batch and positions.
+  EXPECT_EQ(quantizes(mx, Phase::kWeightGrad),
+            (std::vector<std::string>{"bf16->mxfp4 200704", "bf16->mxfp4 200704"}));
+  // NVFP4's 16 x 16 weight blocks serve both directions: no second weight copy.
+  const Trace nv = zoo_trace("resnet18", 1, named_policy("nvfp4"));
+  EXPECT_EQ(pair(gemm_of(nv, "conv1", Phase::kForward)), "nvfp4*nvfp4->fp32");
+  EXPECT_EQ(quantizes(nv, Phase::kInputGrad), (std::vector<std::string>{"bf16->nvfp4 200704"}));
+  EXPECT_EQ(quantizes(nv, Phase::kWeightGrad),
+            (std::vector<std::string>{"bf16->nvfp4 200704", "bf16->nvfp4 200704"}));
+  // BF16 has no blocks: nothing to quantize between bf16 tensors.
+  const Trace bf = zoo_trace("resnet18", 1, named_policy("bf16"));
+  EXPECT_TRUE(quantizes(bf, Phase::kWeightGrad).empty());
+  EXPECT_EQ(quantizes(bf, Phase::kInputGrad), std::vector<std::string>{});
+}
+
 // Every GEMM result leaves the core in the policy's storage format (fp16, fp32 for the fp32
 // policy), whatever it was accumulated in; what reads it reads that format.
 TEST(Expand, GemmResultsAreStoredInTheStorageFormat) {

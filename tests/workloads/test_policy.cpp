@@ -18,13 +18,41 @@ Precision precision_of(const models::Graph& g, const Policy& p, const std::strin
   return layer_precisions(g, p).at(g.find(layer));
 }
 
+// The block-scaled policies: the emulator's roles (models/train/block_quant.hpp) as trace formats.
+TEST(Policy, BlockScaledPolicies) {
+  const models::Graph g = models::build_zoo_model("resnet18", {});
+  const Policy mx = named_policy("mxfp4");
+  EXPECT_EQ(mx.storage(), Format::kBf16);
+  EXPECT_EQ(precision_of(g, mx, "conv1"), Precision::kBf16);
+  EXPECT_EQ(precision_of(g, mx, "layer2.0.conv1"), Precision::kMxfp4);
+  EXPECT_EQ(precision_of(g, mx, "fc"), Precision::kBf16);
+  // NVIDIA's recipe keeps only the last layer in BF16.
+  const Policy nv = named_policy("nvfp4");
+  EXPECT_EQ(precision_of(g, nv, "conv1"), Precision::kNvfp4);
+  EXPECT_EQ(precision_of(g, nv, "fc"), Precision::kBf16);
+  // A file's first_last covers the first layers again.
+  const Policy nv_file = parse_policy_text("first_last: fp16\n", "nv.yaml", std::string("nvfp4"));
+  EXPECT_EQ(precision_of(g, nv_file, "conv1"), Precision::kFp16);
+  EXPECT_EQ(precision_of(g, named_policy("mxfp8"), "fc"), Precision::kBf16);
+  EXPECT_EQ(precision_of(g, named_policy("bf16"), "conv1"), Precision::kBf16);
+  const PrecisionFormats f8 = precision_formats(Precision::kMxfp8, true);
+  EXPECT_EQ(f8.activation, Format::kMxfp8E4M3);
+  EXPECT_EQ(f8.gradient, Format::kMxfp8E5M2);
+  EXPECT_EQ(f8.acc, Format::kFp32);
+  EXPECT_TRUE(uses_transposed_requantization(Precision::kMxfp4));
+  EXPECT_FALSE(uses_transposed_requantization(Precision::kBf16));
+  EXPECT_TRUE(weights_square_blocks(Precision::kNvfp4));
+  EXPECT_FALSE(weights_square_blocks(Precision::kMxfp4));
+}
+
 TEST(Policy, NamedPolicies) {
   EXPECT_EQ(named_policy("int4-fp4").first_last, Precision::kFp16);
   EXPECT_EQ(named_policy("hfp8").first_last, Precision::kHfp8);
   EXPECT_EQ(named_policy("fp32").storage(), Format::kFp32);
   EXPECT_EQ(named_policy("int4-fp4").storage(), Format::kFp16);
   EXPECT_EQ(error_of([] { named_policy("int4fp4"); }),
-            "policy: unknown policy 'int4fp4' (did you mean 'int4-fp4'?); expected one of fp32, fp16, hfp8, int4-fp4");
+            "policy: unknown policy 'int4fp4' (did you mean 'int4-fp4'?); expected one of fp32, fp16, hfp8, int4-fp4, "
+            "bf16, mxfp8, mxfp4, nvfp4");
   const PrecisionFormats f = precision_formats(Precision::kInt4Fp4, true);
   EXPECT_EQ(f.activation, Format::kUint4);
   EXPECT_EQ(f.gradient, Format::kFp4);
@@ -69,7 +97,9 @@ TEST(Policy, AttentionKeySetsTheActivationMatmuls) {
   EXPECT_EQ(precision_of(bert, o, "encoder.layer.0.attention.self.scores"), Precision::kFp32);  // layers win
   EXPECT_EQ(precision_of(bert, o, "encoder.layer.0.attention.self.context"), Precision::kHfp8);
   EXPECT_EQ(error_of([] { parse_policy_text("attention: int8\n", "p.yaml", std::nullopt); }).rfind(
-                "p.yaml:1: attention: expected one of fp32, fp16, hfp8, int4-fp4, got 'int8'", 0),
+                "p.yaml:1: attention: expected one of fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4, "
+                "got 'int8'",
+                0),
             0u);
 }
 
@@ -77,12 +107,16 @@ TEST(Policy, FileErrorsNameLineAndKey) {
   EXPECT_EQ(error_of([] { parse_policy_text("polcy: fp16\n", "p.yaml", std::nullopt); }),
             "p.yaml:1: polcy: unknown key (did you mean 'policy'?)");
   EXPECT_EQ(error_of([] { parse_policy_text("policy: int8\n", "p.yaml", std::nullopt); }).rfind(
-                "p.yaml:1: policy: expected one of fp32, fp16, hfp8, int4-fp4, got 'int8'", 0),
+                "p.yaml:1: policy: expected one of fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4, "
+                "got 'int8'",
+                0),
             0u);
   EXPECT_EQ(error_of([] { parse_policy_text("policy: fp16\n", "p.yaml", std::string("hfp8")); }),
             "p.yaml:1: policy: the file says 'fp16' but --policy says 'hfp8'; give one of them, or make them agree");
   EXPECT_EQ(error_of([] { parse_policy_text("layers:\n  conv1: fp12\n", "p.yaml", std::nullopt); }).rfind(
-                "p.yaml:2: layers.conv1: expected one of fp32, fp16, hfp8, int4-fp4, got 'fp12'", 0),
+                "p.yaml:2: layers.conv1: expected one of fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4, "
+                "got 'fp12'",
+                0),
             0u);
   const models::Graph g = resnet50();
   const Policy typo = parse_policy_text("layers:\n  fc: fp32\n  layer1.0.conv9: fp16\n", "p.yaml", std::nullopt);

@@ -80,8 +80,8 @@ TEST(TraceIo, StorageFormatIsExplicitFromVersion3) {
   EXPECT_EQ(read_error(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32\n"),
             "t.trace:6: out: missing field 'out=' (fields are in a fixed order)");
   EXPECT_EQ(read_error(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=fp16 b=fp16 acc=fp32 out=fp16-chunked\n"),
-            "t.trace:6: out: expected a storage format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, or "
-            "the accumulator's own), got the accumulator-only 'fp16-chunked'");
+            "t.trace:6: out: expected a storage format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, mxfp4, "
+            "nvfp4, mxfp8-e4m3, mxfp8-e5m2, bf16, or the accumulator's own), got the accumulator-only 'fp16-chunked'");
   // int32 sums may be stored as int32 (as before version 3), not rounded to another accumulator-only format.
   EXPECT_NO_THROW(read_trace(v3 + "gemm fc forward m=8 n=4 k=16 groups=1 a=int4 b=int4 acc=int32 out=int32\n", "t.trace"));
   const std::string v2_out = "nibble-trace 2\nmodel m\nbatch 2\npolicy fp16\nops 1\n"
@@ -127,7 +127,7 @@ TEST(TraceIo, Im2colKeyReadsAndRoundTrips) {
 
 TEST(TraceIo, RoundTripsByteForByte) {
   for (const char* model : {"resnet18", "mobilenet_v2", "bert-base", "lstm", "fmnist-cnn", "fmnist-resnet", "fmnist-vit"}) {
-    for (const char* policy : {"int4-fp4", "hfp8", "fp16", "fp32"}) {
+    for (const char* policy : {"int4-fp4", "hfp8", "fp16", "fp32", "mxfp4", "nvfp4", "mxfp8", "bf16"}) {
       Trace trace = zoo_trace(model, 2, policy);
       trace.skipped.push_back(SkippedNode{"odd/node", "Elu"});
       const std::string text = write_trace(trace);
@@ -185,13 +185,17 @@ TEST(TraceIo, OpErrorsNameLineAndField) {
             "t.trace:6: macs: groups*m*n*k overflows 64 bits");
   EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int5 b=int4 acc=fp16"),
             "t.trace:6: a: expected a format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, int32, "
-            "fp16-chunked), got 'int5'");
+            "fp16-chunked, mxfp4, nvfp4, mxfp8-e4m3, mxfp8-e5m2, bf16), got 'int5'");
   EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int32 b=int4 acc=fp16"),
-            "t.trace:6: a: expected an operand format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32), "
-            "got the accumulator-only 'int32'");
+            "t.trace:6: a: expected an operand format (int4, uint4, fp4, fp4-r2, fp8-e4m3, fp8-e5m2, fp16, fp32, mxfp4, "
+            "nvfp4, mxfp8-e4m3, mxfp8-e5m2, bf16), got the accumulator-only 'int32'");
   EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=int4 b=int4 acc=fp8-e4m3"),
             "t.trace:6: acc: expected an accumulator format of 16 bits or more (fp16, fp32, int32, fp16-chunked), "
             "got 'fp8-e4m3'");
+  // bf16 has 16 bits but is a block-table storage format, never an accumulator.
+  EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3 groups=1 a=mxfp4 b=mxfp4 acc=bf16"),
+            "t.trace:6: acc: expected an accumulator format of 16 bits or more (fp16, fp32, int32, fp16-chunked), "
+            "got 'bf16'");
   EXPECT_EQ(op_error("gemm x forward n=1 m=2 k=3 groups=1 a=int4 b=int4 acc=fp16"),
             "t.trace:6: m: expected 'm=...' here, got 'n=1'");
   EXPECT_EQ(op_error("gemm x forward m=1 n=2 k=3"), "t.trace:6: groups: missing field 'groups=' (fields are in a fixed order)");
