@@ -140,6 +140,21 @@ std::vector<GemmPlan> Mapper::candidates(const design::Execution& exec, const wo
   return out;
 }
 
+namespace {
+
+std::vector<std::uint64_t> plan_inputs(const design::Execution& exec, const workloads::TraceOp& op) {
+  std::vector<std::uint64_t> v{static_cast<std::uint64_t>(exec.a_quarter_bits),
+                               static_cast<std::uint64_t>(exec.b_quarter_bits), static_cast<std::uint64_t>(op.phase)};
+  if (op.conv && op.conv->im2col == workloads::Im2col::kOnChip) {
+    const workloads::ConvGeometry& g = *op.conv;
+    v.insert(v.end(), {g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h,
+                       g.dilation_w, g.groups});
+  }
+  return v;
+}
+
+}  // namespace
+
 GemmPlan Mapper::plan(const design::Execution& exec, const workloads::TraceOp& op, std::uint64_t m, std::uint64_t n,
                       std::uint64_t k) {
   if (m_unit.mapper == design::MapperKind::kFixed) return plan_gemm(m_unit, exec, op, m, n, k);
@@ -154,7 +169,8 @@ GemmPlan Mapper::plan(const design::Execution& exec, const workloads::TraceOp& o
                 static_cast<int>(exec.pe_mode),
                 exec.passes,
                 static_cast<int>(op.stored_format()),
-                static_cast<int>(op.acc_format)};
+                static_cast<int>(op.acc_format),
+                plan_inputs(exec, op)};
   const auto hit = m_cache.find(key);
   if (hit != m_cache.end()) return hit->second;
   const std::vector<GemmPlan> all = candidates(exec, op, m, n, k);

@@ -85,8 +85,10 @@ class Mapper {
 
  private:
   /// Everything a plan and its cost depend on besides the design.
+  /// The last element: what else plan_gemm reads from the op (stored quarter bits of block
+  /// formats, the phase, and an on-chip im2col's geometry, which scales the operand bytes).
   using Key = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, int, int, int, int, int,
-                         std::uint64_t, int, int>;
+                         std::uint64_t, int, int, std::vector<std::uint64_t>>;
 
   design::Design m_unit;            ///< the design seen from the unit
   const ArchStats& m_stats;         ///< counters run_gemm fills while costing
