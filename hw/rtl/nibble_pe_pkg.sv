@@ -30,10 +30,18 @@ package nibble_pe_pkg;
   // (smallest 2^-24) and every product (smallest LSB 4^(1-15) = 2^-28, FP4
   // bias 15) is an exact integer in it and the sum is exact before rounding.
   localparam int FX_FRAC = 28;
-  // |acc| < 2^16 * 2^28 = 2^44 and |product| <= 15 * 2^12 * 2^30 < 2^46 (UINT4
-  // 15 at the largest shift, FP4 bias 0), so |sum| < 2^47: 48 signed bits hold
-  // it, inside one 64-bit word (fast in Verilator).
-  localparam int SUM_W = 48;
+  // Largest number of products a dot-product PE sums (nibble_pe's DOT_N;
+  // numerics::kMaxDotProduct).
+  localparam int DOT_MAX = 64;
+  // Width of the term the accumulators add: the exact sum of up to DOT_MAX
+  // products. |product| <= 15 * 2^12 = 61440 < 2^16 (UINT4 15 at the largest
+  // shift), so |sum| <= 64 * 61440 < 2^22: 23 signed bits (docs/rtl.md,
+  // "Dot-product PE"). A one-product PE sign-extends its 17-bit product.
+  localparam int TERM_W = 23;
+  // |acc| < 2^16 * 2^28 = 2^44 and |term| * 2^30 < 2^52 (the largest shift,
+  // FP4 bias 0), so |sum| < 2^53: 54 signed bits hold it, inside one 64-bit
+  // word (fast in Verilator).
+  localparam int SUM_W = 54;
 
   // Product of the streamed code a and the stationary code b, as a signed
   // 17-bit integer. a_uns reads the streamed INT4 operand (MODE_INT4_INT4 and
@@ -74,9 +82,9 @@ package nibble_pe_pkg;
   endfunction
 
   // acc + p in int32, saturating at [-2^31, 2^31 - 1].
-  function automatic logic [31:0] add_int32_sat(input logic [31:0] acc, input logic signed [16:0] p);
+  function automatic logic [31:0] add_int32_sat(input logic [31:0] acc, input logic signed [TERM_W-1:0] p);
     logic [32:0] sum;
-    sum = {acc[31], acc} + {{16{p[16]}}, p};
+    sum = {acc[31], acc} + {{(33 - TERM_W){p[TERM_W-1]}}, p};
     if (sum[32] != sum[31]) return sum[32] ? 32'h8000_0000 : 32'h7FFF_FFFF;
     return sum[31:0];
   endfunction
@@ -86,8 +94,8 @@ package nibble_pe_pkg;
   // zero sum is +0; a magnitude that rounds to 2^16 or more is +-inf.
   // p_shift is FX_FRAC for INT4 x INT4 (LSB 1) and FX_FRAC + 2 - 2*bias for
   // INT4 x FP4 (LSB 4^(1-bias)); it lies in 0..30 for the FP4 biases 0..15.
-  // |p| <= 61440 < 2^16.
-  function automatic logic [15:0] add_fp16(input logic [15:0] acc, input logic signed [16:0] p,
+  // |p| <= 64 * 61440 < 2^22 (a sum of up to DOT_MAX products).
+  function automatic logic [15:0] add_fp16(input logic [15:0] acc, input logic signed [TERM_W-1:0] p,
                                            input logic [4:0] p_shift);
     logic [4:0] exp_a;
     logic [SUM_W-1:0] mag_a;          // |acc| in units of 2^-28, < 2^44
@@ -106,7 +114,7 @@ package nibble_pe_pkg;
     mag_a = (exp_a == 5'd0) ? {{(SUM_W - 14){1'b0}}, acc[9:0], 4'd0}
                             : {{(SUM_W - 15){1'b0}}, 1'b1, acc[9:0], 4'd0} << (exp_a - 5'd1);
     sum = acc[15] ? -mag_a : mag_a;
-    sum = sum + ({{(SUM_W - 17){p[16]}}, p} << p_shift);
+    sum = sum + ({{(SUM_W - TERM_W){p[TERM_W-1]}}, p} << p_shift);
     if (sum == '0) return 16'h0000;
     mag = sum[SUM_W-1] ? -sum : sum;
     if (mag < SUM_W'(1 << 14)) begin

@@ -16,23 +16,29 @@
 //            copied out of the last PE (cycle >= S_{f-1} + R + C - 1);
 //   a_ready: a fold is streaming, or a complete fold waits in the shadow registers.
 // Valid inputs must be low while rst_n is low (as on AXI).
+//
+// DOT_N > 1 makes every PE a dot-product PE (docs/timing.md, "Dot-product
+// PEs"): PE row p covers reduction rows pN..pN+N-1, a weight beat carries the
+// N weights of every PE of one PE row (the chains are N wide) and an input
+// vector R*N codes; the cycles are those of the R x C tile above.
 module nibble_ws_tile
   import nibble_pe_pkg::*;
 #(
   parameter int ROWS     = 8,  // R: PE rows = length of the reduction slice k0..k0+R-1
   parameter int COLS     = 8,  // C: PE columns = output columns n0..n0+C-1
-  parameter int FP4_BIAS = 7   // FP4 exponent bias of the INT4 x FP4 datapaths
+  parameter int FP4_BIAS = 7,  // FP4 exponent bias of the INT4 x FP4 datapaths
+  parameter int DOT_N    = 1   // N: products per PE and accumulate (1 = MAC PEs), 1..64
 ) (
   input  logic               clk,
   input  logic               rst_n,       // synchronous, active low
-  // Weight port: one row of the stationary tile per beat, bottom row (R-1) first.
+  // Weight port: one PE row of the stationary tile per beat, bottom row (R-1) first.
   input  logic               w_valid,
   output logic               w_ready,
-  input  logic [COLS*4-1:0]  w_row,       // lane c (bits 4c+3:4c) = B[k0+r][n0+c]
+  input  logic [COLS*DOT_N*4-1:0] w_row,  // lane c*N+j (bits 4(cN+j)+3:4(cN+j)) = B[k0+pN+j][n0+c]
   // Input port: one streamed vector per beat, with the partial sums of its output row.
   input  logic               a_valid,
   output logic               a_ready,
-  input  logic [ROWS*4-1:0]  a_vec,       // lane r (bits 4r+3:4r) = A[m][k0+r]
+  input  logic [ROWS*DOT_N*4-1:0] a_vec,  // lane k (bits 4k+3:4k) = A[m][k0+k], k = pN+j
   input  logic [COLS*32-1:0] a_psum,      // lane c (bits 32c+31:32c) = psum_in[m][c]
   input  logic [1:0]         a_mode,      // nibble_pe_pkg::MODE_*, the same for a whole fold
   input  logic               a_acc_fp16,  // accumulator of this fold: 1 FP16, 0 int32
@@ -107,23 +113,25 @@ module nibble_ws_tile
   // element is its own variable (no shared arrays): Verilator orders logic per
   // variable, and a shared array would make every PE depend combinationally on
   // the input port, re-evaluating the whole array whenever an input changes.
+  localparam int LW = 4 * DOT_N;  // bits of one PE's activations or weights
+
   for (genvar r = 0; r < ROWS; r++) begin : g_left
-    tag_t       tag;
-    logic [3:0] a;
+    tag_t          tag;
+    logic [LW-1:0] a;
   end
   for (genvar c = 0; c < COLS; c++) begin : g_top
     logic [31:0] psum;
   end
 
   // ------------------------------------------------------------- input skew
-  // Row r of the input vector reaches column 0 r cycles after it was accepted.
+  // PE row r's N codes of the input vector reach column 0 r cycles after it was accepted.
   for (genvar r = 0; r < ROWS; r++) begin : g_skew_a
     if (r == 0) begin : g_direct
       assign g_left[0].tag = in_tag;
-      assign g_left[0].a   = a_vec[3:0];
+      assign g_left[0].a   = a_vec[LW-1:0];
     end else begin : g_delay
-      tag_t       tag_q [r];
-      logic [3:0] a_q   [r];
+      tag_t          tag_q [r];
+      logic [LW-1:0] a_q   [r];
       always_ff @(posedge clk) begin
         if (!rst_n) begin
           for (int i = 0; i < r; i++) tag_q[i].valid <= 1'b0;
@@ -131,7 +139,7 @@ module nibble_ws_tile
           tag_q[0] <= in_tag;
           for (int i = 1; i < r; i++) tag_q[i] <= tag_q[i-1];
         end
-        a_q[0] <= a_vec[4*r +: 4];
+        a_q[0] <= a_vec[LW*r +: LW];
         for (int i = 1; i < r; i++) a_q[i] <= a_q[i-1];
       end
       assign g_left[r].tag = tag_q[r-1];
@@ -163,15 +171,15 @@ module nibble_ws_tile
   for (genvar r = 0; r < ROWS; r++) begin : g_row
     for (genvar c = 0; c < COLS; c++) begin : g_col
       /* verilator lint_off UNUSEDSIGNAL */
-      tag_t        tag_o;
-      logic [3:0]  a_o;
-      logic [3:0]  w_o;
+      tag_t          tag_o;
+      logic [LW-1:0] a_o;
+      logic [LW-1:0] w_o;
       /* verilator lint_on UNUSEDSIGNAL */
-      logic [31:0] psum_o;
-      tag_t        tag_i;
-      logic [3:0]  a_i;
-      logic [3:0]  w_i;
-      logic [31:0] psum_i;
+      logic [31:0]   psum_o;
+      tag_t          tag_i;
+      logic [LW-1:0] a_i;
+      logic [LW-1:0] w_i;
+      logic [31:0]   psum_i;
       if (c == 0) begin : g_from_skew
         assign tag_i = g_left[r].tag;
         assign a_i   = g_left[r].a;
@@ -181,12 +189,12 @@ module nibble_ws_tile
       end
       if (r == 0) begin : g_from_top
         assign psum_i = g_top[c].psum;
-        assign w_i    = w_row[4*c +: 4];
+        assign w_i    = w_row[LW*c +: LW];
       end else begin : g_from_above
         assign psum_i = g_row[r-1].g_col[c].psum_o;
         assign w_i    = g_row[r-1].g_col[c].w_o;
       end
-      nibble_pe #(.FP4_BIAS(FP4_BIAS)) u_pe (
+      nibble_pe #(.FP4_BIAS(FP4_BIAS), .DOT_N(DOT_N)) u_pe (
         .clk    (clk),
         .rst_n  (rst_n),
         .shift_i(w_fire),

@@ -18,11 +18,11 @@ namespace nibble::cli {
 namespace {
 
 int run_cosim_command(const std::vector<std::string>& args) {
-  std::uint64_t rows = 8, cols = 8, ops = 1000, seed = 1;
+  std::uint64_t rows = 8, cols = 8, dot = 1, ops = 1000, seed = 1;
   std::string mode = "all", acc = "all", trace, wave, fault;
   bool no_directed = false, quiet = false;
   ArgParser parser(
-      "nibble cosim", "[--rows R --cols C] [--mode fwd|bwd-even|bwd-odd|all] [--acc int32|fp16|all] [--ops N]",
+      "nibble cosim", "[--rows R --cols C [--dot N]] [--mode fwd|bwd-even|bwd-odd|all] [--acc int32|fp16|all] [--ops N]",
       "Runs the same tile operations (folds) through the Verilated RTL tile of hw/rtl and the SystemC tile\n"
       "model (the weight-stationary rules of docs/timing.md with the PE arithmetic of sim/numerics) in one\n"
       "SystemC simulation, and compares every cycle: when each weight row and input vector is accepted,\n"
@@ -37,6 +37,8 @@ int run_cosim_command(const std::vector<std::string>& args) {
       "nibble cosim --rows 8 --cols 8 --mode all --ops 2000 --seed 7 --wave tile.fst");
   parser.option("--rows", "R", "tile rows (a Verilated size: see the error message for the list)", &rows, 1);
   parser.option("--cols", "C", "tile columns", &cols, 1);
+  parser.option("--dot", "N",
+                "products per PE: dot-product PEs, a fold reduces R*N rows (a Verilated size; default 1)", &dot, 1);
   parser.option("--mode", "MODE", "fwd, bwd-even, bwd-odd or all (default all)", &mode);
   parser.option("--acc", "ACC", "accumulator: int32, fp16 or all (default all)", &acc);
   parser.option("--ops", "N", "random ops per mode, or at most N trace folds per mode (default 1000)", &ops, 1);
@@ -57,6 +59,7 @@ int run_cosim_command(const std::vector<std::string>& args) {
   cosim::CosimOptions options;
   options.rows = rows;
   options.cols = cols;
+  options.dot = dot;
   if (mode != "all") {
     const auto parsed = cosim::parse_mode(mode);
     if (!parsed) throw UsageError("--mode: expected fwd, bwd-even, bwd-odd or all, got '" + mode + "'");
@@ -85,7 +88,8 @@ int run_cosim_command(const std::vector<std::string>& args) {
   for (const auto a : options.accs.empty() ? cosim::tile_accs() : options.accs) {
     accs_text += " " + std::string(numerics::format_name(a));
   }
-  std::cout << "cosim: " << rows << "x" << cols << " tile; modes" << modes_text << "; accumulators" << accs_text
+  std::cout << "cosim: " << rows << "x" << cols << " tile" << (dot > 1 ? " of " + std::to_string(dot) + "-product PEs" : "")
+            << "; modes" << modes_text << "; accumulators" << accs_text
             << "; " << (options.directed ? "directed cases, then " : "")
             << (trace.empty() ? std::to_string(ops) + " random ops per mode, seed " + std::to_string(seed)
                               : "up to " + std::to_string(ops) + " folds per mode of " + trace)

@@ -51,11 +51,12 @@ class Bench : public sc_core::sc_module {
         CosimReport& report)
       : sc_core::sc_module(name),
         m_clk("clk", 1, sc_core::SC_NS, 0.5, 1, sc_core::SC_NS, true),
-        m_model("model", TileModelParams{options.rows, options.cols, kResetEdges}),
+        m_model("model", TileModelParams{options.rows, options.cols, options.dot, kResetEdges}),
         m_options(options), m_source(source), m_report(report),
-        m_rows(options.rows), m_cols(options.cols),
-        m_row(options.cols), m_codes(options.rows), m_psum(options.cols), m_out(options.cols) {
-    m_rtl = make_rtl_tile("rtl", m_clk, options.rows, options.cols, wave);
+        m_rows(options.rows), m_cols(options.cols), m_dot(options.dot), m_k(options.rows * options.dot),
+        m_row(options.cols * options.dot), m_codes(options.rows * options.dot), m_psum(options.cols),
+        m_out(options.cols) {
+    m_rtl = make_rtl_tile("rtl", m_clk, options.rows, options.cols, options.dot, wave);
     if (!m_rtl) throw std::logic_error("cosim: no Verilated model for this size (checked before)");
     m_model.clk(m_clk);
     m_rtl->set_reset(true);
@@ -90,7 +91,7 @@ class Bench : public sc_core::sc_module {
         break;
       }
       auto op = std::make_shared<const CosimOp>(std::move(*next));
-      if (op->vectors == 0 || op->fold.a.size() != op->vectors * m_rows || op->fold.b.size() != m_rows * m_cols ||
+      if (op->vectors == 0 || op->fold.a.size() != op->vectors * m_k || op->fold.b.size() != m_k * m_cols ||
           op->fold.psum_in.size() != op->vectors * m_cols) {
         throw std::logic_error("cosim: op '" + op->origin + "' does not fit the tile");
       }
@@ -161,10 +162,16 @@ class Bench : public sc_core::sc_module {
     m_w_valid = m_w_op < m_submitted && t >= fed(m_w_op).weights_ready;
     if (m_w_valid) {
       const CosimOp& op = *fed(m_w_op).op;
-      const std::uint64_t r = m_rows - 1 - m_w_beat;  // bottom row first
-      std::copy_n(op.fold.b.begin() + static_cast<std::ptrdiff_t>(r * m_cols), m_cols, m_row.begin());
-      if (fault.kind == Fault::Kind::kWeight && fault.op == m_w_op && fault.row == r && fault.col < m_cols) {
-        m_row[fault.col] ^= 1u;
+      const std::uint64_t p = m_rows - 1 - m_w_beat;  // bottom PE row first
+      // Lane c*N + j: B row pN + j of column c (the N weights of PE (p, c)).
+      for (std::uint64_t c = 0; c < m_cols; ++c) {
+        for (std::uint64_t j = 0; j < m_dot; ++j) {
+          const std::uint64_t r = p * m_dot + j;
+          m_row[c * m_dot + j] = op.fold.b[r * m_cols + c];
+          if (fault.kind == Fault::Kind::kWeight && fault.op == m_w_op && fault.row == r && fault.col == c) {
+            m_row[c * m_dot + j] ^= 1u;
+          }
+        }
       }
       m_rtl->set_weights(true, m_row.data());
     } else {
@@ -178,7 +185,7 @@ class Bench : public sc_core::sc_module {
     if (m_a_valid) {
       const CosimOp& op = *fed(m_a_op).op;
       const std::uint64_t m = m_a_vector;
-      std::copy_n(op.fold.a.begin() + static_cast<std::ptrdiff_t>(m * m_rows), m_rows, m_codes.begin());
+      std::copy_n(op.fold.a.begin() + static_cast<std::ptrdiff_t>(m * m_k), m_k, m_codes.begin());
       std::copy_n(op.fold.psum_in.begin() + static_cast<std::ptrdiff_t>(m * m_cols), m_cols, m_psum.begin());
       if (fault.kind == Fault::Kind::kPsum && fault.op == m_a_op && fault.row == m && fault.col < m_cols) {
         m_psum[fault.col] ^= 1u;
@@ -246,13 +253,13 @@ class Bench : public sc_core::sc_module {
         mm.expected = want[c];
         mm.actual = m_out[c];
         mm.what = "output row m=" + std::to_string(exp.o_vector) + ", column c=" + std::to_string(c) +
-                  " (PE column " + std::to_string(c) + ", rows 0.." + std::to_string(m_rows - 1) +
+                  " (PE column " + std::to_string(c) + ", rows 0.." + std::to_string(m_k - 1) +
                   "): expected " + word_text(want[c], op.fold.arith.acc) + ", RTL " +
                   word_text(m_out[c], op.fold.arith.acc);
         std::string sums = "model's partial sums down column " + std::to_string(c) + ": psum_in ";
         const auto chain = m_model.partial_sums(exp.o_op, exp.o_vector, c);
         for (std::size_t i = 0; i < chain.size(); ++i) {
-          if (i > 0) sums += ", after row " + std::to_string(i - 1) + " ";
+          if (i > 0) sums += (m_dot == 1 ? ", after row " : ", after PE row ") + std::to_string(i - 1) + " ";
           sums += format_hex(chain[i], 8);
         }
         mm.detail = op_summary(exp.o_op, op, m_model.timing(exp.o_op)) + "\n" + sums;
@@ -306,6 +313,8 @@ class Bench : public sc_core::sc_module {
   CosimReport& m_report;                 ///< filled as the run goes
   std::uint64_t m_rows;                  ///< R
   std::uint64_t m_cols;                  ///< C
+  std::uint64_t m_dot;                   ///< N, products per PE
+  std::uint64_t m_k;                     ///< R*N, reduction rows of a fold
   std::deque<Fed> m_fed;                 ///< ops m_fed_first.. that the driver still feeds
   std::uint64_t m_fed_first = 0;         ///< index of m_fed.front()
   std::uint64_t m_submitted = 0;         ///< ops handed to the model
@@ -319,8 +328,8 @@ class Bench : public sc_core::sc_module {
   std::uint64_t m_a_vector = 0;          ///< its vector m
   bool m_a_valid = false;                ///< a_valid during the current cycle
   std::optional<std::uint64_t> m_quiet_until;  ///< all ops done: check idle cycles up to this one
-  std::vector<std::uint32_t> m_row;      ///< weight row being presented
-  std::vector<std::uint32_t> m_codes;    ///< input vector being presented
+  std::vector<std::uint32_t> m_row;      ///< weight beat being presented (C*N codes)
+  std::vector<std::uint32_t> m_codes;    ///< input vector being presented (R*N codes)
   std::vector<std::uint32_t> m_psum;     ///< its psum_in row
   std::vector<std::uint32_t> m_out;      ///< RTL output row read back
 };
@@ -381,14 +390,27 @@ CosimReport run_cosim(const CosimOptions& options) {
 
   // Validate everything before elaborating anything.
   bool size_built = false;
-  for (const auto& variant : rtl_variants()) size_built |= variant.rows == options.rows && variant.cols == options.cols;
+  for (const auto& variant : rtl_variants()) {
+    size_built |= variant.rows == options.rows && variant.cols == options.cols && variant.dot == options.dot;
+  }
   if (!size_built) {
-    throw InputError("", 0, "--rows/--cols",
+    throw InputError("", 0, options.dot == 1 ? "--rows/--cols" : "--rows/--cols/--dot",
                      "this build has Verilated tiles of " + rtl_size_list() + " only, not " +
                          std::to_string(options.rows) + "x" + std::to_string(options.cols) +
+                         (options.dot == 1 ? "" : " --dot " + std::to_string(options.dot)) +
                          " (sim/cosim/CMakeLists.txt lists the sizes)");
   }
   const WaveFormat wave = options.wave_file.empty() ? WaveFormat::kVcd : wave_format(options.wave_file);
+  bool wave_built = false;
+  for (const auto& variant : rtl_variants()) {
+    wave_built |= variant.rows == options.rows && variant.cols == options.cols && variant.dot == options.dot &&
+                  variant.wave == wave;
+  }
+  if (!wave_built) {
+    throw InputError("", 0, "--wave",
+                     "this build's Verilated tile of that size has a VCD tracer only (sim/cosim/CMakeLists.txt); "
+                     "expected a file name ending in .vcd, got '" + options.wave_file + "'");
+  }
   const std::vector<OpMode> modes = options.modes.empty() ? tile_modes() : options.modes;
   const std::vector<AccKind> accs = options.accs.empty() ? tile_accs() : options.accs;
   for (const OpMode mode : modes) (void)mode_name(mode);  // logic_error for a mode the tile lacks
@@ -399,24 +421,27 @@ CosimReport run_cosim(const CosimOptions& options) {
   }
 
   CosimReport report;
+  // The op sources make folds of k reduction rows: R*N on dot-product PEs.
+  const std::uint64_t k = options.rows * options.dot;
   std::uint64_t directed = 0;
   std::unique_ptr<OpSource> source;
   if (options.directed) {
-    auto ops = directed_ops(options.rows, options.cols, modes, accs);
+    auto ops = directed_ops(k, options.cols, modes, accs);
     directed = ops.size();
     source = list_ops(std::move(ops));
   }
   std::unique_ptr<OpSource> body;
   std::uint64_t total = directed;
   if (!options.trace_file.empty()) {
-    body = trace_ops(options.trace_file, options.rows, options.cols, modes, accs, options.ops_per_mode,
+    body = trace_ops(options.trace_file, k, options.cols, modes, accs, options.ops_per_mode,
                      options.seed, &report.skipped_trace_ops);
     total = 0;  // unknown in advance
   } else {
-    body = random_ops(options.rows, options.cols, modes, accs, options.ops_per_mode, options.seed);
+    body = random_ops(k, options.cols, modes, accs, options.ops_per_mode, options.seed);
     total += options.ops_per_mode * modes.size();
   }
   source = source ? chain(std::move(source), std::move(body)) : std::move(body);
+  if (options.dot > 1) source = with_dot(std::move(source), options.dot);
 
   ran = true;
   // sc_stop() ends every run; its "Simulation stopped by user" note is noise on stdout.

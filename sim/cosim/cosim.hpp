@@ -40,6 +40,7 @@ Fault parse_fault(const std::string& text);
 struct CosimOptions {
   std::uint64_t rows = 8;                 ///< R, one of rtl_tile_sizes()
   std::uint64_t cols = 8;                 ///< C
+  std::uint64_t dot = 1;                  ///< N, products per PE (a Verilated DOT_N; 1 = MAC PEs)
   std::vector<OpMode> modes;              ///< datapaths to run (empty = all three)
   std::vector<AccKind> accs;              ///< accumulators to run (empty = both)
   std::uint64_t ops_per_mode = 1000;      ///< random (or trace) ops per selected mode

@@ -579,6 +579,20 @@ std::vector<CosimOp> directed_ops(std::uint64_t rows, std::uint64_t cols, const 
     op.inputs_gap = igap;
     out.push_back(std::move(op));
   }
+  // 12. One rounding per PE: every product is +1 onto FP16 2048 (ulp 2). A MAC
+  //     PE rounds each 2048 + 1 back to 2048 (tie to even): 0x6800 after all
+  //     rows. A dot-product PE of N >= 2 adds N exactly: 2048 + rows = 0x6800 + rows / 2
+  //     while the sum stays below 4096. Last, so that no other case moves.
+  if (fwd && f16) {
+    CosimOp op = blank_op(R, C, PeMode::kInt4xInt4, Format::kFp16, 1, "fwd fp16 one rounding per PE");
+    OpView v{op, R, C};
+    for (std::uint64_t r = 0; r < R; ++r) {
+      v.a(0, r) = int4(1);
+      for (std::uint64_t c = 0; c < C; ++c) v.b(r, c) = int4(1);
+    }
+    for (std::uint64_t c = 0; c < C; ++c) v.psum(0, c) = 0x6800u;
+    out.push_back(std::move(op));
+  }
   return out;
 }
 
@@ -601,5 +615,28 @@ std::unique_ptr<OpSource> chain(std::unique_ptr<OpSource> first, std::unique_ptr
 }
 
 std::unique_ptr<OpSource> list_ops(std::vector<CosimOp> ops) { return std::make_unique<ListSource>(std::move(ops)); }
+
+namespace {
+
+/// Sets fold.dot on every op of another source.
+class DotSource : public OpSource {
+ public:
+  DotSource(std::unique_ptr<OpSource> source, std::uint64_t dot) : m_source(std::move(source)), m_dot(dot) {}
+  std::optional<CosimOp> next() override {
+    auto op = m_source->next();
+    if (op) op->fold.dot = m_dot;
+    return op;
+  }
+
+ private:
+  std::unique_ptr<OpSource> m_source;  ///< the ops, made for R*N reduction rows
+  std::uint64_t m_dot;                 ///< N
+};
+
+}  // namespace
+
+std::unique_ptr<OpSource> with_dot(std::unique_ptr<OpSource> source, std::uint64_t dot) {
+  return std::make_unique<DotSource>(std::move(source), dot);
+}
 
 }  // namespace nibble::cosim

@@ -51,7 +51,8 @@ class OpSource {
 /// 15*-8 and 15 x the largest FP4 shift, the largest and
 /// smallest FP4 shifts, int32 saturation, FP16 subnormals, overflow, NaN/inf
 /// and ties, back-to-back folds of every length class, mode switches in
-/// flight, and availability gaps.
+/// flight, availability gaps, and +1 products onto FP16 2048 (one rounding per
+/// PE: MAC and dot-product PEs differ).
 std::vector<CosimOp> directed_ops(std::uint64_t rows, std::uint64_t cols, const std::vector<OpMode>& modes,
                                   const std::vector<AccKind>& accs);
 
@@ -78,5 +79,9 @@ std::unique_ptr<OpSource> trace_ops(const std::string& path, std::uint64_t rows,
 std::unique_ptr<OpSource> chain(std::unique_ptr<OpSource> first, std::unique_ptr<OpSource> second);
 /// A source over a fixed list.
 std::unique_ptr<OpSource> list_ops(std::vector<CosimOp> ops);
+/// The ops of `source` on dot-product PEs of N = `dot` products: each op's
+/// fold.dot set to N. The source must have made them for R*N reduction rows
+/// (docs/timing.md, "Dot-product PEs": a fold of R PE rows reduces R*N).
+std::unique_ptr<OpSource> with_dot(std::unique_ptr<OpSource> source, std::uint64_t dot);
 
 }  // namespace nibble::cosim

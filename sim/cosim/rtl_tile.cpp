@@ -6,23 +6,26 @@
 namespace nibble::cosim {
 
 std::string rtl_size_list() {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> sizes;
+  std::vector<std::string> sizes;
   for (const auto& variant : rtl_variants()) {
-    const std::pair<std::uint64_t, std::uint64_t> size{variant.rows, variant.cols};
+    std::string size = std::to_string(variant.rows) + "x" + std::to_string(variant.cols);
+    if (variant.dot != 1) size += " --dot " + std::to_string(variant.dot);
     if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
   }
   std::string out;
-  for (const auto& [rows, cols] : sizes) {
+  for (const auto& size : sizes) {
     if (!out.empty()) out += ", ";
-    out += std::to_string(rows) + "x" + std::to_string(cols);
+    out += size;
   }
   return out;
 }
 
 std::unique_ptr<RtlTile> make_rtl_tile(const char* name, sc_core::sc_signal_in_if<bool>& clk,
-                                       std::uint64_t rows, std::uint64_t cols, WaveFormat wave) {
+                                       std::uint64_t rows, std::uint64_t cols, std::uint64_t dot, WaveFormat wave) {
   for (const auto& variant : rtl_variants()) {
-    if (variant.rows == rows && variant.cols == cols && variant.wave == wave) return variant.make(name, clk);
+    if (variant.rows == rows && variant.cols == cols && variant.dot == dot && variant.wave == wave) {
+      return variant.make(name, clk);
+    }
   }
   return nullptr;
 }

@@ -1,5 +1,5 @@
 // The Verilated RTL tile behind one size-independent interface. Verilator
-// compiles one SystemC model per parameter set (ROWS, COLS) and waveform
+// compiles one SystemC model per parameter set (ROWS, COLS, DOT_N) and waveform
 // format; this header lists the ones this build holds and makes one of them,
 // with its ports bound to signals the driver writes and the checker reads.
 #pragma once
@@ -26,12 +26,14 @@ class RtlTile {
 
   virtual std::uint64_t rows() const = 0;  ///< R
   virtual std::uint64_t cols() const = 0;  ///< C
+  virtual std::uint64_t dot() const = 0;   ///< N, products per PE (1: MAC PEs)
 
   /// rst_n = !active.
   virtual void set_reset(bool active) = 0;
-  /// Weight port: valid and, when valid, the C codes of one row (lane c = codes[c]).
+  /// Weight port: valid and, when valid, the C*N codes of one PE row (lane
+  /// c*N + j = codes[c*N + j] = B[pN + j][c] for PE row p).
   virtual void set_weights(bool valid, const std::uint32_t* codes) = 0;
-  /// Input port: valid and, when valid, R codes, C psum_in words, the PeMode
+  /// Input port: valid and, when valid, R*N codes, C psum_in words, the PeMode
   /// value, the accumulator (true = fp16), whether the codes are UINT4
   /// (PeArith::a_unsigned) and whether this is the fold's last vector.
   virtual void set_inputs(bool valid, const std::uint32_t* codes, const std::uint32_t* psum, unsigned mode,
@@ -55,18 +57,20 @@ class RtlTile {
 struct RtlVariant {
   std::uint64_t rows;     ///< ROWS parameter
   std::uint64_t cols;     ///< COLS parameter
+  std::uint64_t dot;      ///< DOT_N parameter
   WaveFormat wave;        ///< tracer compiled in
   std::unique_ptr<RtlTile> (*make)(const char* name, sc_core::sc_signal_in_if<bool>& clk);  ///< constructor
 };
 
 /// Every Verilated model this build holds (sizes x formats).
 const std::vector<RtlVariant>& rtl_variants();
-/// The sizes, e.g. "8x8, 4x4, 2x3", for messages.
+/// The sizes, e.g. "8x8, 4x4, 2x3, 8x4 --dot 4", for messages.
 std::string rtl_size_list();
 
-/// Makes the tile of size rows x cols whose tracer writes `wave`; nullptr if
-/// this build has no such model. Call during elaboration.
+/// Makes the tile of size rows x cols with N = dot products per PE whose
+/// tracer writes `wave`; nullptr if this build has no such model. Call during
+/// elaboration.
 std::unique_ptr<RtlTile> make_rtl_tile(const char* name, sc_core::sc_signal_in_if<bool>& clk,
-                                       std::uint64_t rows, std::uint64_t cols, WaveFormat wave);
+                                       std::uint64_t rows, std::uint64_t cols, std::uint64_t dot, WaveFormat wave);
 
 }  // namespace nibble::cosim

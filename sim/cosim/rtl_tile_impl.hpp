@@ -50,8 +50,8 @@ void unpack32(const PortType<N>& src, std::uint32_t* out, int count) {
   }
 }
 
-/// RtlTile for Verilated model `V` (ROWS = R, COLS = C) with tracer `Tracer`.
-template <class V, class Tracer, int R, int C>
+/// RtlTile for Verilated model `V` (ROWS = R, COLS = C, DOT_N = N) with tracer `Tracer`.
+template <class V, class Tracer, int R, int C, int N>
 class RtlTileImpl final : public RtlTile {
  public:
   RtlTileImpl(const char* name, sc_core::sc_signal_in_if<bool>& clk)
@@ -85,13 +85,14 @@ class RtlTileImpl final : public RtlTile {
 
   std::uint64_t rows() const override { return R; }
   std::uint64_t cols() const override { return C; }
+  std::uint64_t dot() const override { return N; }
 
   void set_reset(bool active) override { m_rst_n.write(!active); }
 
   void set_weights(bool valid, const std::uint32_t* codes) override {
     m_w_valid.write(valid);
     if (!valid) return;  // the data lanes keep their last value: nothing toggles
-    pack<4 * C>(m_w_scratch, codes, C, 4);
+    pack<4 * C * N>(m_w_scratch, codes, C * N, 4);
     m_w_row.write(m_w_scratch);
   }
 
@@ -99,7 +100,7 @@ class RtlTileImpl final : public RtlTile {
                   bool a_unsigned, bool last) override {
     m_a_valid.write(valid);
     if (!valid) return;
-    pack<4 * R>(m_a_scratch, codes, R, 4);
+    pack<4 * R * N>(m_a_scratch, codes, R * N, 4);
     m_a_vec.write(m_a_scratch);
     pack<32 * C>(m_psum_scratch, psum, C, 32);
     m_a_psum.write(m_psum_scratch);
@@ -134,10 +135,10 @@ class RtlTileImpl final : public RtlTile {
   sc_core::sc_signal<bool> m_rst_n;                      ///< reset, active low
   sc_core::sc_signal<bool> m_w_valid;                    ///< weight port valid
   sc_core::sc_signal<bool> m_w_ready;                    ///< weight port ready
-  sc_core::sc_signal<PortType<4 * C>> m_w_row;           ///< one weight row
+  sc_core::sc_signal<PortType<4 * C * N>> m_w_row;       ///< one PE row of weights
   sc_core::sc_signal<bool> m_a_valid;                    ///< input port valid
   sc_core::sc_signal<bool> m_a_ready;                    ///< input port ready
-  sc_core::sc_signal<PortType<4 * R>> m_a_vec;           ///< one input vector
+  sc_core::sc_signal<PortType<4 * R * N>> m_a_vec;       ///< one input vector
   sc_core::sc_signal<PortType<32 * C>> m_a_psum;         ///< its psum_in row
   sc_core::sc_signal<std::uint32_t> m_a_mode;            ///< PeMode value
   sc_core::sc_signal<bool> m_a_acc_fp16;                 ///< accumulator
@@ -147,8 +148,8 @@ class RtlTileImpl final : public RtlTile {
   sc_core::sc_signal<bool> m_o_last;                     ///< output is a fold's last
   sc_core::sc_signal<PortType<32 * C>> m_o_psum;         ///< output row
   sc_core::sc_signal<bool> m_fold_done;                  ///< fold done pulse
-  PortType<4 * C> m_w_scratch{};                         ///< reused: no allocation per cycle
-  PortType<4 * R> m_a_scratch{};                         ///< reused
+  PortType<4 * C * N> m_w_scratch{};                     ///< reused: no allocation per cycle
+  PortType<4 * R * N> m_a_scratch{};                     ///< reused
   PortType<32 * C> m_psum_scratch{};                     ///< reused
   std::unique_ptr<V> m_model;                            ///< the Verilated tile
   std::unique_ptr<Tracer> m_tracer;                      ///< open waveform, if any

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "sim/numerics/pe.hpp"
+#include "sim/numerics/dot.hpp"
 
 namespace nibble::cosim {
 
@@ -44,7 +44,7 @@ arch::FoldTiming TileModel::submit(std::shared_ptr<const CosimOp> op, std::uint6
     throw std::logic_error("TileModel::submit: op " + std::to_string(submitted()) + " preloads in cycle " +
                            std::to_string(f.timing.preload_start) + ", submitted in cycle " + std::to_string(now));
   }
-  f.out = arch::compute_tile_fold(m_params.rows, m_params.cols, op->fold);
+  f.out = arch::compute_tile_fold(m_params.rows * m_params.dot, m_params.cols, op->fold);
   f.op = std::move(op);
   m_folds.push_back(std::move(f));
   return m_folds.back().timing;
@@ -63,12 +63,14 @@ const std::uint32_t* TileModel::output(std::uint64_t op, std::uint64_t m) const 
 
 std::vector<std::uint32_t> TileModel::partial_sums(std::uint64_t op, std::uint64_t m, std::uint64_t c) const {
   const CosimOp& o = *fold(op).op;
-  const std::uint64_t rows = m_params.rows;
+  const std::uint64_t n = m_params.dot;
+  const std::uint64_t k = m_params.rows * n;  // reduction rows of the fold
   const std::uint64_t cols = m_params.cols;
   std::vector<std::uint32_t> sums{o.fold.psum_in.at(m * cols + c)};
-  for (std::uint64_t r = 0; r < rows; ++r) {
-    sums.push_back(numerics::pe_mac(o.fold.arith, o.fold.mode, sums.back(), o.fold.a.at(m * rows + r),
-                                    o.fold.b.at(r * cols + c)));
+  std::vector<std::uint32_t> b(n);
+  for (std::uint64_t p = 0; p < m_params.rows; ++p) {
+    for (std::uint64_t j = 0; j < n; ++j) b[j] = o.fold.b.at((p * n + j) * cols + c);
+    sums.push_back(numerics::pe_dot(o.fold.arith, o.fold.mode, sums.back(), &o.fold.a.at(m * k + p * n), b.data(), n));
   }
   return sums;
 }

@@ -44,8 +44,9 @@ void sc_trace(sc_core::sc_trace_file* file, const ModelPorts& ports, const std::
 
 /// Parameters of the model.
 struct TileModelParams {
-  std::uint64_t rows = 8;            ///< R
+  std::uint64_t rows = 8;            ///< R, PE rows
   std::uint64_t cols = 8;            ///< C
+  std::uint64_t dot = 1;             ///< N, products per PE: a fold reduces R*N rows
   std::uint64_t reset_edges = 2;     ///< clock edges before cycle 0 begins
 };
 
@@ -70,7 +71,7 @@ class TileModel : public sc_core::sc_module {
   const CosimOp& op(std::uint64_t op) const { return *fold(op).op; }
   /// Its output vector m: C words.
   const std::uint32_t* output(std::uint64_t op, std::uint64_t m) const;
-  /// The partial sums down column c for vector m: psum_in, then after rows 0..R-1.
+  /// The partial sums down column c for vector m: psum_in, then after PE rows 0..R-1.
   std::vector<std::uint32_t> partial_sums(std::uint64_t op, std::uint64_t m, std::uint64_t c) const;
   /// Forgets every op up to and including `op` (the checker is done with them).
   void retire(std::uint64_t op);

@@ -42,6 +42,53 @@ std::uint32_t out(const CosimReport& r, std::uint64_t op, std::uint64_t cols, st
 
 std::string build_path(const std::string& name) { return std::string(NIBBLE_BINARY_DIR) + "/tests/" + name; }
 
+/// Where a value mismatch must be reported, and its two values.
+struct ExpectedMismatch {
+  std::uint64_t op;        ///< global op index
+  std::uint64_t cycle;     ///< tile cycle
+  std::uint64_t row;       ///< output row m
+  std::uint64_t column;    ///< column c
+  std::uint32_t expected;  ///< model value
+  std::uint32_t actual;    ///< RTL value
+};
+
+/// The run stopped at exactly one value mismatch, the one `want` describes.
+void expect_value_mismatch(const CosimReport& r, const ExpectedMismatch& want) {
+  ASSERT_EQ(r.mismatches, 1u);
+  ASSERT_TRUE(r.mismatch);
+  EXPECT_EQ(r.mismatch->op, want.op);
+  EXPECT_EQ(r.mismatch->cycle, want.cycle);
+  EXPECT_EQ(r.mismatch->row, want.row);
+  EXPECT_EQ(r.mismatch->column, want.column);
+  EXPECT_EQ(r.mismatch->expected, want.expected);
+  EXPECT_EQ(r.mismatch->actual, want.actual);
+}
+
+/// An int4 x int4 GEMM op of a trace.
+nibble::workloads::TraceOp int4_gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k,
+                                     Format acc) {
+  nibble::workloads::TraceOp gemm;
+  gemm.layer = layer;
+  gemm.m = m;
+  gemm.n = n;
+  gemm.k = k;
+  gemm.a_format = Format::kInt4;
+  gemm.b_format = Format::kInt4;
+  gemm.acc_format = acc;
+  return gemm;
+}
+
+/// Writes a trace of `ops` to the build tree as `name`; returns its path.
+std::string write_test_trace(const std::string& name, std::vector<nibble::workloads::TraceOp> ops) {
+  nibble::workloads::Trace trace;
+  trace.model = name;
+  trace.policy = "test";
+  trace.ops = std::move(ops);
+  const std::string path = build_path(name + ".trace");
+  nibble::workloads::write_trace_file(path, trace);
+  return path;
+}
+
 TEST(Cosim, DirectedAndRandomOps8x8MatchWithHandDerivedValues) {
   CosimOptions o;
   o.rows = 8;
@@ -142,6 +189,9 @@ TEST(Cosim, DirectedAndRandomOps8x8MatchWithHandDerivedValues) {
   EXPECT_EQ(out(r, tie, 8, 0, 1), 0x6802u);
   EXPECT_EQ(out(r, tie, 8, 1, 0), 0x0000u);
   EXPECT_EQ(out(r, tie, 8, 1, 1), 0x0000u);
+  // One rounding per PE: eight MACs of +1 onto 2048 (ulp 2) each tie back to 2048.
+  const std::uint64_t per_pe = directed_index(8, 8, "fwd fp16 one rounding per PE");
+  for (std::uint64_t c = 0; c < 8; ++c) EXPECT_EQ(out(r, per_pe, 8, 0, c), 0x6800u) << "column " << c;
 }
 
 TEST(Cosim, RandomOps4x4AllModesMatch) {
@@ -247,23 +297,8 @@ TEST(Cosim, CycleTableOfDocsRtlMd) {
   // P_0 = 0, S_0 = P_0 + R = 2, D_0 = 2 + 2 + 2 + 3 - 1 = 8; P_1 = max(0 + 2, 2 + 2 + 3 - 1) = 6,
   // S_1 = max(6 + 2, 2 + 2) = 8, D_1 = 8 + 1 + 2 + 3 - 1 = 13. The co-simulation checks every
   // handshake and output cycle of the table against the model; the run ends in D_1.
-  nibble::workloads::Trace trace;
-  trace.model = "cycle-table";
-  trace.policy = "test";
-  nibble::workloads::TraceOp gemm;
-  gemm.layer = "fold0";
-  gemm.m = 2;
-  gemm.n = 3;
-  gemm.k = 2;
-  gemm.a_format = Format::kInt4;
-  gemm.b_format = Format::kInt4;
-  gemm.acc_format = Format::kFp16;
-  trace.ops.push_back(gemm);
-  gemm.layer = "fold1";
-  gemm.m = 1;
-  trace.ops.push_back(gemm);
-  const std::string path = build_path("cosim-cycle-table.trace");
-  nibble::workloads::write_trace_file(path, trace);
+  const std::string path = write_test_trace(
+      "cosim-cycle-table", {int4_gemm("fold0", 2, 3, 2, Format::kFp16), int4_gemm("fold1", 1, 3, 2, Format::kFp16)});
 
   CosimOptions o;
   o.rows = 2;
@@ -284,14 +319,8 @@ TEST(Cosim, InjectedWeightFaultIsReportedAtItsOpColumnAndCycle) {
   o.fault = parse_fault("weight:0:2:4");
   o.ops_per_mode = 10;
   const CosimReport r = run_cosim(o);
-  ASSERT_EQ(r.mismatches, 1u);
+  expect_value_mismatch(r, {0, 23, 0, 4, 512, 504});
   ASSERT_TRUE(r.mismatch);
-  EXPECT_EQ(r.mismatch->op, 0u);
-  EXPECT_EQ(r.mismatch->cycle, 23u);
-  EXPECT_EQ(r.mismatch->row, 0u);
-  EXPECT_EQ(r.mismatch->column, 4u);
-  EXPECT_EQ(r.mismatch->expected, 512u);
-  EXPECT_EQ(r.mismatch->actual, 504u);
   EXPECT_EQ(r.ops, 0u);
   EXPECT_NE(describe(*r.mismatch).find("column c=4"), std::string::npos) << describe(*r.mismatch);
 }
@@ -403,6 +432,104 @@ int run_nibble(const std::string& args, std::string* output) {
   while (std::fgets(buf.data(), buf.size(), pipe)) *output += buf.data();
   const int status = ::pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Dot-product PEs: the 8x4 tile of N = 4 (sim/cosim/CMakeLists.txt), a fold of 32 reduction rows.
+
+/// Options for the 8x4 tile of 4-product PEs.
+CosimOptions dot_tile() {
+  CosimOptions o;
+  o.rows = 8;
+  o.cols = 4;
+  o.dot = 4;
+  return o;
+}
+
+TEST(CosimDot, DirectedAndRandomOps8x4Dot4MatchWithHandDerivedValues) {
+  CosimOptions o = dot_tile();
+  o.ops_per_mode = 1500;
+  o.seed = 15;
+  o.capture_ops = 200;
+  const CosimReport r = run_cosim(o);
+  ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
+  // The op sources make folds of R x N = 32 reduction rows.
+  const std::uint64_t directed = directed_ops(32, 4, tile_modes(), tile_accs()).size();
+  EXPECT_EQ(r.directed_ops, directed);
+  EXPECT_EQ(r.ops, directed + 4500);
+  for (const PeMode m : tile_modes()) EXPECT_GE(r.ops_by_mode.at(static_cast<std::size_t>(m)), 1500u);
+  // Consecutive folds start at least 2R + C - 1 = 19 cycles apart (the PE rows, not the 32 reduction rows).
+  EXPECT_GE(r.cycles, 19u * (r.ops - 1));
+
+  // 32 equal products per output: 32 x 64 = 2048, 32 x -56 = -1792, 32 x 49 = 1568.
+  const std::uint64_t ext = directed_index(32, 4, "int4 -8*-8 and -8*7", 0);  // int32 first
+  EXPECT_EQ(out(r, ext, 4, 0, 0), 2048u);
+  EXPECT_EQ(out(r, ext, 4, 0, 1), static_cast<std::uint32_t>(-1792));
+  EXPECT_EQ(out(r, ext, 4, 1, 3), 1568u);
+  // In FP16: 2048 = 0x6800; -1792 = -1.75 x 2^10 -> 0xE700; 1568 = 1.53125 x 2^10 -> 0x6620.
+  const std::uint64_t ext16 = directed_index(32, 4, "int4 -8*-8 and -8*7", 1);
+  EXPECT_EQ(out(r, ext16, 4, 0, 0), 0x6800u);
+  EXPECT_EQ(out(r, ext16, 4, 0, 1), 0xE700u);
+  EXPECT_EQ(out(r, ext16, 4, 1, 3), 0x6620u);
+  // One rounding per PE: each of the 8 PE rows adds 1 + 1 + 1 + 1 = 4 exactly onto 2048 (ulp 2), where
+  // 32 MACs would each tie back to 2048: 2048 + 32 = 2080 = 0x6800 + 32 / 2 = 0x6810.
+  const std::uint64_t per_pe = directed_index(32, 4, "fwd fp16 one rounding per PE");
+  for (std::uint64_t c = 0; c < 4; ++c) EXPECT_EQ(out(r, per_pe, 4, 0, c), 0x6810u) << "column " << c;
+}
+
+TEST(CosimDot, OtherSeedFp16OnlyMatches) {
+  CosimOptions o = dot_tile();
+  o.accs = {Format::kFp16};
+  o.ops_per_mode = 1000;
+  o.seed = 2021;
+  const CosimReport r = run_cosim(o);
+  ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
+  EXPECT_EQ(r.ops, directed_ops(32, 4, tile_modes(), {Format::kFp16}).size() + 3000);
+}
+
+TEST(CosimDot, TraceFoldsFollowTheDotProductTimingContract) {
+  // One int4 x int4 GEMM, m = 10, n = 4, k = 64, on 8x4 PEs of N = 4: a fold reduces 32 rows, so
+  // ceil(64/32) = 2 folds of T = 10 (docs/timing.md, "Dot-product PEs"), with the 8x4 rules:
+  // P_0 = 0, S_0 = 8, D_0 = 8+10+8+4-1 = 29; P_1 = max(0+8, 8+8+4-1) = 19, S_1 = max(19+8, 8+10) = 27,
+  // D_1 = 27+10+8+4-1 = 48. (MAC PEs would need 8 folds.)
+  const std::string path = write_test_trace("cosim-dot", {int4_gemm("fc", 10, 4, 64, Format::kFp16)});
+
+  CosimOptions o = dot_tile();
+  o.directed = false;
+  o.trace_file = path;
+  const CosimReport r = run_cosim(o);
+  ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
+  EXPECT_EQ(r.ops, 2u);
+  EXPECT_EQ(r.cycles, 48u);
+}
+
+TEST(CosimDot, InjectedWeightFaultIsReportedAtItsColumnAndCycle) {
+  // Op 0 is the first directed case, int4 -8*-8 (fwd, int32), with B[r][c] = -8 for even c. B[9][2]
+  // (PE row 2, lane 1 of column 2's 4-wide chain) reaches the RTL as 0x9 = -7: column 2 of vector 0
+  // sums 31 x 64 + 56 = 2040, not 2048, in cycle S + R + C - 1 = 8 + 8 + 4 - 1 = 19.
+  CosimOptions o = dot_tile();
+  o.fault = parse_fault("weight:0:9:2");
+  o.ops_per_mode = 10;
+  expect_value_mismatch(run_cosim(o), {0, 19, 0, 2, 2048, 2040});
+}
+
+TEST(CosimDot, RejectsADotProductSizeThatWasNotVerilated) {
+  CosimOptions o;
+  o.rows = 8;
+  o.cols = 4;
+  o.dot = 2;
+  try {
+    run_cosim(o);
+    FAIL() << "8x4 --dot 2 accepted";
+  } catch (const nibble::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("8x4 --dot 4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not 8x4 --dot 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CosimDot, RejectsAnFstWaveformForTheVcdOnlyTile) {
+  CosimOptions o = dot_tile();
+  o.wave_file = build_path("cosim-dot.fst");
+  EXPECT_THROW(run_cosim(o), nibble::InputError);
 }
 
 TEST(CosimCommand, PrintsTheSummaryLineLastAndExitsZero) {

@@ -1,14 +1,21 @@
 // The RTL PE (hw/rtl/nibble_pe.sv, Verilated as C++) against numerics::pe_mac:
 // every 4-bit operand pair of the three modes (and the UINT4 A codes 8..15 of
 // the two modes with an unsigned A) with every FP16 accumulator
-// pattern (65,536) and 4,096 int32 ones, bit for bit; plus values derived by
-// hand, so that an error shared by the RTL and the reference would still show.
+// pattern (65,536) and 4,096 int32 ones, bit for bit; and the dot-product PE
+// (DOT_N = 4) against numerics::pe_dot: millions of random operand vectors and
+// accumulator words in every datapath and accumulator, with the operand and
+// accumulator corners drawn more often than chance would. Plus values derived
+// by hand, so that an error shared by the RTL and the reference would still show.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <random>
 
 #include "Vnibble_pe.h"
+#include "Vnibble_pe_dot4.h"
+#include "sim/numerics/dot.hpp"
 #include "sim/numerics/pe.hpp"
 #include "verilated.h"
 
@@ -17,6 +24,21 @@ namespace {
 using nibble::numerics::Format;
 using nibble::numerics::PeArith;
 using nibble::numerics::PeMode;
+
+/// One clock cycle of a Verilated PE (either DOT_N).
+template <class V>
+void clock(V& pe) {
+  pe.clk = 0;
+  pe.eval();
+  pe.clk = 1;
+  pe.eval();
+}
+
+/// The tag_t word of a valid vector: {valid, first, last, mode[1:0], acc_fp16, a_uns} (hw/rtl/nibble_pe_pkg.sv).
+std::uint32_t valid_tag(PeMode mode, bool fp16, bool first, bool a_unsigned) {
+  return (1u << 6) | (first ? 1u << 5 : 0u) | (static_cast<std::uint32_t>(mode) << 2) | (fp16 ? 1u << 1 : 0u) |
+         (a_unsigned ? 1u : 0u);
+}
 
 /// The PE with a clock: preload a weight, then one multiply-accumulate per call.
 class Pe {
@@ -40,9 +62,7 @@ class Pe {
   /// psum_o after one cycle with a valid vector (first = use the shadow weight).
   std::uint32_t mac(PeMode mode, bool fp16, std::uint32_t acc, std::uint32_t a, bool first = false,
                     bool a_unsigned = false) {
-    // tag_t = {valid, first, last, mode[1:0], acc_fp16, a_uns} (hw/rtl/nibble_pe_pkg.sv)
-    m_pe->tag_i = (1u << 6) | (first ? 1u << 5 : 0u) | (static_cast<std::uint32_t>(mode) << 2) |
-                  (fp16 ? 1u << 1 : 0u) | (a_unsigned ? 1u : 0u);
+    m_pe->tag_i = valid_tag(mode, fp16, first, a_unsigned);
     m_pe->a_i = a;
     m_pe->psum_i = acc;
     tick();
@@ -50,12 +70,7 @@ class Pe {
   }
 
  private:
-  void tick() {
-    m_pe->clk = 0;
-    m_pe->eval();
-    m_pe->clk = 1;
-    m_pe->eval();
-  }
+  void tick() { clock(*m_pe); }
   std::unique_ptr<Vnibble_pe> m_pe;  ///< the Verilated PE (FP4 bias 7)
 };
 
@@ -178,6 +193,137 @@ TEST(RtlPe, HandDerivedValues) {
   EXPECT_EQ(pe.mac(PeMode::kInt4xFp4, true, 0, 0xF, false, true), 0xCB80u);
   // The same code read signed is -1: -(-1 << 12) = +4096.
   EXPECT_EQ(pe.mac(PeMode::kInt4xFp4, false, 0, 0xF), 4096u);
+}
+
+// ---- the dot-product PE
+
+constexpr std::size_t kN = 4;  ///< DOT_N of the Verilated PE (tests/cosim/CMakeLists.txt)
+using Codes = std::array<std::uint32_t, kN>;
+
+/// Packs N 4-bit codes, lane j at bits 4j+3:4j (the PE's a_i and w_i).
+std::uint32_t pack(const Codes& codes) {
+  std::uint32_t word = 0;
+  for (std::size_t j = 0; j < kN; ++j) word |= (codes[j] & 0xFu) << (4 * j);
+  return word;
+}
+
+/// The dot-product PE with a clock: preload N weights, then one dot product per call.
+class DotPe {
+ public:
+  DotPe() : m_pe(std::make_unique<Vnibble_pe_dot4>()) {
+    m_pe->rst_n = 0;
+    tick();
+    m_pe->rst_n = 1;
+  }
+  ~DotPe() { m_pe->final(); }
+
+  /// Shifts the N weights into the shadow register and copies them to the active one.
+  void load(const Codes& b, PeMode mode, bool fp16) {
+    m_pe->shift_i = 1;
+    m_pe->w_i = pack(b);
+    m_pe->tag_i = 0;
+    tick();
+    m_pe->shift_i = 0;
+    dot(mode, fp16, 0, Codes{}, true);
+  }
+
+  /// psum_o after one cycle with a valid vector (first = use the shadow weights).
+  std::uint32_t dot(PeMode mode, bool fp16, std::uint32_t acc, const Codes& a, bool first = false,
+                    bool a_unsigned = false) {
+    m_pe->tag_i = valid_tag(mode, fp16, first, a_unsigned);
+    m_pe->a_i = pack(a);
+    m_pe->psum_i = acc;
+    tick();
+    return m_pe->psum_o;
+  }
+
+ private:
+  void tick() { clock(*m_pe); }
+  std::unique_ptr<Vnibble_pe_dot4> m_pe;  ///< the Verilated PE (FP4 bias 7, DOT_N 4)
+};
+
+/// A 4-bit code: half the time a corner (0, the largest magnitudes, FP4 +-0 and the largest shifts).
+std::uint32_t draw_code(std::mt19937_64& rng) {
+  static const std::uint32_t kCorners[] = {0x0, 0x7, 0x8, 0xF, 0x1, 0x9};
+  if (rng() % 2 == 0) return kCorners[rng() % 6];
+  return static_cast<std::uint32_t>(rng() % 16);
+}
+
+/// An accumulator word: FP16 any pattern (a quarter near the overflow and subnormal ends), int32 a
+/// quarter within 2^18 of each saturation limit.
+std::uint32_t draw_acc(std::mt19937_64& rng, bool fp16) {
+  const auto r = static_cast<std::uint32_t>(rng());
+  if (fp16) {
+    switch (rng() % 8) {
+      case 0: return 0x7B00u | (r & 0x80FFu);  // |acc| near 65504
+      case 1: return r & 0x83FFu;              // subnormal
+      default: return r & 0xFFFFu;
+    }
+  }
+  switch (rng() % 4) {
+    case 0: return 0x7FFFFFFFu - (r & 0x3FFFFu);
+    case 1: return 0x80000000u + (r & 0x3FFFFu);
+    default: return r;
+  }
+}
+
+TEST(RtlDotPe, MillionsOfRandomDotProductsMatchPeDot) {
+  DotPe pe;
+  std::mt19937_64 rng(15);
+  std::uint64_t checked = 0;
+  for (const bool fp16 : {true, false}) {
+    PeArith arith;
+    arith.acc = fp16 ? Format::kFp16 : Format::kInt32;
+    for (const auto [mode, uns] : kVariants) {
+      arith.a_unsigned = uns;
+      // 2,000 weight vectors x 250 activation vectors and accumulators per datapath and accumulator.
+      for (int w = 0; w < 2000; ++w) {
+        Codes b;
+        for (auto& code : b) code = draw_code(rng);
+        pe.load(b, mode, fp16);
+        for (int i = 0; i < 250; ++i) {
+          Codes a;
+          for (auto& code : a) code = draw_code(rng);
+          const std::uint32_t acc = draw_acc(rng, fp16);
+          const std::uint32_t want = nibble::numerics::pe_dot(arith, mode, acc, a.data(), b.data(), kN);
+          const std::uint32_t got = pe.dot(mode, fp16, acc, a, false, uns);
+          if (got != want) {
+            FAIL() << "mode " << static_cast<int>(mode) << (uns ? " (A uint4)" : "") << (fp16 ? " fp16" : " int32")
+                   << std::hex << " a=0x" << pack(a) << " b=0x" << pack(b) << " acc=0x" << acc << ": RTL 0x" << got
+                   << ", pe_dot 0x" << want;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2u * 5u * 2000u * 250u);  // 5,000,000
+}
+
+TEST(RtlDotPe, HandDerivedValues) {
+  DotPe pe;
+  // docs/timing.md's example: FP16 2048 (0x6800, ulp 2) + 1 + 1. Two MACs round twice (2048 + 1 ties
+  // back to 2048 each time); one dot product adds 2 exactly: 2050 = 0x6801.
+  pe.load({1, 1, 0, 0}, PeMode::kInt4xInt4, true);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xInt4, true, 0x6800u, {1, 1, 1, 1}), 0x6801u);
+  // Four -8 x -8 = 4 x 64 = 256 onto INT32_MAX - 255: exactly INT32_MAX; one more saturates.
+  pe.load({8, 8, 8, 8}, PeMode::kInt4xInt4, false);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xInt4, false, 0x7FFFFF00u - 1u, {8, 8, 8, 8}), 0x7FFFFFFFu);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xInt4, false, 0x7FFFFF00u, {8, 8, 8, 8}), 0x7FFFFFFFu);
+  // Mixed codes: -8 x -8 + -1 x -8 + -8 x -8 + -1 x -8 = 64 + 8 + 64 + 8 = 144.
+  EXPECT_EQ(pe.dot(PeMode::kInt4xInt4, false, 12345u, {8, 0xF, 8, 0xF}), 12345u + 144u);
+  // UINT4 15 x FP4 0xF (-4^0, shift 12) four times: -4 x 61440 = -245760, the largest sum magnitude of
+  // this PE (19 signed bits at the tree's root); in FP16 that is -245760 x 2^-12 = -60 = 0xD380.
+  pe.load({0xF, 0xF, 0xF, 0xF}, PeMode::kInt4xFp4, false);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xFp4, false, 0, {0xF, 0xF, 0xF, 0xF}, false, true), static_cast<std::uint32_t>(-245760));
+  EXPECT_EQ(pe.dot(PeMode::kInt4xFp4, true, 0, {0xF, 0xF, 0xF, 0xF}, false, true), 0xD380u);
+  // FP16 65504 (0x7BFF) - 60 = 65444, ulp 32: 65444 / 32 = 2045.125 -> 2045 x 32 = 65440 = 0x7BFD.
+  EXPECT_EQ(pe.dot(PeMode::kInt4xFp4, true, 0x7BFFu, {0xF, 0xF, 0xF, 0xF}, false, true), 0x7BFDu);
+  // The smallest products: FP4 code 1 (4^(1-7) = 2^-12) x INT4 1, four of them: 4 x 2^-12 = 2^-10 = 0x1400,
+  // where four MACs onto 0.5 (ulp 2^-11) would each tie back to 0.5: one dot product gives 0.5 + 2^-10 = 0x3802.
+  pe.load({1, 1, 1, 1}, PeMode::kInt4xFp4, true);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xFp4, true, 0, {1, 1, 1, 1}), 0x1400u);
+  EXPECT_EQ(pe.dot(PeMode::kInt4xFp4, true, 0x3800u, {1, 1, 1, 1}), 0x3802u);
 }
 
 }  // namespace
