@@ -239,6 +239,31 @@ ops 1'
       simulate --design "$design" --model fmnist-mlp --batch 8 --max-steps 10 --out o --quiet
     "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out o --quiet || fail "fmnist-mlp must run by default"
     ;;
+  cosim-wave)
+    # --wave writes to DIR/.NAME.tmp.PID.EXT and renames it once complete: a
+    # killed run leaves nothing under the final name; a name that cannot be
+    # written is exit 2 naming it (a missing folder before the run, a folder in
+    # the way at the rename), and no temporary is left.
+    "$nibble" cosim --rows 4 --cols 4 --ops 20 --wave ok.vcd --quiet > /dev/null
+    head -1 ok.vcd | grep -q '^\$version' || fail "ok.vcd is not a VCD"
+    "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave killed.vcd --quiet > /dev/null 2>&1 & pid=$!
+    for _ in $(seq 100); do ls -A | grep -q "^\.killed\.tmp\.$pid\.vcd$" && break; sleep 0.1; done
+    ls -A | grep -q "^\.killed\.tmp\.$pid\.vcd$" || { kill -9 $pid; fail "no temporary waveform appeared"; }
+    kill -9 $pid; wait $pid || true
+    [ ! -e killed.vcd ] || fail "a killed run left killed.vcd under its final name"
+    rm ".killed.tmp.$pid.vcd"  # SIGKILL leaves its temporary; only the final name matters
+    cosim_refused() {  # cosim_refused WAVE MESSAGE
+      set +e
+      "$nibble" cosim --rows 4 --cols 4 --ops 20 --wave "$1" --quiet > /dev/null 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "--wave $1: exit $rc, expected 2"; }
+      grep -qx -- "$2" err.txt || { cat err.txt; fail "--wave $1: expected '$2'"; }
+    }
+    cosim_refused missing/w.vcd 'nibble: missing/w.vcd: --wave: cannot write: No such file or directory'
+    mkdir in-the-way.fst
+    cosim_refused in-the-way.fst 'nibble: in-the-way.fst: --wave: cannot write: Is a directory'
+    ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
+    ;;
   sweep-stale-resume)
     # A stored point is reused only when nothing it depends on changed: the
     # design file's bytes, the technology table (--tech), nibble's version.
