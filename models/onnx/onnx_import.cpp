@@ -1450,7 +1450,7 @@ OnnxImport import_onnx_bytes(std::string_view bytes, const std::string& origin, 
 }
 
 OnnxImport import_onnx(const std::string& path, const OnnxOptions& options) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_file(path, kMaxModelFileBytes);
   return import_onnx_bytes(bytes, path, model_name_of(path), options);
 }
 

@@ -17,8 +17,9 @@ void OpUnit::assign(UnitHost* host, std::vector<const OpShare*> queue) {
 std::uint64_t OpUnit::now() const { return time_to_cycles(sc_core::sc_time_stamp(), m_period); }
 
 void OpUnit::wait_until(std::uint64_t cycle) {
-  const std::uint64_t t = now();
-  if (cycle > t) sc_core::wait(cycles_to_time(cycle - t, m_period));
+  // Converted as an absolute time, so a cycle past SystemC's range is caught
+  // even when the wait itself is short.
+  if (cycle > now()) sc_core::wait(cycles_to_time(cycle, m_period) - sc_core::sc_time_stamp());
 }
 
 void OpUnit::run() {

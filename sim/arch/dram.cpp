@@ -3,12 +3,29 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <stdexcept>
+#include <string>
 
 namespace nibble::arch {
 
+namespace {
+// The first cycle count past the limit that cycles_to_time met in this
+// process (0: none). SystemC turns whatever a process throws into an
+// sc_report, so the exception's type is lost on the way out of sc_start().
+std::uint64_t g_time_overflow = 0;
+}  // namespace
+
+std::uint64_t max_cycles(const sc_core::sc_time& period) { return UINT64_MAX / period.value(); }
+
 sc_core::sc_time cycles_to_time(std::uint64_t cycles, const sc_core::sc_time& period) {
+  if (cycles > max_cycles(period)) {
+    if (g_time_overflow == 0) g_time_overflow = cycles;
+    throw std::overflow_error("simulated time past SystemC's 2^64 ps at cycle " + std::to_string(cycles));
+  }
   return sc_core::sc_time::from_value(period.value() * cycles);
 }
+
+std::uint64_t time_overflow() { return g_time_overflow; }
 
 std::uint64_t time_to_cycles(const sc_core::sc_time& time, const sc_core::sc_time& period) {
   return time.value() / period.value();

@@ -97,8 +97,15 @@ class Dram : public sc_core::sc_module {
   std::vector<std::map<std::pair<std::uint32_t, bool>, Span>> m_spans;  ///< per channel: (op, write) -> span
 };
 
-/// sc_time of `cycles` cycles of `period` (exact: integer multiples).
+/// The most cycles of `period` that SystemC's time (64-bit picoseconds) holds.
+std::uint64_t max_cycles(const sc_core::sc_time& period);
+/// sc_time of `cycles` cycles of `period` (exact: integer multiples). The one
+/// conversion of a cycle to SystemC time: past max_cycles(period) it records
+/// the overflow (time_overflow()) and throws std::overflow_error instead of
+/// wrapping around.
 sc_core::sc_time cycles_to_time(std::uint64_t cycles, const sc_core::sc_time& period);
+/// The first cycle count cycles_to_time refused in this process, 0 if none.
+std::uint64_t time_overflow();
 /// Whole cycles in `time` (time is always a multiple of `period` in this model).
 std::uint64_t time_to_cycles(const sc_core::sc_time& time, const sc_core::sc_time& period);
 /// The clock period of a design, rounded to the kernel's time resolution (1 ps).

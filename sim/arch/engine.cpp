@@ -8,6 +8,7 @@
 
 #include "sim/arch/fold_clock.hpp"
 #include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
 #include "sim/design/trace_names.hpp"
 
 namespace nibble::arch {
@@ -307,9 +308,14 @@ class FoldSequence {
     m_empty = p.vectors == 0 || p.columns == 0 || p.reduction == 0 || p.groups == 0;
   }
 
+  /// Saturates at UINT64_MAX: an enormous op must be refused, not wrap to a small count.
   std::uint64_t folds() const {
     if (m_empty) return 0;
-    return m_p.groups * m_cblocks * m_vblocks * m_ktiles * m_p.passes;
+    std::uint64_t n = 1;
+    for (const std::uint64_t f : {m_p.groups, m_cblocks, m_vblocks, m_ktiles, m_p.passes}) {
+      n = checked_mul(n, f).value_or(std::numeric_limits<std::uint64_t>::max());
+    }
+    return n;
   }
 
   /// The next fold; false at the end.
@@ -498,6 +504,8 @@ std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, c
                        std::uint64_t start, StatVector* counts, const ArchStats& st) {
   return run_gemm(d, exec, p, port, start, counts, st, start).end;
 }
+
+std::uint64_t gemm_folds(const design::Design& d, const GemmPlan& p) { return FoldSequence(d, p).folds(); }
 
 RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                   std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from,
@@ -697,6 +705,17 @@ std::uint64_t StreamSource::ready(std::uint64_t part, std::uint64_t whole) const
   return produced->empty() ? 0 : produced->back().first;
 }
 
+std::uint64_t vector_chunk(const design::Design& d, const workloads::TraceOp& op) {
+  // Quarter bits: a block format's elements with their share of the block scales.
+  const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
+  const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.out_format));
+  // A chunk's inputs and results share one half of the output scratchpad.
+  std::uint64_t chunk = fit_stored(d.output.tile_capacity(), in_bits + out_bits);
+  const std::uint64_t lanes = d.vector.lanes;
+  if (chunk >= lanes) chunk -= chunk % lanes;  // whole lane groups
+  return chunk;
+}
+
 RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
                     bool input_on_chip, const StreamSource* source) {
@@ -707,14 +726,12 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   const std::uint64_t out_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.out_format));
   // NVFP4's FP32 tensor scale: written once, with the last chunk.
   const std::uint64_t tensor_bytes = static_cast<std::uint64_t>(numerics::format_tensor_bits(op.out_format)) / 8;
-  // A chunk's inputs and results share one half of the output scratchpad.
-  std::uint64_t chunk = fit_stored(d.output.tile_capacity(), in_bits + out_bits);
+  const std::uint64_t chunk = vector_chunk(d, op);
   if (chunk == 0) {
     throw too_small(d, op, "output", "one vector element in and out", stored_bytes(1, in_bits + out_bits),
                     d.output.tile_capacity());
   }
   const std::uint64_t lanes = d.vector.lanes;
-  if (chunk >= lanes) chunk -= chunk % lanes;  // whole lane groups
   const std::uint64_t cpe = d.vector.cycles_for(op.vector);
   const std::uint64_t chunks = ceil_div(elements, chunk);
   const std::uint64_t lookahead = d.output.double_buffer ? 2 : 1;

@@ -125,6 +125,13 @@ RunTimes run_gemm(const design::Design& design, const design::Execution& exec, c
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
 
+/// Folds a GEMM share planned as `plan` takes (saturated at UINT64_MAX): the
+/// engine's steps for it, which simulate() adds up to refuse an unbounded run.
+std::uint64_t gemm_folds(const design::Design& design, const GemmPlan& plan);
+/// Elements per chunk of vector op `op` in the output scratchpad (0: not even
+/// one fits); a share of E elements runs in ceil(E / chunk) chunks.
+std::uint64_t vector_chunk(const design::Design& design, const workloads::TraceOp& op);
+
 /// True when vector op `op` is fused into the output path of `prev`, the op
 /// just before it (docs/timing.md, "Fused vector ops"): an elementwise
 /// activation, activation-grad or quantize reading exactly what `prev` wrote

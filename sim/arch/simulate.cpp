@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -131,6 +132,17 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   for (auto& w : work) w.reserve(trace.ops.size());
   ChildResult out;
   out.plans.resize(trace.ops.size());
+  // The engine's steps (GEMM folds, vector chunks), added up before any runs:
+  // an op of a few bytes in a trace can ask for hours of work and gigabytes.
+  std::uint64_t steps = 0;
+  const auto add_steps = [&](std::uint64_t n, std::size_t i) {
+    steps = checked_add(steps, n).value_or(std::numeric_limits<std::uint64_t>::max());
+    if (steps <= options.max_steps) return;
+    throw InputError("", 0, "--max-steps",
+                     "the simulation would take more than " + std::to_string(options.max_steps) +
+                         " engine steps (GEMM folds and vector chunks), reached at op " + std::to_string(i) + " (" +
+                         trace.ops[i].layer + "); raise --max-steps to run it anyway");
+  };
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const TraceOp& op = trace.ops[i];
     if (op.is_gemm()) {
@@ -147,6 +159,8 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         s.op = &op;
         s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
+        // Counted on the fixed plan, before the mapper costs its candidates (each as long as the GEMM).
+        add_steps(gemm_folds(unit, plan_gemm(unit, exec, op, m, n, op.k)), i);
         s.plan = mappers.at(exec.unit).plan(exec, op, m, n, op.k);
         if (c == 0) out.plans[i] = plan_label(unit, s.plan);
         work[c].push_back(std::move(s));
@@ -174,6 +188,8 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         s.fused = fused;
         s.streams = streams;
         s.elements = share_of(op.elements, cores, c);
+        const std::uint64_t chunk = vector_chunk(d, op);
+        if (chunk > 0) add_steps(s.elements / chunk + (s.elements % chunk != 0 ? 1 : 0), i);
         work[c].push_back(std::move(s));
       }
     }
@@ -187,7 +203,17 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   cfg.stats = &st;
   cfg.progress = &progress;
   auto chip = std::make_unique<Chip>("chip", cfg);
-  sc_core::sc_start();
+  try {
+    sc_core::sc_start();
+  } catch (...) {
+    if (time_overflow() == 0) throw;
+    const sc_core::sc_time period = clock_period(d);
+    throw InputError(d.source, 0, "clock_mhz",
+                     "the simulation runs past cycle " + std::to_string(max_cycles(period)) +
+                         ", the last one SystemC's time (2^64 ps) holds at " + format_double(d.clock_mhz) +
+                         " MHz (" + std::to_string(period.value()) +
+                         " ps a cycle); raise clock_mhz, lower dram.latency_cycles or simulate less");
+  }
   progress.finish();
   out.ops = attribute_cycles(*chip, trace.ops.size(), st);
   out.units = collect_units(*chip);

@@ -24,10 +24,16 @@
 
 namespace nibble::arch {
 
+/// The default of --max-steps: engine steps (GEMM folds plus vector chunks,
+/// all cores) a simulation may take. Above every bundled trace and zoo model
+/// at its documented sizes (docs/cli.md says by how much).
+constexpr std::uint64_t kDefaultMaxSteps = 100000000;
+
 struct SimOptions {
   bool functional = false;                   ///< run values through the PEs and check them (--functional)
   std::uint64_t functional_max_macs = 1u << 20;  ///< ops with more MACs per group are not checked
   std::uint64_t seed = 1;                    ///< seed of the functional operands
+  std::uint64_t max_steps = kDefaultMaxSteps;  ///< refuse a run of more engine steps (--max-steps)
   bool progress = false;                     ///< progress on stderr
   bool fork = true;                          ///< run in a child process (false: here; once per process only)
   TimelineDetail timeline = TimelineDetail::kNone;  ///< kNone: SimResult::timeline stays empty

@@ -85,6 +85,7 @@ int run_simulate(const std::vector<std::string>& args) {
   options.sim.functional = functional;
   options.sim.functional_max_macs = max_macs;
   options.sim.seed = seed;
+  options.sim.max_steps = workload_flags.max_steps();
   options.sim.progress = !quiet;
   const flow::Evaluation eval = flow::evaluate(design, trace, options);
   flow::write_outputs(eval, out);

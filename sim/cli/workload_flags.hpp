@@ -1,5 +1,6 @@
 // The workload flags `simulate` and `compare` share: exactly one source
 // (--model, --trace, --onnx) and, for the graph sources, --batch and --seq;
+// --max-steps bounds the simulation of whichever they name;
 // their rules are ArgParser rules, which parse() checks (on CLI11).
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "sim/arch/simulate.hpp"
 #include "sim/cli/args.hpp"
 #include "sim/flow/workload.hpp"
 
@@ -21,6 +23,10 @@ class WorkloadFlags {
     parser.option("--onnx", "FILE", "an ONNX model file", &m_source.onnx_file);
     parser.option("--batch", "N", "training batch size (default 1; for ONNX, the file's)", &m_batch, 1);
     parser.option("--seq", "N", "sequence length of a zoo model that has one (bert-base, lstm)", &m_seq, 1);
+    parser.option("--max-steps", "N",
+                  "refuse a simulation of more engine steps, GEMM folds plus vector chunks (default " +
+                      std::to_string(arch::kDefaultMaxSteps) + ")",
+                  &m_max_steps, 1);
   }
 
   /// Declares the rules, checked by parse(): exactly one source, and with a
@@ -30,6 +36,9 @@ class WorkloadFlags {
     for (const char* flag : {"--batch", "--seq"}) trace_excludes(parser, flag);
     for (const char* flag : trace_fixed) trace_excludes(parser, flag);
   }
+
+  /// After parse(): --max-steps.
+  std::uint64_t max_steps() const { return m_max_steps; }
 
   /// After parse(): the source the flags name.
   flow::WorkloadSource source(const ArgParser& parser) const {
@@ -47,6 +56,7 @@ class WorkloadFlags {
   flow::WorkloadSource m_source;  ///< the source flags as parsed
   std::uint64_t m_batch = 1;      ///< --batch, used only when given
   std::uint64_t m_seq = 1;        ///< --seq, used only when given
+  std::uint64_t m_max_steps = arch::kDefaultMaxSteps;  ///< --max-steps
 };
 
 }  // namespace nibble::cli

@@ -276,15 +276,24 @@ InputError stdout_write_error(int error_number) {
                         " (is the disk full or the file closed?)");
 }
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw InputError(path, 0, "", "is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "", std::string("cannot open: ") + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  // Read in pieces up to the cap: the size a file reports says nothing about
+  // /dev/zero or a pipe, which never end.
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes) {
+      throw InputError(path, 0, "",
+                       "larger than " + std::to_string(max_bytes >> 20) + " MiB, the most nibble reads from such a file");
+    }
+  }
   if (in.bad()) throw InputError(path, 0, "", "read error");
-  return buf.str();
+  return text;
 }
 
 void prepare_output_dir(const std::string& dir, bool force) {

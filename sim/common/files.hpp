@@ -2,6 +2,7 @@
 // user wrote is overwritten without being asked.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "sim/common/error.hpp"
@@ -57,8 +58,14 @@ bool flush_stdout();
 /// "standard output: cannot write: <strerror(errno)>" as an InputError (exit 2).
 InputError stdout_write_error(int error_number);
 
-/// Reads a whole file; a missing or unreadable file is an InputError naming it.
-std::string read_file(const std::string& path);
+/// The most read_file() reads from a text input (trace, design, YAML, CSV).
+constexpr std::uint64_t kMaxTextFileBytes = 256ull << 20;
+/// The most read from an ONNX model (protobuf parses at most 2 GiB).
+constexpr std::uint64_t kMaxModelFileBytes = 2047ull << 20;
+
+/// Reads a whole file; a missing or unreadable file, or one larger than
+/// `max_bytes` (/dev/zero), is an InputError naming it.
+std::string read_file(const std::string& path, std::uint64_t max_bytes = kMaxTextFileBytes);
 
 /// Prepares `dir` as an output directory. It is created if missing. If it
 /// exists and holds files nibble did not write (no `.nibble-output` marker),

@@ -1,6 +1,13 @@
 #include "sim/cosim/cosim.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -334,6 +341,20 @@ class Bench : public sc_core::sc_module {
   std::vector<std::uint32_t> m_out;      ///< RTL output row read back
 };
 
+namespace {
+// DIR/.NAME.tmp.PID.EXT for DIR/NAME.EXT, created (and so checked writable)
+// before the run: Verilator's writers do not report a file they cannot open.
+std::string wave_temporary(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::filesystem::path temp =
+      p.parent_path() / ("." + p.stem().string() + ".tmp." + std::to_string(::getpid()) + p.extension().string());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw InputError(path, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
+  ::close(fd);
+  return temp.string();
+}
+}  // namespace
+
 WaveFormat wave_format(const std::string& path) {
   const auto ends_with = [&](const char* suffix) {
     const std::string s(suffix);
@@ -455,11 +476,19 @@ CosimReport run_cosim(const CosimOptions& options) {
   Progress progress("cosim", total, options.progress);
   bench.m_progress = &progress;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
-  if (!options.wave_file.empty()) bench.rtl().open_wave(options.wave_file);
+  // The waveform goes to a temporary in the same folder, renamed once it is
+  // complete: a killed run leaves no truncated file under the final name.
+  const std::string wave_temp = options.wave_file.empty() ? "" : wave_temporary(options.wave_file);
+  if (!wave_temp.empty()) bench.rtl().open_wave(wave_temp);
   const auto start = std::chrono::steady_clock::now();
   sc_core::sc_start();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bench.rtl().close_wave();
+  if (!wave_temp.empty() && std::rename(wave_temp.c_str(), options.wave_file.c_str()) != 0) {
+    const int error = errno;
+    std::remove(wave_temp.c_str());
+    throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(error));
+  }
   progress.finish(report.mismatches ? "mismatch" : "done");
   return report;
 }

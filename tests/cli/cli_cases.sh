@@ -171,6 +171,99 @@ YAML
     for f in summary.json layers.csv report.html; do [ ! -e "small/o/$f" ] || fail "half a set: small/o/$f was kept"; done
     ! ls -A small/o | grep -q '\.tmp\.' || fail "temporaries left on the full disk"
     ;;
+  time-overflow)
+    # SystemC time is 64-bit picoseconds: a run of T cycles fits at a clock
+    # period of p ps while T * p <= 2^64 - 1. Three dependent GEMMs, each
+    # loading and storing through a DRAM latency of 2^32 cycles, run for T
+    # cycles (read at 1 GHz); at p = floor((2^64-1) / T) ps the same run must
+    # give the same T, at p + 1 it must be refused (exit 2) naming clock_mhz.
+    cat > chain.trace <<TRACE
+nibble-trace 3
+model chain
+batch 1
+policy int4-fp4
+ops 3
+gemm l1 forward m=4 n=4 k=4 groups=1 a=int4 b=int4 acc=int32 out=int4
+gemm l2 forward m=4 n=4 k=4 groups=1 a=int4 b=int4 acc=int32 out=int4
+gemm l3 forward m=4 n=4 k=4 groups=1 a=int4 b=int4 acc=int32 out=int4
+TRACE
+    slow=(--set dram.ideal=false --set dram.latency_cycles=4294967296)
+    cycles() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_cycles"])' "$1/summary.json"; }
+    "$nibble" simulate --design "$src/hw/designs/test-4x4.yaml" --trace chain.trace "${slow[@]}" --out fast --quiet
+    t=$(cycles fast)
+    read -r below above limit < <(python3 -c 'import sys; t = int(sys.argv[1]); p = (2**64 - 1) // t
+assert p <= 10**9, "the run is too short to reach the limit above the slowest clock"
+print(repr(1e6 / p), repr(1e6 / (p + 1)), (2**64 - 1) // (p + 1))' "$t")
+    "$nibble" simulate --design "$src/hw/designs/test-4x4.yaml" --trace chain.trace "${slow[@]}" \
+      --set clock_mhz="$below" --out below --quiet || fail "at the last period that fits the run must succeed"
+    [ "$(cycles below)" = "$t" ] || fail "at the last period that fits: $(cycles below) cycles, expected $t"
+    set +e
+    "$nibble" simulate --design "$src/hw/designs/test-4x4.yaml" --trace chain.trace "${slow[@]}" \
+      --set clock_mhz="$above" --out above --quiet 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] || { cat err.txt; fail "one picosecond more per cycle: exit $rc, expected 2"; }
+    [ "$limit" -lt "$t" ] || fail "test arithmetic: the limit $limit at p + 1 must be below $t"
+    grep -q "clock_mhz: the simulation runs past cycle $limit, the last one SystemC's time (2^64 ps) holds" err.txt ||
+      { cat err.txt; fail "the refusal must name clock_mhz and the limit"; }
+    ;;
+  unbounded-work)
+    # Small inputs that ask for unbounded work or memory are refused before
+    # they run (exit 2, naming the flag that raises the limit or the file).
+    refused() {  # refused PATTERN COMMAND...: exit 2 and PATTERN on stderr, within the test's timeout
+      local pattern=$1; shift
+      set +e
+      "$nibble" "$@" 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "$*: exit $rc, expected 2"; }
+      grep -q -- "$pattern" err.txt || { cat err.txt; fail "$*: expected '$pattern'"; }
+      ! grep -q 'internal error' err.txt || fail "$*: internal error for an input"
+    }
+    header='nibble-trace 3
+model big
+batch 1
+policy int4-fp4
+ops 1'
+    printf '%s\ngemm g forward m=4 n=4 k=4 groups=1000000000000 a=int4 b=int4 acc=int32 out=int4\n' "$header" > groups.trace
+    printf '%s\ngemm g forward m=1048576 n=1048576 k=1048576 groups=1 a=int4 b=int4 acc=int32 out=int4\n' "$header" > huge.trace
+    refused 'nibble: --max-steps: the simulation would take more than 100000000 engine steps' \
+      simulate --design "$design" --trace groups.trace --out o --quiet
+    refused '--max-steps: the simulation would take more than' simulate --design "$design" --trace huge.trace --out o --quiet
+    refused '--max-steps: the simulation would take more than' \
+      simulate --design "$design" --model fmnist-mlp --batch 2147483648 --out o --quiet
+    refused '--max-steps: the simulation would take more than' \
+      compare "$design" "$src/hw/designs/fp16-baseline.yaml" --trace groups.trace --out c --quiet
+    refused 'nibble: /dev/zero: larger than 256 MiB, the most nibble reads from such a file' \
+      simulate --design "$design" --trace /dev/zero --out o --quiet
+    # The limit is the flag's: a lower one refuses fmnist-mlp, which runs by default.
+    refused '--max-steps: the simulation would take more than 10 engine steps' \
+      simulate --design "$design" --model fmnist-mlp --batch 8 --max-steps 10 --out o --quiet
+    "$nibble" simulate --design "$design" --model fmnist-mlp --batch 8 --out o --quiet || fail "fmnist-mlp must run by default"
+    ;;
+  cosim-wave)
+    # --wave writes to DIR/.NAME.tmp.PID.EXT and renames it once complete: a
+    # killed run leaves nothing under the final name; a name that cannot be
+    # written is exit 2 naming it (a missing folder before the run, a folder in
+    # the way at the rename), and no temporary is left.
+    "$nibble" cosim --rows 4 --cols 4 --ops 20 --wave ok.vcd --quiet > /dev/null
+    head -1 ok.vcd | grep -q '^\$version' || fail "ok.vcd is not a VCD"
+    "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave killed.vcd --quiet > /dev/null 2>&1 & pid=$!
+    for _ in $(seq 100); do ls -A | grep -q "^\.killed\.tmp\.$pid\.vcd$" && break; sleep 0.1; done
+    ls -A | grep -q "^\.killed\.tmp\.$pid\.vcd$" || { kill -9 $pid; fail "no temporary waveform appeared"; }
+    kill -9 $pid; wait $pid || true
+    [ ! -e killed.vcd ] || fail "a killed run left killed.vcd under its final name"
+    rm ".killed.tmp.$pid.vcd"  # SIGKILL leaves its temporary; only the final name matters
+    cosim_refused() {  # cosim_refused WAVE MESSAGE
+      set +e
+      "$nibble" cosim --rows 4 --cols 4 --ops 20 --wave "$1" --quiet > /dev/null 2> err.txt; rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "--wave $1: exit $rc, expected 2"; }
+      grep -qx -- "$2" err.txt || { cat err.txt; fail "--wave $1: expected '$2'"; }
+    }
+    cosim_refused missing/w.vcd 'nibble: missing/w.vcd: --wave: cannot write: No such file or directory'
+    mkdir in-the-way.fst
+    cosim_refused in-the-way.fst 'nibble: in-the-way.fst: --wave: cannot write: Is a directory'
+    ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
+    ;;
   sweep-stale-resume)
     # A stored point is reused only when nothing it depends on changed: the
     # design file's bytes, the technology table (--tech), nibble's version.
