@@ -86,6 +86,15 @@ Policy named_policy(const std::string& name) {
   policy.base = *precision;
   // Only int4-fp4 keeps the first and last layers wider; the others are uniform.
   policy.first_last = *precision == Precision::kInt4Fp4 ? Precision::kFp16 : *precision;
+  if (*precision == Precision::kInt4Fp4) {
+    // The attention matmuls (QK^T, PV) multiply two activations: in 4 bits the
+    // softmax probabilities would be UINT4 with a step of 1/15 of the largest,
+    // while most of a row of T probabilities lies near 1/T and would round to
+    // zero. 4-bit transformer training keeps them wider (NVIDIA's NVFP4 recipe,
+    // docs/references.md): FP16, as the first and last layers. A policy file's
+    // `attention:` key chooses otherwise.
+    policy.attention = Precision::kFp16;
+  }
   return policy;
 }
 

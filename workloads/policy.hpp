@@ -63,8 +63,8 @@ struct Policy {
 };
 
 /// A named policy: fp32, fp16, hfp8 (all layers at that precision) or int4-fp4
-/// (first and last GEMM layers fp16). Unknown names: InputError (field "policy")
-/// with a suggestion.
+/// (first and last GEMM layers and the attention matmuls fp16). Unknown names:
+/// InputError (field "policy") with a suggestion.
 Policy named_policy(const std::string& name);
 
 /// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, attention, layers
