@@ -111,7 +111,16 @@ Policy named_policy(const std::string& name) {
   // in BF16 and nvfp4 its last ones (the emulator's block policies,
   // models/train/block_quant.hpp); fp32, fp16, hfp8 and bf16 are uniform.
   switch (*precision) {
-    case Precision::kInt4Fp4: policy.first_last = Precision::kFp16; break;
+    case Precision::kInt4Fp4:
+      policy.first_last = Precision::kFp16;
+      // The attention matmuls (QK^T, PV) multiply two activations: in 4 bits the
+      // softmax probabilities would be UINT4 with a step of 1/15 of the largest,
+      // while most of a row of T probabilities lies near 1/T and would round to
+      // zero. 4-bit transformer training keeps them wider (NVIDIA's NVFP4 recipe,
+      // docs/references.md): FP16, as the first and last layers. A policy file's
+      // `attention:` key chooses otherwise.
+      policy.attention = Precision::kFp16;
+      break;
     case Precision::kMxfp8:
     case Precision::kMxfp4: policy.first_last = Precision::kBf16; break;
     case Precision::kNvfp4:

@@ -248,10 +248,11 @@ void MultiHeadAttention::forward(const Tensor& x, Tensor& y, const StepContext& 
   m_q->forward(x, m_qy, ctx);
   m_k->forward(x, m_ky, ctx);
   m_v->forward(x, m_vy, ctx);
-  // As between layers: a GEMM output accumulated in FP16 is stored in FP16.
-  for (auto [tensor, arith] : {std::pair<Tensor*, const LayerArith*>{&m_qy, &m_spec.q_arith},
-                               {&m_ky, &m_spec.k_arith}, {&m_vy, &m_spec.v_arith}}) {
-    if (arith->forward.acc == Format::kFp16) round_to_fp16(tensor->data.data(), tensor->data.size(), 1.0f, tensor->data.data());
+  // As between layers: every GEMM result leaves the core in the storage format.
+  if (m_spec.store_fp16) {
+    for (Tensor* tensor : {&m_qy, &m_ky, &m_vy}) {
+      round_to_fp16(tensor->data.data(), tensor->data.size(), 1.0f, tensor->data.data());
+    }
   }
   const GemmFormats& sf = m_spec.scores.forward;
   quantize_activations(sf.a, m_qy.data.data(), m_qy.data.size(), clip_of(sf.a), m_qa);
@@ -270,7 +271,10 @@ void MultiHeadAttention::forward(const Tensor& x, Tensor& y, const StepContext& 
       ctx);
   // Softmax of each row of S / sqrt(d), its maximum subtracted first so that
   // exp() never overflows; sums in double, in column order.
-  const double logit_scale = static_cast<double>(m_qa.scale) * m_kb.scale / std::sqrt(static_cast<double>(d));
+  // The scores S (the operands' scales applied) leave the core in the storage format.
+  scale_all(m_p.data(), m_p.size(), m_qa.scale * m_kb.scale);
+  if (m_spec.store_fp16) round_to_fp16(m_p.data(), m_p.size(), 1.0f, m_p.data());
+  const double logit_scale = 1.0 / std::sqrt(static_cast<double>(d));
   run_tasks(ctx.pool, groups, [&](std::size_t g) {
     for (std::size_t i = 0; i < t; ++i) {
       float* row = m_p.data() + (g * t + i) * t;

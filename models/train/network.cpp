@@ -233,7 +233,9 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
         node = net.add(std::make_unique<Conv2d>(layer.name, cin, p.out_channels, p.kernel_h, p.stride_h, p.pad_h,
                                                 p.bias, arith[i]),
                        in);
-        stored_fp16 = arith[i].forward.acc == numerics::Format::kFp16;  // the GEMM writes its accumulator's format
+        // The GEMM result leaves the core in the storage format (the trace's out=),
+        // whatever it was accumulated in: FP32 sums of the FP16 layers are rounded too.
+        stored_fp16 = fp16;
         break;
       }
       case LayerType::kLinear:
@@ -256,7 +258,7 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
           spec.context = arith[end - 1];
           spec.store_fp16 = fp16;
           node = net.add(std::make_unique<MultiHeadAttention>(graph.layer(end).name, spec), in);
-          stored_fp16 = spec.context.forward.acc == numerics::Format::kFp16;
+          stored_fp16 = fp16;  // the context GEMM's result, in the storage format
           if (stored_fp16) net.store_fp16(node);
           for (std::size_t j = i; j <= end; ++j) node_of[j] = node;
           last = node;
@@ -269,7 +271,7 @@ Network build_network(const models::Graph& graph, const std::vector<LayerArith>&
         node = net.add(std::make_unique<Linear>(layer.name, layer.in_features, layer.shape.back(), layer.bias,
                                                 arith[i]),
                        in);
-        stored_fp16 = arith[i].forward.acc == numerics::Format::kFp16;
+        stored_fp16 = fp16;  // as Conv2d: the GEMM result in the storage format
         break;
       case LayerType::kActivation:
         single_input();

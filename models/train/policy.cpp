@@ -57,9 +57,6 @@ HardwareArith hardware_of(const design::Design& design, const std::string& path)
   return hw;
 }
 
-namespace {
-}  // namespace
-
 /// int4-fp4 with the first and last GEMM layers in 4 bits too (the named
 /// form of tests/train/policies/all-int4.yaml).
 constexpr const char* kInt4Fp4All = "int4-fp4-all";
@@ -161,14 +158,6 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     policy.name = name == base ? policy.base.name : policy.base.name + "+" + name.substr(base.size() + 1);
   } else {
     policy.base = workloads::named_policy(base);
-  }
-  if (policy.base.base == workloads::Precision::kInt4Fp4 && !policy.base.attention) {
-    // The attention matmuls multiply two activations: under int4-fp4 the
-    // softmax probabilities would be UINT4 with a step of 1/15 of the largest,
-    // while most of a 49-token row lies near 1/49 and would round to zero.
-    // As in 4-bit transformer training (docs/training.md), QK^T and PV stay
-    // in FP16; a policy file's `attention:` key chooses otherwise.
-    policy.base.attention = workloads::Precision::kFp16;
   }
   if (all_four_bit) {
     // A policy file's per-layer entries still win over first_last.

@@ -169,17 +169,18 @@ std::string train_summary_json(const TrainResult& r) {
   doc["batch"] = c.batch;
   if (resolve_optimizer(c.optimizer, c.model) == Optimizer::kAdamW) {
     doc["optimizer"] = "adamw";
-    doc["lr"] = json_number(c.adamw_lr);
+    doc["lr"] = json_number(resolve_lr(c));
     doc["lr_schedule"] = "cosine";
     doc["beta1"] = json_number(c.adamw.beta1);
     doc["beta2"] = json_number(c.adamw.beta2);
     doc["weight_decay"] = json_number(c.adamw.weight_decay);
   } else {
-    doc["lr"] = json_number(c.sgd.lr);
+    doc["lr"] = json_number(resolve_lr(c));
     doc["lr_schedule"] = "cosine";
     doc["momentum"] = json_number(c.sgd.momentum);
     doc["weight_decay"] = json_number(c.sgd.weight_decay);
   }
+  doc["lr_warmup"] = json_number(resolve_warmup(c.warmup, c.model));  // fraction of the run's steps
   doc["seed"] = c.seed;
   doc["train_images"] = r.train_images;
   doc["test_images"] = r.test_images;

@@ -25,4 +25,9 @@ double cosine_lr(double peak, std::uint64_t step, std::uint64_t total_steps) {
   return peak * 0.5 * (1.0 + std::cos(M_PI * t));
 }
 
+double warmup_cosine_lr(double peak, std::uint64_t step, std::uint64_t warmup, std::uint64_t total_steps) {
+  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  return cosine_lr(peak, step - warmup, total_steps > warmup ? total_steps - warmup : 0);
+}
+
 }  // namespace nibble::train

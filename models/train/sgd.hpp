@@ -26,4 +26,10 @@ void sgd_step(const std::vector<Param*>& params, const SgdConfig& config, double
 /// so the first step uses the peak rate and the last a rate near zero.
 double cosine_lr(double peak, std::uint64_t step, std::uint64_t total_steps);
 
+/// The same after a linear warm-up (Goyal et al. 2017, "Accurate, Large
+/// Minibatch SGD"): steps t = 0 .. warmup-1 use peak * (t + 1) / warmup, the
+/// remaining total - warmup steps follow cosine_lr over their own count.
+/// warmup 0 is cosine_lr.
+double warmup_cosine_lr(double peak, std::uint64_t step, std::uint64_t warmup, std::uint64_t total_steps);
+
 }  // namespace nibble::train

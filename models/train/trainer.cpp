@@ -63,6 +63,12 @@ void check_numbers(const TrainConfig& c) {
   if (!(c.sgd.weight_decay >= 0.0) || !std::isfinite(c.sgd.weight_decay)) {
     throw InputError("", 0, "weight_decay", "expected a finite weight decay >= 0");
   }
+  if (c.lr && (!(*c.lr > 0.0) || !std::isfinite(*c.lr))) {
+    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+  }
+  if (c.warmup && !(*c.warmup >= 0.0 && *c.warmup < 1.0)) {
+    throw InputError("", 0, "--warmup", "expected a fraction of the run's steps in [0, 1)");
+  }
   if (c.threads == 0) throw InputError("", 0, "--threads", "expected at least 1 thread");
   if (c.threads > 256) throw InputError("", 0, "--threads", "expected at most 256 threads");
 }
@@ -72,6 +78,20 @@ void check_numbers(const TrainConfig& c) {
 Optimizer resolve_optimizer(Optimizer optimizer, const std::string& model) {
   if (optimizer != Optimizer::kDefault) return optimizer;
   return model == "fmnist-vit" ? Optimizer::kAdamW : Optimizer::kSgd;
+}
+
+double resolve_warmup(const std::optional<double>& warmup, const std::string& model) {
+  if (warmup) return *warmup;
+  // Goyal et al. (2017) warm up 5 of 90 epochs of ResNet-50; He et al.
+  // (2016) warm up their deepest CIFAR ResNet before its peak rate. A
+  // twentieth of the run keeps that proportion for any run length.
+  return model == "fmnist-resnet" ? 0.05 : 0.0;
+}
+
+double resolve_lr(const TrainConfig& config) {
+  if (config.lr) return *config.lr;
+  if (resolve_optimizer(config.optimizer, config.model) == Optimizer::kAdamW) return config.adamw_lr;
+  return config.model == "fmnist-resnet" ? 0.1 : config.sgd.lr;
 }
 
 std::string optimizer_name(Optimizer optimizer, const std::string& model) {
@@ -194,8 +214,10 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
   std::uint64_t step = 0;
   std::uint64_t adam_steps = 0;
   const bool adamw = resolve_optimizer(config.optimizer, config.model) == Optimizer::kAdamW;
-  const double peak_lr = adamw ? config.adamw_lr : config.sgd.lr;
+  const double peak_lr = resolve_lr(config);
   double lr = peak_lr;
+  const auto warmup_steps = static_cast<std::uint64_t>(
+      std::llround(resolve_warmup(config.warmup, config.model) * static_cast<double>(total_steps)));
 
   for (std::uint64_t epoch = 0; epoch < config.epochs; ++epoch) {
     std::vector<std::uint32_t> order(train_n);
@@ -217,7 +239,7 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
       for (std::size_t i = 0; i < count; ++i) correct += argmax(out.sample(i), kClasses) == labels[i];
       loss.backward(labels, dlogits);
       net.backward(dlogits, ctx);
-      lr = cosine_lr(peak_lr, step, total_steps);
+      lr = warmup_cosine_lr(peak_lr, step, warmup_steps, total_steps);
       // An overflowed gradient (e.g. an FP16 accumulator reaching inf) skips
       // the update, as dynamic loss scaling does; the count is reported.
       if (net.gradients_finite()) {

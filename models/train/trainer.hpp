@@ -30,6 +30,17 @@ std::string optimizer_name(Optimizer optimizer, const std::string& model);
 /// kDefault resolved: the optimizer `model` trains with.
 Optimizer resolve_optimizer(Optimizer optimizer, const std::string& model);
 
+/// The warm-up: `warmup` when given, else the model's (0.05 of the run's
+/// steps for fmnist-resnet, as batch-norm ResNets are trained with a
+/// warm-up; none for the others).
+double resolve_warmup(const std::optional<double>& warmup, const std::string& model);
+
+struct TrainConfig;
+/// The peak learning rate of `config`: its `lr` when set; else AdamW's
+/// `adamw_lr`; else with SGD 0.1 for fmnist-resnet (He et al. 2016's rate for
+/// CIFAR ResNets, made safe at the start by the warm-up) and `sgd.lr` for the others.
+double resolve_lr(const TrainConfig& config);
+
 /// Everything that determines a training run.
 struct TrainConfig {
   std::string model = "fmnist-mlp";  ///< zoo name: fmnist-mlp, fmnist-cnn, fmnist-resnet or fmnist-vit
@@ -38,10 +49,12 @@ struct TrainConfig {
   HardwareArith hardware;            ///< accumulators and FP4 bias (a design, or defaults)
   std::uint64_t epochs = 10;         ///< passes over the training set
   std::uint64_t batch = 64;          ///< images per SGD step
-  SgdConfig sgd;                     ///< learning rate, momentum, weight decay
+  SgdConfig sgd;                     ///< learning rate (unless `lr` is set or the model has its own), momentum, weight decay
   Optimizer optimizer = Optimizer::kDefault;  ///< SGD or AdamW
   AdamWConfig adamw;                 ///< AdamW's moments and weight decay
-  double adamw_lr = 1e-3;            ///< AdamW's peak learning rate (cosine decay per step, as SGD's)
+  double adamw_lr = 1e-3;            ///< AdamW's peak learning rate unless `lr` is set (cosine decay per step, as SGD's)
+  std::optional<double> lr;          ///< peak learning rate (--lr); unset: the model's (resolve_lr)
+  std::optional<double> warmup;      ///< fraction of the run's steps with a linear warm-up (resolve_warmup)
   std::uint64_t seed = 1;            ///< initialization, shuffling, stochastic rounding
   std::uint64_t train_subset = 0;    ///< train on the first N training images (0: all)
   std::uint64_t test_subset = 0;     ///< evaluate on the first N test images (0: all)

@@ -43,6 +43,7 @@ int run_train(const std::vector<std::string>& args) {
   std::uint64_t epochs = 10, batch = 64, seed = 1, train_subset = 0, test_subset = 0;
   std::uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
   double lr = 0.05;
+  double warmup = 0.0;
   std::string optimizer = "default";
   bool force = false, quiet = false;
   ArgParser parser(
@@ -66,7 +67,11 @@ int run_train(const std::vector<std::string>& args) {
   parser.option("--design", "FILE", "take the accumulators, chunk and FP4 bias from this design file", &design_path);
   parser.option("--epochs", "N", "passes over the training set (default 10)", &epochs, 1);
   parser.option("--batch", "B", "images per SGD step (default 64)", &batch, 1);
-  parser.option("--lr", "X", "peak learning rate (default 0.05 with SGD, 0.001 with AdamW)", &lr);
+  parser.option("--lr", "X", "peak learning rate (default 0.05 with SGD, 0.1 for fmnist-resnet, 0.001 with AdamW)", &lr);
+  parser.option("--warmup", "F",
+                "fraction of the run's steps with a linear learning-rate warm-up (default: the model's, 0.05 for "
+                "fmnist-resnet, 0 for the others)",
+                &warmup);
   parser.option("--optimizer", "NAME",
                 "sgd or adamw (default: the model's, AdamW for fmnist-vit, SGD for the others)", &optimizer);
   parser.option("--seed", "S", "seed of initialization, shuffling and stochastic rounding (default 1)", &seed);
@@ -99,10 +104,8 @@ int run_train(const std::vector<std::string>& args) {
   } else if (optimizer != "default") {
     throw InputError("", 0, "--optimizer", "unknown optimizer '" + optimizer + "'; expected sgd or adamw");
   }
-  if (parser.given("--lr")) {
-    config.sgd.lr = lr;
-    config.adamw_lr = lr;
-  }
+  if (parser.given("--lr")) config.lr = lr;
+  if (parser.given("--warmup")) config.warmup = warmup;
   config.seed = seed;
   config.train_subset = train_subset;
   config.test_subset = test_subset;

@@ -144,12 +144,17 @@ TEST(Expand, Int4Fp4Formats) {
   EXPECT_EQ(pair(gemm_of(mb, "features.3.conv.0.0", Phase::kForward)), "int4*int4->fp16");
   EXPECT_EQ(gemm_of(mb, "features.1.conv.0.0", Phase::kForward).kind, OpKind::kGroupConv);
 
-  // BERT: attention probabilities (softmax output) are non-negative, so the context GEMM streams uint4.
-  const Trace bert = zoo_trace("bert-base", 1, named_policy("int4-fp4"));
+  // BERT with 4-bit attention (the named int4-fp4 keeps it FP16): attention probabilities (softmax
+  // output) are non-negative, so the context GEMM streams uint4.
+  const Trace bert = zoo_trace("bert-base", 1, parse_policy_text("attention: int4-fp4\n", "a.yaml", std::nullopt));
   const TraceOp ctx = gemm_of(bert, "encoder.layer.3.attention.self.context", Phase::kForward);
   EXPECT_EQ(pair(ctx), "uint4*int4->fp16");
   EXPECT_EQ(ctx.groups, 12u);  // batch 1 x 12 heads; M = S = 128, N = 64, K = S = 128
   EXPECT_EQ((std::vector<std::uint64_t>{ctx.m, ctx.n, ctx.k}), (std::vector<std::uint64_t>{128, 64, 128}));
+  // The named int4-fp4 runs them in FP16 with FP32 accumulation, as the training emulator does.
+  EXPECT_EQ(pair(gemm_of(zoo_trace("bert-base", 1, named_policy("int4-fp4")), "encoder.layer.3.attention.self.scores",
+                         Phase::kForward)),
+            "fp16*fp16->fp32");
 }
 
 TEST(Expand, OtherPolicies) {

@@ -90,8 +90,16 @@ TEST(Policy, AttentionKeySetsTheActivationMatmuls) {
   EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.scores"), Precision::kFp16);
   EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.context"), Precision::kFp16);
   EXPECT_EQ(precision_of(bert, p, "encoder.layer.5.attention.self.query"), Precision::kInt4Fp4);
+  // The named int4-fp4 keeps the attention matmuls in FP16 (as the training emulator runs them);
+  // a file's `attention:` key makes them 4-bit.
   EXPECT_EQ(precision_of(bert, named_policy("int4-fp4"), "encoder.layer.5.attention.self.scores"),
+            Precision::kFp16);
+  EXPECT_EQ(precision_of(bert, named_policy("int4-fp4"), "encoder.layer.5.attention.self.query"),
             Precision::kInt4Fp4);
+  EXPECT_EQ(precision_of(bert, parse_policy_text("attention: int4-fp4\n", "a.yaml", std::nullopt),
+                         "encoder.layer.5.attention.self.context"),
+            Precision::kInt4Fp4);
+  EXPECT_FALSE(named_policy("fp16").attention.has_value());
   const Policy o = parse_policy_text("attention: hfp8\nlayers:\n  encoder.layer.0.attention.self.scores: fp32\n",
                                      "o.yaml", std::nullopt);
   EXPECT_EQ(precision_of(bert, o, "encoder.layer.0.attention.self.scores"), Precision::kFp32);  // layers win
