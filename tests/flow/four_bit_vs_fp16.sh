@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates the table of docs/validation.md, "4-bit vs FP16": `nibble compare`
 # of a 4-bit design (A) and hw/designs/fp16-baseline.yaml (B) on ResNet-18 and
-# ResNet-50, batch 32: the shipped hw/designs/int4-train.yaml, then a ladder
+# ResNet-50 (and MobileNetV2, BERT-base), batch 32: the shipped hw/designs/int4-train.yaml, then a ladder
 # from the earlier one-array design (hw/designs/int4-single-array.yaml) to the
 # shipped one, then what-if variants of the shipped one, each adding one change
 # to the row above it.
@@ -50,4 +50,10 @@ for model in resnet18 resnet50; do
   rows=${array%x*} cols=${array#*x}
   row "what-if: + vector ops almost free (both)" $model $shipped $int4_first_last $ideal_dram \
     --set-a vector.lanes=65536 --set-b vector.lanes=65536 --set-b array.rows="$rows" --set-b array.cols="$cols"
+done
+# Two more networks, the shipped designs and the one-array design only: a network of depthwise
+# convolutions and a transformer (its attention matmuls in FP16 under int4-fp4).
+for model in mobilenet_v2 bert-base; do
+  row "**shipped designs, \`--iso-area\`**" $model $shipped --iso-area
+  row "ladder 1: int4-single-array" $model $single --iso-area --set-a mapper=search
 done
