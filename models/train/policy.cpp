@@ -227,14 +227,15 @@ std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainP
       op.b_format = g.b == Format::kFp4Radix2 ? Format::kFp4 : g.b;
       const design::Execution exec = design::plan_execution(*hw.design, op);
       g.acc = exec.acc;
-      g.dot = hw.design->unit(exec.unit).array.dot_product;
+      const design::MatrixUnit unit = hw.design->unit(exec.unit);
+      g.dot = unit.array.dot_product;
       if (g.dot > 1 && !(is_int4_or_fp4(g.a) && is_int4_or_fp4(g.b))) {
         // The exactness argument of the kernels' group sums (models/train/gemm.cpp) holds for
         // INT4/FP4 products only; a wider dot product would need an exact tree the emulator lacks.
         throw InputError(hw.source, 0, "dot_product",
                          "the training emulator runs dot-product PEs on INT4/FP4 operands only; layer '" + op.layer +
                              "' multiplies " + std::string(numerics::format_name(g.a)) + " x " +
-                             std::string(numerics::format_name(g.b)) + " on unit '" + hw.design->unit(exec.unit).name +
+                             std::string(numerics::format_name(g.b)) + " on unit '" + unit.name +
                              "' (dot_product " + std::to_string(g.dot) + ")");
       }
     }

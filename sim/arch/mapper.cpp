@@ -4,14 +4,13 @@
 #include <optional>
 
 #include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
 
 namespace nibble::arch {
 
 using design::Dataflow;
 
 namespace {
-
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 
 // The smallest block that splits `total` into as many blocks as blocks of
 // `most` would: equal blocks instead of a short last one.

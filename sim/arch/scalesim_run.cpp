@@ -8,7 +8,6 @@
 namespace nibble::arch {
 
 namespace {
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 }  // namespace
 
 std::string python_float(double value) {

@@ -160,8 +160,9 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
         s.index = static_cast<std::uint32_t>(i);
         s.exec = exec;
         // Counted on the fixed plan, before the mapper costs its candidates (each as long as the GEMM).
-        add_steps(gemm_folds(unit, plan_gemm(unit, exec, op, m, n, op.k)), i);
-        s.plan = mappers.at(exec.unit).plan(exec, op, m, n, op.k);
+        const GemmPlan fixed = plan_gemm(unit, exec, op, m, n, op.k);
+        add_steps(gemm_folds(unit, fixed), i);
+        s.plan = unit.mapper == design::MapperKind::kFixed ? fixed : mappers.at(exec.unit).plan(exec, op, m, n, op.k);
         if (c == 0) out.plans[i] = plan_label(unit, s.plan);
         work[c].push_back(std::move(s));
       }

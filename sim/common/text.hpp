@@ -31,6 +31,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 /// a*b and a+b that report overflow instead of wrapping.
 std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b);
 std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
+/// ceil(a / b) for b > 0, without the overflow of (a + b - 1) / b.
+inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 
 /// 64-bit FNV-1a of `data`, continuing from `hash`: a fingerprint of inputs
 /// (not a cryptographic hash), the same on every machine.
