@@ -261,7 +261,7 @@ TEST(EnergyModel, SumCheckAgainstLayersCsvAndTable) {
         c["mac_fp8"] * tech.pj(Action::kMacFp8) + c["mac_fp16"] * tech.pj(Action::kMacFp16) +
         c["mac_fp32"] * tech.pj(Action::kMacFp32) + c["acc_add_int32"] * tech.pj(Action::kAccAddInt32) +
         c["acc_add_fp16"] * tech.pj(Action::kAccAddFp16) + c["acc_add_fp32"] * tech.pj(Action::kAccAddFp32) +
-        c["pe_reg_write_bits"] * tech.pj(Action::kPeRegWriteBit) +
+        c["dot_tree_add_bits"] * tech.pj(Action::kDotTreeAddBit) + c["pe_reg_write_bits"] * tech.pj(Action::kPeRegWriteBit) +
         c["spad_input_read_bytes"] * sram_per_byte(tech, 4, false) +
         c["spad_input_write_bytes"] * sram_per_byte(tech, 4, true) +
         c["spad_weight_read_bytes"] * sram_per_byte(tech, 1, false) +
@@ -294,6 +294,28 @@ TEST(EnergyModel, PeakEfficiencyFollowsItsDefinition) {
   // Both INT4 x FP4 orders count in one MAC counter.
   EXPECT_EQ(native_mac_modes(PeKind::kInt4Fp4), (std::vector<MacMode>{MacMode::kInt4Int4, MacMode::kInt4Fp4}));
   EXPECT_EQ(native_mac_modes(PeKind::kHfp8), std::vector<MacMode>{MacMode::kFp8});
+}
+
+// A dot-product PE's peak (docs/energy-model.md, "Peak efficiency"): the tiny
+// 4x4 array with dot_product: 4 (int32 accumulators), INT4 x INT4, round.yaml.
+// Per MAC: mult 0.5 + (int32 add 1 + 55 tree bits x 0.02) / 4 = 0.525
+// + (4 activation + 32/4 partial-sum bits) x 0.01 = 0.12 + input 0.5 B / 4 cols x 2 = 0.25
+// + output 4 B / (4 rows x 4 products) x 6 = 1.5: 2.895 pJ dynamic (a MAC PE: 8.11).
+// Area: PE 4 x (100 + 50 + 12) + 20 + 32 + 55 x 20/32 = 734.375; chip 16 x 734.375
+// + 37000 + 1000 + 10000 = 59750 um^2; leakage 0.5 x 0.05975 = 0.029875 W over
+// 4 x 4 x 4 x 500e6 = 3.2e10 MAC/s = 0.93359375 pJ: 3.82859375 pJ/MAC.
+TEST(EnergyModel, PeakOfADotProductPe) {
+  design::Design d = tiny_design();
+  d.array.dot_product = 4;
+  const EnergyModel model(round_table(), d);
+  expect_rel(model.area().pe_um2, 734.375);
+  const PeakEfficiency p = peak_efficiency(model, MacMode::kInt4Int4);
+  expect_rel(p.macs_per_second, 3.2e10);
+  expect_rel(p.pj_per_mac, 3.82859375);
+  expect_rel(p.tops_per_watt, 2.0 / 3.82859375);
+  // The INT4 x FP4 mode uses the same tree and, here, the same int32 accumulator:
+  // mult_int4_fp4 0.25 instead of 0.5.
+  expect_rel(peak_efficiency(model, MacMode::kInt4Fp4).pj_per_mac, 3.82859375 - 0.25);
 }
 
 TEST(EnergyModel, PeakOfTwoMatrixUnits) {
