@@ -280,6 +280,37 @@ TEST(Pipeline, EnergyOfADotProductGemmByHand) {
   expect_rel(e.energy.metrics.tops_per_watt, 2.0 * 512 / 42333.945);
 }
 
+// The shipped int4-train's `int` unit (32 x 128 int4-fp4 PEs of 4 products,
+// fp16-chunked) is the only unit that adds in FP16 in its PEs, so in every row
+// of a real step its tree bits are 55 per FP16 accumulate, and the accumulates
+// cover its products 4 at a time (more only where a k-tile's last PE row takes
+// fewer than 4); the accumulator energy is those counts times the 45 nm table.
+TEST(Pipeline, ShippedDotProductUnitAccumulatesOncePerFourProducts) {
+  const design::Design d = shipped("int4-train.yaml");
+  const Workload w = Workload::load(source_of("fmnist-cnn", "", "", 4));
+  const Evaluation e = evaluate(d, w.trace_for(d, PolicyChoice{}), EvalOptions{});
+  const energy::TechTable& t = e.model.tech();
+  const auto& ids = e.sim.ids;
+  std::uint64_t products = 0, accumulates = 0;
+  for (std::size_t r = 0; r < e.sim.rows.size(); ++r) {
+    const StatVector& v = e.sim.rows[r].stats;
+    const std::uint64_t int_products = v[ids.mac_int4_int4] + v[ids.mac_int4_fp4];
+    EXPECT_EQ(v[ids.dot_tree_add_bits], 55 * v[ids.acc_add_fp16]) << r;
+    EXPECT_GE(4 * v[ids.acc_add_fp16], int_products) << r;
+    EXPECT_LE(v[ids.acc_add_fp16], int_products) << r;
+    products += int_products;
+    accumulates += v[ids.acc_add_fp16];
+    expect_rel(e.energy.rows[r][energy::Component::kAccumulator],
+               static_cast<double>(v[ids.acc_add_int32]) * t.pj(energy::Action::kAccAddInt32) +
+                   static_cast<double>(v[ids.acc_add_fp16]) * 0.4 + static_cast<double>(v[ids.acc_add_fp32]) * 0.9 +
+                   static_cast<double>(v[ids.dot_tree_add_bits]) * 0.1 / 32);
+  }
+  EXPECT_GT(products, 0u);
+  // fmnist-cnn's 4-bit GEMMs (conv64 and fc128: forward, input and weight gradients) reduce over
+  // multiples of 4 (32 x 9, 64 x 9, 3136, 128, batch x pixels), so every PE operation takes 4.
+  EXPECT_EQ(4 * accumulates, products);
+}
+
 TEST(Pipeline, EnergyModelReadsTheShippedDesigns) {
   using numerics::Format;
   const design::Design a = shipped("int4-single-array.yaml");
