@@ -131,6 +131,48 @@ TEST(EnergyModel, TinyGemmEnergyByHand) {
   expect_rel(m.area_mm2, 0.051424);
 }
 
+// The worked example of docs/energy-model.md ("Dot-product PEs: energy per
+// action"), from the counts tests/flow gets out of the simulator
+// (Pipeline.EnergyOfADotProductGemmByHand): test-4x4's array (4x4 int4-fp4,
+// int32 + fp16 adders, three 64 KiB one-bank scratchpads, 4 lanes, 1 GHz) with
+// dot_product: 4, one INT4 GEMM m = 8, n = 4, k = 16, round.yaml.
+TEST(EnergyModel, DotProductGemmEnergyByHand) {
+  design::Design d = test::test_design("test-4x4-dot4", PeKind::kInt4Fp4, 4, 4);
+  d.array.dot_product = 4;
+  d.vector.lanes = 4;
+  const StatRegistry reg = testing::contract_registry();
+  StatVector v(reg.size());
+  v[reg.at("cycles")] = 19;
+  v[reg.at("compute_cycles")] = 19;
+  v[reg.at("macs")] = 512;
+  v[reg.at("mac_int4_int4")] = 512;
+  v[reg.at("acc_add_int32")] = 128;       // 8 steps x 4 PE rows x 4 columns: one per 4 products
+  v[reg.at("dot_tree_add_bits")] = 7040;  // 128 x (18 + 18 + 19)
+  v[reg.at("pe_reg_write_bits")] = 7040;  // preload 896 + activations 2048 + partial sums 4096
+  v[reg.at("spad_input_read_bytes")] = 64;
+  v[reg.at("spad_input_write_bytes")] = 64;
+  v[reg.at("spad_weight_read_bytes")] = 32;
+  v[reg.at("spad_weight_write_bytes")] = 32;
+  v[reg.at("spad_output_read_bytes")] = 128;
+  v[reg.at("spad_output_write_bytes")] = 128;
+  v[reg.at("dram_bytes_read")] = 96;
+  v[reg.at("dram_bytes_written")] = 128;
+  const EnergyModel model(round_table(), d);
+  // PE 4 x (100 + 50 + 12) + 20 + 60 + 32 + 55 x 20/32 = 794.375 um^2; chip 0.21671 mm^2.
+  expect_rel(model.area().pe_um2, 794.375);
+  expect_rel(model.area().total_mm2(), 0.21671);
+  const RowEnergy e = model.account(reg, {v}).rows.at(0);
+  expect_rel(e[Component::kMac], 256.0);
+  expect_rel(e[Component::kAccumulator], 128.0 + 140.8);
+  expect_rel(e[Component::kRegisters], 70.4);
+  expect_rel(e[Component::kScratchpadInput], 1280.0);
+  expect_rel(e[Component::kScratchpadWeight], 640.0);
+  expect_rel(e[Component::kScratchpadOutput], 2560.0);
+  expect_rel(e[Component::kDram], 35200.0);
+  expect_rel(e[Component::kLeakage], 2058.745);
+  expect_rel(e.total_pj(), 42333.945);
+}
+
 TEST(EnergyModel, MissingCountersAndInconsistentRowsAreErrors) {
   StatRegistry partial;
   partial.add("cycles", "cycles", "");
