@@ -1,8 +1,17 @@
 #include "sim/arch/arch_stats.hpp"
 
+#include <string>
+
 #include "sim/design/trace_names.hpp"
 
 namespace nibble::arch {
+
+namespace {
+std::string acc_add_description(const std::string& format) {
+  return format + " accumulator adds: one per PE operation (a MAC, or an INT4/FP4 dot-product PE's N products) "
+                  "plus output-buffer adds";
+}
+}  // namespace
 
 ArchStats::ArchStats(StatRegistry& r)
     : cycles(r.add("cycles", "cycles", "cycles attributed to the op(s), memory stalls included")),
@@ -14,9 +23,12 @@ ArchStats::ArchStats(StatRegistry& r)
       mac_fp8(r.add("mac_fp8", "count", "PE operations in the FP8 x FP8 fused multiply-add datapath")),
       mac_fp16(r.add("mac_fp16", "count", "PE operations in the FP16 x FP16 fused multiply-add datapath")),
       mac_fp32(r.add("mac_fp32", "count", "PE operations in the FP32 x FP32 fused multiply-add datapath")),
-      acc_add_int32(r.add("acc_add_int32", "count", "int32 accumulator adds: one per PE operation plus output-buffer adds")),
-      acc_add_fp16(r.add("acc_add_fp16", "count", "FP16 accumulator adds: one per PE operation plus output-buffer adds")),
-      acc_add_fp32(r.add("acc_add_fp32", "count", "FP32 accumulator adds: one per PE operation plus output-buffer adds")),
+      acc_add_int32(r.add("acc_add_int32", "count", acc_add_description("int32"))),
+      acc_add_fp16(r.add("acc_add_fp16", "count", acc_add_description("FP16"))),
+      acc_add_fp32(r.add("acc_add_fp32", "count", acc_add_description("FP32"))),
+      dot_tree_add_bits(r.add("dot_tree_add_bits", "bits",
+                              "full-adder bits of the exact adder trees of INT4/FP4 dot-product PEs: per PE operation "
+                              "the tree's N - 1 adders at their widths (55 bits for N = 4)")),
       pe_reg_write_bits(r.add("pe_reg_write_bits", "bits",
                               "bits written into PE registers: operand hops, partial-sum hops, weight preload shifts")),
       spad_input_read_bytes(r.add("spad_input_read_bytes", "bytes", "bytes read from the input scratchpad")),

@@ -29,6 +29,7 @@ struct ArchStats {
   StatRegistry::Id acc_add_int32;        ///< int32 accumulator adds (PE and output buffer)
   StatRegistry::Id acc_add_fp16;         ///< FP16 accumulator adds
   StatRegistry::Id acc_add_fp32;         ///< FP32 accumulator adds
+  StatRegistry::Id dot_tree_add_bits;    ///< full-adder bits of INT4/FP4 dot-product adder trees exercised
   StatRegistry::Id pe_reg_write_bits;    ///< bits written into PE registers
   StatRegistry::Id spad_input_read_bytes;    ///< input scratchpad reads
   StatRegistry::Id spad_input_write_bytes;   ///< input scratchpad writes (DRAM fills)

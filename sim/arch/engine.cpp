@@ -9,6 +9,7 @@
 #include "sim/arch/fold_clock.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
+#include "sim/design/pe_support.hpp"
 #include "sim/design/trace_names.hpp"
 
 namespace nibble::arch {
@@ -552,6 +553,11 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   const StatRegistry::Id pe_add_id = st.acc_add(exec.pe_acc);
   // Adds in the output buffer: chunk totals in FP32, otherwise the accumulator's format.
   const StatRegistry::Id buf_add_id = st.acc_add(p.chunk != 0 ? Format::kFp32 : exec.acc);
+  // An INT4/FP4 dot-product PE sums its N products in an exact tree and
+  // accumulates once (docs/energy-model.md, "Dot-product PEs"); a MAC PE, and a
+  // floating-point dot-product PE (charged as N MAC PEs), once per product.
+  const bool tree = design::has_dot_tree(d.array);
+  const std::uint64_t tree_bits = design::dot_tree_adder_bits(d.array);
 
   // A fold's loads: the stationary tile, then the streamed one.
   const auto load_tile = [&](const TileUse& use, Operand& o) {
@@ -598,7 +604,11 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     count.add(st.folds, 1);
     if (cur.pass == 0) count.add(st.macs, pe_ops);
     count.add(mac_id, pe_ops);
-    count.add(pe_add_id, pe_ops);
+    // PE operations: a k-tile's last PE row may take fewer than N products,
+    // but it still runs its tree and accumulates once (docs/timing.md).
+    const std::uint64_t pe_accumulates = tree ? cur.steps * ceil_div(cur.rows, dot) * cur.cols : pe_ops;
+    count.add(pe_add_id, pe_accumulates);
+    if (tree) count.add(st.dot_tree_add_bits, pe_accumulates * tree_bits);
     if (os) {
       count.add(st.pe_reg_write_bits, pe_ops * (tb + sb) + cur.rows * (cur.rows + 1) / 2 * cur.cols * peb);
       count.add(str.read, stored_bytes(cur.steps * cur.rows, tq));

@@ -1,9 +1,11 @@
 // `nibble run`: the main job (`make run`). On built-in defaults it answers the
 // question nibble exists for: one ResNet-18 training step on the 4-bit design
-// and on the FP16 baseline of equal area (cycles, energy, TOPS/W, area), and
-// the accuracy of fmnist-mlp trained in fp32 and in int4-fp4 with that
-// design's arithmetic. Each part is an ordinary `nibble compare` / `nibble
-// train` run into a sub-directory; the page on top is rendered from their files.
+// and on the FP16 baseline of equal area (cycles, energy, TOPS/W, area), the
+// same step on other designs at their own area and technology (flow::
+// default_other_designs: rapid-like), and the accuracy of fmnist-mlp trained
+// in fp32 and in int4-fp4 with that design's arithmetic. Each part is an
+// ordinary `nibble compare` / `nibble simulate` / `nibble train` run into a
+// sub-directory; the page on top is rendered from their files.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,7 +21,9 @@
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
 #include "sim/flow/compare.hpp"
+#include "sim/flow/evaluate.hpp"
 #include "sim/flow/main_report.hpp"
+#include "sim/flow/outputs.hpp"
 #include "sim/flow/workload.hpp"
 
 namespace nibble::cli {
@@ -46,10 +50,12 @@ int run_main_job(const std::vector<std::string>& args) {
       "nibble run", "[--out DIR] [options]",
       "The main job, on built-in defaults: simulates one training step of ResNet-18 (batch 32) on\n"
       "hw/designs/int4-train.yaml (A) and on hw/designs/fp16-baseline.yaml (B) resized to A's area,\n"
+      "and on hw/designs/rapid-like.yaml in HFP8 at its own area and 7 nm table (not resized),\n"
       "trains fmnist-mlp for one epoch in fp32 and in int4-fp4 (with design A's accumulators), and\n"
       "prints one table: cycles, time, energy per step, TOPS/W, area, speedup and energy ratio, and the\n"
-      "two accuracies. DIR/report.html is the page on top; DIR/compare, DIR/train-fp32 and\n"
-      "DIR/train-int4-fp4 hold each run's own files, and DIR/commands.txt the equivalent commands.",
+      "two accuracies, then rapid-like's row with its time and energy over A's. DIR/report.html is the\n"
+      "page on top; DIR/compare, DIR/rapid-like, DIR/train-fp32 and DIR/train-int4-fp4 hold each run's\n"
+      "own files, and DIR/commands.txt the equivalent commands.",
       "nibble run --out out");
   parser.option("--out", "DIR", "output directory (default out)", &out);
   parser.alias("-o", "--out");
@@ -81,25 +87,49 @@ int run_main_job(const std::vector<std::string>& args) {
   train::validate_config(base);  // a bad --train-model fails before the long part
   OutputDir out_dir(out, force);
 
+  const flow::MainJobLayout layout;
+  std::vector<design::Design> others;
+  for (const auto& other : layout.others) others.push_back(design::load_design(shipped_file(other.design)));
+  const std::string steps = std::to_string(3 + others.size());
   std::string commands;
   // 1. The two designs on the same workload, at equal area.
-  if (!quiet) std::cerr << "nibble run: [1/3] " << model << " batch " << batch << " on " << a.name << " and " << b.name
-                        << " (iso-area)\n";
+  if (!quiet) std::cerr << "nibble run: [1/" << steps << "] " << model << " batch " << batch << " on " << a.name
+                        << " and " << b.name << " (iso-area)\n";
   flow::WorkloadSource source;
   source.model = model;
   source.batch = batch;
+  const flow::Workload workload = flow::Workload::load(source);
   flow::CompareOptions compare_options;
   compare_options.iso_area = true;
   compare_options.sim.progress = !quiet;
   compare_options.sim.timeline = arch::TimelineDetail::kOps;  // as `nibble compare` (commands.txt) by default
-  const flow::Comparison comparison = flow::compare(a, b, flow::Workload::load(source), compare_options);
+  const flow::Comparison comparison = flow::compare(a, b, workload, compare_options);
   flow::write_compare_outputs(comparison, out + "/compare", true);
   commands += "nibble compare " + path_a + " " + path_b + " --model " + model + " --batch " + std::to_string(batch) +
               " --iso-area --out " + out + "/compare\n";
 
-  // 2. and 3. Accuracy in fp32 and in int4-fp4 with design A's arithmetic.
+  // 2. The other designs on the same workload, each at its own area and table.
+  std::size_t step = 2;
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    const flow::OtherDesign& other = layout.others[i];
+    if (!quiet) {
+      std::cerr << "nibble run: [" << step++ << "/" << steps << "] " << model << " batch " << batch << " on "
+                << others[i].name << " in " << other.policy << " (its own area)\n";
+    }
+    flow::PolicyChoice policy;
+    policy.name = other.policy;
+    flow::EvalOptions options;
+    options.sim.progress = !quiet;
+    const flow::Evaluation eval = flow::evaluate(others[i], workload.trace_for(others[i], policy), options);
+    const std::string dir = out + "/" + other.dir;
+    prepare_output_dir(dir, true);
+    flow::write_outputs(eval, dir);
+    commands += "nibble simulate --design " + shipped_file(other.design) + " --model " + model + " --batch " +
+                std::to_string(batch) + " --policy " + other.policy + " --out " + dir + "\n";
+  }
+
+  // Then accuracy in fp32 and in int4-fp4 with design A's arithmetic.
   const train::Dataset data = train::load_dataset(base.data_dir);
-  int step = 2;
   for (const std::string policy : {"fp32", "int4-fp4"}) {
     train::TrainConfig config = base;
     config.policy = policy;
@@ -110,7 +140,7 @@ int run_main_job(const std::vector<std::string>& args) {
     }
     flags += " --epochs " + std::to_string(epochs) + " --seed " + std::to_string(seed);
     if (train_subset != 0) flags += " --train-subset " + std::to_string(train_subset);
-    if (!quiet) std::cerr << "nibble run: [" << step++ << "/3] training " << train_model << " in " << policy << "\n";
+    if (!quiet) std::cerr << "nibble run: [" << step++ << "/" << steps << "] training " << train_model << " in " << policy << "\n";
     const auto on_epoch = [&](const train::TrainResult&, const train::EpochStats& e) {
       if (quiet) return;
       std::fprintf(stderr, "nibble run:   epoch %llu/%llu  loss %.4f  test %.2f%%  %.0f images/s\n",
@@ -129,9 +159,9 @@ int run_main_job(const std::vector<std::string>& args) {
   write_file_atomic(out + "/commands.txt", commands);
   // The main page is built from the files just written: they go in place first.
   out_dir.commit();
-  flow::write_main_job_outputs(out);
+  flow::write_main_job_outputs(out, layout);
   out_dir.commit();
-  std::cout << flow::main_job_table(out);
+  std::cout << flow::main_job_table(out, layout);
   std::cout << "open " << out << "/report.html (every number's run has its own report under " << out << "/)\n";
   return kExitOk;
 }

@@ -55,6 +55,17 @@ std::optional<numerics::PeMode> native_mode(numerics::Format a, numerics::Format
 std::vector<numerics::PeMode> native_modes(PeKind kind);
 /// Operand width of the PE kind's own datapath in bits (4, 8, 16, 32).
 int pe_operand_bits(PeKind kind);
+/// True when a PE of `array` sums its N products in an exact integer adder tree
+/// before one accumulate: an int4-fp4 PE with array.dot_product N > 1
+/// (docs/numerics.md, "Dot-product PE"). The floating-point kinds' trees are
+/// wide aligned adders the tech tables have no figure for: their dot-product
+/// PEs are charged as N MAC PEs (docs/energy-model.md, "PE area").
+bool has_dot_tree(const ArrayConfig& array);
+/// Full-adder bits of that tree, each adder at its exact width: every level
+/// halves the terms (rounding up) with adders one carry bit wider than the
+/// level below, from the 17-bit signed FP4 shift product (docs/numerics.md);
+/// N = 4: two 18-bit and one 19-bit adder, 55 bits. 0 without a tree.
+std::uint64_t dot_tree_adder_bits(const ArrayConfig& array);
 /// The design-file key of the accumulator a mode uses: int4, fp4 or float.
 std::string_view accumulator_key(numerics::PeMode mode);
 /// Bits one stored partial sum of `acc` occupies in the output buffer

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/common/text.hpp"
+#include "sim/design/pe_support.hpp"
 
 namespace nibble::energy {
 
@@ -62,6 +63,11 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
     for (std::size_t i = 0; i < 5; ++i) pe.actions.push_back({modes[i], e.mac[i]});
     static const char* const adds[] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
     for (std::size_t i = 0; i < 3; ++i) pe.actions.push_back({adds[i], e.acc[i]});
+    // An INT4/FP4 dot-product PE: one pass of its N products through the exact adder tree.
+    if (design::has_dot_tree(a)) {
+      pe.actions.push_back(
+          {"dot_tree_add", static_cast<double>(design::dot_tree_adder_bits(a)) * e.dot_tree_bit});
+    }
     pe.actions.push_back({"reg_write_bit", e.reg_bit});
     pe.actions.push_back({"leak", pe.area_um2 * leak_pj_per_um2_cycle});
     out.push_back(std::move(pe));

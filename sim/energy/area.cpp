@@ -72,25 +72,18 @@ double pe_area_um2(const TechTable& tech, const design::Design& d) {
   const double operand_register_bits = 3.0 * design::pe_operand_bits(d.array.pe_kind);
   const double n = static_cast<double>(d.array.dot_product);
   if (d.array.dot_product == 1) return datapath + adders + (operand_register_bits + psum_bits) * reg_bit;
-  if (d.array.pe_kind != design::PeKind::kInt4Fp4) {
+  if (!design::has_dot_tree(d.array)) {
     // An exact tree of floating-point products is a wide aligned adder the
     // tables have no figure for: charged as N MAC PEs, an upper bound
     // (docs/energy-model.md, "PE area").
     return n * (datapath + adders + (operand_register_bits + psum_bits) * reg_bit);
   }
-  // INT4/FP4 dot-product PE (N = 1: the MAC PE): N multipliers/shifters and
-  // their shadow, active and activation registers, one accumulator adder set
-  // and partial-sum register, and an adder tree of N - 1 adders: each level
-  // halves the terms (rounding up) with adders one carry bit wider than the
-  // level below, starting from the 17-bit signed FP4 shift product
-  // (docs/numerics.md); an adder bit is 1/32 of the 32-bit adder (adders grow
-  // linearly with width, the rule of the tech tables' header).
-  double tree_bits = 0.0;
-  std::uint64_t width = 17;
-  for (std::uint64_t terms = d.array.dot_product; terms > 1; terms -= terms / 2) {
-    ++width;
-    tree_bits += static_cast<double>(terms / 2) * static_cast<double>(width);
-  }
+  // INT4/FP4 dot-product PE: N multipliers/shifters and their shadow, active
+  // and activation registers, one accumulator adder set and partial-sum
+  // register, and the exact adder tree (design::dot_tree_adder_bits); an
+  // adder bit is 1/32 of the 32-bit adder (adders grow linearly with width,
+  // the rule of the tech tables' header).
+  const double tree_bits = static_cast<double>(design::dot_tree_adder_bits(d.array));
   return n * (datapath + operand_register_bits * reg_bit) + adders + psum_bits * reg_bit +
          tree_bits * tech.um2(AreaItem::kAddInt32) / 32.0;
 }

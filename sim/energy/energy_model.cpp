@@ -84,6 +84,7 @@ CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
   macs = need(registry, "macs", origin);
   for (std::size_t i = 0; i < kModes; ++i) mac[i] = need(registry, kModeCounters[i], origin);
   for (std::size_t i = 0; i < kAccFormats; ++i) acc_add[i] = need(registry, kAccCounters[i], origin);
+  dot_tree_add_bits = registry.find("dot_tree_add_bits");
   pe_reg_write_bits = need(registry, "pe_reg_write_bits", origin);
   for (std::size_t i = 0; i < 6; ++i) spad[i] = need(registry, kSpadCounters[i], origin);
   dram_read = need(registry, "dram_bytes_read", origin);
@@ -103,6 +104,7 @@ EnergyModel::EnergyModel(TechTable tech, design::Design design)
   e.mac = {m_tech.pj(Action::kMacInt4Int4), m_tech.pj(Action::kMacInt4Fp4), m_tech.pj(Action::kMacFp8),
            m_tech.pj(Action::kMacFp16), m_tech.pj(Action::kMacFp32)};
   e.acc = {m_tech.pj(Action::kAccAddInt32), m_tech.pj(Action::kAccAddFp16), m_tech.pj(Action::kAccAddFp32)};
+  e.dot_tree_bit = m_tech.pj(Action::kDotTreeAddBit);
   e.reg_bit = m_tech.pj(Action::kPeRegWriteBit);
   // Counters are bytes; an access moves word_bits/8 of them.
   const design::ScratchpadConfig* spads[3] = {&m_design.input, &m_design.weight, &m_design.output};
@@ -149,6 +151,7 @@ RowEnergy EnergyModel::row(const CounterMap& map, const StatVector& v) const {
 
   double acc = 0.0;
   for (std::size_t i = 0; i < CounterMap::kAccFormats; ++i) acc += n(map.acc_add[i]) * e.acc[i];
+  if (map.dot_tree_add_bits) acc += n(*map.dot_tree_add_bits) * e.dot_tree_bit;
   pj[static_cast<std::size_t>(Component::kAccumulator)] = acc;
 
   pj[static_cast<std::size_t>(Component::kRegisters)] = n(map.pe_reg_write_bits) * e.reg_bit;
@@ -254,11 +257,18 @@ double peak_dynamic_pj(const ActionEnergies& e, const design::Design& d, MacMode
   const double a_bits = kOperandBits[m];
   const double p_bits = numerics::format_bits(kAdderFormats[acc]);
 
-  double pj = e.mac[m] + e.acc[acc];
+  const double dot = static_cast<double>(d.array.dot_product);
+  double pj = e.mac[m];
+  if (design::has_dot_tree(d.array)) {
+    // One accumulate and one pass through the exact tree per N products.
+    pj += (e.acc[acc] + static_cast<double>(design::dot_tree_adder_bits(d.array)) * e.dot_tree_bit) / dot;
+  } else {
+    pj += e.acc[acc];  // a MAC PE; a floating-point dot-product PE is charged as N MAC PEs
+  }
   // Activation hop per product; a partial-sum hop per PE, i.e. per N products of a dot-product PE.
-  pj += (a_bits + p_bits / static_cast<double>(d.array.dot_product)) * e.reg_bit;
+  pj += (a_bits + p_bits / dot) * e.reg_bit;
   pj += a_bits / 8.0 / static_cast<double>(d.array.cols) * e.spad_byte[0];  // one input read feeds a row of cols PEs
-  pj += p_bits / 8.0 / static_cast<double>(d.array.rows * d.array.dot_product) * e.spad_byte[5];  // one output write per R·N MACs
+  pj += p_bits / 8.0 / (static_cast<double>(d.array.rows) * dot) * e.spad_byte[5];  // one output write per R·N MACs
   return pj;
 }
 

@@ -3,6 +3,7 @@
 // For every row (a layer and a phase) the energy of each component is exactly
 //   mac         = sum over PE modes of mac_<mode> x E(mode)
 //   accumulator = sum over formats of acc_add_<fmt> x E(acc_add_<fmt>)
+//                 + dot_tree_add_bits x E(dot_tree_add_bit)
 //   registers   = pe_reg_write_bits x E(pe_reg_write_bit)
 //   scratchpad_<buf> = <buf>_read_bytes x E_read/byte(<buf>) + <buf>_write_bytes x E_write/byte(<buf>)
 //   dram        = dram_bytes_read x E(dram_read_byte) + dram_bytes_written x E(dram_write_byte)
@@ -14,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,7 @@ namespace nibble::energy {
 /// Energy components of a row, in this order in every output.
 enum class Component : std::size_t {
   kMac,               ///< multiplies and shifts
-  kAccumulator,       ///< accumulator adds
+  kAccumulator,       ///< accumulator adds and dot-product adder-tree adds
   kRegisters,         ///< PE operand/pipeline register writes
   kScratchpadInput,   ///< input scratchpad reads and writes
   kScratchpadWeight,  ///< weight scratchpad
@@ -60,7 +62,8 @@ class CounterMap {
  public:
   /// Resolves every counter by name. A missing counter is an InputError whose
   /// file is `origin` and whose field is the counter's name. The per-kind
-  /// `vec_ops_<kind>` counters are optional (absent = 0).
+  /// `vec_ops_<kind>` counters and `dot_tree_add_bits` are optional (absent = 0:
+  /// a layers.csv written before they existed).
   explicit CounterMap(const StatRegistry& registry, const std::string& origin = "");
 
   static constexpr std::size_t kModes = 5;       ///< mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32
@@ -72,6 +75,7 @@ class CounterMap {
   StatRegistry::Id macs;                      ///< GEMM MACs (for TOPS/W)
   std::array<StatRegistry::Id, kModes> mac;   ///< MACs per PE mode
   std::array<StatRegistry::Id, kAccFormats> acc_add;  ///< accumulator adds per format
+  std::optional<StatRegistry::Id> dot_tree_add_bits;  ///< dot-product adder-tree bits, when present
   StatRegistry::Id pe_reg_write_bits;         ///< register bits written
   std::array<StatRegistry::Id, 6> spad;       ///< input r/w, weight r/w, output r/w bytes
   StatRegistry::Id dram_read;                 ///< dram_bytes_read
@@ -88,6 +92,7 @@ const std::vector<std::string>& required_counter_names();
 struct ActionEnergies {
   std::array<double, CounterMap::kModes> mac{};        ///< per MAC, by mode
   std::array<double, CounterMap::kAccFormats> acc{};   ///< per add, by format (adder_index)
+  double dot_tree_bit = 0.0;                           ///< per full-adder bit of a dot-product tree
   double reg_bit = 0.0;                                ///< per register bit written
   std::array<double, 6> spad_byte{};                   ///< per byte: input r/w, weight r/w, output r/w
   double dram_read_byte = 0.0;                         ///< per byte read
@@ -154,7 +159,8 @@ enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32 };
 /// every PE of every matrix unit that executes `mode` natively busy every cycle
 /// on a weight-stationary GEMM with k = rows (no partial sum read back),
 /// weights loaded once for an unbounded stream, no DRAM; per MAC: product +
-/// accumulator add + (operand + accumulator) register bits +
+/// accumulator add (an INT4/FP4 dot-product PE: its one accumulate and its
+/// tree's adder bits over N products) + (operand + accumulator) register bits +
 /// operand_bits/cols input-scratchpad read bits + acc_bits/rows
 /// output-scratchpad write bits (each unit's own), plus the whole chip's
 /// leakage spread over the MACs.

@@ -31,6 +31,7 @@ const std::array<ItemInfo, kActionCount> kActions = {{
     {"acc_add_int32", "int32 accumulator add (pJ per add)"},
     {"acc_add_fp16", "FP16 accumulator add (pJ per add)"},
     {"acc_add_fp32", "FP32 accumulator add (pJ per add)"},
+    {"dot_tree_add_bit", "INT4/FP4 dot-product PE adder tree, one full-adder bit (pJ per bit)"},
     {"pe_reg_write_bit", "PE operand/pipeline register write (pJ per bit)"},
     {"dram_read_byte", "DRAM read (pJ per byte)"},
     {"dram_write_byte", "DRAM write (pJ per byte)"},
@@ -135,6 +136,7 @@ double interpolate_log_log(double x, double x0, double y0, double x1, double y1)
 
 const ItemInfo& action_info(Action action) { return kActions.at(static_cast<std::size_t>(action)); }
 const ItemInfo& area_info(AreaItem item) { return kAreas.at(static_cast<std::size_t>(item)); }
+bool action_optional(Action action) { return action == Action::kDotTreeAddBit; }
 
 const std::vector<std::string>& vector_kinds() {
   // One source of truth: the trace's vector kinds (workloads/trace.hpp), with
@@ -206,7 +208,17 @@ TechTable parse_tech_table(const std::string& text, const std::string& origin) {
   reject_duplicate_keys(energy);
   const std::int64_t energy_line = key_line(root, "energy_pj");
   for (std::size_t i = 0; i < kActionCount; ++i) {
+    if (action_optional(static_cast<Action>(i)) && !energy.has(kActions[i].name)) continue;
     table.energy[i] = read_required(energy, kActions[i].name, kActions[i].description, kMaxEnergyPj, energy_line);
+  }
+  // A table written before dot-product PEs: the tree's adder bit from the
+  // table's own 32-bit add, the tables' width rule (docs/energy-model.md, section 3).
+  TechValue& tree_bit = table.energy[static_cast<std::size_t>(Action::kDotTreeAddBit)];
+  if (!energy.has(kActions[static_cast<std::size_t>(Action::kDotTreeAddBit)].name)) {
+    tree_bit.value = table.pj(Action::kAccAddInt32) / 32.0;
+    tree_bit.source = "derived: acc_add_int32 / 32 (the table gives no dot_tree_add_bit; adders grow linearly "
+                      "with width)";
+    tree_bit.line = 0;
   }
   std::vector<std::string> known;
   for (const auto& kind : vector_kinds()) {

@@ -32,6 +32,7 @@ enum class Action : std::size_t {
   kAccAddInt32,    ///< one int32 accumulator add
   kAccAddFp16,     ///< one FP16 accumulator add
   kAccAddFp32,     ///< one FP32 accumulator add
+  kDotTreeAddBit,  ///< one full-adder bit of an INT4/FP4 dot-product PE's adder tree (optional key)
   kPeRegWriteBit,  ///< one bit written into a PE operand/pipeline register
   kDramReadByte,   ///< one byte read from DRAM
   kDramWriteByte,  ///< one byte written to DRAM
@@ -64,6 +65,11 @@ struct ItemInfo {
   const char* description;  ///< one line for humans
 };
 const ItemInfo& action_info(Action action);
+/// True for an action a table may leave out: `dot_tree_add_bit`, which tables
+/// written before dot-product PEs lack; it is then derived from the table's
+/// own 32-bit add (acc_add_int32 / 32, adders grow linearly with width) and its
+/// source says so.
+bool action_optional(Action action);
 const ItemInfo& area_info(AreaItem item);
 
 /// Vector-unit kinds (names as in the `vec_ops_<kind>` counters); each may

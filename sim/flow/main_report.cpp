@@ -96,6 +96,12 @@ struct MainNumbers {
   };
   Design a, b;
   double speedup = 0.0, energy_ratio = 0.0;
+  /// A design run beside the comparison at its own area and technology.
+  struct Other {
+    std::string dir, name, policy, what, tech, array;
+    double cores, seconds, energy, tops_per_watt, area;
+  };
+  std::vector<Other> others;
   struct Training {
     std::string dir, model, policy;
     std::uint64_t epochs = 0, train_images = 0;
@@ -103,6 +109,23 @@ struct MainNumbers {
   };
   std::vector<Training> trainings;
 };
+
+// The matrix units of the design at `key` of a summary: one `array`, or several
+// matrix units (docs/design-file.md): "int: 64x128 int4-fp4 + fp: ...".
+std::string array_text(const Summary& c, const std::string& key) {
+  const auto shape = [&](const std::string& unit) {
+    return grouped(c.number(unit + ".rows")) + "x" + grouped(c.number(unit + ".cols")) + " " + c.text(unit + ".pe_kind");
+  };
+  const Json& design = c.at(key);
+  if (!(design.is_object() && design.contains("matrix_units") && design.at("matrix_units").is_object())) {
+    return shape(key + ".array");
+  }
+  std::string out;
+  for (const auto& unit : design.at("matrix_units").items()) {
+    out += (out.empty() ? "" : " + ") + unit.key() + ": " + shape(key + ".matrix_units." + unit.key());
+  }
+  return out;
+}
 
 MainNumbers read_numbers(const std::string& dir, const MainJobLayout& layout) {
   MainNumbers n;
@@ -114,18 +137,7 @@ MainNumbers read_numbers(const std::string& dir, const MainJobLayout& layout) {
     const std::string s = side;
     d->name = c.text(s + ".name");
     d->policy = c.text(s + ".policy");
-    // One `array`, or several matrix units (docs/design-file.md): "int: 64x128 int4-fp4 + fp: ...".
-    const Json& design = c.at(s + ".design");
-    const auto shape = [&](const std::string& key) {
-      return grouped(c.number(key + ".rows")) + "x" + grouped(c.number(key + ".cols")) + " " + c.text(key + ".pe_kind");
-    };
-    if (design.is_object() && design.contains("matrix_units") && design.at("matrix_units").is_object()) {
-      for (const auto& unit : design.at("matrix_units").items()) {
-        d->array += (d->array.empty() ? "" : " + ") + unit.key() + ": " + shape(s + ".design.matrix_units." + unit.key());
-      }
-    } else {
-      d->array = shape(s + ".design.array");
-    }
+    d->array = array_text(c, s + ".design");
     d->outputs = layout.compare + "/" + c.text(s + ".outputs");
     d->cycles = c.number(s + ".cycles");
     d->seconds = c.number(s + ".seconds");
@@ -136,6 +148,28 @@ MainNumbers read_numbers(const std::string& dir, const MainJobLayout& layout) {
   }
   n.speedup = c.number("speedup");
   n.energy_ratio = c.number("energy_ratio");
+  for (const auto& other : layout.others) {
+    const std::string file = dir + "/" + other.dir + "/summary.json";
+    if (!fs::exists(file)) continue;  // a main job written before the design was added
+    const Summary o = load_summary(file);
+    if (o.text("workload.model") != n.model || o.number("workload.batch") != static_cast<double>(n.batch)) {
+      throw InputError(file, 0, "workload", "expected the comparison's workload (" + n.model + ", batch " +
+                                                std::to_string(n.batch) + "); run `nibble run` again");
+    }
+    MainNumbers::Other x;
+    x.dir = other.dir;
+    x.what = other.what;
+    x.name = o.text("design.name");
+    x.policy = o.text("workload.policy");
+    x.tech = o.text("energy.tech");
+    x.array = array_text(o, "design");
+    x.cores = o.number("design.cores");
+    x.seconds = o.number("seconds");
+    x.energy = o.number("energy.energy_per_step_j");
+    x.tops_per_watt = o.number("energy.tops_per_watt");
+    x.area = o.number("energy.area_mm2");
+    n.others.push_back(x);
+  }
   for (const auto& name : layout.trainings) {
     const std::string file = dir + "/" + name + "/summary.json";
     if (!fs::exists(file)) continue;
@@ -173,6 +207,27 @@ std::vector<std::vector<std::string>> table_rows(const MainNumbers& n) {
   return rows;
 }
 
+// The other designs' table: a header row, then one row per design. Ratios are
+// the design's value over A's (time: above 1, A is faster), as the speedup.
+std::vector<std::vector<std::string>> other_rows(const MainNumbers& n) {
+  std::vector<std::vector<std::string>> rows;
+  if (n.others.empty()) return rows;
+  rows.push_back({"design", "tech, cores", "matrix units", "policy", "time per step", "energy per step", "TOPS/W",
+                  "area (mm2)", "time / A's", "energy / A's", "note"});
+  for (const auto& o : n.others) {
+    rows.push_back({o.name, o.tech + ", " + grouped(o.cores), o.array, o.policy, with_unit(o.seconds, "s"),
+                    with_unit(o.energy, "J"), format_sig4(o.tops_per_watt), format_sig4(o.area),
+                    fixed(o.seconds / n.a.seconds, 2) + "x", fixed(o.energy / n.a.energy, 2) + "x", o.what});
+  }
+  return rows;
+}
+
+// What the other designs are compared with, one line.
+std::string others_caption(const MainNumbers& n) {
+  return "other designs, each at its own area and technology (not resized to A's, not compared with B); "
+         "time and energy over A's (" + n.a.name + "):";
+}
+
 }  // namespace
 
 bool is_main_job_dir(const std::string& dir, const MainJobLayout& layout) {
@@ -196,6 +251,22 @@ std::string main_job_table(const std::string& dir, const MainJobLayout& layout) 
     std::string line = "  " + r[0] + std::string(w0 + 2 - r[0].size(), ' ') + r[1];
     if (!r[2].empty()) line += std::string(w1 + 2 - r[1].size(), ' ') + r[2];
     out += line + "\n";
+  }
+  // The other designs, columns aligned; the table above keeps its bytes.
+  const auto others = other_rows(n);
+  if (!others.empty()) {
+    std::vector<std::size_t> widths(others.front().size(), 0);
+    for (const auto& r : others) {
+      for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
+    }
+    out += "\n  " + others_caption(n) + "\n";
+    for (const auto& r : others) {
+      std::string line = " ";
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        line += " " + r[i] + (i + 1 < r.size() ? std::string(widths[i] + 1 - r[i].size(), ' ') : "");
+      }
+      out += line + "\n";
+    }
   }
   return out;
 }
@@ -226,6 +297,15 @@ std::string render_report_html(const std::string& dir, const MainJobLayout& layo
   page.paragraph("Cycles come from the SystemC model (docs/timing.md), energy and area from the technology table "
                  "named in each design's report (docs/energy-model.md), accuracy from the training emulator "
                  "(docs/training.md). Why the speedup is what it is: docs/validation.md, \"4-bit vs FP16\".");
+  if (const auto others = other_rows(n); !others.empty()) {
+    page.section("Other designs");
+    page.paragraph("The same " + n.model + " step (batch " + std::to_string(n.batch) + "), " + others_caption(n));
+    report::HtmlTable table;
+    table.columns = others.front();
+    table.numeric = {false, false, false, false, true, true, true, true, true, true, false};
+    table.rows.assign(others.begin() + 1, others.end());
+    page.table(table);
+  }
 
   // The runs' timelines, when they wrote them (not with --timeline none).
   const std::string timeline_a = dir + "/" + n.a.outputs + "/timeline.json";
@@ -248,6 +328,9 @@ std::string render_report_html(const std::string& dir, const MainJobLayout& layo
   links.rows.push_back({"comparison", layout.compare + "/report.html", layout.compare + "/summary.json"});
   links.rows.push_back({"design A: " + n.a.name, n.a.outputs + "/report.html", n.a.outputs + "/layers.csv"});
   links.rows.push_back({"design B: " + n.b.name, n.b.outputs + "/report.html", n.b.outputs + "/layers.csv"});
+  for (const auto& o : n.others) {
+    links.rows.push_back({"design " + o.name + " (" + o.policy + ")", o.dir + "/report.html", o.dir + "/layers.csv"});
+  }
   for (const auto& t : n.trainings) {
     links.rows.push_back({"training " + t.policy, t.dir + "/report.html", t.dir + "/epochs.csv"});
   }
@@ -287,6 +370,22 @@ void write_main_job_outputs(const std::string& dir, const MainJobLayout& layout)
   }
   j["speedup"] = report::json_number(n.speedup);
   j["energy_ratio"] = report::json_number(n.energy_ratio);
+  if (!n.others.empty()) {
+    // Each at its own area and technology; ratios over A's.
+    Json others = Json::array();
+    for (const auto& o : n.others) {
+      others.push_back({{"name", o.name},
+                        {"policy", o.policy},
+                        {"tech", o.tech},
+                        {"seconds", report::json_number(o.seconds)},
+                        {"energy_per_step_j", report::json_number(o.energy)},
+                        {"tops_per_watt", report::json_number(o.tops_per_watt)},
+                        {"area_mm2", report::json_number(o.area)},
+                        {"time_over_a", report::json_number(o.seconds / n.a.seconds)},
+                        {"energy_over_a", report::json_number(o.energy / n.a.energy)}});
+    }
+    j["others"] = others;
+  }
   Json acc = Json::array();
   for (const auto& t : n.trainings) {
     acc.push_back({{"model", t.model}, {"policy", t.policy}, {"epochs", t.epochs}, {"test_accuracy", report::json_number(t.accuracy)}});

@@ -373,6 +373,40 @@ TEST(IdealMemory, DotProductWeightStationary) {
   EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"scratchpads.input.word_bits=16"}), {gemm("g", 10, 4, 16)}), 54u);
 }
 
+TEST(IdealMemory, DotProductPesAccumulateOncePerPeOperation) {
+  // docs/timing.md, "Action counts": an INT4/FP4 dot-product PE adds its N
+  // products in its exact tree (N - 1 adders from 17-bit products, one carry
+  // bit wider per level) and accumulates once. m = 10, n = 4, k = 16 (INT4,
+  // int32 accumulator on test-4x4).
+  // N = 1: every product is an accumulate, no tree: 10 x 4 x 16 = 640.
+  const SimResult r1 = run(test_design("test-4x4.yaml"), {gemm("g", 10, 4, 16)});
+  EXPECT_EQ(r1.total("acc_add_int32"), 640u);
+  EXPECT_EQ(r1.total("dot_tree_add_bits"), 0u);
+  // N = 2: 2 folds x T 10 x 4 PE rows x 4 columns = 320 accumulates; one 18-bit adder each.
+  const SimResult r2 = run(test_design("test-4x4.yaml", {"array.dot_product=2"}), {gemm("g", 10, 4, 16)});
+  EXPECT_EQ(r2.total("mac_int4_int4"), 640u);
+  EXPECT_EQ(r2.total("acc_add_int32"), 320u);
+  EXPECT_EQ(r2.total("dot_tree_add_bits"), 320u * 18u);
+  // N = 4: one fold, 10 x 4 x 4 = 160 accumulates; 18 + 18 + 19 = 55 bits each.
+  const auto d4 = test_design("test-4x4.yaml", {"array.dot_product=4"});
+  const SimResult r4 = run(d4, {gemm("g", 10, 4, 16)});
+  EXPECT_EQ(r4.total("acc_add_int32"), 160u);
+  EXPECT_EQ(r4.total("dot_tree_add_bits"), 160u * 55u);
+  // k = 9: PE rows 0 and 1 take 4 products, row 2 one (a shorter pe_dot that still
+  // runs the tree and accumulates once), row 3 none: 10 x 3 x 4 = 120.
+  const SimResult r9 = run(d4, {gemm("g", 10, 4, 9)});
+  EXPECT_EQ(r9.total("mac_int4_int4"), 360u);
+  EXPECT_EQ(r9.total("acc_add_int32"), 120u);
+  EXPECT_EQ(r9.total("dot_tree_add_bits"), 120u * 55u);
+  // A floating-point dot-product PE has no tree figure and is charged as N MAC
+  // PEs (docs/energy-model.md, "PE area"): one accumulate per product.
+  const SimResult f4 = run(test_design("test-4x4.yaml", {"array.pe_kind=fp16", "array.dot_product=4"}),
+                           {gemm("g", 10, 4, 16, Format::kFp16, Format::kFp16, Format::kFp32)});
+  EXPECT_EQ(f4.total("mac_fp16"), 640u);
+  EXPECT_EQ(f4.total("acc_add_fp32"), 640u);
+  EXPECT_EQ(f4.total("dot_tree_add_bits"), 0u);
+}
+
 TEST(IdealMemory, WeightStationary8x4) {
   const auto d = test_design("test-8x4.yaml");
   // R = 8, C = 4, m=10, n=4, k=16: P_0 = 0, S_0 = 8, D_0 = 8 + 10 + 8 + 4 - 1 = 29;

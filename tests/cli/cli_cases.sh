@@ -310,12 +310,17 @@ YAML
     "$nibble" run --out out --train-subset 1000 --quiet > out.txt
     tail -n 1 out.txt | grep -q '^open out/report.html' || { cat out.txt; fail "last line must say where to look"; }
     for f in report.html summary.json commands.txt compare/summary.json compare/a/layers.csv compare/b/report.html \
-             train-fp32/summary.json train-int4-fp4/summary.json; do
+             rapid-like/summary.json rapid-like/report.html train-fp32/summary.json train-int4-fp4/summary.json; do
       [ -s "out/$f" ] || fail "missing out/$f"
     done
     grep -q 'speedup (B time / A time)' out.txt || fail "the table must have the speedup"
     grep -q 'accuracy fmnist-mlp int4-fp4' out.txt || fail "the table must have the int4-fp4 accuracy"
     grep -q '(iso-area)' out.txt || fail "B must be resized to A's area"
+    # rapid-like: its own row, at its own area and 7 nm table, in HFP8, compared with A only.
+    grep -q 'not resized to A' out.txt || { cat out.txt; fail "the table must say what rapid-like is compared with"; }
+    grep -q '^  rapid-like  *7nm, 4 .* hfp8 ' out.txt || { cat out.txt; fail "the table must have rapid-like's row"; }
+    grep -q '"others"' out/summary.json || fail "summary.json must hold the other designs"
+    grep -q 'nibble simulate --design .*rapid-like.yaml .*--policy hfp8' out/commands.txt || fail "commands.txt lacks rapid-like"
     for side in A B; do
       grep -q "Units over the whole step: $side, " out/report.html || fail "the main page lacks the timeline of $side"
     done

@@ -14,7 +14,7 @@ namespace nibble::energy::testing {
 inline std::vector<std::string> contract_counter_names() {
   std::vector<std::string> names = {"cycles", "compute_cycles", "stall_cycles", "macs", "mac_int4_int4",
                                     "mac_int4_fp4", "mac_fp8", "mac_fp16", "mac_fp32", "acc_add_int32",
-                                    "acc_add_fp16", "acc_add_fp32", "pe_reg_write_bits", "spad_input_read_bytes",
+                                    "acc_add_fp16", "acc_add_fp32", "dot_tree_add_bits", "pe_reg_write_bits", "spad_input_read_bytes",
                                     "spad_input_write_bytes", "spad_weight_read_bytes", "spad_weight_write_bytes",
                                     "spad_output_read_bytes", "spad_output_write_bytes", "dram_bytes_read",
                                     "dram_bytes_written", "vec_ops"};

@@ -69,6 +69,22 @@ TEST(Accelergy, ErtHoldsTheModelsActionEnergies) {
   const YAML::Node* lanes = find_table(tables, "system.int4_train_v1.core[0..1].vector_unit.lane[0..15]", keep);
   ASSERT_NE(lanes, nullptr);
   EXPECT_DOUBLE_EQ(action(*lanes, "op_softmax"), model.tech().pj(Action::kVectorOp));
+  // A MAC PE has no adder tree.
+  for (const auto& a : (*pe)["actions"]) EXPECT_NE(a["name"].as<std::string>(), "dot_tree_add");
+}
+
+// An INT4/FP4 dot-product PE (N = 4) lists one pass through its tree: two 18-bit
+// and one 19-bit adder, 55 bits x 0.1/32 pJ = 0.171875 pJ at 45 nm.
+TEST(Accelergy, DotProductPeListsItsTreePass) {
+  design::Design d = arch();
+  d.array.dot_product = 4;
+  const EnergyModel model(builtin_tech_table("45nm"), d);
+  const YAML::Node doc = YAML::Load(accelergy_ert_yaml(model));
+  std::vector<YAML::Node> keep;
+  const YAML::Node* pe = find_table(doc["ERT"]["tables"], "system.int4_train_v1.core[0..1].PE[0..31]", keep);
+  ASSERT_NE(pe, nullptr);
+  EXPECT_DOUBLE_EQ(action(*pe, "dot_tree_add"), 55 * 0.1 / 32);
+  EXPECT_DOUBLE_EQ(action(*pe, "acc_add_fp16"), 0.4);
 }
 
 TEST(Accelergy, ArtHoldsAreasPerInstance) {

@@ -131,6 +131,48 @@ TEST(EnergyModel, TinyGemmEnergyByHand) {
   expect_rel(m.area_mm2, 0.051424);
 }
 
+// The worked example of docs/energy-model.md ("Dot-product PEs: energy per
+// action"), from the counts tests/flow gets out of the simulator
+// (Pipeline.EnergyOfADotProductGemmByHand): test-4x4's array (4x4 int4-fp4,
+// int32 + fp16 adders, three 64 KiB one-bank scratchpads, 4 lanes, 1 GHz) with
+// dot_product: 4, one INT4 GEMM m = 8, n = 4, k = 16, round.yaml.
+TEST(EnergyModel, DotProductGemmEnergyByHand) {
+  design::Design d = test::test_design("test-4x4-dot4", PeKind::kInt4Fp4, 4, 4);
+  d.array.dot_product = 4;
+  d.vector.lanes = 4;
+  const StatRegistry reg = testing::contract_registry();
+  StatVector v(reg.size());
+  v[reg.at("cycles")] = 19;
+  v[reg.at("compute_cycles")] = 19;
+  v[reg.at("macs")] = 512;
+  v[reg.at("mac_int4_int4")] = 512;
+  v[reg.at("acc_add_int32")] = 128;       // 8 steps x 4 PE rows x 4 columns: one per 4 products
+  v[reg.at("dot_tree_add_bits")] = 7040;  // 128 x (18 + 18 + 19)
+  v[reg.at("pe_reg_write_bits")] = 7040;  // preload 896 + activations 2048 + partial sums 4096
+  v[reg.at("spad_input_read_bytes")] = 64;
+  v[reg.at("spad_input_write_bytes")] = 64;
+  v[reg.at("spad_weight_read_bytes")] = 32;
+  v[reg.at("spad_weight_write_bytes")] = 32;
+  v[reg.at("spad_output_read_bytes")] = 128;
+  v[reg.at("spad_output_write_bytes")] = 128;
+  v[reg.at("dram_bytes_read")] = 96;
+  v[reg.at("dram_bytes_written")] = 128;
+  const EnergyModel model(round_table(), d);
+  // PE 4 x (100 + 50 + 12) + 20 + 60 + 32 + 55 x 20/32 = 794.375 um^2; chip 0.21671 mm^2.
+  expect_rel(model.area().pe_um2, 794.375);
+  expect_rel(model.area().total_mm2(), 0.21671);
+  const RowEnergy e = model.account(reg, {v}).rows.at(0);
+  expect_rel(e[Component::kMac], 256.0);
+  expect_rel(e[Component::kAccumulator], 128.0 + 140.8);
+  expect_rel(e[Component::kRegisters], 70.4);
+  expect_rel(e[Component::kScratchpadInput], 1280.0);
+  expect_rel(e[Component::kScratchpadWeight], 640.0);
+  expect_rel(e[Component::kScratchpadOutput], 2560.0);
+  expect_rel(e[Component::kDram], 35200.0);
+  expect_rel(e[Component::kLeakage], 2058.745);
+  expect_rel(e.total_pj(), 42333.945);
+}
+
 TEST(EnergyModel, MissingCountersAndInconsistentRowsAreErrors) {
   StatRegistry partial;
   partial.add("cycles", "cycles", "");
@@ -261,7 +303,7 @@ TEST(EnergyModel, SumCheckAgainstLayersCsvAndTable) {
         c["mac_fp8"] * tech.pj(Action::kMacFp8) + c["mac_fp16"] * tech.pj(Action::kMacFp16) +
         c["mac_fp32"] * tech.pj(Action::kMacFp32) + c["acc_add_int32"] * tech.pj(Action::kAccAddInt32) +
         c["acc_add_fp16"] * tech.pj(Action::kAccAddFp16) + c["acc_add_fp32"] * tech.pj(Action::kAccAddFp32) +
-        c["pe_reg_write_bits"] * tech.pj(Action::kPeRegWriteBit) +
+        c["dot_tree_add_bits"] * tech.pj(Action::kDotTreeAddBit) + c["pe_reg_write_bits"] * tech.pj(Action::kPeRegWriteBit) +
         c["spad_input_read_bytes"] * sram_per_byte(tech, 4, false) +
         c["spad_input_write_bytes"] * sram_per_byte(tech, 4, true) +
         c["spad_weight_read_bytes"] * sram_per_byte(tech, 1, false) +
@@ -294,6 +336,28 @@ TEST(EnergyModel, PeakEfficiencyFollowsItsDefinition) {
   // Both INT4 x FP4 orders count in one MAC counter.
   EXPECT_EQ(native_mac_modes(PeKind::kInt4Fp4), (std::vector<MacMode>{MacMode::kInt4Int4, MacMode::kInt4Fp4}));
   EXPECT_EQ(native_mac_modes(PeKind::kHfp8), std::vector<MacMode>{MacMode::kFp8});
+}
+
+// A dot-product PE's peak (docs/energy-model.md, "Peak efficiency"): the tiny
+// 4x4 array with dot_product: 4 (int32 accumulators), INT4 x INT4, round.yaml.
+// Per MAC: mult 0.5 + (int32 add 1 + 55 tree bits x 0.02) / 4 = 0.525
+// + (4 activation + 32/4 partial-sum bits) x 0.01 = 0.12 + input 0.5 B / 4 cols x 2 = 0.25
+// + output 4 B / (4 rows x 4 products) x 6 = 1.5: 2.895 pJ dynamic (a MAC PE: 8.11).
+// Area: PE 4 x (100 + 50 + 12) + 20 + 32 + 55 x 20/32 = 734.375; chip 16 x 734.375
+// + 37000 + 1000 + 10000 = 59750 um^2; leakage 0.5 x 0.05975 = 0.029875 W over
+// 4 x 4 x 4 x 500e6 = 3.2e10 MAC/s = 0.93359375 pJ: 3.82859375 pJ/MAC.
+TEST(EnergyModel, PeakOfADotProductPe) {
+  design::Design d = tiny_design();
+  d.array.dot_product = 4;
+  const EnergyModel model(round_table(), d);
+  expect_rel(model.area().pe_um2, 734.375);
+  const PeakEfficiency p = peak_efficiency(model, MacMode::kInt4Int4);
+  expect_rel(p.macs_per_second, 3.2e10);
+  expect_rel(p.pj_per_mac, 3.82859375);
+  expect_rel(p.tops_per_watt, 2.0 / 3.82859375);
+  // The INT4 x FP4 mode uses the same tree and, here, the same int32 accumulator:
+  // mult_int4_fp4 0.25 instead of 0.5.
+  expect_rel(peak_efficiency(model, MacMode::kInt4Fp4).pj_per_mac, 3.82859375 - 0.25);
 }
 
 TEST(EnergyModel, PeakOfTwoMatrixUnits) {

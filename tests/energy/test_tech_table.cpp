@@ -142,6 +142,38 @@ TEST(TechTable, SevenNmDerivationsHold) {
   for (std::size_t i = 0; i < kActionCount; ++i) EXPECT_LE(t.energy[i].value, t45.energy[i].value) << i;
 }
 
+// The dot-product tree's adder bit: the 32-bit add / 32 in both shipped tables
+// (adder energy ~ width); a table written before it existed still loads, with
+// the same derivation from its own 32-bit add and a source that says so.
+TEST(TechTable, DotTreeAddBitIsTheThirtySecondOfTheIntAdd) {
+  const TechTable t45 = builtin_tech_table("45nm");
+  const TechTable t7 = builtin_tech_table("7nm");
+  EXPECT_DOUBLE_EQ(t45.pj(Action::kDotTreeAddBit), 0.1 / 32);
+  EXPECT_DOUBLE_EQ(t7.pj(Action::kDotTreeAddBit), 0.03 / 32);
+  EXPECT_NE(t45.energy[static_cast<std::size_t>(Action::kDotTreeAddBit)].line, 0);
+  EXPECT_FALSE(action_optional(Action::kAccAddInt32));
+  EXPECT_TRUE(action_optional(Action::kDotTreeAddBit));
+
+  const std::string good = builtin_text("45nm");
+  const auto start = good.find("  # --- adder tree of an INT4/FP4");
+  const auto end = good.find("  # --- PE operand / pipeline registers");
+  ASSERT_NE(start, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  std::string old_table = good;
+  old_table.erase(start, end - start);
+  const TechTable derived = parse_tech_table(replaced(old_table, "value: 0.1             # 32-bit int add",
+                                                      "value: 0.16            # 32-bit int add"),
+                                             "old.yaml");
+  const TechValue& bit = derived.energy[static_cast<std::size_t>(Action::kDotTreeAddBit)];
+  EXPECT_DOUBLE_EQ(bit.value, 0.16 / 32);
+  EXPECT_EQ(bit.line, 0);
+  EXPECT_EQ(bit.source.rfind("derived: acc_add_int32 / 32", 0), 0u) << bit.source;
+  // Optional is not silent: a misspelt key is still an unknown key.
+  const InputError typo = parse_error(replaced(good, "  dot_tree_add_bit:", "  dot_tree_add_bits:"));
+  EXPECT_EQ(typo.field(), "energy_pj.dot_tree_add_bits");
+  EXPECT_NE(typo.message().find("did you mean 'dot_tree_add_bit'"), std::string::npos) << typo.what();
+}
+
 TEST(TechTable, MissingActionIsNamedWithItsLine) {
   const std::string good = builtin_text("45nm");
   // Remove the whole mac_int4_fp4 entry (its key, comment block and fields).

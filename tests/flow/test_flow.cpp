@@ -227,6 +227,90 @@ TEST(Pipeline, EnergyOfATinyGemmByHand) {
   expect_rel(std::stod(csv.rows[1][col("energy_vector_pj")]), 320.0);
 }
 
+// The worked example of docs/energy-model.md ("Dot-product PEs: energy per
+// action"): test-4x4 with array.dot_product: 4 (each PE sums 4 INT4 products in
+// an exact tree of two 18-bit and one 19-bit adder, 55 bits, then one int32
+// accumulate), one INT4 GEMM m = 8, n = 4, k = 16, costed with round.yaml.
+//
+// Area: PE = 4 x (mult_int4 100 + shift 50 + 12 operand register bits) = 648
+//            + add_int32 20 + add_fp16 60 + 32 partial-sum bits + 55 x 20/32 = 794.375 um^2;
+//       array 16 x 794.375 = 12710; SRAM 192000; vector 2000; overhead 10000
+//       -> 216710 um^2 = 0.21671 mm^2; leakage 0.5 x 0.21671 = 0.108355 W = 108.355 pJ/cycle.
+// One fold (R x N = 16 = k), T = 8: cycles = 2R + C + T - 1 = 19.
+//   mac_int4_int4     = 8 x 16 x 4 = 512 products          x 0.5  = 256
+//   acc_add_int32     = 8 steps x 4 PE rows x 4 cols = 128  x 1    = 128
+//   dot_tree_add_bits = 128 x 55 = 7040                     x 0.02 = 140.8  (accumulator 268.8)
+//   pe_reg_write_bits = preload (4 x 5/2 x 4 shifts + 16 copies) x 4 cols x 4 bits = 896
+//                       + 512 activations x 4 bits = 2048 + 128 partial sums x 32 bits = 4096
+//                       = 7040                              x 0.01 = 70.4
+//   input  64 B written, 64 B read  -> 64 x 12 + 64 x 8   = 1280
+//   weight 32 B written, 32 B read  -> 32 x 12 + 32 x 8   = 640
+//   output 32 int32 sums written (128 B), read for the store (128 B) = 2560
+//   DRAM 96 B read, 128 B written   -> 9600 + 25600      = 35200
+//   leakage 19 x 108.355                                  = 2058.745
+//   total 42333.945 pJ (the MAC-PE charge, one add per product, would be 512 x 1 for the adds).
+TEST(Pipeline, EnergyOfADotProductGemmByHand) {
+  EvalOptions options;
+  options.tech = kRound;
+  workloads::Trace t;
+  t.model = "tiny";
+  t.policy = "int4-fp4";
+  t.ops = {gemm("g", 8, 4, 16)};
+  const Evaluation e = evaluate(shipped("test-4x4.yaml", {"array.dot_product=4"}), t, options);
+  ASSERT_EQ(e.energy.rows.size(), 1u);
+  EXPECT_EQ(e.sim.total("cycles"), 19u);
+  EXPECT_EQ(e.sim.total("macs"), 512u);
+  EXPECT_EQ(e.sim.total("acc_add_int32"), 128u);
+  EXPECT_EQ(e.sim.total("dot_tree_add_bits"), 7040u);
+  EXPECT_EQ(e.sim.total("pe_reg_write_bits"), 7040u);
+  expect_rel(e.energy.area.pe_um2, 794.375);
+  expect_rel(e.energy.area.total_mm2(), 0.21671);
+  using energy::Component;
+  const energy::RowEnergy& g = e.energy.rows[0];
+  expect_rel(g[Component::kMac], 256.0);
+  expect_rel(g[Component::kAccumulator], 268.8);
+  expect_rel(g[Component::kRegisters], 70.4);
+  expect_rel(g[Component::kScratchpadInput], 1280.0);
+  expect_rel(g[Component::kScratchpadWeight], 640.0);
+  expect_rel(g[Component::kScratchpadOutput], 2560.0);
+  expect_rel(g[Component::kDram], 35200.0);
+  expect_rel(g[Component::kVector], 0.0);
+  expect_rel(g[Component::kLeakage], 2058.745);
+  expect_rel(g.total_pj(), 42333.945);
+  expect_rel(e.energy.metrics.tops_per_watt, 2.0 * 512 / 42333.945);
+}
+
+// The shipped int4-train's `int` unit (32 x 128 int4-fp4 PEs of 4 products,
+// fp16-chunked) is the only unit that adds in FP16 in its PEs, so in every row
+// of a real step its tree bits are 55 per FP16 accumulate, and the accumulates
+// cover its products 4 at a time (more only where a k-tile's last PE row takes
+// fewer than 4); the accumulator energy is those counts times the 45 nm table.
+TEST(Pipeline, ShippedDotProductUnitAccumulatesOncePerFourProducts) {
+  const design::Design d = shipped("int4-train.yaml");
+  const Workload w = Workload::load(source_of("fmnist-cnn", "", "", 4));
+  const Evaluation e = evaluate(d, w.trace_for(d, PolicyChoice{}), EvalOptions{});
+  const energy::TechTable& t = e.model.tech();
+  const auto& ids = e.sim.ids;
+  std::uint64_t products = 0, accumulates = 0;
+  for (std::size_t r = 0; r < e.sim.rows.size(); ++r) {
+    const StatVector& v = e.sim.rows[r].stats;
+    const std::uint64_t int_products = v[ids.mac_int4_int4] + v[ids.mac_int4_fp4];
+    EXPECT_EQ(v[ids.dot_tree_add_bits], 55 * v[ids.acc_add_fp16]) << r;
+    EXPECT_GE(4 * v[ids.acc_add_fp16], int_products) << r;
+    EXPECT_LE(v[ids.acc_add_fp16], int_products) << r;
+    products += int_products;
+    accumulates += v[ids.acc_add_fp16];
+    expect_rel(e.energy.rows[r][energy::Component::kAccumulator],
+               static_cast<double>(v[ids.acc_add_int32]) * t.pj(energy::Action::kAccAddInt32) +
+                   static_cast<double>(v[ids.acc_add_fp16]) * 0.4 + static_cast<double>(v[ids.acc_add_fp32]) * 0.9 +
+                   static_cast<double>(v[ids.dot_tree_add_bits]) * 0.1 / 32);
+  }
+  EXPECT_GT(products, 0u);
+  // fmnist-cnn's 4-bit GEMMs (conv64 and fc128: forward, input and weight gradients) reduce over
+  // multiples of 4 (32 x 9, 64 x 9, 3136, 128, batch x pixels), so every PE operation takes 4.
+  EXPECT_EQ(4 * accumulates, products);
+}
+
 TEST(Pipeline, EnergyModelReadsTheShippedDesigns) {
   using numerics::Format;
   const design::Design a = shipped("int4-single-array.yaml");
@@ -268,7 +352,7 @@ std::vector<double> recompute(const std::map<std::string, double>& n, const ener
           n.at("mac_fp8") * t.pj(Action::kMacFp8) + n.at("mac_fp16") * t.pj(Action::kMacFp16) +
           n.at("mac_fp32") * t.pj(Action::kMacFp32),
       n.at("acc_add_int32") * t.pj(Action::kAccAddInt32) + n.at("acc_add_fp16") * t.pj(Action::kAccAddFp16) +
-          n.at("acc_add_fp32") * t.pj(Action::kAccAddFp32),
+          n.at("acc_add_fp32") * t.pj(Action::kAccAddFp32) + n.at("dot_tree_add_bits") * t.pj(Action::kDotTreeAddBit),
       n.at("pe_reg_write_bits") * t.pj(Action::kPeRegWriteBit),
       spad(d.input, "input"),
       spad(d.weight, "weight"),
