@@ -72,10 +72,43 @@ std::uint64_t Core::first_input(const OpShare& share) const {
   return log.empty() ? 0 : log.front().first;
 }
 
+const design::Design& Core::design_of(const OpShare& share) const {
+  // GEMMs follow their unit's array (Design::unit_view); vector ops the whole design.
+  return share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
+}
+
+void Core::reserve(const OpShare& share) {
+  const design::Design& d = design_of(share);
+  Reservation need = share.op->is_gemm() ? gemm_reservation(d, share.plan)
+                                         : vector_reservation(d, *share.op, share.elements, share.streams);
+  const sc_core::sc_time period = clock_period(d);
+  const auto now = [&] { return time_to_cycles(sc_core::sc_time_stamp(), period); };
+  // Wait for the release that makes room, then try again: another unit may
+  // have reserved in between (docs/timing.md, "Scratchpad reservations").
+  for (;;) {
+    const std::uint64_t t = now();
+    const std::uint64_t fit = std::max({input.fits_from(need.input, t), weight.fits_from(need.weight, t),
+                                        output.fits_from(need.min_blocks * need.block_bytes, t)});
+    if (fit <= t) break;
+    sc_core::wait(cycles_to_time(fit, period) - sc_core::sc_time_stamp());
+  }
+  Held held{need, need.max_blocks};
+  if (need.block_bytes != 0) {
+    held.blocks = std::clamp(output.free_at(now()) / need.block_bytes, need.min_blocks, need.max_blocks);
+  }
+  input.hold(need.input);
+  weight.hold(need.weight);
+  output.hold(held.blocks * need.block_bytes);
+  m_held[share.index] = held;
+}
+
 RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                        std::uint64_t& ideal_cycles) {
-  // GEMMs follow their unit's array (Design::unit_view); vector ops the whole design.
-  const design::Design& d = share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
+  const design::Design& d = design_of(share);
+  const auto held_at = m_held.find(share.index);
+  if (held_at == m_held.end()) throw std::logic_error("an op ran without its scratchpad reservation");
+  const Held held = held_at->second;
+  m_held.erase(held_at);
   const ArchStats& st = *m_config.stats;
   OpRecord& rec = m_records.at(share.index);
   rec.counts = StatVector(st.size);
@@ -87,7 +120,7 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
     // compute_cycles: the same folds with every transfer complete when ready.
     rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
     OutputLog* produced = share.log_outputs ? &m_outputs[share.index] : nullptr;
-    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced);
+    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced, held.blocks);
   } else if (share.streams) {
     // Streams the GEMM's output (docs/timing.md, "Streaming a GEMM's output").
     const OutputLog& log = m_outputs.at(share.index - 1);
@@ -98,6 +131,13 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
   } else {
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
     t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);
+  }
+  // Give the space back as the op lets it go: operands after their last read,
+  // each output block (chunk) slot when its last store has completed.
+  input.release(held.need.input, t.released);
+  weight.release(held.need.weight, t.released);
+  for (std::uint64_t i = 0; i < held.blocks; ++i) {
+    output.release(held.need.block_bytes, i < t.freed.size() ? t.freed[i] : t.end);
   }
   rec.counts[st.dma_stall_arbitration_cycles] = dma.arbitration_cycles() - waited;
   rec.start = start;
@@ -114,6 +154,7 @@ void Core::account(const OpShare& share, const UnitCycles& cycles) {
   counts[st.unit_busy_cycles] = cycles.busy;
   counts[st.unit_stall_dram_cycles] = cycles.stalled_dram;
   counts[st.unit_stall_dependency_cycles] = cycles.stalled_dependency;
+  counts[st.unit_stall_full_buffer_cycles] = cycles.stalled_full_buffer;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config)

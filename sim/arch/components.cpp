@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace nibble::arch {
 
@@ -34,6 +35,10 @@ void OpUnit::run() {
     wait_until(released);
     const std::uint64_t inputs = m_host->wait_inputs(*share);
     wait_until(inputs);
+    // Its space in the scratchpads before its first load (docs/timing.md,
+    // "Scratchpad reservations"): waiting for it is a full-buffer stall.
+    const std::uint64_t ready = now();
+    m_host->reserve(*share);
     const std::uint64_t load_from = now();
     const std::uint64_t start = std::max({load_from, free, m_host->first_input(*share)});
     std::uint64_t ideal = 0;
@@ -43,10 +48,12 @@ void OpUnit::run() {
     UnitCycles op;
     op.busy = std::min(ideal, span);
     op.stalled_dram = span - op.busy;
-    op.stalled_dependency = start - free;
+    op.stalled_full_buffer = std::max(load_from, free) - std::max(ready, free);
+    op.stalled_dependency = start - free - op.stalled_full_buffer;
     m_cycles.busy += op.busy;
     m_cycles.stalled_dram += op.stalled_dram;
     m_cycles.stalled_dependency += op.stalled_dependency;
+    m_cycles.stalled_full_buffer += op.stalled_full_buffer;
     m_host->account(*share, op);
     if (t.compute_end > start) m_events.push_back(TimelineEvent{"", share->index, start, t.compute_end, work_name()});
     free = t.compute_end;
@@ -65,6 +72,38 @@ VectorUnit::VectorUnit(sc_core::sc_module_name name, const design::Design& desig
 
 Scratchpad::Scratchpad(sc_core::sc_module_name name, const design::ScratchpadConfig& config)
     : sc_core::sc_module(name), m_config(config) {}
+
+void Scratchpad::retire(std::uint64_t now) {
+  while (!m_releases.empty() && m_releases.begin()->first <= now) {
+    m_held -= m_releases.begin()->second;
+    m_releases.erase(m_releases.begin());
+  }
+}
+
+std::uint64_t Scratchpad::free_at(std::uint64_t now) {
+  retire(now);
+  return m_config.capacity_bytes > m_held ? m_config.capacity_bytes - m_held : 0;
+}
+
+std::uint64_t Scratchpad::fits_from(std::uint64_t bytes, std::uint64_t now) {
+  if (bytes == 0) return now;
+  retire(now);
+  const std::uint64_t capacity = m_config.capacity_bytes;
+  std::uint64_t held = m_held;
+  if (bytes <= capacity && held <= capacity - bytes) return now;
+  for (const auto& [cycle, given] : m_releases) {
+    held -= given;
+    if (bytes <= capacity && held <= capacity - bytes) return cycle;
+  }
+  throw std::logic_error(std::string(name()) + ": a reservation of " + std::to_string(bytes) +
+                         " bytes never fits (capacity " + std::to_string(capacity) + ")");
+}
+
+void Scratchpad::hold(std::uint64_t bytes) { m_held += bytes; }
+
+void Scratchpad::release(std::uint64_t bytes, std::uint64_t cycle) {
+  if (bytes != 0) m_releases.emplace(cycle, bytes);
+}
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, sc_core::sc_time period)
     : sc_core::sc_module(name), socket("socket"), m_period(period), m_tag(new TransferTag) {

@@ -316,6 +316,14 @@ class FoldSequence {
     return n;
   }
 
+  /// Output blocks (saturated at UINT64_MAX), and the blocks of each loop.
+  std::uint64_t out_blocks() const {
+    if (m_empty) return 0;
+    return checked_mul(checked_mul(m_p.groups, m_cblocks).value_or(kMax), m_vblocks).value_or(kMax);
+  }
+  std::uint64_t column_blocks() const { return m_cblocks; }  ///< blocks of C columns (per group)
+  std::uint64_t vector_blocks() const { return m_vblocks; }  ///< ws/is: blocks of Tm vectors; os: of R rows (per group)
+
   /// The next fold; false at the end.
   bool next(Fold& f) {
     if (m_empty || m_done) return false;
@@ -498,6 +506,65 @@ std::uint64_t output_blocks_in_flight(const ScratchpadConfig& output, std::uint6
   return std::max<std::uint64_t>(2, block_bytes == 0 ? 2 : output.capacity_bytes / block_bytes);
 }
 
+Reservation gemm_reservation(const design::Design& d, const GemmPlan& p) {
+  Reservation r;
+  const FoldSequence seq(d, p);
+  const std::uint64_t folds = seq.folds();
+  if (folds == 0) return r;
+  const bool os = p.dataflow == Dataflow::kOs;
+  const std::uint64_t rows = std::min(d.array.rows * d.array.dot_product, os ? p.vectors : p.reduction);
+  const std::uint64_t cols = std::min<std::uint64_t>(d.array.cols, p.columns);
+  const std::uint64_t k = p.reduction;
+  const std::uint64_t fold_units = folds / p.passes;  // a multi-pass fold's passes share its tiles
+  // One operand: min(L, units) of its largest residency unit (docs/timing.md,
+  // "Scratchpad reservations"; the units of "A whole GEMM").
+  const auto operand = [&](const OperandPlan& o, std::uint64_t fold_elems, std::uint64_t block_elems,
+                           std::uint64_t group_elems, std::uint64_t blocks) {
+    std::uint64_t elems = fold_elems;
+    std::uint64_t units = fold_units;
+    if (o.residency == Residency::kPerBlock) {
+      elems = block_elems;
+      units = sat_mul(p.groups, blocks);
+    } else if (o.residency == Residency::kPerGroup) {
+      elems = group_elems;
+      units = p.groups;
+    }
+    const std::uint64_t lookahead = o.buffer(d).double_buffer ? 2 : 1;
+    const std::uint64_t bytes = sat_mul(sat_stored(elems, static_cast<std::uint64_t>(o.quarter_bits)),
+                                        std::min(lookahead, units));
+    return std::min(bytes, o.buffer(d).capacity_bytes);
+  };
+  const std::uint64_t steps = std::min(p.block, os ? k : p.vectors);  // Tk (os) or Tm (ws/is) of a full fold
+  // Stationary: a fold's tile (ws/is R x C; os Tk x C), a column block's k x C, a group's k x N.
+  const std::uint64_t stat = operand(p.stationary, (os ? steps : rows) * cols, sat_mul(k, cols),
+                                     sat_mul(k, p.columns), seq.column_blocks());
+  // Streamed: a fold's tile (ws/is Tm x R; os R x Tk), a vector block's Tm x k, a group's M x k.
+  const std::uint64_t str = operand(p.streamed, rows * steps, sat_mul(steps, k),
+                                    sat_mul(p.vectors, k), seq.vector_blocks());
+  (p.stationary.in_input ? r.input : r.weight) = stat;
+  (p.streamed.in_input ? r.input : r.weight) = str;
+  // Output blocks: as run_gemm counts them.
+  r.block_bytes = packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+  const std::uint64_t blocks = seq.out_blocks();
+  r.max_blocks = std::min(blocks, output_blocks_in_flight(d.output, r.block_bytes));
+  r.min_blocks = std::min<std::uint64_t>(r.max_blocks, d.output.double_buffer ? 2 : 1);
+  return r;
+}
+
+Reservation vector_reservation(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
+                               bool streams) {
+  Reservation r;
+  const std::uint64_t chunk = vector_chunk(d, op);
+  if (elements == 0 || chunk == 0) return r;
+  const std::uint64_t in_q = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
+  const std::uint64_t out_q = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.out_format));
+  // A streamed op's inputs stay in the GEMM's output blocks: it holds room for its results only.
+  r.block_bytes = stored_bytes(std::min(chunk, elements), streams ? out_q : in_q + out_q);
+  r.max_blocks = std::min<std::uint64_t>(ceil_div(elements, chunk), d.output.double_buffer ? 2 : 1);
+  r.min_blocks = r.max_blocks;
+  return r;
+}
+
 std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                        std::uint64_t start, StatVector* counts, const ArchStats& st) {
   return run_gemm(d, exec, p, port, start, counts, st, start).end;
@@ -507,9 +574,9 @@ std::uint64_t gemm_folds(const design::Design& d, const GemmPlan& p) { return Fo
 
 RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                   std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from,
-                  OutputLog* produced) {
+                  OutputLog* produced, std::uint64_t out_blocks) {
   FoldSequence seq(d, p);
-  RunTimes times{start, start, start};
+  RunTimes times{start, start, start, {}};
   if (seq.folds() == 0) return times;
   load_from = std::min(load_from, start);
   const Counter count{counts};
@@ -538,8 +605,13 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   // (docs/timing.md, "Output blocks in flight").
   const std::uint64_t out_block_bytes =
       packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
-  const std::uint64_t out_lookahead = output_blocks_in_flight(d.output, out_block_bytes);
+  const std::uint64_t out_lookahead =
+      out_blocks != 0 ? out_blocks : output_blocks_in_flight(d.output, out_block_bytes);
   std::vector<std::uint64_t> stored;  // store completion per output block
+  // The last stores, one per block slot held: they free the op's output space.
+  const std::uint64_t slots = std::max<std::uint64_t>(1, std::min(out_lookahead, seq.out_blocks()));
+  times.freed.reserve(slots);
+  std::uint64_t last_slot = 0;
   std::uint64_t end = start;
 
   const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
@@ -636,6 +708,12 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       }
       const std::uint64_t bytes = burst_bytes(d, cur.store_bytes);
       const std::uint64_t written = port.transfer(done, bytes, true);
+      if (times.freed.size() < slots) {
+        times.freed.push_back(written);
+      } else {
+        times.freed[last_slot] = written;
+        last_slot = (last_slot + 1) % slots;
+      }
       if (!p.scalesim) {
         if (stored.size() <= cur.out_block) stored.resize(cur.out_block + 1, 0);
         stored[cur.out_block] = written;
@@ -717,7 +795,7 @@ std::uint64_t vector_chunk(const design::Design& d, const workloads::TraceOp& op
 RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
                     bool input_on_chip, const StreamSource* source) {
-  if (elements == 0) return RunTimes{start, start, start};
+  if (elements == 0) return RunTimes{start, start, start, {}};
   const Counter count{counts};
   // Quarter bits: a block format's elements with their share of the block scales.
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
@@ -772,7 +850,10 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   count.add(st.spad_output_write_bytes,
             (input_on_chip ? 0 : stored_bytes(elements, in_bits)) + stored_bytes(elements, out_bits) + tensor_bytes);
   count.add(st.spad_output_read_bytes, stored_bytes(elements, in_bits) + stored_bytes(elements, out_bits) + tensor_bytes);
-  return RunTimes{compute_end, end, compute_end};
+  // The last chunk of each slot frees it (docs/timing.md, "Scratchpad reservations").
+  RunTimes times{compute_end, end, compute_end, {}};
+  times.freed.assign(freed.end() - static_cast<std::ptrdiff_t>(std::min(lookahead, chunks)), freed.end());
+  return times;
 }
 
 }  // namespace nibble::arch

@@ -102,7 +102,28 @@ struct RunTimes {
   std::uint64_t compute_end = 0;  ///< last fold done / last vector chunk computed: the unit is free
   std::uint64_t end = 0;          ///< every transfer complete too: the op's results are in DRAM
   std::uint64_t released = 0;     ///< the unit has read its last operand: its operand buffers are free
+  /// Output scratchpad: completion of the last stores, one per block (chunk)
+  /// slot the op held, each freeing its slot (docs/timing.md, "Scratchpad reservations").
+  std::vector<std::uint64_t> freed;
 };
+
+/// What a share holds in its core's scratchpads while it runs (docs/timing.md,
+/// "Scratchpad reservations"): operand bytes in the input and weight
+/// scratchpads, output blocks (vector chunks) in the output scratchpad.
+struct Reservation {
+  std::uint64_t input = 0;        ///< bytes in the input scratchpad, until the op's last operand read
+  std::uint64_t weight = 0;       ///< bytes in the weight scratchpad, until the op's last operand read
+  std::uint64_t block_bytes = 0;  ///< one output block (vector chunk, inputs and results) in the output scratchpad
+  std::uint64_t min_blocks = 0;   ///< blocks without which the op cannot start
+  std::uint64_t max_blocks = 0;   ///< blocks it keeps in flight when the space is free
+};
+
+/// The reservation of a GEMM share planned as `plan`.
+Reservation gemm_reservation(const design::Design& design, const GemmPlan& plan);
+/// The reservation of a share of `elements` of vector op `op` (`streams`: its
+/// inputs are a GEMM's output blocks, which the GEMM holds).
+Reservation vector_reservation(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
+                               bool streams);
 
 /// When a GEMM share's results were computed, block by block: (cycle the
 /// block's last fold was done, outputs done so far including it).
@@ -117,10 +138,11 @@ std::uint64_t output_blocks_in_flight(const design::ScratchpadConfig& output, st
 /// transfers to `port`; adds its action counts to `counts` when not null.
 /// The first operand tiles may load from `load_from` (<= start: prefetched
 /// while the unit finishes the op before). compute_end: last fold done; end:
-/// last transfer complete too.
+/// last transfer complete too. `out_blocks`: output blocks in flight, as
+/// reserved (0: as many as the output scratchpad holds, output_blocks_in_flight).
 RunTimes run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan, MemoryPort& port,
                   std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from,
-                  OutputLog* produced = nullptr);
+                  OutputLog* produced = nullptr, std::uint64_t out_blocks = 0);
 /// The same from `start` with nothing prefetched; returns the end cycle.
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
