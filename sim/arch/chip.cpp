@@ -77,29 +77,20 @@ const design::Design& Core::design_of(const OpShare& share) const {
   return share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
 }
 
-void Core::reserve(const OpShare& share) {
+std::uint64_t Core::reserve(const OpShare& share) {
   const design::Design& d = design_of(share);
-  Reservation need = share.op->is_gemm() ? gemm_reservation(d, share.plan)
-                                         : vector_reservation(d, *share.op, share.elements, share.streams);
-  const sc_core::sc_time period = clock_period(d);
-  const auto now = [&] { return time_to_cycles(sc_core::sc_time_stamp(), period); };
-  // Wait for the release that makes room, then try again: another unit may
-  // have reserved in between (docs/timing.md, "Scratchpad reservations").
-  for (;;) {
-    const std::uint64_t t = now();
-    const std::uint64_t fit = std::max({input.fits_from(need.input, t), weight.fits_from(need.weight, t),
-                                        output.fits_from(need.min_blocks * need.block_bytes, t)});
-    if (fit <= t) break;
-    sc_core::wait(cycles_to_time(fit, period) - sc_core::sc_time_stamp());
+  const Reservation need = share.op->is_gemm() ? gemm_reservation(d, share.plan)
+                                               : vector_reservation(d, *share.op, share.elements, share.streams);
+  const std::uint64_t now = time_to_cycles(sc_core::sc_time_stamp(), clock_period(d));
+  Held held{need, SlotTimes{input.claim(need.input, now), weight.claim(need.weight, now), output.claim(need.output, now)}};
+  // The op starts once its first slot in each scratchpad is its own (the
+  // slots are handed over in order: the first is the earliest).
+  std::uint64_t first = now;
+  for (const auto* from : {&held.from.input, &held.from.weight, &held.from.output}) {
+    if (!from->empty()) first = std::max(first, from->front());
   }
-  Held held{need, need.max_blocks};
-  if (need.block_bytes != 0) {
-    held.blocks = std::clamp(output.free_at(now()) / need.block_bytes, need.min_blocks, need.max_blocks);
-  }
-  input.hold(need.input);
-  weight.hold(need.weight);
-  output.hold(held.blocks * need.block_bytes);
-  m_held[share.index] = held;
+  m_held[share.index] = std::move(held);
+  return first;
 }
 
 RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
@@ -107,7 +98,7 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
   const design::Design& d = design_of(share);
   const auto held_at = m_held.find(share.index);
   if (held_at == m_held.end()) throw std::logic_error("an op ran without its scratchpad reservation");
-  const Held held = held_at->second;
+  const Held held = std::move(held_at->second);
   m_held.erase(held_at);
   const ArchStats& st = *m_config.stats;
   OpRecord& rec = m_records.at(share.index);
@@ -120,24 +111,24 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
     // compute_cycles: the same folds with every transfer complete when ready.
     rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
     OutputLog* produced = share.log_outputs ? &m_outputs[share.index] : nullptr;
-    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced, held.blocks);
+    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced, &held.from);
   } else if (share.streams) {
     // Streams the GEMM's output (docs/timing.md, "Streaming a GEMM's output").
     const OutputLog& log = m_outputs.at(share.index - 1);
     const StreamSource source{&log, log.empty() ? 0 : log.back().second};
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, true).end;
-    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source);
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source, &held.from);
     m_outputs.erase(share.index - 1);
   } else {
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
-    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused, nullptr, &held.from);
   }
   // Give the space back as the op lets it go: operands after their last read,
   // each output block (chunk) slot when its last store has completed.
-  input.release(held.need.input, t.released);
-  weight.release(held.need.weight, t.released);
-  for (std::uint64_t i = 0; i < held.blocks; ++i) {
-    output.release(held.need.block_bytes, i < t.freed.size() ? t.freed[i] : t.end);
+  input.release(held.need.input.bytes * held.from.input.size(), t.released);
+  weight.release(held.need.weight.bytes * held.from.weight.size(), t.released);
+  for (std::size_t i = 0; i < held.from.output.size(); ++i) {
+    output.release(held.need.output.bytes, i < t.freed.size() ? t.freed[i] : t.end);
   }
   rec.counts[st.dma_stall_arbitration_cycles] = dma.arbitration_cycles() - waited;
   rec.start = start;

@@ -84,7 +84,7 @@ class Core : public sc_core::sc_module, private UnitHost {
  private:
   std::uint64_t wait_inputs(const OpShare& share) override;
   std::uint64_t first_input(const OpShare& share) const override;
-  void reserve(const OpShare& share) override;
+  std::uint64_t reserve(const OpShare& share) override;
   RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                    std::uint64_t& ideal_cycles) override;
   void account(const OpShare& share, const UnitCycles& cycles) override;
@@ -95,8 +95,8 @@ class Core : public sc_core::sc_module, private UnitHost {
 
   /// A share's space in the scratchpads, from its reservation to its run.
   struct Held {
-    Reservation need;          ///< what it asked for
-    std::uint64_t blocks = 0;  ///< output blocks (chunks) it got
+    Reservation need;  ///< what it reserved
+    SlotTimes from;    ///< when each slot is its own
   };
   /// The design a share runs on: its matrix unit's view for a GEMM, else the whole design.
   const design::Design& design_of(const OpShare& share) const;

@@ -38,7 +38,7 @@ void OpUnit::run() {
     // Its space in the scratchpads before its first load (docs/timing.md,
     // "Scratchpad reservations"): waiting for it is a full-buffer stall.
     const std::uint64_t ready = now();
-    m_host->reserve(*share);
+    wait_until(m_host->reserve(*share));
     const std::uint64_t load_from = now();
     const std::uint64_t start = std::max({load_from, free, m_host->first_input(*share)});
     std::uint64_t ideal = 0;
@@ -80,29 +80,51 @@ void Scratchpad::retire(std::uint64_t now) {
   }
 }
 
-std::uint64_t Scratchpad::free_at(std::uint64_t now) {
-  retire(now);
-  return m_config.capacity_bytes > m_held ? m_config.capacity_bytes - m_held : 0;
-}
-
-std::uint64_t Scratchpad::fits_from(std::uint64_t bytes, std::uint64_t now) {
-  if (bytes == 0) return now;
+std::vector<std::uint64_t> Scratchpad::claim(const SlotNeed& need, std::uint64_t now) {
+  std::vector<std::uint64_t> from;
+  if (need.bytes == 0 || need.count == 0) return from;
   retire(now);
   const std::uint64_t capacity = m_config.capacity_bytes;
-  std::uint64_t held = m_held;
-  if (bytes <= capacity && held <= capacity - bytes) return now;
-  for (const auto& [cycle, given] : m_releases) {
-    held -= given;
-    if (bytes <= capacity && held <= capacity - bytes) return cycle;
+  std::uint64_t free = capacity > m_held ? capacity - m_held : 0;
+  std::uint64_t cursor = now;
+  from.reserve(need.count);
+  for (std::uint64_t i = 0; i < need.count; ++i) {
+    std::uint64_t left = need.bytes;
+    const std::uint64_t take = std::min(free, left);
+    free -= take;
+    left -= take;
+    m_held += take;
+    // The rest is handed over from the earliest releases (still held, now by the caller).
+    while (left > 0) {
+      if (m_releases.empty() && m_held > need.bytes * i + (need.bytes - left)) {
+        // Held by ops that reserved and have not run yet: their releases come when they do.
+        sc_core::wait(m_scheduled);
+        continue;
+      }
+      if (m_releases.empty()) {
+        throw std::logic_error(std::string(name()) + ": a reservation of " + std::to_string(need.count) + " x " +
+                               std::to_string(need.bytes) + " bytes exceeds the capacity (" +
+                               std::to_string(capacity) + ")");
+      }
+      const auto first = m_releases.begin();
+      const std::uint64_t used = std::min(first->second, left);
+      left -= used;
+      cursor = std::max(cursor, first->first);
+      if (used == first->second) {
+        m_releases.erase(first);
+      } else {
+        first->second -= used;
+      }
+    }
+    from.push_back(cursor);
   }
-  throw std::logic_error(std::string(name()) + ": a reservation of " + std::to_string(bytes) +
-                         " bytes never fits (capacity " + std::to_string(capacity) + ")");
+  return from;
 }
 
-void Scratchpad::hold(std::uint64_t bytes) { m_held += bytes; }
-
 void Scratchpad::release(std::uint64_t bytes, std::uint64_t cycle) {
-  if (bytes != 0) m_releases.emplace(cycle, bytes);
+  if (bytes == 0) return;
+  m_releases.emplace(cycle, bytes);
+  m_scheduled.notify(sc_core::SC_ZERO_TIME);
 }
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, sc_core::sc_time period)

@@ -1168,63 +1168,68 @@ TEST(OutputBlocks, ManyOutputTilesInFlight) {
 // ------------------------------------------------------ scratchpad reservations
 
 // docs/timing.md, "Scratchpad reservations", example: layer L's weight-gradient
-// GEMM (off the chain: L has an update), the chain's activation-grads of 4 and
-// 80 FP16 elements, then L's update, on test-4x4 with ideal memory and an
-// output scratchpad of `output_bytes`.
+// GEMM m=20, n=4, k=8 (off the chain: L has an update), the chain's
+// activation-grads of 4 and 80 FP16 elements, then L's update, on test-4x4
+// with ideal memory.
 std::vector<TraceOp> reservation_ops() {
   using workloads::VectorKind;
-  return {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+  return {gemm("L", 20, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
           vec_op("A", VectorKind::kActivationGrad, 4, Format::kFp16, Format::kFp16, Phase::kInputGrad),
           vec_op("M", VectorKind::kActivationGrad, 80, Format::kFp16, Format::kFp16, Phase::kInputGrad),
           vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)};
 }
 
 TEST(Reservations, WhatEachOpReserves) {
-  // 320-byte output scratchpad (160-byte halves): the GEMM's one output block
-  // is Tm x C = 10 x 4 int32 sums, 160 B, L_O = max(2, 320 / 160) = 2, so it
-  // reserves min(1, 2) = 1 block; A (16 B) and B (16 B) are resident per
-  // group: one unit each. The 80-element activation-grad runs in chunks of
-  // 160 B / 32 bits = 40: two chunks of 40 x 4 B.
+  // 320-byte output scratchpad (160-byte halves): Tm = min(20, 160 B / (4 x
+  // 32 bits)) = 10, two output blocks of 10 x 4 int32 sums (160 B), L_O =
+  // max(2, 320 / 160) = 2: 2 slots of 160 B; A (80 B) and B (16 B) are
+  // resident per group: one slot each. The 80-element activation-grad runs in
+  // chunks of 160 B / 32 bits = 40: two slots of 40 x 4 B.
   const auto d = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320"});
   const auto ops = reservation_ops();
-  const design::Execution exec = design::plan_execution(d, ops[0]);
-  const GemmPlan p = plan_gemm(d, exec, ops[0], 10, 4, 8);
+  const GemmPlan p = plan_gemm(d, design::plan_execution(d, ops[0]), ops[0], 20, 4, 8);
   const Reservation g = gemm_reservation(d, p);
-  EXPECT_EQ(g.block_bytes, 160u);
-  EXPECT_EQ(g.min_blocks, 1u);
-  EXPECT_EQ(g.max_blocks, 1u);
-  EXPECT_EQ(g.input, 40u);   // A: 10 x 8 int4
-  EXPECT_EQ(g.weight, 16u);  // B: 8 x 4 int4
+  EXPECT_EQ(g.output.bytes, 160u);
+  EXPECT_EQ(g.output.count, 2u);
+  EXPECT_EQ(g.input.bytes, 80u);   // A: 20 x 8 int4
+  EXPECT_EQ(g.input.count, 1u);
+  EXPECT_EQ(g.weight.bytes, 16u);  // B: 8 x 4 int4
+  EXPECT_EQ(g.weight.count, 1u);
   const Reservation m = vector_reservation(d, ops[2], 80, false);
-  EXPECT_EQ(m.block_bytes, 160u);
-  EXPECT_EQ(m.min_blocks, 2u);
-  EXPECT_EQ(m.max_blocks, 2u);
-  EXPECT_EQ(vector_reservation(d, ops[1], 4, false).block_bytes, 16u);
+  EXPECT_EQ(m.output.bytes, 160u);
+  EXPECT_EQ(m.output.count, 2u);
+  EXPECT_EQ(vector_reservation(d, ops[1], 4, false).output.bytes, 16u);
   // Streamed, its inputs are the GEMM's blocks: room for its FP16 results only.
-  EXPECT_EQ(vector_reservation(d, ops[2], 80, true).block_bytes, 80u);
-  // An os GEMM with many tiles: at least 2 (double buffered), at most what the
-  // whole scratchpad holds (192 B: 3 tiles of 4 x 4 int32).
+  EXPECT_EQ(vector_reservation(d, ops[2], 80, true).output.bytes, 80u);
+  // Not double buffered: one chunk (of 320 B / 32 bits = 80 elements) in flight.
+  const auto single = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320",
+                                                    "scratchpads.output.double_buffer=false"});
+  EXPECT_EQ(vector_reservation(single, ops[2], 80, false).output.count, 1u);
+  // An os GEMM with 8 tiles: as many as the whole scratchpad holds (192 B: 3
+  // tiles of 4 x 4 int32).
   const auto os = test_design("test-4x4.yaml", {"array.dataflow=os", "scratchpads.output.capacity_bytes=192"});
   const TraceOp g16 = gemm("g", 16, 8, 10);
-  const GemmPlan po = plan_gemm(os, design::plan_execution(os, g16), g16, 16, 8, 10);
-  const Reservation o = gemm_reservation(os, po);
-  EXPECT_EQ(o.block_bytes, 64u);
-  EXPECT_EQ(o.min_blocks, 2u);
-  EXPECT_EQ(o.max_blocks, 3u);  // of 8 tiles
+  const Reservation o = gemm_reservation(os, plan_gemm(os, design::plan_execution(os, g16), g16, 16, 8, 10));
+  EXPECT_EQ(o.output.bytes, 64u);
+  EXPECT_EQ(o.output.count, 3u);
 }
 
 TEST(Reservations, VectorOpWaitsForTheGemmsStores) {
-  // The GEMM holds 160 of the 320 B from 0 until its store at 32; A holds 16 B
-  // over [0, 1); M needs 2 x 160 B at 1 and waits for the GEMM's release at 32:
-  // chunks [32, 42) and [42, 52); the update runs [52, 64).
+  // The GEMM's folds (T = 10) are done at 21, 32, 43, 54: block 0 at 32, block
+  // 1 at 54, each stored (ideal) then; it holds the whole 320 B. A holds 16 B
+  // over [0, 1). M needs 2 x 160 B at 1: its slots are handed over at the
+  // GEMM's stores, 32 and 54; chunk 0 runs [32, 42), chunk 1 [54, 64); the
+  // update runs [64, 76).
   const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320"}), reservation_ops());
-  EXPECT_EQ(r.total("cycles"), 64u);  // 44 when both used the whole scratchpad at once
-  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 32u);
-  EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 20u);
+  EXPECT_EQ(r.total("cycles"), 76u);  // 66 when both used the whole scratchpad at once
+  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 54u);
+  EXPECT_EQ(row_cycles(r, "A", Phase::kInputGrad), 0u);
+  EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 10u);
   EXPECT_EQ(row_cycles(r, "L", Phase::kUpdate), 12u);
   const UnitCycles v = unit(r, "core0.vector").cycles;
   EXPECT_EQ(v.busy, 33u);                 // 1 + 20 + 12
-  EXPECT_EQ(v.stalled_full_buffer, 31u);  // 1 .. 32
+  EXPECT_EQ(v.stalled_full_buffer, 31u);  // 1 .. 32, before M's first chunk
+  EXPECT_EQ(v.stalled_dram, 12u);         // 42 .. 54, M's second chunk waits for the GEMM's last store
   EXPECT_EQ(v.stalled_dependency, 0u);
   EXPECT_EQ(unit(r, "core0.array").cycles.stalled_full_buffer, 0u);
   EXPECT_EQ(r.total("unit_stall_full_buffer_cycles"), 31u);
@@ -1232,19 +1237,20 @@ TEST(Reservations, VectorOpWaitsForTheGemmsStores) {
   const UnitStatIds ids(registry);
   const StatVector s = unit_stat_values(ids, v, r.total("cycles"));
   EXPECT_EQ(s[ids.stalled_full_buffer_cycles], 31u);
-  EXPECT_EQ(s[ids.idle_cycles], 0u);  // 64 - 33 - 31
+  EXPECT_EQ(s[ids.idle_cycles], 0u);  // 76 - 33 - 31 - 12
 }
 
 TEST(Reservations, LargeEnoughScratchpadLetsThemOverlap) {
-  // 640 B (320-byte halves): the same GEMM (Tm = 10, one 160-byte block); M is
-  // one chunk of 80 elements, 320 B, which fits beside the GEMM's 160: it runs
-  // [1, 21) under the GEMM and the update waits for the GEMM: [32, 44).
+  // 640 B (320-byte halves): Tm = 20, the GEMM is one block of 320 B, done at
+  // 51; M is one chunk of 80 elements, 320 B, which fits beside it: M runs
+  // [1, 21) under the GEMM and the update waits for the GEMM: [51, 63).
   const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=640"}), reservation_ops());
-  EXPECT_EQ(r.total("cycles"), 44u);
+  EXPECT_EQ(r.total("cycles"), 63u);
+  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 51u);
   EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 0u);
   const UnitCycles v = unit(r, "core0.vector").cycles;
   EXPECT_EQ(v.stalled_full_buffer, 0u);
-  EXPECT_EQ(v.stalled_dependency, 11u);  // the update, 21 .. 32
+  EXPECT_EQ(v.stalled_dependency, 30u);  // the update, 21 .. 51
   EXPECT_EQ(r.total("unit_stall_full_buffer_cycles"), 0u);
 }
 
