@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/arch/components.hpp"
 #include "sim/arch/deps.hpp"
 #include "sim/arch/engine.hpp"
 #include "sim/arch/fold_clock.hpp"
@@ -1252,6 +1253,51 @@ TEST(Reservations, LargeEnoughScratchpadLetsThemOverlap) {
   EXPECT_EQ(v.stalled_full_buffer, 0u);
   EXPECT_EQ(v.stalled_dependency, 30u);  // the update, 21 .. 51
   EXPECT_EQ(r.total("unit_stall_full_buffer_cycles"), 0u);
+}
+
+// Two holders of one 320-byte scratchpad (1 cycle = 1 ns): the first takes
+// both 160-byte slots at 0 and schedules their releases (at 30 and 50) only
+// when it starts, at 10; the second asks for one slot at 5, finds the space
+// held without a release cycle, waits until 10 and gets the first release (30);
+// a third, at 20, gets the one left (50); both come back at 60, where a
+// fourth finds them free.
+struct TwoHolders : sc_core::sc_module {
+  SC_HAS_PROCESS(TwoHolders);
+  explicit TwoHolders(sc_core::sc_module_name name, const design::ScratchpadConfig& config)
+      : sc_core::sc_module(name), spad("spad", config) {
+    SC_THREAD(first);
+    SC_THREAD(second);
+  }
+  void first() {
+    a = spad.claim(SlotNeed{160, 2}, 0);
+    sc_core::wait(10, sc_core::SC_NS);
+    spad.release(160, 30);
+    spad.release(160, 50);
+  }
+  void second() {
+    sc_core::wait(5, sc_core::SC_NS);
+    b = spad.claim(SlotNeed{160, 1}, 5);
+    b.push_back(static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9 + 0.5));
+    sc_core::wait(15, sc_core::SC_NS);
+    c = spad.claim(SlotNeed{160, 1}, 20);
+    spad.release(320, 60);  // both slots back at 60
+    sc_core::wait(40, sc_core::SC_NS);
+    d = spad.claim(SlotNeed{320, 1}, 60);
+  }
+  Scratchpad spad;
+  std::vector<std::uint64_t> a, b, c, d;
+};
+
+TEST(Reservations, SlotsAreHandedOverInReleaseOrder) {
+  design::ScratchpadConfig config = test_design("test-4x4.yaml").output;
+  config.capacity_bytes = 320;
+  const int status = in_child([&] {
+    TwoHolders top("top", config);
+    sc_core::sc_start();
+    using V = std::vector<std::uint64_t>;
+    return top.a == V{0, 0} && top.b == (V{30, 10}) && top.c == V{50} && top.d == V{60};
+  });
+  EXPECT_EQ(status, 0);
 }
 
 TEST(Reservations, OsTilesInFlightBoundedByCapacity) {
