@@ -514,6 +514,13 @@ std::uint64_t output_blocks_in_flight(const ScratchpadConfig& output, std::uint6
 
 namespace {
 
+// One output block of a plan in the output scratchpad: ws/is Tm x C, os R x C
+// partial sums (docs/timing.md, "Output blocks in flight").
+std::uint64_t output_block_bytes(const design::Design& d, const GemmPlan& p) {
+  const bool os = p.dataflow == Dataflow::kOs;
+  return packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+}
+
 // `count` slots of `bytes`, as many as the scratchpad holds (a SCALE-Sim tile
 // may exceed a half: its slots share the capacity).
 SlotNeed fitted(const ScratchpadConfig& spad, std::uint64_t bytes, std::uint64_t count) {
@@ -562,7 +569,7 @@ Reservation gemm_reservation(const design::Design& d, const GemmPlan& p) {
   (p.stationary.in_input ? r.input : r.weight) = stat;
   (p.streamed.in_input ? r.input : r.weight) = str;
   // Output blocks in flight: as run_gemm counts them.
-  const std::uint64_t block = packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+  const std::uint64_t block = output_block_bytes(d, p);
   r.output = fitted(d.output, block, std::min(seq.out_blocks(), output_blocks_in_flight(d.output, block)));
   return r;
 }
@@ -619,8 +626,7 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   Operand str = operand(p.streamed);
   // Output blocks in flight: as many as the output scratchpad holds
   // (docs/timing.md, "Output blocks in flight").
-  const std::uint64_t out_block_bytes =
-      packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+  const std::uint64_t out_block_bytes = output_block_bytes(d, p);
   // (As many as reserved when the op has a reservation: the same number unless
   // a SCALE-Sim tile exceeds a half, docs/timing.md, "Scratchpad reservations".)
   const std::uint64_t out_lookahead = slots != nullptr && !slots->output.empty()
