@@ -1181,12 +1181,12 @@ std::vector<TraceOp> reservation_ops() {
 }
 
 TEST(Reservations, WhatEachOpReserves) {
-  // 320-byte output scratchpad (160-byte halves): Tm = min(20, 160 B / (4 x
+  // 336-byte output scratchpad (168-byte halves): Tm = min(20, 168 B / (4 x
   // 32 bits)) = 10, two output blocks of 10 x 4 int32 sums (160 B), L_O =
-  // max(2, 320 / 160) = 2: 2 slots of 160 B; A (80 B) and B (16 B) are
+  // max(2, 336 / 160) = 2: 2 slots of 160 B; A (80 B) and B (16 B) are
   // resident per group: one slot each. The 80-element activation-grad runs in
-  // chunks of 160 B / 32 bits = 40: two slots of 40 x 4 B.
-  const auto d = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320"});
+  // chunks of 168 B / 32 bits = 42, 40 in whole lane groups: two slots of 40 x 4 B.
+  const auto d = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=336"});
   const auto ops = reservation_ops();
   const GemmPlan p = plan_gemm(d, design::plan_execution(d, ops[0]), ops[0], 20, 4, 8);
   const Reservation g = gemm_reservation(d, p);
@@ -1217,11 +1217,11 @@ TEST(Reservations, WhatEachOpReserves) {
 
 TEST(Reservations, VectorOpWaitsForTheGemmsStores) {
   // The GEMM's folds (T = 10) are done at 21, 32, 43, 54: block 0 at 32, block
-  // 1 at 54, each stored (ideal) then; it holds the whole 320 B. A holds 16 B
-  // over [0, 1). M needs 2 x 160 B at 1: its slots are handed over at the
-  // GEMM's stores, 32 and 54; chunk 0 runs [32, 42), chunk 1 [54, 64); the
-  // update runs [64, 76).
-  const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320"}), reservation_ops());
+  // 1 at 54, each stored (ideal) then; it holds 320 of the 336 B. A holds the
+  // other 16 B over [0, 1). M needs 2 x 160 B at 1: its slots are handed over
+  // at the GEMM's stores, 32 and 54; chunk 0 runs [32, 42), chunk 1 [54, 64);
+  // the update runs [64, 76).
+  const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=336"}), reservation_ops());
   EXPECT_EQ(r.total("cycles"), 76u);  // 66 when both used the whole scratchpad at once
   EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 54u);
   EXPECT_EQ(row_cycles(r, "A", Phase::kInputGrad), 0u);
