@@ -46,6 +46,7 @@ ArchStats::ArchStats(StatRegistry& r)
       unit_busy_cycles(0),
       unit_stall_dram_cycles(0),
       unit_stall_dependency_cycles(0),
+      unit_stall_full_buffer_cycles(0),
       dma_stall_arbitration_cycles(0) {
   for (const auto kind : workloads::all_vector_kinds()) {
     vec_ops_kind.at(static_cast<std::size_t>(kind)) =
@@ -64,6 +65,9 @@ ArchStats::ArchStats(StatRegistry& r)
   unit_stall_dependency_cycles = r.add("unit_stall_dependency_cycles", "cycles",
                                        "cycles the op's unit, free, waited before it for the ops writing its inputs, "
                                        "summed over cores");
+  unit_stall_full_buffer_cycles = r.add("unit_stall_full_buffer_cycles", "cycles",
+                                        "cycles the op's unit, free and its inputs ready, waited before it for "
+                                        "scratchpad space other ops held, summed over cores");
   dma_stall_arbitration_cycles = r.add("dma_stall_arbitration_cycles", "cycles",
                                        "cycles the op's transfers waited for a DRAM channel busy with other transfers, "
                                        "summed over transfers");

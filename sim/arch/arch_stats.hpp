@@ -46,6 +46,7 @@ struct ArchStats {
   StatRegistry::Id unit_busy_cycles;     ///< the op's unit working as with ideal memory, summed over cores
   StatRegistry::Id unit_stall_dram_cycles;        ///< the op's unit waiting within the op for DRAM, summed over cores
   StatRegistry::Id unit_stall_dependency_cycles;  ///< the op's unit waiting before it for its inputs, summed over cores
+  StatRegistry::Id unit_stall_full_buffer_cycles;  ///< the op's unit waiting before it for scratchpad space, summed over cores
   StatRegistry::Id dma_stall_arbitration_cycles;  ///< the op's transfers waiting for a busy channel, summed
   std::size_t size = 0;                  ///< registry size after registration (a StatVector's length)
 

@@ -72,10 +72,34 @@ std::uint64_t Core::first_input(const OpShare& share) const {
   return log.empty() ? 0 : log.front().first;
 }
 
+const design::Design& Core::design_of(const OpShare& share) const {
+  // GEMMs follow their unit's array (Design::unit_view); vector ops the whole design.
+  return share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
+}
+
+std::uint64_t Core::reserve(const OpShare& share) {
+  const design::Design& d = design_of(share);
+  const Reservation need = share.op->is_gemm() ? gemm_reservation(d, share.plan)
+                                               : vector_reservation(d, *share.op, share.elements, share.streams);
+  const std::uint64_t now = time_to_cycles(sc_core::sc_time_stamp(), clock_period(d));
+  Held held{need, SlotTimes{input.claim(need.input, now), weight.claim(need.weight, now), output.claim(need.output, now)}};
+  // The op starts once its first slot in each scratchpad is its own (the
+  // slots are handed over in order: the first is the earliest).
+  std::uint64_t first = now;
+  for (const auto* from : {&held.from.input, &held.from.weight, &held.from.output}) {
+    if (!from->empty()) first = std::max(first, from->front());
+  }
+  m_held[share.index] = std::move(held);
+  return first;
+}
+
 RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                        std::uint64_t& ideal_cycles) {
-  // GEMMs follow their unit's array (Design::unit_view); vector ops the whole design.
-  const design::Design& d = share.op->is_gemm() ? arrays.at(share.exec.unit)->design() : *m_config.design;
+  const design::Design& d = design_of(share);
+  const auto held_at = m_held.find(share.index);
+  if (held_at == m_held.end()) throw std::logic_error("an op ran without its scratchpad reservation");
+  const Held held = std::move(held_at->second);
+  m_held.erase(held_at);
   const ArchStats& st = *m_config.stats;
   OpRecord& rec = m_records.at(share.index);
   rec.counts = StatVector(st.size);
@@ -87,17 +111,24 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
     // compute_cycles: the same folds with every transfer complete when ready.
     rec.ideal_cycles = run_gemm(d, share.exec, share.plan, ideal, 0, nullptr, st);
     OutputLog* produced = share.log_outputs ? &m_outputs[share.index] : nullptr;
-    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced);
+    t = run_gemm(d, share.exec, share.plan, dma, start, &rec.counts, st, load_from, produced, &held.from);
   } else if (share.streams) {
     // Streams the GEMM's output (docs/timing.md, "Streaming a GEMM's output").
     const OutputLog& log = m_outputs.at(share.index - 1);
     const StreamSource source{&log, log.empty() ? 0 : log.back().second};
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, true).end;
-    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source);
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source, &held.from);
     m_outputs.erase(share.index - 1);
   } else {
     rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused).end;
-    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused);
+    t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused, nullptr, &held.from);
+  }
+  // Give the space back as the op lets it go: operands after their last read,
+  // each output block (chunk) slot when its last store has completed.
+  input.release(held.need.input.bytes * held.from.input.size(), t.released);
+  weight.release(held.need.weight.bytes * held.from.weight.size(), t.released);
+  for (std::size_t i = 0; i < held.from.output.size(); ++i) {
+    output.release(held.need.output.bytes, i < t.freed.size() ? t.freed[i] : t.end);
   }
   rec.counts[st.dma_stall_arbitration_cycles] = dma.arbitration_cycles() - waited;
   rec.start = start;
@@ -114,6 +145,7 @@ void Core::account(const OpShare& share, const UnitCycles& cycles) {
   counts[st.unit_busy_cycles] = cycles.busy;
   counts[st.unit_stall_dram_cycles] = cycles.stalled_dram;
   counts[st.unit_stall_dependency_cycles] = cycles.stalled_dependency;
+  counts[st.unit_stall_full_buffer_cycles] = cycles.stalled_full_buffer;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config)

@@ -84,6 +84,7 @@ class Core : public sc_core::sc_module, private UnitHost {
  private:
   std::uint64_t wait_inputs(const OpShare& share) override;
   std::uint64_t first_input(const OpShare& share) const override;
+  std::uint64_t reserve(const OpShare& share) override;
   RunTimes execute(const OpShare& share, std::uint64_t start, std::uint64_t load_from,
                    std::uint64_t& ideal_cycles) override;
   void account(const OpShare& share, const UnitCycles& cycles) override;
@@ -91,6 +92,15 @@ class Core : public sc_core::sc_module, private UnitHost {
   CoreConfig m_config;              ///< parameters
   std::vector<OpRecord> m_records;  ///< results, by op index
   std::map<std::uint32_t, OutputLog> m_outputs;  ///< GEMMs whose output the next op streams: their blocks
+
+  /// A share's space in the scratchpads, from its reservation to its run.
+  struct Held {
+    Reservation need;  ///< what it reserved
+    SlotTimes from;    ///< when each slot is its own
+  };
+  /// The design a share runs on: its matrix unit's view for a GEMM, else the whole design.
+  const design::Design& design_of(const OpShare& share) const;
+  std::map<std::uint32_t, Held> m_held;  ///< by op index: reserved, not yet run
 };
 
 /// Parameters of the chip.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace nibble::arch {
 
@@ -34,6 +35,10 @@ void OpUnit::run() {
     wait_until(released);
     const std::uint64_t inputs = m_host->wait_inputs(*share);
     wait_until(inputs);
+    // Its space in the scratchpads before its first load (docs/timing.md,
+    // "Scratchpad reservations"): waiting for it is a full-buffer stall.
+    const std::uint64_t ready = now();
+    wait_until(m_host->reserve(*share));
     const std::uint64_t load_from = now();
     const std::uint64_t start = std::max({load_from, free, m_host->first_input(*share)});
     std::uint64_t ideal = 0;
@@ -43,10 +48,12 @@ void OpUnit::run() {
     UnitCycles op;
     op.busy = std::min(ideal, span);
     op.stalled_dram = span - op.busy;
-    op.stalled_dependency = start - free;
+    op.stalled_full_buffer = std::max(load_from, free) - std::max(ready, free);
+    op.stalled_dependency = start - free - op.stalled_full_buffer;
     m_cycles.busy += op.busy;
     m_cycles.stalled_dram += op.stalled_dram;
     m_cycles.stalled_dependency += op.stalled_dependency;
+    m_cycles.stalled_full_buffer += op.stalled_full_buffer;
     m_host->account(*share, op);
     if (t.compute_end > start) m_events.push_back(TimelineEvent{"", share->index, start, t.compute_end, work_name()});
     free = t.compute_end;
@@ -65,6 +72,60 @@ VectorUnit::VectorUnit(sc_core::sc_module_name name, const design::Design& desig
 
 Scratchpad::Scratchpad(sc_core::sc_module_name name, const design::ScratchpadConfig& config)
     : sc_core::sc_module(name), m_config(config) {}
+
+void Scratchpad::retire(std::uint64_t now) {
+  while (!m_releases.empty() && m_releases.begin()->first <= now) {
+    m_held -= m_releases.begin()->second;
+    m_releases.erase(m_releases.begin());
+  }
+}
+
+std::vector<std::uint64_t> Scratchpad::claim(const SlotNeed& need, std::uint64_t now) {
+  std::vector<std::uint64_t> from;
+  if (need.bytes == 0 || need.count == 0) return from;
+  retire(now);
+  const std::uint64_t capacity = m_config.capacity_bytes;
+  std::uint64_t free = capacity > m_held ? capacity - m_held : 0;
+  std::uint64_t cursor = now;
+  from.reserve(need.count);
+  for (std::uint64_t i = 0; i < need.count; ++i) {
+    std::uint64_t left = need.bytes;
+    const std::uint64_t take = std::min(free, left);
+    free -= take;
+    left -= take;
+    m_held += take;
+    // The rest is handed over from the earliest releases (still held, now by the caller).
+    while (left > 0) {
+      if (m_releases.empty() && m_held > need.bytes * i + (need.bytes - left)) {
+        // Held by ops that reserved and have not run yet: their releases come when they do.
+        sc_core::wait(m_scheduled);
+        continue;
+      }
+      if (m_releases.empty()) {
+        throw std::logic_error(std::string(name()) + ": a reservation of " + std::to_string(need.count) + " x " +
+                               std::to_string(need.bytes) + " bytes exceeds the capacity (" +
+                               std::to_string(capacity) + ")");
+      }
+      const auto first = m_releases.begin();
+      const std::uint64_t used = std::min(first->second, left);
+      left -= used;
+      cursor = std::max(cursor, first->first);
+      if (used == first->second) {
+        m_releases.erase(first);
+      } else {
+        first->second -= used;
+      }
+    }
+    from.push_back(cursor);
+  }
+  return from;
+}
+
+void Scratchpad::release(std::uint64_t bytes, std::uint64_t cycle) {
+  if (bytes == 0) return;
+  m_releases.emplace(cycle, bytes);
+  m_scheduled.notify(sc_core::SC_ZERO_TIME);
+}
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, sc_core::sc_time period)
     : sc_core::sc_module(name), socket("socket"), m_period(period), m_tag(new TransferTag) {

@@ -1,8 +1,8 @@
 // The parts of a core. The matrix units (SystolicArray) and the vector unit
 // are SystemC processes that take their ops in program order, each as soon as
 // its inputs are ready (OpUnit); the DMA engine is the core's TLM-2.0
-// initiator towards the shared DRAM; the scratchpads hold their configuration
-// (the capacity rules live in sim/arch/engine, docs/timing.md).
+// initiator towards the shared DRAM; the scratchpads hold the space the ops
+// reserve (what each op reserves: sim/arch/engine, docs/timing.md).
 #pragma once
 
 #include <systemc>
@@ -49,6 +49,10 @@ class UnitHost {
   /// The first cycle `share` can have input at all: for an op streaming a
   /// GEMM's output, when the GEMM's first output block was done; else 0.
   virtual std::uint64_t first_input(const OpShare& share) const = 0;
+  /// Reserves `share`'s slots in the scratchpads now (docs/timing.md,
+  /// "Scratchpad reservations"); returns the cycle from which its first slots
+  /// are its own: the op cannot start before.
+  virtual std::uint64_t reserve(const OpShare& share) = 0;
   /// Runs `share` (loosely timed, docs/timing.md): its first step may start
   /// at `start`, its first loads at `load_from`. Sets `ideal_cycles` to the
   /// op's span with ideal memory.
@@ -117,14 +121,32 @@ class VectorUnit : public OpUnit {
   design::VectorConfig m_config;  ///< lanes and cycles per element by kind
 };
 
-/// An on-chip buffer (input, weight or output).
+/// An on-chip buffer (input, weight or output) whose capacity the core's
+/// units reserve and release (docs/timing.md, "Scratchpad reservations").
+/// Every op's releases are scheduled when it starts (loosely timed), so the
+/// cycle from which a reserved slot is free is known when it is reserved.
 class Scratchpad : public sc_core::sc_module {
  public:
   Scratchpad(sc_core::sc_module_name name, const design::ScratchpadConfig& config);
   const design::ScratchpadConfig& config() const { return m_config; }
 
+  /// Reserves `need.count` slots of `need.bytes` at cycle `now`: each from
+  /// the free space, else from the earliest releases scheduled (the space is
+  /// handed over when its holder gives it back). Returns, per slot, the cycle
+  /// from which it is the caller's (non-decreasing). Called from a thread: when
+  /// the space is held by ops that have not scheduled its release yet (they
+  /// wait for their own first slots), it waits until they have.
+  std::vector<std::uint64_t> claim(const SlotNeed& need, std::uint64_t now);
+  /// Gives `bytes` back at cycle `cycle`.
+  void release(std::uint64_t bytes, std::uint64_t cycle);
+
  private:
+  void retire(std::uint64_t now);
+
   design::ScratchpadConfig m_config;  ///< capacity, width, banks, ports, double buffering
+  std::uint64_t m_held = 0;           ///< bytes reserved and not yet given back (releases due included)
+  std::multimap<std::uint64_t, std::uint64_t> m_releases;  ///< cycle -> bytes given back then
+  sc_core::sc_event m_scheduled;      ///< a release was scheduled
 };
 
 /// The core's DMA engine: the TLM-2.0 initiator that moves tiles between the

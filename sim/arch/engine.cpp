@@ -317,6 +317,14 @@ class FoldSequence {
     return n;
   }
 
+  /// Output blocks (saturated at UINT64_MAX), and the blocks of each loop.
+  std::uint64_t out_blocks() const {
+    if (m_empty) return 0;
+    return checked_mul(checked_mul(m_p.groups, m_cblocks).value_or(kMax), m_vblocks).value_or(kMax);
+  }
+  std::uint64_t column_blocks() const { return m_cblocks; }  ///< blocks of C columns (per group)
+  std::uint64_t vector_blocks() const { return m_vblocks; }  ///< ws/is: blocks of Tm vectors; os: of R rows (per group)
+
   /// The next fold; false at the end.
   bool next(Fold& f) {
     if (m_empty || m_done) return false;
@@ -463,11 +471,16 @@ class FoldSequence {
 /// release cycles of past units (a unit's buffer half is reused L units later).
 class OperandTrack {
  public:
-  explicit OperandTrack(std::uint64_t lookahead) : m_lookahead(lookahead) {}
+  /// `slots`: when each reserved slot is the op's own (null or short: from the start).
+  OperandTrack(std::uint64_t lookahead, const std::vector<std::uint64_t>* slots)
+      : m_lookahead(lookahead), m_slots(slots) {}
 
-  /// The cycle from which unit `unit` may be loaded: when unit - L released its half.
+  /// The cycle from which unit `unit` may be loaded: when its slot is the
+  /// op's own, then when unit - L released its half.
   std::uint64_t slot_free(std::uint64_t unit, std::uint64_t start) const {
-    if (unit < m_lookahead) return start;
+    if (unit < m_lookahead) {
+      return m_slots != nullptr && unit < m_slots->size() ? std::max(start, (*m_slots)[unit]) : start;
+    }
     const std::uint64_t earlier = unit - m_lookahead;
     return earlier < m_released.size() ? m_released[earlier] : start;
   }
@@ -481,6 +494,7 @@ class OperandTrack {
 
  private:
   std::uint64_t m_lookahead;              ///< 2 with double buffering, else 1
+  const std::vector<std::uint64_t>* m_slots;  ///< reserved slots' start cycles (may be null)
   std::vector<std::uint64_t> m_done;      ///< load completion per tile of the current unit
   std::vector<std::uint64_t> m_released;  ///< release cycle per unit number
 };
@@ -499,6 +513,81 @@ std::uint64_t output_blocks_in_flight(const ScratchpadConfig& output, std::uint6
   return std::max<std::uint64_t>(2, block_bytes == 0 ? 2 : output.capacity_bytes / block_bytes);
 }
 
+namespace {
+
+// One output block of a plan in the output scratchpad: ws/is Tm x C, os R x C
+// partial sums (docs/timing.md, "Output blocks in flight").
+std::uint64_t output_block_bytes(const design::Design& d, const GemmPlan& p) {
+  const bool os = p.dataflow == Dataflow::kOs;
+  return packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
+}
+
+// `count` slots of `bytes`, as many as the scratchpad holds (a SCALE-Sim tile
+// may exceed a half: its slots share the capacity).
+SlotNeed fitted(const ScratchpadConfig& spad, std::uint64_t bytes, std::uint64_t count) {
+  if (count == 0 || bytes == 0) return SlotNeed{};
+  const std::uint64_t cap = spad.capacity_bytes;
+  bytes = std::min(bytes, cap);
+  return SlotNeed{bytes, std::max<std::uint64_t>(1, std::min(count, cap / bytes))};
+}
+
+}  // namespace
+
+Reservation gemm_reservation(const design::Design& d, const GemmPlan& p) {
+  Reservation r;
+  const FoldSequence seq(d, p);
+  const std::uint64_t folds = seq.folds();
+  if (folds == 0) return r;
+  const bool os = p.dataflow == Dataflow::kOs;
+  const std::uint64_t rows = std::min(d.array.rows * d.array.dot_product, os ? p.vectors : p.reduction);
+  const std::uint64_t cols = std::min<std::uint64_t>(d.array.cols, p.columns);
+  const std::uint64_t k = p.reduction;
+  const std::uint64_t fold_units = folds / p.passes;  // a multi-pass fold's passes share its tiles
+  // One operand: min(L, units) of its largest residency unit (docs/timing.md,
+  // "Scratchpad reservations"; the units of "A whole GEMM").
+  const auto operand = [&](const OperandPlan& o, std::uint64_t fold_elems, std::uint64_t block_elems,
+                           std::uint64_t group_elems, std::uint64_t blocks) {
+    std::uint64_t elems = fold_elems;
+    std::uint64_t units = fold_units;
+    if (o.residency == Residency::kPerBlock) {
+      elems = block_elems;
+      units = sat_mul(p.groups, blocks);
+    } else if (o.residency == Residency::kPerGroup) {
+      elems = group_elems;
+      units = p.groups;
+    }
+    const std::uint64_t lookahead = o.buffer(d).double_buffer ? 2 : 1;
+    return fitted(o.buffer(d), sat_stored(elems, static_cast<std::uint64_t>(o.quarter_bits)),
+                  std::min(lookahead, units));
+  };
+  const std::uint64_t steps = std::min(p.block, os ? k : p.vectors);  // Tk (os) or Tm (ws/is) of a full fold
+  // Stationary: a fold's tile (ws/is R x C; os Tk x C), a column block's k x C, a group's k x N.
+  const SlotNeed stat = operand(p.stationary, (os ? steps : rows) * cols, sat_mul(k, cols),
+                                sat_mul(k, p.columns), seq.column_blocks());
+  // Streamed: a fold's tile (ws/is Tm x R; os R x Tk), a vector block's Tm x k, a group's M x k.
+  const SlotNeed str = operand(p.streamed, rows * steps, sat_mul(steps, k),
+                               sat_mul(p.vectors, k), seq.vector_blocks());
+  (p.stationary.in_input ? r.input : r.weight) = stat;
+  (p.streamed.in_input ? r.input : r.weight) = str;
+  // Output blocks in flight: as run_gemm counts them.
+  const std::uint64_t block = output_block_bytes(d, p);
+  r.output = fitted(d.output, block, std::min(seq.out_blocks(), output_blocks_in_flight(d.output, block)));
+  return r;
+}
+
+Reservation vector_reservation(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
+                               bool streams) {
+  Reservation r;
+  const std::uint64_t chunk = vector_chunk(d, op);
+  if (elements == 0 || chunk == 0) return r;
+  const std::uint64_t in_q = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
+  const std::uint64_t out_q = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.out_format));
+  // A streamed op's inputs stay in the GEMM's output blocks: it holds room for its results only.
+  r.output = fitted(d.output, stored_bytes(std::min(chunk, elements), streams ? out_q : in_q + out_q),
+                    std::min<std::uint64_t>(ceil_div(elements, chunk), d.output.double_buffer ? 2 : 1));
+  return r;
+}
+
 std::uint64_t run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                        std::uint64_t start, StatVector* counts, const ArchStats& st) {
   return run_gemm(d, exec, p, port, start, counts, st, start).end;
@@ -508,9 +597,9 @@ std::uint64_t gemm_folds(const design::Design& d, const GemmPlan& p) { return Fo
 
 RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const GemmPlan& p, MemoryPort& port,
                   std::uint64_t start, StatVector* counts, const ArchStats& st, std::uint64_t load_from,
-                  OutputLog* produced) {
+                  OutputLog* produced, const SlotTimes* slots) {
   FoldSequence seq(d, p);
-  RunTimes times{start, start, start};
+  RunTimes times{start, start, start, {}};
   if (seq.folds() == 0) return times;
   load_from = std::min(load_from, start);
   const Counter count{counts};
@@ -529,7 +618,8 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     StatRegistry::Id write;   ///< its scratchpad's write (fill) counter
   };
   const auto operand = [&](const OperandPlan& o) {
-    return Operand{OperandTrack(o.buffer(d).double_buffer ? 2 : 1),
+    const std::vector<std::uint64_t>* reserved = slots == nullptr ? nullptr : o.in_input ? &slots->input : &slots->weight;
+    return Operand{OperandTrack(o.buffer(d).double_buffer ? 2 : 1, reserved),
                    o.in_input ? st.spad_input_read_bytes : st.spad_weight_read_bytes,
                    o.in_input ? st.spad_input_write_bytes : st.spad_weight_write_bytes};
   };
@@ -537,10 +627,17 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   Operand str = operand(p.streamed);
   // Output blocks in flight: as many as the output scratchpad holds
   // (docs/timing.md, "Output blocks in flight").
-  const std::uint64_t out_block_bytes =
-      packed_bytes((os ? d.array.rows : p.block) * d.array.cols, static_cast<std::uint64_t>(p.psum_bits));
-  const std::uint64_t out_lookahead = output_blocks_in_flight(d.output, out_block_bytes);
+  const std::uint64_t out_block_bytes = output_block_bytes(d, p);
+  // (As many as reserved when the op has a reservation: the same number unless
+  // a SCALE-Sim tile exceeds a half, docs/timing.md, "Scratchpad reservations".)
+  const std::uint64_t out_lookahead = slots != nullptr && !slots->output.empty()
+                                          ? slots->output.size()
+                                          : output_blocks_in_flight(d.output, out_block_bytes);
   std::vector<std::uint64_t> stored;  // store completion per output block
+  // The last stores, one per block slot held: they free the op's output space.
+  const std::uint64_t ring = std::max<std::uint64_t>(1, std::min(out_lookahead, seq.out_blocks()));
+  times.freed.reserve(ring);
+  std::uint64_t last_slot = 0;
   std::uint64_t end = start;
 
   const std::uint64_t sb = static_cast<std::uint64_t>(p.stationary.bits);
@@ -588,6 +685,8 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     std::uint64_t stream_ready = str.track.ready(cur.str.slot);
     if (cur.out_first && cur.out_block >= out_lookahead && cur.out_block - out_lookahead < stored.size()) {
       stream_ready = std::max(stream_ready, stored[cur.out_block - out_lookahead]);
+    } else if (cur.out_first && slots != nullptr && cur.out_block < slots->output.size()) {
+      stream_ready = std::max(stream_ready, slots->output[cur.out_block]);  // reserved from then on
     }
     const FoldTiming t = clock->next(cur.steps, to_step(stat.track.ready(cur.stat.slot)), to_step(stream_ready));
     const std::uint64_t done = to_cycle(t.done);
@@ -646,6 +745,12 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
       }
       const std::uint64_t bytes = burst_bytes(d, cur.store_bytes);
       const std::uint64_t written = port.transfer(done, bytes, true);
+      if (times.freed.size() < ring) {
+        times.freed.push_back(written);
+      } else {
+        times.freed[last_slot] = written;
+        last_slot = (last_slot + 1) % ring;
+      }
       if (!p.scalesim) {
         if (stored.size() <= cur.out_block) stored.resize(cur.out_block + 1, 0);
         stored[cur.out_block] = written;
@@ -726,8 +831,8 @@ std::uint64_t vector_chunk(const design::Design& d, const workloads::TraceOp& op
 
 RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
-                    bool input_on_chip, const StreamSource* source) {
-  if (elements == 0) return RunTimes{start, start, start};
+                    bool input_on_chip, const StreamSource* source, const SlotTimes* slots) {
+  if (elements == 0) return RunTimes{start, start, start, {}};
   const Counter count{counts};
   // Quarter bits: a block format's elements with their share of the block scales.
   const std::uint64_t in_bits = static_cast<std::uint64_t>(numerics::format_quarter_bits(op.in_format));
@@ -761,7 +866,10 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
     count.add(st.dram_bytes_read, bytes);
     count.add(st.dram_transfers, 1);
   };
-  for (std::uint64_t i = 0; i < std::min(lookahead, chunks); ++i) load(i, start);
+  for (std::uint64_t i = 0; i < std::min(lookahead, chunks); ++i) {
+    // The first chunks' slots are the op's own from their reservation on.
+    load(i, slots != nullptr && i < slots->output.size() ? std::max(start, slots->output[i]) : start);
+  }
   std::uint64_t compute_end = start;
   std::uint64_t end = start;
   for (std::uint64_t i = 0; i < chunks; ++i) {
@@ -782,7 +890,10 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   count.add(st.spad_output_write_bytes,
             (input_on_chip ? 0 : stored_bytes(elements, in_bits)) + stored_bytes(elements, out_bits) + tensor_bytes);
   count.add(st.spad_output_read_bytes, stored_bytes(elements, in_bits) + stored_bytes(elements, out_bits) + tensor_bytes);
-  return RunTimes{compute_end, end, compute_end};
+  // The last chunk of each slot frees it (docs/timing.md, "Scratchpad reservations").
+  RunTimes times{compute_end, end, compute_end, {}};
+  times.freed.assign(freed.end() - static_cast<std::ptrdiff_t>(std::min(lookahead, chunks)), freed.end());
+  return times;
 }
 
 }  // namespace nibble::arch

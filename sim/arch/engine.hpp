@@ -102,7 +102,40 @@ struct RunTimes {
   std::uint64_t compute_end = 0;  ///< last fold done / last vector chunk computed: the unit is free
   std::uint64_t end = 0;          ///< every transfer complete too: the op's results are in DRAM
   std::uint64_t released = 0;     ///< the unit has read its last operand: its operand buffers are free
+  /// Output scratchpad: completion of the last stores, one per block (chunk)
+  /// slot the op held, each freeing its slot (docs/timing.md, "Scratchpad reservations").
+  std::vector<std::uint64_t> freed;
 };
+
+/// Slots of one scratchpad that an op reserves (docs/timing.md, "Scratchpad
+/// reservations"): an operand's residency units, output blocks, vector chunks.
+struct SlotNeed {
+  std::uint64_t bytes = 0;  ///< one slot
+  std::uint64_t count = 0;  ///< slots
+};
+
+/// What a share holds in its core's scratchpads while it runs.
+struct Reservation {
+  SlotNeed input;   ///< operand units in the input scratchpad (GEMMs: A), until its last operand read
+  SlotNeed weight;  ///< operand units in the weight scratchpad (GEMMs: B), until its last operand read
+  SlotNeed output;  ///< output blocks (vector chunks, inputs and results), each until its last store
+};
+
+/// The cycle from which each reserved slot is the op's own, in slot order:
+/// slot i of an operand holds its residency units i, i + L, ...; output slot
+/// j its blocks (chunks) j, j + n, ... An empty list: every slot from the op's start.
+struct SlotTimes {
+  std::vector<std::uint64_t> input;   ///< input scratchpad slots
+  std::vector<std::uint64_t> weight;  ///< weight scratchpad slots
+  std::vector<std::uint64_t> output;  ///< output scratchpad slots
+};
+
+/// The reservation of a GEMM share planned as `plan`.
+Reservation gemm_reservation(const design::Design& design, const GemmPlan& plan);
+/// The reservation of a share of `elements` of vector op `op` (`streams`: its
+/// inputs are a GEMM's output blocks, which the GEMM holds).
+Reservation vector_reservation(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
+                               bool streams);
 
 /// When a GEMM share's results were computed, block by block: (cycle the
 /// block's last fold was done, outputs done so far including it).
@@ -117,10 +150,11 @@ std::uint64_t output_blocks_in_flight(const design::ScratchpadConfig& output, st
 /// transfers to `port`; adds its action counts to `counts` when not null.
 /// The first operand tiles may load from `load_from` (<= start: prefetched
 /// while the unit finishes the op before). compute_end: last fold done; end:
-/// last transfer complete too.
+/// last transfer complete too. `slots`: when its reserved scratchpad slots
+/// are its own (null: from the start).
 RunTimes run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan, MemoryPort& port,
                   std::uint64_t start, StatVector* counts, const ArchStats& stats, std::uint64_t load_from,
-                  OutputLog* produced = nullptr);
+                  OutputLog* produced = nullptr, const SlotTimes* slots = nullptr);
 /// The same from `start` with nothing prefetched; returns the end cycle.
 std::uint64_t run_gemm(const design::Design& design, const design::Execution& exec, const GemmPlan& plan,
                        MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats);
@@ -158,7 +192,8 @@ struct StreamSource {
 /// scratchpad, where the previous op left it: no DRAM load and no fill.
 RunTimes run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
-                    bool input_on_chip = false, const StreamSource* source = nullptr);
+                    bool input_on_chip = false, const StreamSource* source = nullptr,
+                    const SlotTimes* slots = nullptr);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

@@ -248,7 +248,7 @@ std::string encode(const ChildResult& r) {
   units = nlohmann::json::array();
   for (const auto& u : r.units) {
     units.push_back({u.name, u.cycles.busy, u.cycles.stalled_dram, u.cycles.stalled_dependency,
-                     u.cycles.stalled_arbitration});
+                     u.cycles.stalled_arbitration, u.cycles.stalled_full_buffer});
   }
   return j.dump();
 }
@@ -338,6 +338,7 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
     unit.cycles.stalled_dram = u.at(2).get<std::uint64_t>();
     unit.cycles.stalled_dependency = u.at(3).get<std::uint64_t>();
     unit.cycles.stalled_arbitration = u.at(4).get<std::uint64_t>();
+    unit.cycles.stalled_full_buffer = u.at(5).get<std::uint64_t>();
     r.units.push_back(std::move(unit));
   }
   return r;

@@ -14,6 +14,9 @@ UnitStatIds::UnitStatIds(StatRegistry& r)
       stalled_arbitration_cycles(r.add("stalled_arbitration_cycles", "cycles",
                                        "DMA: transfers ready while their DRAM channel moved other transfers' bursts "
                                        "(summed over transfers)")),
+      stalled_full_buffer_cycles(r.add("stalled_full_buffer_cycles", "cycles",
+                                       "array and vector unit free, their next op's inputs ready, waiting for "
+                                       "scratchpad space that other ops hold")),
       idle_cycles(r.add("idle_cycles", "cycles", "the step's cycles minus busy and unit stalls: nothing to do")),
       size(r.size()) {}
 
@@ -23,9 +26,10 @@ StatVector unit_stat_values(const UnitStatIds& ids, const UnitCycles& c, std::ui
   v[ids.stalled_dram_cycles] = c.stalled_dram;
   v[ids.stalled_dependency_cycles] = c.stalled_dependency;
   v[ids.stalled_arbitration_cycles] = c.stalled_arbitration;
+  v[ids.stalled_full_buffer_cycles] = c.stalled_full_buffer;
   // Arbitration stalls overlap the DMA's busy time (other transfers move), so
   // idle is the rest after the unit's own busy and stalled cycles.
-  const std::uint64_t used = c.busy + c.stalled_dram + c.stalled_dependency;
+  const std::uint64_t used = c.busy + c.stalled_dram + c.stalled_dependency + c.stalled_full_buffer;
   v[ids.idle_cycles] = step_cycles > used ? step_cycles - used : 0;
   return v;
 }

@@ -16,6 +16,7 @@ struct UnitCycles {
   std::uint64_t stalled_dram = 0;         ///< in an op, waiting for DRAM transfers (operands, or stores freeing output space)
   std::uint64_t stalled_dependency = 0;   ///< its next op queued, waiting for the ops that write its inputs
   std::uint64_t stalled_arbitration = 0;  ///< DMA: transfers ready while their channel moved other transfers' bursts
+  std::uint64_t stalled_full_buffer = 0;  ///< its next op's inputs ready, waiting for scratchpad space other ops hold
 };
 
 /// Cycles of one unit over the whole run.
@@ -34,7 +35,8 @@ struct UnitStatIds {
   StatRegistry::Id stalled_dram_cycles;         ///< UnitCycles::stalled_dram
   StatRegistry::Id stalled_dependency_cycles;   ///< UnitCycles::stalled_dependency
   StatRegistry::Id stalled_arbitration_cycles;  ///< UnitCycles::stalled_arbitration
-  StatRegistry::Id idle_cycles;                 ///< the step's cycles minus the four above
+  StatRegistry::Id stalled_full_buffer_cycles;  ///< UnitCycles::stalled_full_buffer
+  StatRegistry::Id idle_cycles;                 ///< the step's cycles minus busy and the unit's own stalls
   std::size_t size = 0;                         ///< registry size after registration
 };
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/arch/components.hpp"
 #include "sim/arch/deps.hpp"
 #include "sim/arch/engine.hpp"
 #include "sim/arch/fold_clock.hpp"
@@ -1197,6 +1198,155 @@ TEST(OutputBlocks, ManyOutputTilesInFlight) {
   single.double_buffer = false;
   EXPECT_EQ(output_blocks_in_flight(single, 64), 1u);
   EXPECT_EQ(output_blocks_in_flight(d.output, 40000), 2u);  // double buffered: at least 2
+}
+
+// ------------------------------------------------------ scratchpad reservations
+
+// docs/timing.md, "Scratchpad reservations", example: layer L's weight-gradient
+// GEMM m=20, n=4, k=8 (off the chain: L has an update), the chain's
+// activation-grads of 4 and 80 FP16 elements, then L's update, on test-4x4
+// with ideal memory.
+std::vector<TraceOp> reservation_ops() {
+  using workloads::VectorKind;
+  return {gemm("L", 20, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
+          vec_op("A", VectorKind::kActivationGrad, 4, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+          vec_op("M", VectorKind::kActivationGrad, 80, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+          vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+}
+
+TEST(Reservations, WhatEachOpReserves) {
+  // 336-byte output scratchpad (168-byte halves): Tm = min(20, 168 B / (4 x
+  // 32 bits)) = 10, two output blocks of 10 x 4 int32 sums (160 B), L_O =
+  // max(2, 336 / 160) = 2: 2 slots of 160 B; A (80 B) and B (16 B) are
+  // resident per group: one slot each. The 80-element activation-grad runs in
+  // chunks of 168 B / 32 bits = 42, 40 in whole lane groups: two slots of 40 x 4 B.
+  const auto d = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=336"});
+  const auto ops = reservation_ops();
+  const GemmPlan p = plan_gemm(d, design::plan_execution(d, ops[0]), ops[0], 20, 4, 8);
+  const Reservation g = gemm_reservation(d, p);
+  EXPECT_EQ(g.output.bytes, 160u);
+  EXPECT_EQ(g.output.count, 2u);
+  EXPECT_EQ(g.input.bytes, 80u);   // A: 20 x 8 int4
+  EXPECT_EQ(g.input.count, 1u);
+  EXPECT_EQ(g.weight.bytes, 16u);  // B: 8 x 4 int4
+  EXPECT_EQ(g.weight.count, 1u);
+  const Reservation m = vector_reservation(d, ops[2], 80, false);
+  EXPECT_EQ(m.output.bytes, 160u);
+  EXPECT_EQ(m.output.count, 2u);
+  EXPECT_EQ(vector_reservation(d, ops[1], 4, false).output.bytes, 16u);
+  // Streamed, its inputs are the GEMM's blocks: room for its FP16 results only.
+  EXPECT_EQ(vector_reservation(d, ops[2], 80, true).output.bytes, 80u);
+  // Not double buffered: one chunk (of 320 B / 32 bits = 80 elements) in flight.
+  const auto single = test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=320",
+                                                    "scratchpads.output.double_buffer=false"});
+  EXPECT_EQ(vector_reservation(single, ops[2], 80, false).output.count, 1u);
+  // An os GEMM with 8 tiles: as many as the whole scratchpad holds (192 B: 3
+  // tiles of 4 x 4 int32).
+  const auto os = test_design("test-4x4.yaml", {"array.dataflow=os", "scratchpads.output.capacity_bytes=192"});
+  const TraceOp g16 = gemm("g", 16, 8, 10);
+  const Reservation o = gemm_reservation(os, plan_gemm(os, design::plan_execution(os, g16), g16, 16, 8, 10));
+  EXPECT_EQ(o.output.bytes, 64u);
+  EXPECT_EQ(o.output.count, 3u);
+}
+
+TEST(Reservations, VectorOpWaitsForTheGemmsStores) {
+  // The GEMM's folds (T = 10) are done at 21, 32, 43, 54: block 0 at 32, block
+  // 1 at 54, each stored (ideal) then; it holds 320 of the 336 B. A holds the
+  // other 16 B over [0, 1). M needs 2 x 160 B at 1: its slots are handed over
+  // at the GEMM's stores, 32 and 54; chunk 0 runs [32, 42), chunk 1 [54, 64);
+  // the update runs [64, 76).
+  const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=336"}), reservation_ops());
+  EXPECT_EQ(r.total("cycles"), 76u);  // 66 when both used the whole scratchpad at once
+  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 54u);
+  EXPECT_EQ(row_cycles(r, "A", Phase::kInputGrad), 0u);
+  EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 10u);
+  EXPECT_EQ(row_cycles(r, "L", Phase::kUpdate), 12u);
+  const UnitCycles v = unit(r, "core0.vector").cycles;
+  EXPECT_EQ(v.busy, 33u);                 // 1 + 20 + 12
+  EXPECT_EQ(v.stalled_full_buffer, 31u);  // 1 .. 32, before M's first chunk
+  EXPECT_EQ(v.stalled_dram, 12u);         // 42 .. 54, M's second chunk waits for the GEMM's last store
+  EXPECT_EQ(v.stalled_dependency, 0u);
+  EXPECT_EQ(unit(r, "core0.array").cycles.stalled_full_buffer, 0u);
+  EXPECT_EQ(r.total("unit_stall_full_buffer_cycles"), 31u);
+  StatRegistry registry;
+  const UnitStatIds ids(registry);
+  const StatVector s = unit_stat_values(ids, v, r.total("cycles"));
+  EXPECT_EQ(s[ids.stalled_full_buffer_cycles], 31u);
+  EXPECT_EQ(s[ids.idle_cycles], 0u);  // 76 - 33 - 31 - 12
+}
+
+TEST(Reservations, LargeEnoughScratchpadLetsThemOverlap) {
+  // 640 B (320-byte halves): Tm = 20, the GEMM is one block of 320 B, done at
+  // 51; M is one chunk of 80 elements, 320 B, which fits beside it: M runs
+  // [1, 21) under the GEMM and the update waits for the GEMM: [51, 63).
+  const SimResult r = run(test_design("test-4x4.yaml", {"scratchpads.output.capacity_bytes=640"}), reservation_ops());
+  EXPECT_EQ(r.total("cycles"), 63u);
+  EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 51u);
+  EXPECT_EQ(row_cycles(r, "M", Phase::kInputGrad), 0u);
+  const UnitCycles v = unit(r, "core0.vector").cycles;
+  EXPECT_EQ(v.stalled_full_buffer, 0u);
+  EXPECT_EQ(v.stalled_dependency, 30u);  // the update, 21 .. 51
+  EXPECT_EQ(r.total("unit_stall_full_buffer_cycles"), 0u);
+}
+
+// Two holders of one 320-byte scratchpad (1 cycle = 1 ns): the first takes
+// both 160-byte slots at 0 and schedules their releases (at 30 and 50) only
+// when it starts, at 10; the second asks for one slot at 5, finds the space
+// held without a release cycle, waits until 10 and gets the first release (30);
+// a third, at 20, gets the one left (50); both come back at 60, where a
+// fourth finds them free.
+struct TwoHolders : sc_core::sc_module {
+  SC_HAS_PROCESS(TwoHolders);
+  explicit TwoHolders(sc_core::sc_module_name name, const design::ScratchpadConfig& config)
+      : sc_core::sc_module(name), spad("spad", config) {
+    SC_THREAD(first);
+    SC_THREAD(second);
+  }
+  void first() {
+    a = spad.claim(SlotNeed{160, 2}, 0);
+    sc_core::wait(10, sc_core::SC_NS);
+    spad.release(160, 30);
+    spad.release(160, 50);
+  }
+  void second() {
+    sc_core::wait(5, sc_core::SC_NS);
+    b = spad.claim(SlotNeed{160, 1}, 5);
+    b.push_back(static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9 + 0.5));
+    sc_core::wait(15, sc_core::SC_NS);
+    c = spad.claim(SlotNeed{160, 1}, 20);
+    spad.release(320, 60);  // both slots back at 60
+    sc_core::wait(40, sc_core::SC_NS);
+    d = spad.claim(SlotNeed{320, 1}, 60);
+  }
+  Scratchpad spad;
+  std::vector<std::uint64_t> a, b, c, d;
+};
+
+TEST(Reservations, SlotsAreHandedOverInReleaseOrder) {
+  design::ScratchpadConfig config = test_design("test-4x4.yaml").output;
+  config.capacity_bytes = 320;
+  const int status = in_child([&] {
+    TwoHolders top("top", config);
+    sc_core::sc_start();
+    using V = std::vector<std::uint64_t>;
+    return top.a == V{0, 0} && top.b == (V{30, 10}) && top.c == V{50} && top.d == V{60};
+  });
+  EXPECT_EQ(status, 0);
+}
+
+TEST(Reservations, OsTilesInFlightBoundedByCapacity) {
+  // docs/timing.md, "Scratchpad reservations": OutputBlocks.ManyOutputTilesInFlight
+  // with a 192-byte output scratchpad, 3 tiles in flight: fold 5 waits for
+  // store 2 (345, S = 356 anyway), fold 7 for store 4 (467): S = 467, D = 487,
+  // store 7 done 588 (497 with 1024 tiles, 598 with 2).
+  const auto base = std::vector<std::string>{"dram.ideal=false", "array.dataflow=os",
+                                             "dram.bandwidth_bytes_per_cycle=64", "dram.latency_cycles=100"};
+  auto three = base;
+  three.push_back("scratchpads.output.capacity_bytes=192");
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", three), {gemm("g", 16, 8, 10)}), 588u);
+  auto two = base;
+  two.push_back("scratchpads.output.capacity_bytes=128");
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", two), {gemm("g", 16, 8, 10)}), 598u);
 }
 
 // ------------------------------------------------------------ SCALE-Sim
