@@ -264,6 +264,103 @@ ops 1'
     cosim_refused in-the-way.fst 'nibble: in-the-way.fst: --wave: cannot write: Is a directory'
     ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
     ;;
+  sweep-max-steps)
+    # --max-steps bounds every point as it bounds `simulate`. fmnist-mlp at batch
+    # 8 takes S32 engine steps on 32 rows and fewer on 128 (measured with
+    # `simulate --max-steps`: the least budget that runs); at S32 - 1 the
+    # 32-row point fails with the refusal in its record and the sweep exits 1
+    # with its one line; the 128-row point runs. The budget is part of the
+    # resume key: back at the default nothing is reused.
+    steps() {  # the least --max-steps that lets `simulate` run fmnist-mlp b8 on ROWS rows
+      local lo=1 hi=100000 mid
+      while [ $lo -lt $hi ]; do
+        mid=$(((lo + hi) / 2))
+        if "$nibble" simulate --design "$design" --set array.rows=$1 --model fmnist-mlp --batch 8 --max-steps $mid \
+             --out s --force --quiet 2> /dev/null; then hi=$mid; else lo=$((mid + 1)); fi
+      done
+      echo $lo
+    }
+    s32=$(steps 32); s128=$(steps 128)
+    echo "fmnist-mlp b8: $s32 engine steps on 32 rows, $s128 on 128"
+    [ "$s128" -lt "$s32" ] || fail "expected fewer steps on 128 rows ($s128) than on 32 ($s32)"
+    printf 'design: %s\nparameters:\n  array.rows: [32, 128]\nworkloads:\n  - {model: fmnist-mlp, batch: 8}\n' \
+      "$design" > steps.yaml
+    set +e
+    "$nibble" sweep steps.yaml --jobs 2 --out o --max-steps $((s32 - 1)) > out.txt 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 1 ] || { cat out.txt err.txt; fail "a point over --max-steps: exit $rc, expected 1"; }
+    refusal="--max-steps: the simulation would take more than $((s32 - 1)) engine steps (GEMM folds and vector chunks), reached at op [0-9]* ([^)]*); raise --max-steps to run it anyway"
+    grep -qx "nibble sweep: 1 of 2 points failed (first: p0000: $refusal); every point is in o/sweep.csv" err.txt ||
+      { cat err.txt; fail "expected the one-line summary naming p0000 and the refusal"; }
+    grep -q '2 points, 1 evaluated, 1 failed, 0 reused' out.txt || { cat out.txt; fail "expected 1 of 2 points failed"; }
+    grep -q "\"error\": *\"$refusal\"" o/points/p0000.json || { cat o/points/p0000.json; fail "p0000's record lacks the refusal"; }
+    [ "$(grep -c ',ok,' o/sweep.csv)" -eq 1 ] || { cat o/sweep.csv; fail "expected the 128-row point ok"; }
+    "$nibble" sweep steps.yaml --jobs 2 --out o --max-steps $s32 --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "at S32 both must run, none reused"; }
+    "$nibble" sweep steps.yaml --jobs 2 --out o --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "another --max-steps must not reuse points"; }
+    ;;
+  sweep-mpi-stopped-rank)
+    # Rank 1 is stopped while it holds a point. A rank sends a point's result
+    # only after reaping the point's simulation child, so: SIGSTOP rank 1, wait
+    # until every one of its threads is stopped (only then can nothing change
+    # behind our back), and look at its children. A child (running, or exited
+    # and not yet reaped) means a point taken and its result not sent: leave
+    # rank 1 stopped. No child means it is between points: SIGCONT, try again.
+    # Rank 0 must give rank 1 up after --point-timeout, finish the other 5
+    # points itself, and end with exit 1 naming the rank and its point, with
+    # those 5 stored for a local --resume. Under load rank 1 may also be given
+    # up before we catch it (a point slower than the timeout): the outcome to
+    # check is the same.
+    write_sweep
+    mpirun -np 2 "$nibble" sweep sweep.yaml --mpi --out mpi --quiet --point-timeout 10 2> err.txt & mpid=$!
+    # OpenMPI's mpirun starts the ranks as its children (rank 1's own children
+    # share its environment, so only direct children are looked at).
+    rank1=
+    for _ in $(seq 400); do
+      for p in $(cat /proc/$mpid/task/*/children 2> /dev/null); do
+        tr '\0' '\n' < /proc/$p/environ 2> /dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && rank1=$p
+      done
+      [ -n "$rank1" ] && break; sleep 0.05
+    done
+    [ -n "$rank1" ] || { kill -9 $mpid; fail "rank 1 did not appear"; }
+    all_stopped() {  # every thread of $1 in state T (t: traced; Z/X: exiting)
+      local stat line state
+      for stat in /proc/"$1"/task/*/stat; do
+        read -r line < "$stat" 2> /dev/null || continue
+        state=${line##*) }; state=${state%% *}
+        case $state in T|t|Z|X) ;; *) return 1 ;; esac
+      done
+    }
+    caught=
+    while kill -0 $mpid 2> /dev/null && kill -STOP "$rank1" 2> /dev/null; do
+      for _ in $(seq 2000); do all_stopped "$rank1" && break; done
+      all_stopped "$rank1" || { kill -9 $mpid; fail "rank 1 did not stop"; }
+      children=$(cat /proc/"$rank1"/task/*/children 2> /dev/null || true)
+      [ -n "${children// /}" ] && { caught=1; break; }
+      kill -CONT "$rank1"
+      sleep 0.01
+    done
+    if [ -n "$caught" ]; then echo "rank 1 (pid $rank1) stopped holding a point"; else echo "rank 1 (pid $rank1) not caught holding a point"; fi
+    if ! timeout 120 tail --pid=$mpid -f /dev/null; then
+      kill -9 $mpid "$rank1" 2> /dev/null || true
+      fail "the sweep hung with a stopped rank"
+    fi
+    set +e
+    wait $mpid; rc=$?
+    set -e
+    kill -9 "$rank1" 2> /dev/null || true
+    [ $rc -eq 1 ] || { cat err.txt; fail "a sweep with a stopped rank: exit $rc, expected 1"; }
+    grep -qx 'nibble sweep: MPI rank 1 did not finish point p000[0-5] within --point-timeout 10 s (stopped or hung)' err.txt ||
+      { cat err.txt; fail "expected the stopped rank and its point named"; }
+    grep -qx 'nibble sweep: the 5 points done are kept in mpi/points: run the sweep again with --resume' err.txt ||
+      { cat err.txt; fail "expected the 5 other points kept"; }
+    point=$(grep -o 'point p000[0-5]' err.txt | head -1 | cut -d' ' -f2)
+    [ ! -e "mpi/points/$point.json" ] || fail "the stopped rank's point $point was stored"
+    [ "$(ls mpi/points | wc -l)" -eq 5 ] || { ls mpi/points; fail "expected the 5 other points stored"; }
+    "$nibble" sweep sweep.yaml --jobs 2 --out mpi --resume > resumed.txt
+    grep -q '6 points, 6 evaluated, 0 failed, 5 reused' resumed.txt || { cat resumed.txt; fail "expected 5 reused points"; }
+    ;;
   sweep-stale-resume)
     # A stored point is reused only when nothing it depends on changed: the
     # design file's bytes, the technology table (--tech), nibble's version.
