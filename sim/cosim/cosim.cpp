@@ -19,6 +19,7 @@
 #include <systemc>
 
 #include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/common/text.hpp"
 #include "sim/cosim/rtl_tile.hpp"
@@ -114,6 +115,10 @@ class Bench : public sc_core::sc_module {
   }
 
   void on_clock() {
+    if (m_rtl->wave_error() != 0) {  // the waveform lost a write: run_cosim() reports it
+      sc_core::sc_stop();
+      return;
+    }
     ++m_edge;
     if (m_edge < kResetEdges) return;
     if (m_edge == kResetEdges) {
@@ -342,16 +347,19 @@ class Bench : public sc_core::sc_module {
 };
 
 namespace {
-// DIR/.NAME.tmp.PID.EXT for DIR/NAME.EXT, created (and so checked writable)
-// before the run: Verilator's writers do not report a file they cannot open.
-std::string wave_temporary(const std::string& path) {
+// DIR/.NAME.tmp.PID.EXT for DIR/NAME.EXT.
+std::string wave_temporary_name(const std::string& path) {
   const std::filesystem::path p(path);
-  const std::filesystem::path temp =
-      p.parent_path() / ("." + p.stem().string() + ".tmp." + std::to_string(::getpid()) + p.extension().string());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  return (p.parent_path() / ("." + p.stem().string() + ".tmp." + std::to_string(::getpid()) + p.extension().string()))
+      .string();
+}
+
+// Creates the temporary (and so checks it writable) before the run: Verilator's
+// writers do not report a file they cannot open.
+void create_wave_temporary(const ScopedTemporary& temp, const std::string& path) {
+  const int fd = ::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw InputError(path, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
   ::close(fd);
-  return temp.string();
 }
 }  // namespace
 
@@ -477,18 +485,32 @@ CosimReport run_cosim(const CosimOptions& options) {
   bench.m_progress = &progress;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
   // The waveform goes to a temporary in the same folder, renamed once it is
-  // complete: a killed run leaves no truncated file under the final name.
-  const std::string wave_temp = options.wave_file.empty() ? "" : wave_temporary(options.wave_file);
-  if (!wave_temp.empty()) bench.rtl().open_wave(wave_temp);
+  // complete: a killed run leaves no truncated file under the final name, and
+  // an interrupted or failed one (SIGINT, SIGTERM, a full disk) no temporary.
+  // The FST writer keeps the hierarchy in NAME.hier beside its file until it
+  // closes it (fstapi.c): a signal must remove that one too.
+  std::optional<ScopedTemporary> wave_temp, fst_hierarchy;
+  if (!options.wave_file.empty()) {
+    wave_temp.emplace(wave_temporary_name(options.wave_file));
+    if (wave == WaveFormat::kFst) fst_hierarchy.emplace(wave_temp->path() + ".hier");
+    create_wave_temporary(*wave_temp, options.wave_file);
+    bench.rtl().open_wave(wave_temp->path());
+  }
   const auto start = std::chrono::steady_clock::now();
   sc_core::sc_start();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bench.rtl().close_wave();
-  if (!wave_temp.empty() && std::rename(wave_temp.c_str(), options.wave_file.c_str()) != 0) {
-    const int error = errno;
-    std::remove(wave_temp.c_str());
-    throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(error));
+  if (wave_temp) {
+    // A failed write stopped the run at the next clock edge (Bench::on_clock).
+    if (const int error = bench.rtl().wave_error()) {
+      throw InputError(options.wave_file, 0, "--wave", write_failure("write", error));
+    }
+    if (std::rename(wave_temp->path().c_str(), options.wave_file.c_str()) != 0) {
+      throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
+    }
+    wave_temp->release();
   }
+  if (fst_hierarchy) fst_hierarchy->release();  // closed: the writer removed it
   progress.finish(report.mismatches ? "mismatch" : "done");
   return report;
 }

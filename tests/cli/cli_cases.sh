@@ -264,6 +264,55 @@ ops 1'
     cosim_refused in-the-way.fst 'nibble: in-the-way.fst: --wave: cannot write: Is a directory'
     ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
     ;;
+  cosim-wave-full-disk)
+    # A waveform that cannot be written to its end stops the run: exit 2 naming
+    # the file and the cause, no waveform and no temporary left, and no hang
+    # (Verilator's own VCD writer hung here; the run is bounded by `timeout`).
+    # The file size limit (ulimit -f, SIGXFSZ ignored so that the write fails
+    # with EFBIG) fills the "disk" without root; a 256 KiB tmpfs gives the real
+    # ENOSPC where mounting is allowed (CI runs as root).
+    full_disk() {  # full_disk WAVE MESSAGE [ULIMIT_KIB]
+      set +e
+      (if [ -n "${3:-}" ]; then ulimit -f "$3"; trap '' XFSZ; fi
+       exec timeout 120 "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave "$1" --quiet) > /dev/null 2> err.txt
+      rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "--wave $1 on a full disk: exit $rc, expected 2"; }
+      grep -qx -- "$2" err.txt || { cat err.txt; fail "--wave $1 on a full disk: expected '$2'"; }
+      [ ! -e "$1" ] || fail "a waveform that could not be written was kept as $1"
+      ! ls -A "$(dirname "$1")" | grep -q '\.tmp\.' || { ls -A "$(dirname "$1")"; fail "temporaries left"; }
+    }
+    full_disk limited.vcd 'nibble: limited.vcd: --wave: cannot write: File too large (the file size limit, ulimit -f, was reached; no output of this run was kept)' 256
+    mkdir -p small
+    if mount -t tmpfs -o size=256k tmpfs small 2> /dev/null; then
+      trap 'umount "$work/small"' EXIT
+      full_disk small/w.vcd 'nibble: small/w.vcd: --wave: cannot write: No space left on device (free some space and run again; no output of this run was kept)'
+      [ -z "$(ls -A small)" ] || { ls -A small; fail "the full disk was left holding files"; }
+    else
+      echo "no tmpfs (not root): the size limit alone"
+    fi
+    ;;
+  cosim-wave-interrupted)
+    # SIGINT and SIGTERM during `cosim --wave` remove the temporary waveform
+    # (and the FST writer's NAME.hier beside it) and end the process by the same
+    # signal (exit status 128 + its number, as the shell reports it): no
+    # waveform, complete or not, is left.
+    for run in INT:vcd TERM:vcd INT:fst TERM:fst; do
+      sig=${run%:*} ext=${run#*:}
+      "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave run.$ext --quiet > /dev/null 2>&1 & pid=$!
+      temp=.run.tmp.$pid.$ext
+      for _ in $(seq 200); do [ -s "$temp" ] && break; sleep 0.05; done
+      [ -s "$temp" ] || { kill -9 $pid; fail "SIG$sig: no temporary waveform appeared"; }
+      kill -$sig $pid
+      set +e
+      timeout 60 tail --pid=$pid -f /dev/null || { kill -9 $pid; fail "SIG$sig: the run did not end"; }
+      wait $pid; rc=$?
+      set -e
+      [ $rc -eq $((128 + $(kill -l $sig))) ] || fail "SIG$sig: exit $rc, expected $((128 + $(kill -l $sig)))"
+      [ ! -e run.$ext ] || fail "SIG$sig: an interrupted run left run.$ext"
+      ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "SIG$sig: an interrupted run left temporaries"; }
+    done
+    ;;
   sweep-max-steps)
     # --max-steps bounds every point as it bounds `simulate`. fmnist-mlp at batch
     # 8 takes S32 engine steps on 32 rows and fewer on 128 (measured with
