@@ -70,6 +70,9 @@ int run_sweep(const std::vector<std::string>& args) {
   parser.required("--out", "missing --out DIR");
   parser.parse(args);
   if (mpi && !sweep::mpi_available()) throw UsageError("--mpi: this nibble was built without MPI (install OpenMPI and Boost.MPI)");
+  if (!mpi && parser.given("--point-timeout")) {
+    throw UsageError("--point-timeout applies to --mpi only: local points run in this process's children");
+  }
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);
   sweep::check_design_files(spec);

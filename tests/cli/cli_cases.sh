@@ -348,6 +348,12 @@ ops 1'
     grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "at S32 both must run, none reused"; }
     "$nibble" sweep steps.yaml --jobs 2 --out o --resume > out.txt
     grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "another --max-steps must not reuse points"; }
+    # --point-timeout bounds MPI ranks only: without --mpi it is a usage error.
+    set +e
+    "$nibble" sweep steps.yaml --out p --point-timeout 5 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] && grep -qx 'nibble sweep: --point-timeout applies to --mpi only: local points run in this process'"'"'s children' err.txt ||
+      { cat err.txt; fail "--point-timeout without --mpi: exit $rc, expected 2 and the message"; }
     ;;
   sweep-mpi-stopped-rank)
     # Rank 1 is stopped while it holds a point. A rank sends a point's result
