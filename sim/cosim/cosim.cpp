@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -363,6 +364,37 @@ void create_wave_temporary(const ScopedTemporary& temp, const std::string& path)
 }
 }  // namespace
 
+// Whether the FST file at `path` is whole. Verilator's FST writer (fstapi.c)
+// ignores failed writes, so a full disk leaves a cut file behind an exit 0,
+// and fstapi's own reader loops forever on one (a section length of 0). The
+// file is a chain of sections, each a type byte and a big-endian 64-bit
+// length that counts itself, not the type byte (fstapi.c, fstReaderInit): a
+// whole file is a header section first, sections that end exactly at the end
+// of the file, none still tagged FST_BL_SKIP (255, "being written"), and the
+// geometry (3) and hierarchy (4, 6 or 7) sections the writer adds last.
+bool fst_is_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  std::uint64_t pos = 0;
+  bool geometry = false, hierarchy = false;
+  for (int section = 0; pos < size; ++section) {
+    unsigned char head[9];
+    if (size - pos < sizeof head || !in.seekg(static_cast<std::streamoff>(pos)) ||
+        !in.read(reinterpret_cast<char*>(head), sizeof head)) {
+      return false;
+    }
+    std::uint64_t length = 0;
+    for (int i = 1; i < 9; ++i) length = length << 8 | head[i];
+    const unsigned type = head[0];
+    if (length < 8 || length > size - pos - 1 || type == 255 || (section == 0) != (type == 0)) return false;
+    geometry |= type == 3;
+    hierarchy |= type == 4 || type == 6 || type == 7;
+    pos += 1 + length;
+  }
+  return pos == size && geometry && hierarchy;
+}
+
 WaveFormat wave_format(const std::string& path) {
   const auto ends_with = [&](const char* suffix) {
     const std::string s(suffix);
@@ -504,6 +536,11 @@ CosimReport run_cosim(const CosimOptions& options) {
     // A failed write stopped the run at the next clock edge (Bench::on_clock).
     if (const int error = bench.rtl().wave_error()) {
       throw InputError(options.wave_file, 0, "--wave", write_failure("write", error));
+    }
+    if (wave == WaveFormat::kFst && !fst_is_whole(wave_temp->path())) {
+      throw InputError(options.wave_file, 0, "--wave",
+                       "cannot write: the FST writer left the file cut short (a full disk or a file size limit?); "
+                       "no output of this run was kept");
     }
     if (std::rename(wave_temp->path().c_str(), options.wave_file.c_str()) != 0) {
       throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));

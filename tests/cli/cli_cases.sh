@@ -265,32 +265,41 @@ ops 1'
     ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
     ;;
   cosim-wave-full-disk)
-    # A waveform that cannot be written to its end stops the run: exit 2 naming
-    # the file and the cause, no waveform and no temporary left, and no hang
-    # (Verilator's own VCD writer hung here; the run is bounded by `timeout`).
-    # The file size limit (ulimit -f, SIGXFSZ ignored so that the write fails
-    # with EFBIG) fills the "disk" without root; a 256 KiB tmpfs gives the real
-    # ENOSPC where mounting is allowed (CI runs as root).
-    full_disk() {  # full_disk WAVE MESSAGE [ULIMIT_KIB]
+    # A waveform that cannot be written to its end is exit 2 naming the file
+    # and the cause, with no waveform and no temporary left, and no hang
+    # (Verilator's own VCD writer hung here; each run is bounded by `timeout`).
+    # A VCD run stops at the first failed write (so 10^8 ops end at once); the
+    # FST writer ignores failed writes, so an FST run goes to its end (300 ops,
+    # a 3.6 MB file) and the cut file is found then. The file size limit
+    # (ulimit -f, SIGXFSZ ignored so that the write fails with EFBIG) fills the
+    # "disk" without root; a 256 KiB tmpfs gives the real ENOSPC where mounting
+    # is allowed (CI runs as root).
+    full_disk() {  # full_disk WAVE OPS MESSAGE [ULIMIT_KIB]
       set +e
-      (if [ -n "${3:-}" ]; then ulimit -f "$3"; trap '' XFSZ; fi
-       exec timeout 120 "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave "$1" --quiet) > /dev/null 2> err.txt
+      (if [ -n "${4:-}" ]; then ulimit -f "$4"; trap '' XFSZ; fi
+       exec timeout 120 "$nibble" cosim --rows 4 --cols 4 --ops "$2" --wave "$1" --quiet) > /dev/null 2> err.txt
       rc=$?
       set -e
       [ $rc -eq 2 ] || { cat err.txt; fail "--wave $1 on a full disk: exit $rc, expected 2"; }
-      grep -qx -- "$2" err.txt || { cat err.txt; fail "--wave $1 on a full disk: expected '$2'"; }
+      grep -qx -- "$3" err.txt || { cat err.txt; fail "--wave $1 on a full disk: expected '$3'"; }
       [ ! -e "$1" ] || fail "a waveform that could not be written was kept as $1"
       ! ls -A "$(dirname "$1")" | grep -q '\.tmp\.' || { ls -A "$(dirname "$1")"; fail "temporaries left"; }
     }
-    full_disk limited.vcd 'nibble: limited.vcd: --wave: cannot write: File too large (the file size limit, ulimit -f, was reached; no output of this run was kept)' 256
+    fst_cut='cannot write: the FST writer left the file cut short (a full disk or a file size limit?); no output of this run was kept'
+    full_disk limited.vcd 100000000 'nibble: limited.vcd: --wave: cannot write: File too large (the file size limit, ulimit -f, was reached; no output of this run was kept)' 256
+    full_disk limited.fst 300 "nibble: limited.fst: --wave: $fst_cut" 256
     mkdir -p small
     if mount -t tmpfs -o size=256k tmpfs small 2> /dev/null; then
       trap 'umount "$work/small"' EXIT
-      full_disk small/w.vcd 'nibble: small/w.vcd: --wave: cannot write: No space left on device (free some space and run again; no output of this run was kept)'
+      full_disk small/w.vcd 100000000 'nibble: small/w.vcd: --wave: cannot write: No space left on device (free some space and run again; no output of this run was kept)'
+      full_disk small/w.fst 300 "nibble: small/w.fst: --wave: $fst_cut"
       [ -z "$(ls -A small)" ] || { ls -A small; fail "the full disk was left holding files"; }
     else
       echo "no tmpfs (not root): the size limit alone"
     fi
+    # The check passes a whole FST (the same run with room).
+    "$nibble" cosim --rows 4 --cols 4 --ops 300 --wave whole.fst --quiet > /dev/null
+    [ -s whole.fst ] || fail "a whole FST was not kept"
     ;;
   cosim-wave-interrupted)
     # SIGINT and SIGTERM during `cosim --wave` remove the temporary waveform
