@@ -31,6 +31,8 @@ bool is_mpi_root() {
 int run_sweep(const std::vector<std::string>& args) {
   std::string sweep_path, out, tech;
   std::uint64_t jobs = 0;
+  std::uint64_t point_timeout = 3600;
+  std::uint64_t max_steps = arch::kDefaultMaxSteps;
   bool mpi = false, resume = false, force = false, quiet = false;
   ArgParser parser(
       "nibble sweep", "SWEEP.yaml --out DIR [--jobs N | --mpi] [--resume] [options]",
@@ -53,12 +55,24 @@ int run_sweep(const std::vector<std::string>& args) {
   parser.alias("-j", "--jobs");
   parser.flag("--mpi", "spread the points over the ranks of an mpirun job", &mpi);
   parser.flag("--resume", "reuse the points already finished in DIR/points", &resume);
+  parser.option("--point-timeout", "SECONDS",
+                "with --mpi: a rank silent this long (stopped or hung in a point) is given no more points; the "
+                "others finish the sweep, which then ends with exit 1, every other point kept for --resume "
+                "(default 3600)",
+                &point_timeout, 1);
+  parser.option("--max-steps", "N",
+                "refuse a simulation of more engine steps, GEMM folds plus vector chunks (default " +
+                    std::to_string(arch::kDefaultMaxSteps) + "); such a point fails",
+                &max_steps, 1);
   parser.option("--tech", "FILE|NAME", "energy/area table for every point (default: each design's `tech`)", &tech);
   parser.flag("--force", "write into DIR even if it holds files nibble did not write", &force);
   parser.flag("--quiet", "no progress and no summary", &quiet);
   parser.required("--out", "missing --out DIR");
   parser.parse(args);
   if (mpi && !sweep::mpi_available()) throw UsageError("--mpi: this nibble was built without MPI (install OpenMPI and Boost.MPI)");
+  if (!mpi && parser.given("--point-timeout")) {
+    throw UsageError("--point-timeout applies to --mpi only: local points run in this process's children");
+  }
 
   const sweep::SweepSpec spec = sweep::load_sweep(sweep_path);
   sweep::check_design_files(spec);
@@ -74,12 +88,15 @@ int run_sweep(const std::vector<std::string>& args) {
     options.jobs = 1;
   }
   options.resume = resume;
-  options.key = [tech](const sweep::SweepPoint& point) { return flow::sweep_point_key(point, tech, NIBBLE_VERSION); };
+  options.point_timeout_s = point_timeout;
+  options.key = [tech, max_steps](const sweep::SweepPoint& point) {
+    return flow::sweep_point_key(point, tech, max_steps, NIBBLE_VERSION);
+  };
   options.metric_columns = flow::sweep_metric_columns();
   options.progress = !quiet;
-  const sweep::Evaluator evaluate = [tech](const sweep::SweepPoint& point) {
+  const sweep::Evaluator evaluate = [tech, max_steps](const sweep::SweepPoint& point) {
     try {
-      return flow::evaluate_sweep_point(point, tech);
+      return flow::evaluate_sweep_point(point, tech, max_steps);
     } catch (const SettingError& e) {  // a bad --tech fails every point, in the flag's words
       sweep::PointOutcome failed;
       failed.error = flag_error(e).what();

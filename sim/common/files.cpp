@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "sim/common/error.hpp"
@@ -92,10 +93,7 @@ bool is_inside(const fs::path& file, const fs::path& dir) {
 }
 
 [[noreturn]] void throw_write_error(const std::string& path, const std::string& what, int error_number) {
-  throw InputError(path, 0, "", "cannot " + what + ": " + std::strerror(error_number) +
-                                    (error_number == ENOSPC || error_number == EDQUOT
-                                         ? " (free some space and run again; no output of this run was kept)"
-                                         : " (does its folder exist and is it writable?)"));
+  throw InputError(path, 0, "", write_failure(what, error_number));
 }
 
 // Writes `content` to a fresh temporary next to `path`; returns its name and
@@ -168,6 +166,16 @@ void remove_staged(const std::vector<Staged>& staged, std::size_t from) {
 }
 }  // namespace
 
+std::string write_failure(const std::string& what, int error_number) {
+  std::string hint = " (does its folder exist and is it writable?)";
+  if (error_number == ENOSPC || error_number == EDQUOT) {
+    hint = " (free some space and run again; no output of this run was kept)";
+  } else if (error_number == EFBIG) {
+    hint = " (the file size limit, ulimit -f, was reached; no output of this run was kept)";
+  }
+  return "cannot " + what + ": " + std::strerror(error_number) + hint;
+}
+
 void write_file_now(const std::string& path, const std::string& content) {
   rename_into_place(write_temporary(path, content));
 }
@@ -189,6 +197,19 @@ void remove_temporaries_on_signals() {
   action.sa_handler = remove_temporaries_and_die;
   sigemptyset(&action.sa_mask);
   for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signal_number, &action, nullptr);
+}
+
+ScopedTemporary::ScopedTemporary(std::string path) : m_path(std::move(path)), m_slot(register_temporary(m_path)) {}
+
+ScopedTemporary::~ScopedTemporary() {
+  if (!m_released) ::unlink(m_path.c_str());
+  unregister_temporary(m_slot);
+}
+
+void ScopedTemporary::release() {
+  m_released = true;
+  unregister_temporary(m_slot);
+  m_slot = kSlots;
 }
 
 OutputDir::OutputDir(const std::string& dir, bool force) : m_dir(dir), m_lock_fd(-1) {

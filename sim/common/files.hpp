@@ -2,6 +2,7 @@
 // user wrote is overwritten without being asked.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -19,10 +20,35 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// must survive an interrupted run (the sweep's per-point results).
 void write_file_now(const std::string& path, const std::string& content);
 
+/// "cannot WHAT: <strerror>" and what to do: free some space (a full disk),
+/// check the folder (anything else). The message of every failed write.
+std::string write_failure(const std::string& what, int error_number);
+
 /// On SIGINT, SIGTERM or SIGHUP: removes the temporary files of the writes in
 /// flight and of an uncommitted OutputDir, then ends the process by the same
 /// signal (so the exit status still says which). The command line installs it once.
 void remove_temporaries_on_signals();
+
+/// A temporary file written by other means than write_file_atomic() (a
+/// waveform, renamed into place by its writer once complete): the SIGINT,
+/// SIGTERM and SIGHUP handler removes it, and so does the destructor (an error
+/// on the way) unless release() was called first.
+class ScopedTemporary {
+ public:
+  explicit ScopedTemporary(std::string path);
+  ~ScopedTemporary();
+  ScopedTemporary(const ScopedTemporary&) = delete;
+  ScopedTemporary& operator=(const ScopedTemporary&) = delete;
+
+  const std::string& path() const { return m_path; }
+  /// The file is no longer a temporary (renamed, or removed by the caller).
+  void release();
+
+ private:
+  std::string m_path;  ///< the temporary
+  std::size_t m_slot;  ///< its signal-cleanup slot
+  bool m_released = false;  ///< release() called
+};
 
 /// An output folder held by one run. The constructor prepares it (as
 /// prepare_output_dir) and locks it: flock on DIR/.nibble-lock, so a second

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <systemc>
 
 #include "sim/common/error.hpp"
+#include "sim/common/files.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/common/text.hpp"
 #include "sim/cosim/rtl_tile.hpp"
@@ -114,6 +116,10 @@ class Bench : public sc_core::sc_module {
   }
 
   void on_clock() {
+    if (m_rtl->wave_error() != 0) {  // the waveform lost a write: run_cosim() reports it
+      sc_core::sc_stop();
+      return;
+    }
     ++m_edge;
     if (m_edge < kResetEdges) return;
     if (m_edge == kResetEdges) {
@@ -342,18 +348,52 @@ class Bench : public sc_core::sc_module {
 };
 
 namespace {
-// DIR/.NAME.tmp.PID.EXT for DIR/NAME.EXT, created (and so checked writable)
-// before the run: Verilator's writers do not report a file they cannot open.
-std::string wave_temporary(const std::string& path) {
+// DIR/.NAME.tmp.PID.EXT for DIR/NAME.EXT.
+std::string wave_temporary_name(const std::string& path) {
   const std::filesystem::path p(path);
-  const std::filesystem::path temp =
-      p.parent_path() / ("." + p.stem().string() + ".tmp." + std::to_string(::getpid()) + p.extension().string());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  return (p.parent_path() / ("." + p.stem().string() + ".tmp." + std::to_string(::getpid()) + p.extension().string()))
+      .string();
+}
+
+// Creates the temporary (and so checks it writable) before the run: Verilator's
+// writers do not report a file they cannot open.
+void create_wave_temporary(const ScopedTemporary& temp, const std::string& path) {
+  const int fd = ::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw InputError(path, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
   ::close(fd);
-  return temp.string();
 }
 }  // namespace
+
+// Whether the FST file at `path` is whole. Verilator's FST writer (fstapi.c)
+// ignores failed writes, so a full disk leaves a cut file behind an exit 0,
+// and fstapi's own reader loops forever on one (a section length of 0). The
+// file is a chain of sections, each a type byte and a big-endian 64-bit
+// length that counts itself, not the type byte (fstapi.c, fstReaderInit): a
+// whole file is a header section first, sections that end exactly at the end
+// of the file, none still tagged FST_BL_SKIP (255, "being written"), and the
+// geometry (3) and hierarchy (4, 6 or 7) sections the writer adds last.
+bool fst_is_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  std::uint64_t pos = 0;
+  bool geometry = false, hierarchy = false;
+  for (int section = 0; pos < size; ++section) {
+    unsigned char head[9];
+    if (size - pos < sizeof head || !in.seekg(static_cast<std::streamoff>(pos)) ||
+        !in.read(reinterpret_cast<char*>(head), sizeof head)) {
+      return false;
+    }
+    std::uint64_t length = 0;
+    for (int i = 1; i < 9; ++i) length = length << 8 | head[i];
+    const unsigned type = head[0];
+    if (length < 8 || length > size - pos - 1 || type == 255 || (section == 0) != (type == 0)) return false;
+    geometry |= type == 3;
+    hierarchy |= type == 4 || type == 6 || type == 7;
+    pos += 1 + length;
+  }
+  return pos == size && geometry && hierarchy;
+}
 
 WaveFormat wave_format(const std::string& path) {
   const auto ends_with = [&](const char* suffix) {
@@ -477,18 +517,37 @@ CosimReport run_cosim(const CosimOptions& options) {
   bench.m_progress = &progress;
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
   // The waveform goes to a temporary in the same folder, renamed once it is
-  // complete: a killed run leaves no truncated file under the final name.
-  const std::string wave_temp = options.wave_file.empty() ? "" : wave_temporary(options.wave_file);
-  if (!wave_temp.empty()) bench.rtl().open_wave(wave_temp);
+  // complete: a killed run leaves no truncated file under the final name, and
+  // an interrupted or failed one (SIGINT, SIGTERM, a full disk) no temporary.
+  // The FST writer keeps the hierarchy in NAME.hier beside its file until it
+  // closes it (fstapi.c): a signal must remove that one too.
+  std::optional<ScopedTemporary> wave_temp, fst_hierarchy;
+  if (!options.wave_file.empty()) {
+    wave_temp.emplace(wave_temporary_name(options.wave_file));
+    if (wave == WaveFormat::kFst) fst_hierarchy.emplace(wave_temp->path() + ".hier");
+    create_wave_temporary(*wave_temp, options.wave_file);
+    bench.rtl().open_wave(wave_temp->path());
+  }
   const auto start = std::chrono::steady_clock::now();
   sc_core::sc_start();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bench.rtl().close_wave();
-  if (!wave_temp.empty() && std::rename(wave_temp.c_str(), options.wave_file.c_str()) != 0) {
-    const int error = errno;
-    std::remove(wave_temp.c_str());
-    throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(error));
+  if (wave_temp) {
+    // A failed write stopped the run at the next clock edge (Bench::on_clock).
+    if (const int error = bench.rtl().wave_error()) {
+      throw InputError(options.wave_file, 0, "--wave", write_failure("write", error));
+    }
+    if (wave == WaveFormat::kFst && !fst_is_whole(wave_temp->path())) {
+      throw InputError(options.wave_file, 0, "--wave",
+                       "cannot write: the FST writer left the file cut short (a full disk or a file size limit?); "
+                       "no output of this run was kept");
+    }
+    if (std::rename(wave_temp->path().c_str(), options.wave_file.c_str()) != 0) {
+      throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
+    }
+    wave_temp->release();
   }
+  if (fst_hierarchy) fst_hierarchy->release();  // closed: the writer removed it
   progress.finish(report.mismatches ? "mismatch" : "done");
   return report;
 }

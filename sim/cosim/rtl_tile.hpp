@@ -51,6 +51,10 @@ class RtlTile {
   virtual void open_wave(const std::string& path) = 0;
   /// Flushes and closes the waveform, if one is open.
   virtual void close_wave() = 0;
+  /// The errno value of the first failed waveform write (a full disk), kept
+  /// after close_wave(); 0 if none. The VCD tracer drops the rest of the
+  /// waveform after one; the FST tracer (Verilator's) reports none.
+  virtual int wave_error() const = 0;
 };
 
 /// One Verilated model in this build.

@@ -10,6 +10,7 @@
 
 #include <systemc>
 
+#include "sim/cosim/checked_vcd.hpp"
 #include "sim/cosim/rtl_tile.hpp"
 #include "verilated.h"
 
@@ -128,8 +129,11 @@ class RtlTileImpl final : public RtlTile {
     if (!m_tracer) return;
     m_tracer->flush();
     m_tracer->close();
+    m_wave_error = wave_error_of(*m_tracer);
     m_tracer.reset();
   }
+
+  int wave_error() const override { return m_tracer ? wave_error_of(*m_tracer) : m_wave_error; }
 
  private:
   sc_core::sc_signal<bool> m_rst_n;                      ///< reset, active low
@@ -153,6 +157,7 @@ class RtlTileImpl final : public RtlTile {
   PortType<32 * C> m_psum_scratch{};                     ///< reused
   std::unique_ptr<V> m_model;                            ///< the Verilated tile
   std::unique_ptr<Tracer> m_tracer;                      ///< open waveform, if any
+  int m_wave_error = 0;                                  ///< wave_error() of the closed waveform
 };
 
 }  // namespace nibble::cosim::detail

@@ -76,7 +76,8 @@ const std::vector<std::string>& sweep_metric_columns() {
   return columns;
 }
 
-sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const std::string& tech) {
+sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const std::string& tech,
+                                         std::uint64_t max_steps) {
   sweep::PointOutcome outcome;
   try {
     std::vector<std::string> sets;
@@ -92,6 +93,7 @@ sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const s
     EvalOptions options;
     options.tech = tech;
     options.sim.progress = false;
+    options.sim.max_steps = max_steps;
     const Evaluation eval = evaluate(design, workload.trace_for(design, policy), options);
     const energy::EnergyMetrics& m = eval.energy.metrics;
     outcome.ok = true;
@@ -113,7 +115,8 @@ sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const s
   return outcome;
 }
 
-std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, const std::string& version) {
+std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, std::uint64_t max_steps,
+                            const std::string& version) {
   // Each field is named and length-prefixed, so no two inputs give the same text.
   std::uint64_t hash = fnv1a64("");
   const auto add = [&](const std::string& name, const std::string& value) {
@@ -140,6 +143,7 @@ std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& t
     }
   }
   add("tech", table);
+  add("max-steps", std::to_string(max_steps));
   std::error_code ec;
   if (std::filesystem::is_regular_file(table, ec)) {
     add("tech-bytes", bytes_of(table));

@@ -5,9 +5,11 @@
 // point per objective, every point).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "sim/arch/simulate.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 #include "sim/sweep/sweep_spec.hpp"
 
@@ -19,17 +21,22 @@ const std::vector<std::string>& sweep_metric_columns();
 /// Evaluates one point: the design with the point's overrides applied as
 /// `--set KEY=VALUE`, the zoo model at the point's batch (and seq), the
 /// point's policy ("natural": the design's PE kind), simulated in a child
-/// process and costed with the design's table (or `tech` when not empty).
+/// process and costed with the design's table (or `tech` when not empty),
+/// refused past `max_steps` engine steps as `simulate --max-steps` refuses.
 /// Bad input becomes a failed outcome with the one-line message (the runner
 /// never stops on one bad point). Safe to call from several threads.
-sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const std::string& tech);
+sweep::PointOutcome evaluate_sweep_point(const sweep::SweepPoint& point, const std::string& tech,
+                                         std::uint64_t max_steps = arch::kDefaultMaxSteps);
 
 /// The fingerprint of everything a point's result depends on besides its
 /// signature, for the resume store (sweep::RunOptions::key): nibble's
 /// `version`, the bytes of the design file, the technology table in effect
 /// (`tech`, else the design's `tech` after the overrides) as the bytes of its
-/// file or of the shipped table. 16 hex digits of FNV-1a 64.
-std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, const std::string& version);
+/// file or of the shipped table, and `max_steps` (a point that ran under a
+/// higher budget is not reused under one that would refuse it). 16 hex digits
+/// of FNV-1a 64.
+std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& tech, std::uint64_t max_steps,
+                            const std::string& version);
 
 /// Indices of the successful points on the Pareto front of (seconds per
 /// step, energy per step), both minimised; sorted by time.

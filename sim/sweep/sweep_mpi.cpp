@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <iostream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -33,6 +34,9 @@ enum Tag : int {
   kAssign = 3,  ///< root -> worker: index of the point to evaluate
   kStop = 4,    ///< root -> worker: no more points
 };
+
+// The exit status of a sweep that lost a rank: 1, a sweep with failed points.
+constexpr int kExitLostRank = 1;
 
 void run_worker(mpi::communicator& world, const std::vector<SweepPoint>& points, const Evaluator& evaluate) {
   world.send(0, kReady, std::string());
@@ -104,16 +108,38 @@ SweepResults run_mpi(const SweepSpec& spec, const RunOptions& options, const Eva
     });
   }
 
+  // A worker is either evaluating the point it was given or waiting for our
+  // answer, which comes at once: one silent for longer than --point-timeout is
+  // stopped or hung. It is given nothing more, and its point is neither stored
+  // nor handed to anyone else (a point that hangs would hang them too); the
+  // other ranks finish the sweep, so every other point is stored for --resume.
+  // MPI_Finalize would then wait for the lost rank forever: the sweep ends
+  // with MPI_Abort instead.
+  using Clock = std::chrono::steady_clock;
+  const auto timeout = std::chrono::seconds(options.point_timeout_s);
+  std::vector<Clock::time_point> heard(world.size(), Clock::now());  // each worker's last message
+  std::vector<std::ptrdiff_t> holding(world.size(), -1);  // the point each worker evaluates, -1: none
+  std::vector<bool> active(world.size(), true);           // false once stopped or lost
+  std::vector<int> lost;
   int active_workers = world.size() - 1;
   while (active_workers > 0) {
     const auto status = world.iprobe(mpi::any_source, mpi::any_tag);
     if (!status) {
+      const auto now = Clock::now();
+      for (int rank = 1; rank < world.size(); ++rank) {
+        if (!active[rank] || now - heard[rank] <= timeout) continue;
+        active[rank] = false;
+        --active_workers;
+        lost.push_back(rank);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
     }
     const int source = status->source();
     std::string payload;
     world.recv(source, status->tag(), payload);
+    if (!active[source]) continue;  // a lost rank woke up: its point stays unstored, it gets no other
+    heard[source] = Clock::now();
     if (status->tag() == kResult) {
       const auto newline = payload.find('\n');
       const std::size_t index = std::stoull(payload.substr(0, newline));
@@ -123,16 +149,32 @@ SweepResults run_mpi(const SweepSpec& spec, const RunOptions& options, const Eva
         throw std::runtime_error("malformed result from MPI rank " + std::to_string(source));
       }
       finish(index, std::move(outcome));
+      holding[source] = -1;
     }
     std::size_t index = 0;
     if (take(&index)) {
       world.send(source, kAssign, index);
+      holding[source] = static_cast<std::ptrdiff_t>(index);
     } else {
       world.send(source, kStop, std::size_t{0});
+      active[source] = false;
       --active_workers;
     }
   }
   for (auto& thread : local) thread.join();
+  if (!lost.empty()) {
+    progress.finish(std::to_string(done) + " of " + std::to_string(total) + " points");
+    for (const int rank : lost) {
+      const std::ptrdiff_t point = holding[static_cast<std::size_t>(rank)];
+      std::cerr << "nibble sweep: MPI rank " << rank << " "
+                << (point < 0 ? std::string("did not start")
+                              : "did not finish point " + results.points[static_cast<std::size_t>(point)].name(total))
+                << " within --point-timeout " << options.point_timeout_s << " s (stopped or hung)\n";
+    }
+    std::cerr << "nibble sweep: the " << done << " points done are kept in " << options.out_dir
+              << "/points: run the sweep again with --resume" << std::endl;
+    world.abort(kExitLostRank);
+  }
   progress.finish(std::to_string(total) + " points on " + std::to_string(world.size()) + " ranks");
   return results;
 }

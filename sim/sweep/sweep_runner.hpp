@@ -34,6 +34,9 @@ struct RunOptions {
   std::size_t jobs = 1;   ///< concurrent evaluations in this process
   bool resume = false;    ///< reuse finished points found in out_dir/points
   bool progress = true;   ///< progress on stderr
+  /// MPI: the longest a worker rank may stay silent (evaluating one point, or
+  /// starting up) before the sweep ends with exit 1 naming it (--point-timeout).
+  std::uint64_t point_timeout_s = 3600;
   /// A fingerprint of everything a point's result depends on beyond its
   /// signature (file bytes, tables, nibble's version); a stored point is reused
   /// only when it matches. Empty: the signature alone.

@@ -264,6 +264,167 @@ ops 1'
     cosim_refused in-the-way.fst 'nibble: in-the-way.fst: --wave: cannot write: Is a directory'
     ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "temporaries left"; }
     ;;
+  cosim-wave-full-disk)
+    # A waveform that cannot be written to its end is exit 2 naming the file
+    # and the cause, with no waveform and no temporary left, and no hang
+    # (Verilator's own VCD writer hung here; each run is bounded by `timeout`).
+    # A VCD run stops at the first failed write (so 10^8 ops end at once); the
+    # FST writer ignores failed writes, so an FST run goes to its end (300 ops,
+    # a 3.6 MB file) and the cut file is found then. The file size limit
+    # (ulimit -f, SIGXFSZ ignored so that the write fails with EFBIG) fills the
+    # "disk" without root; a 256 KiB tmpfs gives the real ENOSPC where mounting
+    # is allowed (CI runs as root).
+    full_disk() {  # full_disk WAVE OPS MESSAGE [ULIMIT_KIB]
+      set +e
+      (if [ -n "${4:-}" ]; then ulimit -f "$4"; trap '' XFSZ; fi
+       exec timeout 120 "$nibble" cosim --rows 4 --cols 4 --ops "$2" --wave "$1" --quiet) > /dev/null 2> err.txt
+      rc=$?
+      set -e
+      [ $rc -eq 2 ] || { cat err.txt; fail "--wave $1 on a full disk: exit $rc, expected 2"; }
+      grep -qx -- "$3" err.txt || { cat err.txt; fail "--wave $1 on a full disk: expected '$3'"; }
+      [ ! -e "$1" ] || fail "a waveform that could not be written was kept as $1"
+      ! ls -A "$(dirname "$1")" | grep -q '\.tmp\.' || { ls -A "$(dirname "$1")"; fail "temporaries left"; }
+    }
+    fst_cut='cannot write: the FST writer left the file cut short (a full disk or a file size limit?); no output of this run was kept'
+    full_disk limited.vcd 100000000 'nibble: limited.vcd: --wave: cannot write: File too large (the file size limit, ulimit -f, was reached; no output of this run was kept)' 256
+    full_disk limited.fst 300 "nibble: limited.fst: --wave: $fst_cut" 256
+    mkdir -p small
+    if mount -t tmpfs -o size=256k tmpfs small 2> /dev/null; then
+      trap 'umount "$work/small"' EXIT
+      full_disk small/w.vcd 100000000 'nibble: small/w.vcd: --wave: cannot write: No space left on device (free some space and run again; no output of this run was kept)'
+      full_disk small/w.fst 300 "nibble: small/w.fst: --wave: $fst_cut"
+      [ -z "$(ls -A small)" ] || { ls -A small; fail "the full disk was left holding files"; }
+    else
+      echo "no tmpfs (not root): the size limit alone"
+    fi
+    # The check passes a whole FST (the same run with room).
+    "$nibble" cosim --rows 4 --cols 4 --ops 300 --wave whole.fst --quiet > /dev/null
+    [ -s whole.fst ] || fail "a whole FST was not kept"
+    ;;
+  cosim-wave-interrupted)
+    # SIGINT and SIGTERM during `cosim --wave` remove the temporary waveform
+    # (and the FST writer's NAME.hier beside it) and end the process by the same
+    # signal (exit status 128 + its number, as the shell reports it): no
+    # waveform, complete or not, is left.
+    for run in INT:vcd TERM:vcd INT:fst TERM:fst; do
+      sig=${run%:*} ext=${run#*:}
+      "$nibble" cosim --rows 4 --cols 4 --ops 100000000 --wave run.$ext --quiet > /dev/null 2>&1 & pid=$!
+      temp=.run.tmp.$pid.$ext
+      for _ in $(seq 200); do [ -s "$temp" ] && break; sleep 0.05; done
+      [ -s "$temp" ] || { kill -9 $pid; fail "SIG$sig: no temporary waveform appeared"; }
+      kill -$sig $pid
+      set +e
+      timeout 60 tail --pid=$pid -f /dev/null || { kill -9 $pid; fail "SIG$sig: the run did not end"; }
+      wait $pid; rc=$?
+      set -e
+      [ $rc -eq $((128 + $(kill -l $sig))) ] || fail "SIG$sig: exit $rc, expected $((128 + $(kill -l $sig)))"
+      [ ! -e run.$ext ] || fail "SIG$sig: an interrupted run left run.$ext"
+      ! ls -A | grep -q '\.tmp\.' || { ls -A; fail "SIG$sig: an interrupted run left temporaries"; }
+    done
+    ;;
+  sweep-max-steps)
+    # --max-steps bounds every point as it bounds `simulate`. fmnist-mlp at batch
+    # 8 takes S32 engine steps on 32 rows and fewer on 128 (measured with
+    # `simulate --max-steps`: the least budget that runs); at S32 - 1 the
+    # 32-row point fails with the refusal in its record and the sweep exits 1
+    # with its one line; the 128-row point runs. The budget is part of the
+    # resume key: back at the default nothing is reused.
+    steps() {  # the least --max-steps that lets `simulate` run fmnist-mlp b8 on ROWS rows
+      local lo=1 hi=100000 mid
+      while [ $lo -lt $hi ]; do
+        mid=$(((lo + hi) / 2))
+        if "$nibble" simulate --design "$design" --set array.rows=$1 --model fmnist-mlp --batch 8 --max-steps $mid \
+             --out s --force --quiet 2> /dev/null; then hi=$mid; else lo=$((mid + 1)); fi
+      done
+      echo $lo
+    }
+    s32=$(steps 32); s128=$(steps 128)
+    echo "fmnist-mlp b8: $s32 engine steps on 32 rows, $s128 on 128"
+    [ "$s128" -lt "$s32" ] || fail "expected fewer steps on 128 rows ($s128) than on 32 ($s32)"
+    printf 'design: %s\nparameters:\n  array.rows: [32, 128]\nworkloads:\n  - {model: fmnist-mlp, batch: 8}\n' \
+      "$design" > steps.yaml
+    set +e
+    "$nibble" sweep steps.yaml --jobs 2 --out o --max-steps $((s32 - 1)) > out.txt 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 1 ] || { cat out.txt err.txt; fail "a point over --max-steps: exit $rc, expected 1"; }
+    refusal="--max-steps: the simulation would take more than $((s32 - 1)) engine steps (GEMM folds and vector chunks), reached at op [0-9]* ([^)]*); raise --max-steps to run it anyway"
+    grep -qx "nibble sweep: 1 of 2 points failed (first: p0000: $refusal); every point is in o/sweep.csv" err.txt ||
+      { cat err.txt; fail "expected the one-line summary naming p0000 and the refusal"; }
+    grep -q '2 points, 1 evaluated, 1 failed, 0 reused' out.txt || { cat out.txt; fail "expected 1 of 2 points failed"; }
+    grep -q "\"error\": *\"$refusal\"" o/points/p0000.json || { cat o/points/p0000.json; fail "p0000's record lacks the refusal"; }
+    [ "$(grep -c ',ok,' o/sweep.csv)" -eq 1 ] || { cat o/sweep.csv; fail "expected the 128-row point ok"; }
+    "$nibble" sweep steps.yaml --jobs 2 --out o --max-steps $s32 --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "at S32 both must run, none reused"; }
+    "$nibble" sweep steps.yaml --jobs 2 --out o --resume > out.txt
+    grep -q '2 points, 2 evaluated, 0 failed, 0 reused' out.txt || { cat out.txt; fail "another --max-steps must not reuse points"; }
+    # --point-timeout bounds MPI ranks only: without --mpi it is a usage error.
+    set +e
+    "$nibble" sweep steps.yaml --out p --point-timeout 5 2> err.txt; rc=$?
+    set -e
+    [ $rc -eq 2 ] && grep -qx 'nibble sweep: --point-timeout applies to --mpi only: local points run in this process'"'"'s children' err.txt ||
+      { cat err.txt; fail "--point-timeout without --mpi: exit $rc, expected 2 and the message"; }
+    ;;
+  sweep-mpi-stopped-rank)
+    # Rank 1 is stopped while it holds a point. A rank sends a point's result
+    # only after reaping the point's simulation child, so: SIGSTOP rank 1, wait
+    # until every one of its threads is stopped (only then can nothing change
+    # behind our back), and look at its children. A child (running, or exited
+    # and not yet reaped) means a point taken and its result not sent: leave
+    # rank 1 stopped. No child means it is between points: SIGCONT, try again.
+    # Rank 0 must give rank 1 up after --point-timeout, finish the other 5
+    # points itself, and end with exit 1 naming the rank and its point, with
+    # those 5 stored for a local --resume. Under load rank 1 may also be given
+    # up before we catch it (a point slower than the timeout): the outcome to
+    # check is the same.
+    write_sweep
+    mpirun -np 2 "$nibble" sweep sweep.yaml --mpi --out mpi --quiet --point-timeout 10 2> err.txt & mpid=$!
+    # OpenMPI's mpirun starts the ranks as its children (rank 1's own children
+    # share its environment, so only direct children are looked at).
+    rank1=
+    for _ in $(seq 400); do
+      for p in $(cat /proc/$mpid/task/*/children 2> /dev/null); do
+        tr '\0' '\n' < /proc/$p/environ 2> /dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && rank1=$p
+      done
+      [ -n "$rank1" ] && break; sleep 0.05
+    done
+    [ -n "$rank1" ] || { kill -9 $mpid; fail "rank 1 did not appear"; }
+    all_stopped() {  # every thread of $1 in state T (t: traced; Z/X: exiting)
+      local stat line state
+      for stat in /proc/"$1"/task/*/stat; do
+        read -r line < "$stat" 2> /dev/null || continue
+        state=${line##*) }; state=${state%% *}
+        case $state in T|t|Z|X) ;; *) return 1 ;; esac
+      done
+    }
+    caught=
+    while kill -0 $mpid 2> /dev/null && kill -STOP "$rank1" 2> /dev/null; do
+      for _ in $(seq 2000); do all_stopped "$rank1" && break; done
+      all_stopped "$rank1" || { kill -9 $mpid; fail "rank 1 did not stop"; }
+      children=$(cat /proc/"$rank1"/task/*/children 2> /dev/null || true)
+      [ -n "${children// /}" ] && { caught=1; break; }
+      kill -CONT "$rank1"
+      sleep 0.01
+    done
+    if [ -n "$caught" ]; then echo "rank 1 (pid $rank1) stopped holding a point"; else echo "rank 1 (pid $rank1) not caught holding a point"; fi
+    if ! timeout 120 tail --pid=$mpid -f /dev/null; then
+      kill -9 $mpid "$rank1" 2> /dev/null || true
+      fail "the sweep hung with a stopped rank"
+    fi
+    set +e
+    wait $mpid; rc=$?
+    set -e
+    kill -9 "$rank1" 2> /dev/null || true
+    [ $rc -eq 1 ] || { cat err.txt; fail "a sweep with a stopped rank: exit $rc, expected 1"; }
+    grep -qx 'nibble sweep: MPI rank 1 did not finish point p000[0-5] within --point-timeout 10 s (stopped or hung)' err.txt ||
+      { cat err.txt; fail "expected the stopped rank and its point named"; }
+    grep -qx 'nibble sweep: the 5 points done are kept in mpi/points: run the sweep again with --resume' err.txt ||
+      { cat err.txt; fail "expected the 5 other points kept"; }
+    point=$(grep -o 'point p000[0-5]' err.txt | head -1 | cut -d' ' -f2)
+    [ ! -e "mpi/points/$point.json" ] || fail "the stopped rank's point $point was stored"
+    [ "$(ls mpi/points | wc -l)" -eq 5 ] || { ls mpi/points; fail "expected the 5 other points stored"; }
+    "$nibble" sweep sweep.yaml --jobs 2 --out mpi --resume > resumed.txt
+    grep -q '6 points, 6 evaluated, 0 failed, 5 reused' resumed.txt || { cat resumed.txt; fail "expected 5 reused points"; }
+    ;;
   sweep-stale-resume)
     # A stored point is reused only when nothing it depends on changed: the
     # design file's bytes, the technology table (--tech), nibble's version.
