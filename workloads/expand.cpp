@@ -1,6 +1,5 @@
 #include "workloads/expand.hpp"
 
-#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -25,8 +24,9 @@ std::uint64_t mul(std::uint64_t a, std::uint64_t b, const std::string& layer) {
 /// Names without repeats, in first-seen order (an op reads or writes a tensor once).
 std::vector<std::string> unique(std::vector<std::string> names) {
   std::vector<std::string> out;
+  std::set<std::string> seen;
   for (auto& name : names) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    if (seen.insert(name).second) out.push_back(std::move(name));
   }
   return out;
 }

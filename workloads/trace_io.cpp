@@ -1,6 +1,5 @@
 #include "workloads/trace_io.hpp"
 
-#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <unordered_set>
@@ -103,14 +102,13 @@ const char* const kTensorNameRule = "1 to 512 printable characters without space
 
 /// A list of tensor names: each valid, none twice.
 std::optional<Problem> check_tensor_list(const std::vector<std::string>& names, const char* field) {
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (!is_valid_tensor_name(names[i])) {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& name : names) {
+    if (!is_valid_tensor_name(name)) {
       return Problem{field, std::string("expected tensor names of ") + kTensorNameRule + ", separated by commas, got '" +
-                                names[i] + "'"};
+                                name + "'"};
     }
-    for (std::size_t j = 0; j < i; ++j) {
-      if (names[j] == names[i]) return Problem{field, "tensor '" + names[i] + "' is named twice"};
-    }
+    if (!seen.insert(name).second) return Problem{field, "tensor '" + name + "' is named twice"};
   }
   return std::nullopt;
 }
@@ -310,6 +308,7 @@ class Reader {
     trace.policy = name_value(keyword_line("policy", 2)[1], "policy");
     std::uint64_t count = 0;
     std::vector<std::size_t> op_lines;  // per op: its line, for the tensor check
+    std::unordered_set<std::string> declared;  // the step inputs so far
     for (;;) {
       const auto tokens = next_tokens();
       if (!tokens) throw error("ops", "expected 'ops COUNT' before the end of the file");
@@ -326,9 +325,7 @@ class Reader {
         if (tokens->size() != 2) throw error("input", "expected 'input TENSOR', one name");
         const std::string name((*tokens)[1]);
         if (!is_valid_tensor_name(name)) throw error("input", std::string("expected a tensor name of ") + kTensorNameRule);
-        for (const auto& earlier : trace.inputs) {
-          if (earlier == name) throw error("input", "tensor '" + name + "' is declared twice");
-        }
+        if (!declared.insert(name).second) throw error("input", "tensor '" + name + "' is declared twice");
         trace.inputs.push_back(name);
         continue;
       }
@@ -561,13 +558,12 @@ std::string write_trace(const Trace& trace) {
   out += "model " + trace.model + '\n';
   out += "batch " + std::to_string(trace.batch) + '\n';
   out += "policy " + trace.policy + '\n';
-  for (std::size_t i = 0; i < trace.inputs.size(); ++i) {
-    if (!is_valid_tensor_name(trace.inputs[i]) ||
-        std::find(trace.inputs.begin(), trace.inputs.begin() + static_cast<std::ptrdiff_t>(i), trace.inputs[i]) !=
-            trace.inputs.begin() + static_cast<std::ptrdiff_t>(i)) {
-      throw std::logic_error("write_trace: invalid or repeated step input '" + trace.inputs[i] + "'");
+  std::unordered_set<std::string> declared;
+  for (const auto& name : trace.inputs) {
+    if (!is_valid_tensor_name(name) || !declared.insert(name).second) {
+      throw std::logic_error("write_trace: invalid or repeated step input '" + name + "'");
     }
-    out += "input " + trace.inputs[i] + '\n';
+    out += "input " + name + '\n';
   }
   for (const auto& s : trace.skipped) {
     if (!is_valid_trace_name(s.node) || !is_valid_trace_name(s.op_type)) {
