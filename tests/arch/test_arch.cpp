@@ -1186,6 +1186,13 @@ TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
   other = ops[1];
   other.vector = VectorKind::kNorm;  // a reduction needs the whole tensor
   EXPECT_FALSE(streams_from_gemm(ops[0], other));
+  // With named tensors it streams only what it reads: reading the GEMM's C, the same 71;
+  // reading another tensor, it depends on nothing and runs beside the GEMM: [0, 40), the step 51.
+  workloads::Trace t = trace_of({named(ops[0], {"a", "b"}, {"c"}), named(ops[1], {"c"}, {"y"})});
+  t.inputs = {"a", "b", "x"};
+  EXPECT_EQ(simulate(test_design("test-4x4.yaml", on), t).total("cycles"), 71u);
+  t.ops[1].reads = {"x"};
+  EXPECT_EQ(simulate(test_design("test-4x4.yaml", on), t).total("cycles"), 51u);
 }
 
 TEST(MatrixUnits, AnInt4AndAnFp16GemmOverlapOnTheirUnits) {
