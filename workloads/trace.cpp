@@ -132,11 +132,20 @@ bool TraceOp::operator==(const TraceOp& o) const {
   return layer == o.layer && kind == o.kind && phase == o.phase && m == o.m && n == o.n && k == o.k &&
          groups == o.groups && conv == o.conv && a_format == o.a_format && b_format == o.b_format &&
          acc_format == o.acc_format && store_format == o.store_format && vector == o.vector && elements == o.elements &&
-         in_format == o.in_format && out_format == o.out_format;
+         in_format == o.in_format && out_format == o.out_format && reads == o.reads && writes == o.writes;
 }
 
 bool Trace::operator==(const Trace& o) const {
-  return model == o.model && batch == o.batch && policy == o.policy && ops == o.ops && skipped == o.skipped;
+  return model == o.model && batch == o.batch && policy == o.policy && ops == o.ops && skipped == o.skipped &&
+         inputs == o.inputs;
+}
+
+bool Trace::names_tensors() const {
+  if (!inputs.empty()) return true;
+  for (const auto& op : ops) {
+    if (!op.reads.empty() || !op.writes.empty()) return true;
+  }
+  return false;
 }
 
 std::string_view op_kind_name(OpKind kind) { return name_of(kOpKinds, kind); }
@@ -174,6 +183,20 @@ bool is_valid_trace_name(std::string_view name) {
     if (c <= ' ' || c > '~') return false;
   }
   return true;
+}
+
+bool is_valid_tensor_name(std::string_view name) {
+  if (name.empty() || name.size() > 512) return false;
+  for (const char c : name) {
+    if (c <= ' ' || c > '~' || c == ',') return false;
+  }
+  return true;
+}
+
+std::string sanitize_tensor_name(std::string_view name) {
+  std::string out;
+  for (const char c : name.substr(0, 512)) out += (c <= ' ' || c > '~' || c == ',') ? '_' : c;
+  return out.empty() ? "_" : out;
 }
 
 std::string sanitize_trace_name(std::string_view name) {

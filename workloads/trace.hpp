@@ -124,6 +124,12 @@ struct TraceOp {
   Format in_format = Format::kFp32;          ///< element format read
   Format out_format = Format::kFp32;         ///< element format written
 
+  // Tensors (trace version 4's `reads=` and `writes=`; docs/trace-format.md, "Tensors"):
+  // what the controller's scoreboard tracks (docs/timing.md, "Dependencies"). Both
+  // empty in a trace that names no tensors (before version 4).
+  std::vector<std::string> reads;   ///< tensors the op reads, each once
+  std::vector<std::string> writes;  ///< tensors the op writes (in place when also read), each once
+
   bool is_gemm() const { return kind != OpKind::kVector; }
   /// The format a GEMM's C is stored in: store_format, else the accumulator's.
   Format stored_format() const { return store_format.value_or(acc_format); }
@@ -141,14 +147,20 @@ struct SkippedNode {
 };
 
 struct Trace {
-  static constexpr int kVersion = 3;    ///< the format version this build writes
+  static constexpr int kVersion = 4;    ///< the format version this build writes (3 for a trace that names no tensors)
   static constexpr int kOldestVersion = 1;  ///< the oldest version it still reads
   std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
   std::uint64_t batch = 1;              ///< training batch size
   std::string policy;                   ///< precision policy name
   std::vector<TraceOp> ops;             ///< in execution order
   std::vector<SkippedNode> skipped;     ///< imported nodes left out of `ops` (empty for zoo models)
+  /// Tensors that exist when the step starts (weights, the batch's images and
+  /// labels, carried state): the only tensors an op may read before an op writes them.
+  std::vector<std::string> inputs;
 
+  /// True when the trace names its tensors (version 4): ops wait for the
+  /// tensors they read and write; otherwise dependencies are inferred from the order.
+  bool names_tensors() const;
   bool operator==(const Trace& other) const;
 };
 
@@ -165,6 +177,13 @@ const std::vector<OpKind>& all_op_kinds();
 /// True if `name` can be a layer or model name in a trace: 1 to 256 printable
 /// ASCII characters, no spaces (the text format separates fields by spaces).
 bool is_valid_trace_name(std::string_view name);
+/// True if `name` can be a tensor name: 1 to 512 printable ASCII characters
+/// without spaces or commas (lists of tensors are comma-separated; a tensor
+/// is usually named LAYER.ROLE, so it may be longer than a layer name).
+bool is_valid_tensor_name(std::string_view name);
+/// `name` with every character that is_valid_tensor_name() rejects replaced by '_'
+/// (empty -> "_", cut to 512 characters).
+std::string sanitize_tensor_name(std::string_view name);
 /// `name` with every character that is_valid_trace_name() rejects replaced by
 /// '_' (empty -> "_", cut to 256 characters), for names taken from files.
 std::string sanitize_trace_name(std::string_view name);

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <stdexcept>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -97,10 +98,44 @@ std::optional<Problem> check_conv(const TraceOp& op) {
   return std::nullopt;
 }
 
+const char* const kTensorNameRule = "1 to 512 printable characters without spaces or commas";
+
+/// A list of tensor names: each valid, none twice.
+std::optional<Problem> check_tensor_list(const std::vector<std::string>& names, const char* field) {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& name : names) {
+    if (!is_valid_tensor_name(name)) {
+      return Problem{field, std::string("expected tensor names of ") + kTensorNameRule + ", separated by commas, got '" +
+                                name + "'"};
+    }
+    if (!seen.insert(name).second) return Problem{field, "tensor '" + name + "' is named twice"};
+  }
+  return std::nullopt;
+}
+
+/// The first op that reads a tensor neither a step input nor written by an
+/// earlier op (docs/trace-format.md, "Tensors"): its index and the problem.
+std::optional<std::pair<std::size_t, Problem>> check_tensors(const Trace& trace) {
+  std::unordered_set<std::string> known(trace.inputs.begin(), trace.inputs.end());
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    for (const auto& name : trace.ops[i].reads) {
+      if (known.count(name) == 0) {
+        return std::pair{i, Problem{"reads", "tensor '" + name +
+                                                 "' is read before any op writes it and is not a step input "
+                                                 "(declare one in the header: 'input " + name + "')"}};
+      }
+    }
+    known.insert(trace.ops[i].writes.begin(), trace.ops[i].writes.end());
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> check(const TraceOp& op) {
   if (!is_valid_trace_name(op.layer)) {
     return Problem{"layer", "expected 1 to 256 printable characters without spaces"};
   }
+  if (auto problem = check_tensor_list(op.reads, "reads")) return problem;
+  if (auto problem = check_tensor_list(op.writes, "writes")) return problem;
   if (!op.is_gemm()) {
     if (op.elements == 0) return Problem{"elements", "expected a whole number >= 1, got 0"};
     return std::nullopt;
@@ -170,21 +205,7 @@ void append_field(std::string& out, const char* key, Format format) {
   out += numerics::format_name(format);
 }
 
-void write_op(std::string& out, const TraceOp& op) {
-  out += op_kind_name(op.kind);
-  out += ' ';
-  out += op.layer;
-  out += ' ';
-  out += phase_name(op.phase);
-  if (!op.is_gemm()) {
-    out += " op=";
-    out += vector_kind_name(op.vector);
-    append_field(out, "elements", op.elements);
-    append_field(out, "in", op.in_format);
-    append_field(out, "out", op.out_format);
-    out += '\n';
-    return;
-  }
+void append_gemm_fields(std::string& out, const TraceOp& op) {
   append_field(out, "m", op.m);
   append_field(out, "n", op.n);
   append_field(out, "k", op.k);
@@ -203,6 +224,38 @@ void write_op(std::string& out, const TraceOp& op) {
     append_dims(out, "dilation", {g.dilation_h, g.dilation_w});
     out += " im2col=";
     out += im2col_name(g.im2col);
+  }
+}
+
+void append_tensors(std::string& out, const char* key, const std::vector<std::string>& names) {
+  out += ' ';
+  out += key;
+  out += '=';
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ',';
+    out += names[i];
+  }
+}
+
+/// Writes the op's line; `tensors`: the trace names its tensors (version 4).
+void write_op(std::string& out, const TraceOp& op, bool tensors) {
+  out += op_kind_name(op.kind);
+  out += ' ';
+  out += op.layer;
+  out += ' ';
+  out += phase_name(op.phase);
+  if (!op.is_gemm()) {
+    out += " op=";
+    out += vector_kind_name(op.vector);
+    append_field(out, "elements", op.elements);
+    append_field(out, "in", op.in_format);
+    append_field(out, "out", op.out_format);
+  } else {
+    append_gemm_fields(out, op);
+  }
+  if (tensors) {
+    append_tensors(out, "reads", op.reads);
+    append_tensors(out, "writes", op.writes);
   }
   out += '\n';
 }
@@ -254,6 +307,8 @@ class Reader {
     trace.batch = number(keyword_line("batch", 2)[1], "batch");
     trace.policy = name_value(keyword_line("policy", 2)[1], "policy");
     std::uint64_t count = 0;
+    std::vector<std::size_t> op_lines;  // per op: its line, for the tensor check
+    std::unordered_set<std::string> declared;  // the step inputs so far
     for (;;) {
       const auto tokens = next_tokens();
       if (!tokens) throw error("ops", "expected 'ops COUNT' before the end of the file");
@@ -262,8 +317,22 @@ class Reader {
         trace.skipped.push_back(SkippedNode{name_value((*tokens)[1], "skipped"), name_value((*tokens)[2], "skipped")});
         continue;
       }
-      if ((*tokens)[0] != "ops") throw error("ops", "expected 'ops COUNT' (or 'skipped NODE OP_TYPE'), got '" +
-                                                     std::string((*tokens)[0]) + "'");
+      if ((*tokens)[0] == "input") {
+        if (m_version < 4) {
+          throw error("input", "step inputs need trace version 4 (this file says 'nibble-trace " +
+                                   std::to_string(m_version) + "')");
+        }
+        if (tokens->size() != 2) throw error("input", "expected 'input TENSOR', one name");
+        const std::string name((*tokens)[1]);
+        if (!is_valid_tensor_name(name)) throw error("input", std::string("expected a tensor name of ") + kTensorNameRule);
+        if (!declared.insert(name).second) throw error("input", "tensor '" + name + "' is declared twice");
+        trace.inputs.push_back(name);
+        continue;
+      }
+      if ((*tokens)[0] != "ops") {
+        throw error("ops", std::string("expected 'ops COUNT' (or ") + (m_version >= 4 ? "'input TENSOR', " : "") +
+                               "'skipped NODE OP_TYPE'), got '" + std::string((*tokens)[0]) + "'");
+      }
       if (tokens->size() != 2) throw error("ops", "expected 'ops COUNT', one number");
       const auto parsed = parse_u64((*tokens)[1]);
       if (!parsed) throw error("ops", "expected a whole number, got '" + std::string((*tokens)[1]) + "'");
@@ -277,9 +346,14 @@ class Reader {
                                std::to_string(i));
       }
       trace.ops.push_back(parse_op(*tokens));
+      op_lines.push_back(m_line);
     }
     if (next_tokens()) {
       throw error("ops", "the header says " + std::to_string(count) + " ops, found more (remove the extra lines or fix the count)");
+    }
+    if (const auto problem = check_tensors(trace)) {
+      m_line = op_lines.at(problem->first);
+      throw error(problem->second.field, problem->second.message);
     }
     return trace;
   }
@@ -363,6 +437,15 @@ class Reader {
     return out;
   }
 
+  /// The names of token `index`, `key=A,B,...` (empty after '=': none); checked by check().
+  std::vector<std::string> tensors(const std::vector<std::string_view>& tokens, std::size_t index, const char* key) const {
+    const std::string_view text = value(tokens, index, key);
+    std::vector<std::string> out;
+    if (text.empty()) return out;
+    for (const auto part : split(text, ',')) out.emplace_back(part);
+    return out;
+  }
+
   TraceOp parse_op(const std::vector<std::string_view>& tokens) {
     TraceOp op;
     const auto kind = parse_op_kind(tokens[0]);
@@ -435,6 +518,10 @@ class Reader {
         op.conv = g;
       }
     }
+    if (m_version >= 4) {
+      op.reads = tensors(tokens, expected++, "reads");
+      op.writes = tensors(tokens, expected++, "writes");
+    }
     if (tokens.size() > expected) {
       throw error("fields", "unexpected extra field '" + std::string(tokens[expected]) + "' after the last field of a " +
                                 std::string(op_kind_name(op.kind)) + " op");
@@ -461,13 +548,23 @@ std::string write_trace(const Trace& trace) {
   if (!is_valid_trace_name(trace.model) || !is_valid_trace_name(trace.policy) || trace.batch == 0) {
     throw std::logic_error("write_trace: invalid model name, policy name or batch");
   }
+  // A trace that names no tensors is what version 3 holds; written so, it keeps
+  // its meaning (dependencies inferred from the order) and its bytes.
+  const bool tensors = trace.names_tensors();
   std::string out;
-  out.reserve(64 + trace.ops.size() * 120);
+  out.reserve(64 + trace.ops.size() * (tensors ? 200 : 120));
   out += kMagic;
-  out += ' ' + std::to_string(Trace::kVersion) + '\n';
+  out += ' ' + std::to_string(tensors ? Trace::kVersion : 3) + '\n';
   out += "model " + trace.model + '\n';
   out += "batch " + std::to_string(trace.batch) + '\n';
   out += "policy " + trace.policy + '\n';
+  std::unordered_set<std::string> declared;
+  for (const auto& name : trace.inputs) {
+    if (!is_valid_tensor_name(name) || !declared.insert(name).second) {
+      throw std::logic_error("write_trace: invalid or repeated step input '" + name + "'");
+    }
+    out += "input " + name + '\n';
+  }
   for (const auto& s : trace.skipped) {
     if (!is_valid_trace_name(s.node) || !is_valid_trace_name(s.op_type)) {
       throw std::logic_error("write_trace: invalid skipped node name");
@@ -489,7 +586,11 @@ std::string write_trace(const Trace& trace) {
             : (op.m == 0 && op.n == 0 && op.k == 0 && op.groups == 1 && !op.conv && op.a_format == Format::kFp32 &&
                op.b_format == Format::kFp32 && op.acc_format == Format::kFp32 && !op.store_format);
     if (!clean) throw std::logic_error("write_trace: op of layer '" + op.layer + "' sets fields of another op kind");
-    write_op(out, op);
+    write_op(out, op, tensors);
+  }
+  if (const auto problem = check_tensors(trace)) {
+    throw std::logic_error("write_trace: op " + std::to_string(problem->first) + " of layer '" +
+                           trace.ops[problem->first].layer + "': " + problem->second.field + ": " + problem->second.message);
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #include "models/train/policy.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 #include "models/train/quant.hpp"
 #include "sim/common/error.hpp"
@@ -264,7 +266,13 @@ workloads::Trace trace_of_run(const models::Graph& graph, const TrainPolicy& pol
   workloads::Trace trace = workloads::expand_training_step(graph, policy.base);
   trace.policy = workloads::sanitize_trace_name(policy.name);
   std::vector<workloads::TraceOp> ops;
+  // Tensors of dropped ops -> the copies read instead (the trace names its tensors).
+  std::map<std::string, std::string> renamed;
   for (workloads::TraceOp op : trace.ops) {
+    for (auto& name : op.reads) {
+      const auto it = renamed.find(name);
+      if (it != renamed.end()) name = it->second;
+    }
     const std::size_t index = graph.find(op.layer);
     const bool gemm_layer = index < graph.size() && models::is_gemm_layer(graph.layer(index).type);
     if (!gemm_layer) {
@@ -286,11 +294,16 @@ workloads::Trace trace_of_run(const models::Graph& graph, const TrainPolicy& pol
     } else if (op.vector == workloads::VectorKind::kQuantize && is_fp4(op.out_format)) {
       op.out_format = a.weight_grad.b;
       // Without TPR the input-gradient copy also feeds the weight-gradient GEMM.
-      const bool has_input_grad_copy = std::any_of(trace.ops.begin(), trace.ops.end(), [&](const workloads::TraceOp& o) {
+      const auto input_grad_copy = std::find_if(trace.ops.begin(), trace.ops.end(), [&](const workloads::TraceOp& o) {
         return o.layer == op.layer && !o.is_gemm() && o.vector == workloads::VectorKind::kQuantize &&
                o.phase == Phase::kInputGrad && is_fp4(o.out_format);
       });
-      if (!a.tpr && op.phase == Phase::kWeightGrad && has_input_grad_copy) continue;
+      if (!a.tpr && op.phase == Phase::kWeightGrad && input_grad_copy != trace.ops.end()) {
+        for (std::size_t w = 0; w < op.writes.size() && w < input_grad_copy->writes.size(); ++w) {
+          renamed[op.writes[w]] = input_grad_copy->writes[w];
+        }
+        continue;
+      }
     }
     ops.push_back(op);
   }

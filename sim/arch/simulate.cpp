@@ -18,6 +18,7 @@
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
+#include "sim/arch/deps.hpp"
 #include "sim/arch/engine.hpp"
 #include "sim/arch/mapper.hpp"
 #include "sim/common/error.hpp"
@@ -143,6 +144,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
                          " engine steps (GEMM folds and vector chunks), reached at op " + std::to_string(i) + " (" +
                          trace.ops[i].layer + "); raise --max-steps to run it anyway");
   };
+  const bool named = trace.names_tensors();
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const TraceOp& op = trace.ops[i];
     if (op.is_gemm()) {
@@ -176,9 +178,11 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
       }
     } else {
       // Fused into the op before it (docs/timing.md): the input never leaves the chip.
-      const bool fused = i > 0 && fuses_into_previous(trace.ops[i - 1], op);
+      // In a trace that names its tensors, only when the op reads what that one wrote.
+      const bool producer = i > 0 && reads_output_of(op, trace.ops[i - 1], named);
+      const bool fused = producer && fuses_into_previous(trace.ops[i - 1], op);
       // Streaming the GEMM just before it, tile by tile (docs/timing.md).
-      const bool streams = d.vector.stream_gemm_output && i > 0 && streams_from_gemm(trace.ops[i - 1], op);
+      const bool streams = d.vector.stream_gemm_output && producer && streams_from_gemm(trace.ops[i - 1], op);
       if (streams) {
         for (auto& w : work) w.back().log_outputs = true;
       }

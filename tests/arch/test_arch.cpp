@@ -34,6 +34,7 @@
 #include "sim/numerics/int4.hpp"
 #include "workloads/scalesim.hpp"
 #include "workloads/trace.hpp"
+#include "workloads/trace_io.hpp"
 
 namespace nibble::arch {
 namespace {
@@ -994,6 +995,87 @@ TEST(Dependencies, ChainWeightGradientsAndUpdates) {
   EXPECT_EQ(deps[5], (V{2, 4}));
 }
 
+TraceOp named(TraceOp op, std::vector<std::string> reads, std::vector<std::string> writes) {
+  op.reads = std::move(reads);
+  op.writes = std::move(writes);
+  return op;
+}
+
+TEST(Dependencies, NamedTensorsReadAfterWriteWriteAfterReadAndWrite) {
+  // docs/timing.md, "Dependencies": with named tensors an op waits for the last
+  // writer of what it reads (RAW), and for what it writes, for the last writer
+  // (WAW) and the readers since (WAR); nothing else, whatever the phases.
+  using workloads::VectorKind;
+  workloads::Trace t;
+  t.inputs = {"x", "W"};
+  t.ops = {named(vec_op("L", VectorKind::kQuantize, 8, Format::kFp32, Format::kInt4, Phase::kForward), {"W"}, {"W.q"}),      // 0
+           named(gemm("L", 4, 4, 4), {"x", "W.q"}, {"y"}),                                                   // 1: RAW 0
+           named(gemm("S", 4, 4, 4), {"x", "W"}, {"s"}),                                                     // 2: none
+           named(vec_op("A", VectorKind::kEltwise, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"y", "s"}, {"y"}),    // 3: RAW 1, 2; WAW 1
+           named(gemm("L", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kInputGrad), {"y", "W"},
+                 {"dx"}),                                                                                     // 4: RAW 3
+           named(vec_op("L", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate), {"W", "dx"},
+                 {"W"}),                                                                                      // 5: RAW 4; WAR 0, 2, 4
+           named(vec_op("B", VectorKind::kActivation, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"s"}, {"y"})};     // 6: WAR 4; WAW 3
+  const auto deps = op_dependencies(t);
+  using V = std::vector<std::uint32_t>;
+  EXPECT_EQ(deps[0], V{});
+  EXPECT_EQ(deps[1], V{0});
+  EXPECT_EQ(deps[2], V{});  // the shortcut GEMM: its inputs exist at the start
+  EXPECT_EQ(deps[3], (V{1, 2}));
+  EXPECT_EQ(deps[4], V{3});
+  EXPECT_EQ(deps[5], (V{0, 2, 4}));  // the update of W waits for every op that read W
+  EXPECT_EQ(deps[6], (V{2, 3, 4}));  // RAW s (2); y's last writer (3) and its reader since (4)
+  // On chip from the op before only when it reads what that op wrote.
+  EXPECT_TRUE(reads_output_of(t.ops[1], t.ops[0], true));
+  EXPECT_FALSE(reads_output_of(t.ops[2], t.ops[1], true));
+  EXPECT_TRUE(reads_output_of(t.ops[2], t.ops[1], false));  // no names: the shapes decide, as before
+}
+
+TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {
+  // docs/timing.md, "Dependencies", the worked example (test-4x4, ideal memory):
+  // conv1 (m=10, n=4, k=8: 32 cycles, IdealMemory.WeightStationary4x4) on the
+  // array [0, 32); its norm over the 40 outputs, ceil(40 / 4) x 2 = 20 cycles,
+  // on the vector unit [32, 52); the shortcut GEMM (same shape) reads only the
+  // block input and its weights: the array runs it [32, 64) beside the norm;
+  // the add (ceil(40 / 4) x 1 = 10) waits for both: [64, 74). 74 cycles; the
+  // same ops without names (a version-3 trace) run one after another: 94.
+  using workloads::VectorKind;
+  const std::vector<TraceOp> ops = {
+      named(gemm("conv1", 10, 4, 8), {"x", "conv1.W"}, {"conv1.y"}),
+      named(vec_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward), {"conv1.y"}, {"bn1.y"}),
+      named(gemm("shortcut", 10, 4, 8), {"x", "shortcut.W"}, {"shortcut.y"}),
+      named(vec_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward), {"bn1.y", "shortcut.y"}, {"add.y"})};
+  workloads::Trace t = trace_of(ops);
+  t.inputs = {"x", "conv1.W", "shortcut.W"};
+  const auto d = test_design("test-4x4.yaml");
+  const SimResult r = simulate(d, t);
+  EXPECT_EQ(r.total("cycles"), 74u);
+  // Charged as each op moves the step's end: 32, 52 - 32, 64 - 52, 74 - 64.
+  EXPECT_EQ(row_cycles(r, "conv1", Phase::kForward), 32u);
+  EXPECT_EQ(row_cycles(r, "bn1", Phase::kForward), 20u);
+  EXPECT_EQ(row_cycles(r, "shortcut", Phase::kForward), 12u);
+  EXPECT_EQ(row_cycles(r, "add", Phase::kForward), 10u);
+  EXPECT_EQ(unit(r, "core0.array").cycles.busy, 64u);
+  EXPECT_EQ(unit(r, "core0.vector").cycles.busy, 30u);
+  EXPECT_EQ(r.total("compute_cycles"), 74u);
+  // Unnamed: the chain 32 + 20 + 32 + 10.
+  EXPECT_EQ(cycles(d, {gemm("conv1", 10, 4, 8), vec_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward),
+                       gemm("shortcut", 10, 4, 8), vec_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward)}),
+            94u);
+}
+
+TEST(Dependencies, Version3TraceKeepsItsNumbers) {
+  // A trace written before tensors were named (fmnist-cnn, batch 32, int4-fp4, as
+  // workloads/traces/ held it in trace version 3) still simulates with the inferred
+  // rule: on int4-train it gave 332,793 cycles before version 4 existed (build/nibble
+  // simulate --design hw/designs/int4-train.yaml --trace tests/arch/fmnist-cnn_b32_int4-fp4.v3.trace
+  // at commit 88edfe9), and gives them still.
+  const workloads::Trace t = workloads::read_trace_file(kSource + "/tests/arch/fmnist-cnn_b32_int4-fp4.v3.trace");
+  EXPECT_FALSE(t.names_tensors());
+  EXPECT_EQ(simulate(test_design("int4-train.yaml"), t).total("cycles"), 332793u);
+}
+
 TEST(Overlap, IndependentOpsOnArrayAndVectorUnit) {
   // docs/timing.md, "Overlap", example 1 (ideal memory): the weight-gradient
   // GEMM (32 cycles, as IdealMemory.WeightStationary4x4) runs on the array
@@ -1139,6 +1221,13 @@ TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
   other = ops[1];
   other.vector = VectorKind::kNorm;  // a reduction needs the whole tensor
   EXPECT_FALSE(streams_from_gemm(ops[0], other));
+  // With named tensors it streams only what it reads: reading the GEMM's C, the same 71;
+  // reading another tensor, it depends on nothing and runs beside the GEMM: [0, 40), the step 51.
+  workloads::Trace t = trace_of({named(ops[0], {"a", "b"}, {"c"}), named(ops[1], {"c"}, {"y"})});
+  t.inputs = {"a", "b", "x"};
+  EXPECT_EQ(simulate(test_design("test-4x4.yaml", on), t).total("cycles"), 71u);
+  t.ops[1].reads = {"x"};
+  EXPECT_EQ(simulate(test_design("test-4x4.yaml", on), t).total("cycles"), 51u);
 }
 
 TEST(MatrixUnits, AnInt4AndAnFp16GemmOverlapOnTheirUnits) {

@@ -11,6 +11,7 @@
 #include "sim/common/error.hpp"
 #include "sim/design/design.hpp"
 #include "sim/numerics/fp16.hpp"
+#include "workloads/trace_io.hpp"
 
 namespace nibble::train {
 namespace {
@@ -241,8 +242,16 @@ TEST(Policy, TraceOfRunCarriesTheEmulatedFormats) {
       EXPECT_EQ(op.out_format, Format::kFp4Radix2);
     }
   }
-  // No TPR: one FP4 copy of fc1's output gradient feeds both backward GEMMs.
+  // No TPR: one FP4 copy of fc1's output gradient feeds both backward GEMMs; the
+  // weight-gradient GEMM reads that copy (the dropped one's name is gone), and the
+  // trace still reads only tensors written before (write_trace checks).
   EXPECT_EQ(fc1_grad_quantizations, 1u);
+  for (const auto& op : t.ops) {
+    if (op.is_gemm() && op.layer == "fc1" && op.phase == workloads::Phase::kWeightGrad) {
+      EXPECT_EQ(op.reads, (std::vector<std::string>{"pool2.y.uint4", "fc1.dY.odd"}));
+    }
+  }
+  EXPECT_NO_THROW(workloads::write_trace(t));
 }
 
 }  // namespace

@@ -300,6 +300,42 @@ TEST(Expand, TransformerOpsOfTheVisionTransformer) {
   EXPECT_EQ(st.weight_grad_macs, 2u * 7702656u);
 }
 
+// The tensors of fmnist-resnet's first downsampling block (layer2.0), int4-fp4, as
+// docs/trace-format.md ("Tensors") names them: the block input's uint4 copy is made once and
+// read by conv1 and the shortcut conv; two-phase rounding makes two copies of each dY; the two
+// branches' input gradients are summed into the block input's dY; the optimizer updates W in place.
+TEST(Expand, OpsNameTheirTensors) {
+  const Trace t = zoo_trace("fmnist-resnet", 2, named_policy("int4-fp4"));
+  using V = std::vector<std::string>;
+  const TraceOp fwd = gemm_of(t, "layer2.0.downsample.0", Phase::kForward);
+  EXPECT_EQ(fwd.reads, (V{"layer1.0.relu.y.uint4", "layer2.0.downsample.0.W.q"}));
+  EXPECT_EQ(fwd.writes, V{"layer2.0.downsample.0.y"});
+  EXPECT_EQ(gemm_of(t, "layer2.0.conv1", Phase::kForward).reads, (V{"layer1.0.relu.y.uint4", "layer2.0.conv1.W.q"}));
+  const TraceOp ig = gemm_of(t, "layer2.0.downsample.0", Phase::kInputGrad);
+  EXPECT_EQ(ig.reads, (V{"layer2.0.downsample.0.dY.odd", "layer2.0.downsample.0.W.q"}));
+  EXPECT_EQ(ig.writes, V{"layer2.0.downsample.0.dX"});
+  const TraceOp wg = gemm_of(t, "layer2.0.downsample.0", Phase::kWeightGrad);
+  EXPECT_EQ(wg.reads, (V{"layer1.0.relu.y.uint4", "layer2.0.downsample.0.dY.even"}));
+  EXPECT_EQ(wg.writes, V{"layer2.0.downsample.0.dW"});
+  const auto sum = ops_of(t, "layer1.0.relu", Phase::kInputGrad, false);
+  ASSERT_EQ(sum.size(), 2u);  // the sum of the two branches' dX, then the ReLU's gradient
+  EXPECT_EQ(sum[0].reads, (V{"layer2.0.downsample.0.dX", "layer2.0.conv1.dX"}));
+  EXPECT_EQ(sum[0].writes, V{"layer1.0.relu.dY"});
+  EXPECT_EQ(sum[1].reads, (V{"layer1.0.relu.dY", "layer1.0.add.y"}));
+  const auto update = ops_of(t, "layer2.0.downsample.0", Phase::kUpdate, false);
+  ASSERT_EQ(update.size(), 1u);
+  EXPECT_EQ(update[0].reads, (V{"layer2.0.downsample.0.W", "layer2.0.downsample.0.dW"}));
+  EXPECT_EQ(update[0].writes, V{"layer2.0.downsample.0.W"});
+  // Step inputs: the images, every layer's weights (fc also its bias), the labels; nothing else.
+  ASSERT_GE(t.inputs.size(), 3u);
+  EXPECT_EQ(t.inputs.front(), "input");
+  EXPECT_EQ(t.inputs.back(), "loss.labels");
+  for (std::size_t i = 1; i + 1 < t.inputs.size(); ++i) {
+    const std::string& name = t.inputs[i];
+    EXPECT_TRUE(name.size() > 2 && (name.substr(name.size() - 2) == ".W" || name == "fc.b")) << name;
+  }
+}
+
 TEST(Expand, DeterministicOutput) {
   EXPECT_TRUE(zoo_trace("bert-base", 2, named_policy("int4-fp4")) == zoo_trace("bert-base", 2, named_policy("int4-fp4")));
 }
