@@ -598,7 +598,10 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     count.add(st.folds, 1);
     if (cur.pass == 0) count.add(st.macs, pe_ops);
     count.add(mac_id, pe_ops);
-    count.add(pe_add_id, pe_ops);
+    // A block-FP4 PE adds one result per block into the partial sum (its
+    // products meet in the exact tree first): ceil(rows / B) adds per column
+    // and vector; every other PE one per product (docs/timing.md, "Block-FP4 PEs").
+    count.add(pe_add_id, exec.block != 0 ? cur.steps * cur.cols * ceil_div(cur.rows, exec.block) : pe_ops);
     if (os) {
       count.add(st.pe_reg_write_bits, pe_ops * (tb + sb) + cur.rows * (cur.rows + 1) / 2 * cur.cols * peb);
       count.add(str.read, stored_bytes(cur.steps * cur.rows, tq));
