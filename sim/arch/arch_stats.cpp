@@ -71,6 +71,9 @@ ArchStats::ArchStats(StatRegistry& r)
   dma_stall_arbitration_cycles = r.add("dma_stall_arbitration_cycles", "cycles",
                                        "cycles the op's transfers waited for a DRAM channel busy with other transfers, "
                                        "summed over transfers");
+  mac_mxfp4 = r.add("mac_mxfp4", "count", "products in the block-FP4 PE's MXFP4 datapath (E2M1 x E2M1, E8M0 block scales)");
+  mac_nvfp4 = r.add("mac_nvfp4", "count", "products in the block-FP4 PE's NVFP4 datapath (E2M1 x E2M1, UE4M3 block scales)");
+  mac_bf16 = r.add("mac_bf16", "count", "PE operations in the BF16 x BF16 fused multiply-add datapath");
   size = r.size();
 }
 
@@ -82,6 +85,9 @@ StatRegistry::Id ArchStats::mac(numerics::PeMode mode) const {
     case numerics::PeMode::kFp8xFp8: return mac_fp8;
     case numerics::PeMode::kFp16xFp16: return mac_fp16;
     case numerics::PeMode::kFp32xFp32: return mac_fp32;
+    case numerics::PeMode::kMxfp4: return mac_mxfp4;
+    case numerics::PeMode::kNvfp4: return mac_nvfp4;
+    case numerics::PeMode::kBf16xBf16: return mac_bf16;
   }
   return mac_fp32;
 }

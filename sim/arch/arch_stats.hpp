@@ -48,6 +48,9 @@ struct ArchStats {
   StatRegistry::Id unit_stall_dependency_cycles;  ///< the op's unit waiting before it for its inputs, summed over cores
   StatRegistry::Id unit_stall_full_buffer_cycles;  ///< the op's unit waiting before it for scratchpad space, summed over cores
   StatRegistry::Id dma_stall_arbitration_cycles;  ///< the op's transfers waiting for a busy channel, summed
+  StatRegistry::Id mac_mxfp4 = 0;        ///< products in the block-FP4 PE's MXFP4 datapath (registered last: older CSVs lack it)
+  StatRegistry::Id mac_nvfp4 = 0;        ///< products in the block-FP4 PE's NVFP4 datapath
+  StatRegistry::Id mac_bf16 = 0;         ///< PE operations in the BF16 FMA datapath
   std::size_t size = 0;                  ///< registry size after registration (a StatVector's length)
 
   /// The MAC counter of a PE datapath.

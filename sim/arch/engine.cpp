@@ -704,8 +704,13 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
     if (cur.pass == 0) count.add(st.macs, pe_ops);
     count.add(mac_id, pe_ops);
     // PE operations: a k-tile's last PE row may take fewer than N products,
-    // but it still runs its tree and accumulates once (docs/timing.md).
-    const std::uint64_t pe_accumulates = tree ? cur.steps * ceil_div(cur.rows, dot) * cur.cols : pe_ops;
+    // but it still runs its tree and accumulates once (docs/timing.md). A
+    // block-FP4 PE adds one result per block into the partial sum (its products
+    // meet in the exact tree first): ceil(rows / B) adds per column and vector
+    // (docs/timing.md, "Block-FP4 PEs"); every other PE one per product.
+    const std::uint64_t pe_accumulates = exec.block != 0 ? cur.steps * cur.cols * ceil_div(cur.rows, exec.block)
+                                         : tree          ? cur.steps * ceil_div(cur.rows, dot) * cur.cols
+                                                         : pe_ops;
     count.add(pe_add_id, pe_accumulates);
     if (tree) count.add(st.dot_tree_add_bits, pe_accumulates * tree_bits);
     if (os) {

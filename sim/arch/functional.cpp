@@ -8,6 +8,7 @@
 #include "sim/common/text.hpp"
 #include "sim/design/trace_names.hpp"
 #include "sim/numerics/accumulate.hpp"
+#include "sim/numerics/block_dot.hpp"
 #include "sim/numerics/fp16.hpp"
 #include "sim/numerics/fp32.hpp"
 
@@ -185,6 +186,75 @@ std::vector<std::uint32_t> run_output_stationary(const Matrices& x, std::uint64_
   return c;
 }
 
+// A random finite block scale: E8M0 exponents 2^-10 .. 2^10 (sums stay far
+// from FP32's range), any UE4M3 code but the NaN (zero and subnormals included).
+std::uint32_t random_scale(numerics::ScaleKind kind, std::mt19937_64& rng) {
+  if (kind == numerics::ScaleKind::kE8M0) return static_cast<std::uint32_t>(numerics::kE8m0Bias - 10 + rng() % 21);
+  return static_cast<std::uint32_t>(rng() % numerics::kUe4m3Nan);
+}
+
+// Block-FP4 ops (docs/timing.md, "Block-FP4 PEs"): A's rows and B's columns
+// carry one scale per block along k. The reference adds each output's blocks
+// in k order (numerics::block_dot_run); the array runs the ws folds of R x N
+// reduction rows through compute_tile_fold, partial sums chained fold to fold.
+std::vector<std::uint32_t> block_reference(const Matrices& x, const numerics::BlockFormat& f, const numerics::FloatSpec& spec,
+                                           const std::vector<std::uint32_t>& as, const std::vector<std::uint32_t>& bs) {
+  const std::uint64_t nb = ceil_div(x.k, f.block);
+  std::vector<std::uint32_t> c(x.m * x.n, 0);
+  std::vector<std::uint32_t> column(x.k);
+  std::vector<std::uint32_t> column_scales(nb);
+  for (std::uint64_t j = 0; j < x.n; ++j) {
+    for (std::uint64_t kk = 0; kk < x.k; ++kk) column[kk] = x.b[kk * x.n + j];
+    for (std::uint64_t b = 0; b < nb; ++b) column_scales[b] = bs[b * x.n + j];
+    for (std::uint64_t i = 0; i < x.m; ++i) {
+      c[i * x.n + j] = static_cast<std::uint32_t>(numerics::block_dot_run(
+          0, f, x.a.data() + i * x.k, as.data() + i * nb, column.data(), column_scales.data(), x.k, spec));
+    }
+  }
+  return c;
+}
+
+std::vector<std::uint32_t> block_array(const Matrices& x, const numerics::BlockFormat& f, PeMode mode,
+                                       const numerics::PeArith& arith, const std::vector<std::uint32_t>& as,
+                                       const std::vector<std::uint32_t>& bs, std::uint64_t rows, std::uint64_t cols,
+                                       std::uint64_t dot) {
+  const std::uint64_t nb = ceil_div(x.k, f.block);
+  TileFold fold;
+  fold.mode = mode;
+  fold.arith = arith;
+  fold.dot = dot;
+  std::vector<std::uint32_t> c(x.m * x.n, 0);
+  for (std::uint64_t n0 = 0; n0 < x.n; n0 += cols) {
+    const std::uint64_t cn = std::min(cols, x.n - n0);
+    std::vector<std::uint32_t> psum(x.m * cn, 0);
+    for (std::uint64_t k0 = 0; k0 < x.k; k0 += rows) {
+      const std::uint64_t rk = std::min(rows, x.k - k0);
+      const std::uint64_t b0 = k0 / f.block;  // rows (R x N) is a multiple of the block
+      const std::uint64_t fb = ceil_div(rk, f.block);
+      fold.b.assign(rk * cn, 0);
+      fold.b_scales.assign(fb * cn, 0);
+      for (std::uint64_t r = 0; r < rk; ++r) {
+        for (std::uint64_t cc = 0; cc < cn; ++cc) fold.b[r * cn + cc] = x.b[(k0 + r) * x.n + n0 + cc];
+      }
+      for (std::uint64_t b = 0; b < fb; ++b) {
+        for (std::uint64_t cc = 0; cc < cn; ++cc) fold.b_scales[b * cn + cc] = bs[(b0 + b) * x.n + n0 + cc];
+      }
+      fold.a.assign(x.m * rk, 0);
+      fold.a_scales.assign(x.m * fb, 0);
+      for (std::uint64_t v = 0; v < x.m; ++v) {
+        for (std::uint64_t r = 0; r < rk; ++r) fold.a[v * rk + r] = x.a[v * x.k + k0 + r];
+        for (std::uint64_t b = 0; b < fb; ++b) fold.a_scales[v * fb + b] = as[v * nb + b0 + b];
+      }
+      fold.psum_in = psum;
+      psum = compute_tile_fold(rk, cn, fold);
+    }
+    for (std::uint64_t v = 0; v < x.m; ++v) {
+      for (std::uint64_t cc = 0; cc < cn; ++cc) c[v * x.n + n0 + cc] = psum[v * cn + cc];
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 std::uint32_t accumulate(Format acc, std::uint32_t sum, std::uint32_t value) {
@@ -209,7 +279,9 @@ std::uint32_t random_code(Format format, std::mt19937_64& rng) {
   switch (format) {
     case Format::kInt4:
     case Format::kFp4:
-    case Format::kFp4Radix2: return bits(4);
+    case Format::kFp4Radix2:
+    case Format::kMxfp4:
+    case Format::kNvfp4: return bits(4);  // block formats: the E2M1 element code; scales drawn per block
     case Format::kUint4: return bits(4);  // read as 0..15 with PeArith::a_unsigned
     case Format::kFp8E4M3: {
       std::uint32_t code = bits(8);
@@ -225,6 +297,11 @@ std::uint32_t random_code(Format format, std::mt19937_64& rng) {
       // Exponents 10..20: magnitudes 2^-5 .. 2^6, so sums stay finite.
       const std::uint32_t exponent = 10 + static_cast<std::uint32_t>(rng() % 11);
       return (bits(1) << 15) | (exponent << 10) | bits(10);
+    }
+    case Format::kBf16: {
+      // FP32's exponents 120..134, 7 fraction bits: sums stay finite.
+      const std::uint32_t exponent = 120 + static_cast<std::uint32_t>(rng() % 15);
+      return (bits(1) << 15) | (exponent << 7) | bits(7);
     }
     default: {
       const std::uint32_t exponent = 120 + static_cast<std::uint32_t>(rng() % 15);
@@ -247,16 +324,32 @@ FunctionalOutcome check_functional(const design::Design& d, const design::Execut
   for (auto& v : x.b) v = random_code(op.b_format, rng);
 
   const PeMode mode = *e.op_mode;
+  std::vector<std::uint32_t> want;
+  std::vector<std::uint32_t> got;
+  if (numerics::pe_block_mode(mode)) {
+    const numerics::BlockFormat& f = numerics::pe_block_format(mode);
+    const std::uint64_t nb = ceil_div(op.k, f.block);
+    std::vector<std::uint32_t> as(op.m * nb);
+    std::vector<std::uint32_t> bs(nb * op.n);
+    for (auto& s : as) s = random_scale(f.scale, rng);
+    for (auto& s : bs) s = random_scale(f.scale, rng);
+    const numerics::FloatSpec& spec = e.arith.acc == Format::kFp16 ? numerics::kFp16Spec : numerics::kFp32Spec;
+    want = block_reference(x, f, spec, as, bs);
+    got = block_array(x, f, mode, e.arith, as, bs, d.array.rows * d.array.dot_product, d.array.cols,
+                      d.array.dot_product);
+  }
+
   const std::uint64_t chunk = e.acc == Format::kFp16Chunked ? d.array.chunk : 0;
   // The plan's dataflow: the mapper may choose another of the unit's dataflows.
   const bool os = plan.dataflow == design::Dataflow::kOs;
   const std::uint64_t tk = os ? std::max<std::uint64_t>(1, plan.block) : 0;
   const std::uint64_t dot = d.array.dot_product;  // > 1 only in ws (design validation)
-  const std::vector<std::uint32_t> want = reference(x, mode, e.arith, e.acc, chunk, os, tk, dot);
-  const std::vector<std::uint32_t> got =
-      os ? run_output_stationary(x, d.array.rows, d.array.cols, mode, e.arith, e.acc, chunk, tk)
-         : run_stationary(x, d.array.rows * dot, d.array.cols, mode, e.arith, chunk,
-                          plan.dataflow == design::Dataflow::kIs, dot);
+  if (!numerics::pe_block_mode(mode)) {
+    want = reference(x, mode, e.arith, e.acc, chunk, os, tk, dot);
+    got = os ? run_output_stationary(x, d.array.rows, d.array.cols, mode, e.arith, e.acc, chunk, tk)
+             : run_stationary(x, d.array.rows * dot, d.array.cols, mode, e.arith, chunk,
+                              plan.dataflow == design::Dataflow::kIs, dot);
+  }
   for (std::uint64_t i = 0; i < want.size(); ++i) {
     if (want[i] != got[i]) {
       throw FunctionalMismatch("functional mismatch in op '" + op.layer + "' (" +

@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/common/text.hpp"
+#include "sim/numerics/block_dot.hpp"
+
 namespace nibble::arch {
 
 WsTileSchedule::WsTileSchedule(std::uint64_t rows, std::uint64_t cols) : m_rows(rows), m_cols(cols) {
@@ -58,6 +61,16 @@ std::vector<std::uint32_t> compute_tile_fold(std::uint64_t rows, std::uint64_t c
   // Dot-product PEs: PE row p holds the N weights of reduction rows pN..pN+N-1
   // of its column and adds their N products to the partial sum at once.
   std::vector<std::uint32_t> weights(fold.dot);
+  const bool block = numerics::pe_block_mode(fold.mode);
+  const numerics::BlockFormat* format = block ? &numerics::pe_block_format(fold.mode) : nullptr;
+  const std::uint64_t blk = block ? format->block : 1;
+  const std::uint64_t blocks = ceil_div(rows, blk);  // block scales per streamed vector / tile column
+  if (block && (fold.dot % blk != 0 || fold.a_scales.size() != vectors * blocks || fold.b_scales.size() != blocks * cols)) {
+    throw std::logic_error("compute_tile_fold: a block mode needs N a multiple of the block and T x ceil(R/B) + "
+                           "ceil(R/B) x C block scales");
+  }
+  const numerics::FloatSpec& acc_spec = fold.arith.acc == numerics::Format::kFp16 ? numerics::kFp16Spec : numerics::kFp32Spec;
+  std::vector<std::uint32_t> wscales(block ? fold.dot / blk : 0);
   for (std::uint64_t m = 0; m < vectors; ++m) {
     const std::uint32_t* a = fold.a.data() + m * rows;
     std::uint32_t* acc = out.data() + m * cols;
@@ -65,7 +78,14 @@ std::vector<std::uint32_t> compute_tile_fold(std::uint64_t rows, std::uint64_t c
       const std::uint64_t n = std::min(fold.dot, rows - r0);
       for (std::uint64_t c = 0; c < cols; ++c) {
         for (std::uint64_t i = 0; i < n; ++i) weights[i] = fold.b[(r0 + i) * cols + c];
-        acc[c] = numerics::pe_dot(fold.arith, fold.mode, acc[c], a + r0, weights.data(), n);
+        if (!block) {
+          acc[c] = numerics::pe_dot(fold.arith, fold.mode, acc[c], a + r0, weights.data(), n);
+          continue;
+        }
+        for (std::uint64_t j = 0; j * blk < n; ++j) wscales[j] = fold.b_scales[(r0 / blk + j) * cols + c];
+        acc[c] = static_cast<std::uint32_t>(numerics::block_dot_run(acc[c], *format, a + r0,
+                                                                    fold.a_scales.data() + m * blocks + r0 / blk,
+                                                                    weights.data(), wscales.data(), n, acc_spec));
       }
     }
   }

@@ -45,12 +45,18 @@ struct TileFold {
   std::vector<std::uint32_t> a;        ///< T*R streamed codes, a[m * R + r]
   std::vector<std::uint32_t> psum_in;  ///< T*C accumulator words entering the top, psum_in[m * C + c]
   std::uint64_t dot = 1;               ///< N: reduction elements per PE (numerics::pe_dot); 1 = MAC PEs
+  /// Block modes (numerics::pe_block_mode; N a multiple of the block B): the
+  /// streamed vectors' block scales, T x ceil(R/B), a_scales[m * ceil(R/B) + j].
+  std::vector<std::uint32_t> a_scales;
+  std::vector<std::uint32_t> b_scales;  ///< block modes: the tile's block scales, ceil(R/B) x C, b_scales[j * C + c]
 };
 
 /// The fold's outputs out[m * C + c]: psum_in[m][c] accumulated with the
 /// products of reduction rows r = 0..R-1 in that order (docs/timing.md); with
 /// fold.dot = N each PE row p adds rows pN..pN+N-1 as one pe_dot (the last PE
 /// row may take fewer), so `rows` counts reduction elements, not PE rows.
+/// In a block mode each PE row adds its N elements as N/B blocks, one
+/// numerics::block_dot_accumulate each, in k order (docs/timing.md, "Block-FP4 PEs").
 std::vector<std::uint32_t> compute_tile_fold(std::uint64_t rows, std::uint64_t cols, const TileFold& fold);
 
 }  // namespace nibble::arch

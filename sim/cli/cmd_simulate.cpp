@@ -44,7 +44,7 @@ int run_simulate(const std::vector<std::string>& args) {
       "busy, in the Chrome trace-event format: open it in ui.perfetto.dev), and prints a short table.\n"
       "Timing rules: docs/timing.md; design files and outputs: docs/design-file.md; energy:\n"
       "docs/energy-model.md. The precision policy defaults to the design's PE kind (int4-fp4, fp16,\n"
-      "hfp8 or fp32).",
+      "hfp8, fp32 or bf16; mxfp4 for fp4-block).",
       "nibble simulate --design hw/designs/int4-train.yaml --model resnet50 --batch 32 --out out/r50");
   parser.option("--design", "FILE", "design file (hw/designs/*.yaml)", &design_path);
   workload_flags.add(parser, "a trace file (docs/trace-format.md); fixes its own batch and policy");

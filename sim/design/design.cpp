@@ -60,6 +60,8 @@ std::string_view pe_kind_name(PeKind value) {
     case PeKind::kFp16: return "fp16";
     case PeKind::kHfp8: return "hfp8";
     case PeKind::kFp32: return "fp32";
+    case PeKind::kFp4Block: return "fp4-block";
+    case PeKind::kBf16: return "bf16";
   }
   return "int4-fp4";
 }
@@ -231,11 +233,13 @@ ArrayConfig read_array_config(config::YamlMap& array) {
   a.dataflow = pick<Dataflow>(array.choice("dataflow", {"ws", "os", "is"}),
                               {{"ws", Dataflow::kWs}, {"os", Dataflow::kOs}, {"is", Dataflow::kIs}});
   a.dataflows = read_dataflows(array);
-  a.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32"}),
+  a.pe_kind = pick<PeKind>(array.choice("pe_kind", {"int4-fp4", "fp16", "hfp8", "fp32", "fp4-block", "bf16"}),
                            {{"int4-fp4", PeKind::kInt4Fp4},
                             {"fp16", PeKind::kFp16},
                             {"hfp8", PeKind::kHfp8},
-                            {"fp32", PeKind::kFp32}});
+                            {"fp32", PeKind::kFp32},
+                            {"fp4-block", PeKind::kFp4Block},
+                            {"bf16", PeKind::kBf16}});
   a.fp4_bias = static_cast<int>(array.has("fp4_bias") ? array.i64("fp4_bias", 0, 15) : 7);
   if (array.has("accumulators")) {
     config::YamlMap acc = array.map("accumulators");
@@ -434,6 +438,14 @@ void validate_array(const Design& d) {
   // rejects a mode/accumulator pair no PE implements).
   for (const PeMode mode : native_modes(d.array.pe_kind)) {
     const std::string field = std::string("array.accumulators.") + std::string(accumulator_key(mode));
+    if (numerics::pe_block_mode(mode)) {
+      // Block modes have no single product for pe_mac: ask numerics directly.
+      if (!numerics::pe_accumulator_supported(mode, d.accumulator(mode))) {
+        throw fail(field, "the " + std::string(pe_kind_name(d.array.pe_kind)) + " PE accumulates blocks in fp16 or "
+                          "fp32, got " + std::string(numerics::format_name(d.accumulator(mode))));
+      }
+      continue;
+    }
     try {
       (void)numerics::pe_mac(d.pe_arith(mode), mode, 0, 0, 0);
     } catch (const std::invalid_argument& e) {
@@ -471,6 +483,18 @@ void validate_array(const Design& d) {
     }
   }
   const std::uint64_t dot = d.array.dot_product;
+  if (d.array.pe_kind == PeKind::kFp4Block) {
+    // Each PE row reduces whole blocks (32 MXFP4, 16 NVFP4), so folds and PE
+    // rows end on block boundaries (docs/timing.md, "Block-FP4 PEs").
+    if (dot % kFp4BlockLanes != 0) {
+      throw fail("array.dot_product", "fp4-block PEs take whole MXFP4 blocks: expected a multiple of " +
+                                          std::to_string(kFp4BlockLanes) + ", got " + std::to_string(dot));
+    }
+    if (d.array.unsupported == UnsupportedOps::kMultiPass) {
+      throw fail("array.unsupported", "fp4-block PEs have no multi-pass datapath: route other formats to another "
+                                      "matrix unit (matrix_units) instead");
+    }
+  }
   if (dot < 1 || dot > numerics::kMaxDotProduct) {
     throw fail("array.dot_product", "expected a whole number in [1, " + std::to_string(numerics::kMaxDotProduct) +
                                         "], got " + std::to_string(dot));

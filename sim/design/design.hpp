@@ -20,7 +20,9 @@ namespace nibble::design {
 /// Which operand stays in the PEs (docs/timing.md).
 enum class Dataflow { kWs, kOs, kIs };
 /// The arithmetic each PE has (sim/numerics/pe.hpp modes it executes natively).
-enum class PeKind { kInt4Fp4, kFp16, kHfp8, kFp32 };
+/// kFp4Block: E2M1 products with block scales (MXFP4 and NVFP4), docs/design-file.md "fp4-block";
+/// kBf16: BF16 x BF16 fused multiply-add.
+enum class PeKind { kInt4Fp4, kFp16, kHfp8, kFp32, kFp4Block, kBf16 };
 /// Which cycle rules the array follows: nibble's (docs/timing.md) or SCALE-Sim v2's formulas.
 enum class TimingConvention { kNibble, kScaleSim };
 /// What happens to a GEMM whose operand formats the PE kind cannot execute.
@@ -30,7 +32,7 @@ enum class UnsupportedOps { kError, kMultiPass };
 enum class MapperKind { kFixed, kSearch };
 
 std::string_view dataflow_name(Dataflow value);           ///< ws os is
-std::string_view pe_kind_name(PeKind value);              ///< int4-fp4 fp16 hfp8 fp32
+std::string_view pe_kind_name(PeKind value);              ///< int4-fp4 fp16 hfp8 fp32 fp4-block bf16
 std::string_view timing_name(TimingConvention value);     ///< nibble scalesim
 std::string_view unsupported_name(UnsupportedOps value);  ///< error multi-pass
 std::string_view mapper_name(MapperKind value);           ///< fixed search

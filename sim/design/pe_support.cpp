@@ -5,6 +5,7 @@
 
 #include "sim/common/error.hpp"
 #include "sim/design/trace_names.hpp"
+#include "sim/numerics/block_dot.hpp"
 
 namespace nibble::design {
 
@@ -46,6 +47,8 @@ int slice_bits(PeKind kind) {
     case PeKind::kHfp8: return 5;
     case PeKind::kFp16: return 12;
     case PeKind::kFp32: return 25;
+    case PeKind::kFp4Block: return 3;  // e2m1: sign + implicit 1 + 1 (no multi-pass: design validation)
+    case PeKind::kBf16: return 9;       // sign + implicit 1 + 7
   }
   return 4;
 }
@@ -54,7 +57,8 @@ int slice_bits(PeKind kind) {
 // operand format, so the op runs there in one pass (docs/design-file.md).
 bool promotable(Format f, PeKind kind, int fp4_bias) {
   switch (kind) {
-    case PeKind::kInt4Fp4: return false;  // nothing is narrower than its own 4-bit datapath
+    case PeKind::kInt4Fp4:
+    case PeKind::kFp4Block: return false;  // nothing is narrower than its own 4-bit datapath
     case PeKind::kHfp8:
       // int4/uint4 fit e4m3 (3 mantissa bits cover 0..15); radix-4 FP4 values
       // 4^(1-bias)..4^(7-bias) fit e5m2 (2^-16..2^15) while bias <= 9.
@@ -68,6 +72,10 @@ bool promotable(Format f, PeKind kind, int fp4_bias) {
       // significand bits, exponents within FP32's range for FP32 inputs); the
       // NVFP4 tensor scale multiplies the result, as on NVFP4 hardware.
       return f != Format::kInt32 && f != Format::kFp16Chunked;
+    case PeKind::kBf16:
+      // BF16 has FP32's exponent range and 8 significand bits: INT4, FP8 and
+      // radix-4 FP4 values (at most 4 significand bits) are exact in it.
+      return is_int4(f) || is_fp8(f) || f == Format::kFp4 || f == Format::kFp4Radix2 || f == Format::kBf16;
   }
   return false;
 }
@@ -78,6 +86,8 @@ PeMode pe_float_mode(PeKind kind) {
     case PeKind::kFp16: return PeMode::kFp16xFp16;
     case PeKind::kFp32: return PeMode::kFp32xFp32;
     case PeKind::kInt4Fp4: return PeMode::kInt4xInt4;
+    case PeKind::kFp4Block: return PeMode::kMxfp4;
+    case PeKind::kBf16: return PeMode::kBf16xBf16;
   }
   return PeMode::kInt4xInt4;
 }
@@ -97,6 +107,9 @@ std::optional<PeMode> native_mode(Format a, Format b) {
   if (is_fp8(a) && is_fp8(b)) return PeMode::kFp8xFp8;
   if (a == Format::kFp16 && b == Format::kFp16) return PeMode::kFp16xFp16;
   if (a == Format::kFp32 && b == Format::kFp32) return PeMode::kFp32xFp32;
+  if (a == Format::kMxfp4 && b == Format::kMxfp4) return PeMode::kMxfp4;
+  if (a == Format::kNvfp4 && b == Format::kNvfp4) return PeMode::kNvfp4;
+  if (a == Format::kBf16 && b == Format::kBf16) return PeMode::kBf16xBf16;
   return std::nullopt;
 }
 
@@ -106,6 +119,8 @@ std::vector<PeMode> native_modes(PeKind kind) {
     case PeKind::kHfp8: return {PeMode::kFp8xFp8};
     case PeKind::kFp16: return {PeMode::kFp16xFp16};
     case PeKind::kFp32: return {PeMode::kFp32xFp32};
+    case PeKind::kFp4Block: return {PeMode::kMxfp4, PeMode::kNvfp4};
+    case PeKind::kBf16: return {PeMode::kBf16xBf16};
   }
   return {};
 }
@@ -116,6 +131,8 @@ int pe_operand_bits(PeKind kind) {
     case PeKind::kHfp8: return 8;
     case PeKind::kFp16: return 16;
     case PeKind::kFp32: return 32;
+    case PeKind::kFp4Block: return 4;  // e2m1 elements; block scales travel beside them (quarter bits)
+    case PeKind::kBf16: return 16;
   }
   return 4;
 }
@@ -165,11 +182,16 @@ std::string mac_counter_name(PeMode mode) {
     case PeMode::kFp8xFp8: return "mac_fp8";
     case PeMode::kFp16xFp16: return "mac_fp16";
     case PeMode::kFp32xFp32: return "mac_fp32";
+    case PeMode::kMxfp4: return "mac_mxfp4";
+    case PeMode::kNvfp4: return "mac_nvfp4";
+    case PeMode::kBf16xBf16: return "mac_bf16";
   }
   return "mac_fp32";
 }
 
-std::string natural_policy(PeKind kind) { return std::string(pe_kind_name(kind)); }
+std::string natural_policy(PeKind kind) {
+  return kind == PeKind::kFp4Block ? std::string("mxfp4") : std::string(pe_kind_name(kind));
+}
 
 std::uint64_t packed_bytes(std::uint64_t elements, std::uint64_t bits) {
   // elements <= 2^50 and bits <= 64 in every caller; the product stays below 2^57.
@@ -192,7 +214,7 @@ std::optional<ExecutionKind> one_pass(const ArrayConfig& a, Format af, Format bf
       if (m == *own) return ExecutionKind::kNative;
     }
   }
-  if (a.pe_kind != PeKind::kInt4Fp4 && promotable(af, a.pe_kind, a.fp4_bias) && promotable(bf, a.pe_kind, a.fp4_bias)) {
+  if (promotable(af, a.pe_kind, a.fp4_bias) && promotable(bf, a.pe_kind, a.fp4_bias)) {
     return ExecutionKind::kPromoted;
   }
   return std::nullopt;
@@ -259,7 +281,8 @@ Execution plan_on_unit(const Design& d, const workloads::TraceOp& op) {
     e.arith = d.pe_arith(*own);
     e.acc = d.accumulator(*own);
     e.pe_acc = e.acc;
-  } else if (kind != PeKind::kInt4Fp4 && promotable(op.a_format, kind, d.array.fp4_bias) &&
+    if (numerics::pe_block_mode(*own)) e.block = numerics::pe_block_format(*own).block;
+  } else if (promotable(op.a_format, kind, d.array.fp4_bias) &&
              promotable(op.b_format, kind, d.array.fp4_bias)) {
     e.kind = ExecutionKind::kPromoted;
     e.pe_mode = pe_float_mode(kind);

@@ -14,6 +14,10 @@
 
 namespace nibble::design {
 
+/// fp4-block PEs reduce whole blocks: array.dot_product is a multiple of the
+/// MXFP4 block (32), which NVFP4's 16 divides (docs/design-file.md, "fp4-block").
+inline constexpr std::uint64_t kFp4BlockLanes = 32;
+
 /// How one GEMM op runs on a design's array.
 enum class ExecutionKind {
   kNative,     ///< the PE kind has this op's datapath
@@ -36,6 +40,7 @@ struct Execution {
   int a_quarter_bits = 16;       ///< storage of one A element in quarter bits, block-scale share included
   int b_quarter_bits = 16;       ///< storage of one B element in quarter bits, block-scale share included
   std::size_t unit = 0;          ///< the matrix unit that runs it (Design::unit index)
+  std::uint64_t block = 0;       ///< elements per block of a block-FP4 op (32 MXFP4, 16 NVFP4); 0 for the others
 };
 
 /// Plans `op` (a GEMM) on `design`: on the unit route_gemm picks, as that
@@ -73,11 +78,12 @@ std::string_view accumulator_key(numerics::PeMode mode);
 int psum_bits(numerics::Format acc);
 /// True when an accumulator the PE kind uses is fp16-chunked.
 bool uses_chunked_accumulator(const Design& design);
-/// The MAC counter name of a PE datapath: mac_int4_int4, mac_int4_fp4, mac_fp8, ...
+/// The MAC counter name of a PE datapath: mac_int4_int4, mac_int4_fp4, mac_fp8, ..., mac_mxfp4, mac_nvfp4
 std::string mac_counter_name(numerics::PeMode mode);
 
 /// The precision policy that matches a PE kind (workloads' named policies):
-/// int4-fp4 -> "int4-fp4", fp16 -> "fp16", hfp8 -> "hfp8", fp32 -> "fp32".
+/// int4-fp4 -> "int4-fp4", fp16 -> "fp16", hfp8 -> "hfp8", fp32 -> "fp32",
+/// fp4-block -> "mxfp4" (it runs nvfp4 too), bf16 -> "bf16".
 std::string natural_policy(PeKind kind);
 
 /// Bytes of the smallest tile each scratchpad must hold (per half when

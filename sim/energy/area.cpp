@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/design/pe_support.hpp"
+#include "sim/numerics/block_dot.hpp"
 
 namespace nibble::energy {
 
@@ -48,6 +49,14 @@ double AreaBreakdown::total_mm2() const {
   return sum;
 }
 
+double block_tree_bits(std::uint64_t terms) {
+  const numerics::ElementFormat& e2m1 = *numerics::find_element_format("e2m1");
+  int width = numerics::block_dot_sum_bits(e2m1, e2m1, 1);  // one product: 9 bits with its sign
+  double bits = 0.0;
+  for (; terms > 1; terms -= terms / 2) bits += static_cast<double>(terms / 2) * static_cast<double>(++width);
+  return bits;
+}
+
 double pe_area_um2(const TechTable& tech, const design::Design& d) {
   double datapath = 0.0;
   switch (d.array.pe_kind) {
@@ -58,6 +67,26 @@ double pe_area_um2(const TechTable& tech, const design::Design& d) {
     case design::PeKind::kHfp8: datapath = tech.um2(AreaItem::kMultFp8); break;
     case design::PeKind::kFp16: datapath = tech.um2(AreaItem::kMultFp16); break;
     case design::PeKind::kFp32: datapath = tech.um2(AreaItem::kMultFp32); break;
+    case design::PeKind::kBf16: datapath = tech.um2(AreaItem::kMultBf16); break;
+    case design::PeKind::kFp4Block: {
+      // N E2M1 multipliers with their weight (shadow, active) and activation
+      // registers, one exact adder tree over the N products, and per 16
+      // lanes (an NVFP4 block; MXFP4's 32 uses two of them) a scale unit and
+      // an accumulator adder: N/16 block results enter the partial sum per
+      // step (docs/energy-model.md, "Block-FP4 PE").
+      const double n = static_cast<double>(d.array.dot_product);
+      const double per_block_lanes = 16.0;
+      double acc_um2 = 0.0;
+      int acc_bits = 0;
+      for (const Format f : pe_adders(d)) {
+        acc_um2 += tech.um2(f == Format::kFp16 ? AreaItem::kAddFp16 : AreaItem::kAddFp32);
+        acc_bits = std::max(acc_bits, numerics::format_bits(f));
+      }
+      return n * (tech.um2(AreaItem::kBlockMultE2m1) + 3.0 * 4.0 * tech.um2(AreaItem::kRegBit)) +
+             block_tree_bits(d.array.dot_product) * tech.um2(AreaItem::kBlockTreeAddBit) +
+             n / per_block_lanes * (tech.um2(AreaItem::kBlockScaleUnit) + acc_um2) +
+             acc_bits * tech.um2(AreaItem::kRegBit);
+    }
   }
   static const AreaItem kAdderArea[kAdderFormats.size()] = {AreaItem::kAddInt32, AreaItem::kAddFp16,
                                                             AreaItem::kAddFp32};

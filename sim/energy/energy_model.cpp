@@ -7,6 +7,7 @@
 #include "sim/common/error.hpp"
 #include "sim/common/text.hpp"
 #include "sim/design/pe_support.hpp"
+#include "sim/numerics/block_dot.hpp"
 
 namespace nibble::energy {
 
@@ -17,7 +18,7 @@ const char* const kComponentNames[kComponentCount] = {
     "scratchpad_output", "dram", "vector", "leakage"};
 
 const char* const kModeCounters[CounterMap::kModes] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16",
-                                                       "mac_fp32"};
+                                                       "mac_fp32",      "mac_mxfp4",    "mac_nvfp4", "mac_bf16"};
 const char* const kAccCounters[CounterMap::kAccFormats] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
 const char* const kSpadCounters[6] = {"spad_input_read_bytes",  "spad_input_write_bytes",
                                       "spad_weight_read_bytes", "spad_weight_write_bytes",
@@ -66,7 +67,8 @@ RowEnergy& RowEnergy::operator+=(const RowEnergy& other) {
 const std::vector<std::string>& required_counter_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = {"cycles", "macs"};
-    for (const char* c : kModeCounters) out.emplace_back(c);
+    // mac_mxfp4, mac_nvfp4 and mac_bf16 may be absent (older layers.csv files): not required.
+    for (std::size_t i = 0; i < CounterMap::kRequiredModes; ++i) out.emplace_back(kModeCounters[i]);
     for (const char* c : kAccCounters) out.emplace_back(c);
     out.emplace_back("pe_reg_write_bits");
     for (const char* c : kSpadCounters) out.emplace_back(c);
@@ -82,7 +84,10 @@ CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
     : origin(origin), registry_size(registry.size()) {
   cycles = need(registry, "cycles", origin);
   macs = need(registry, "macs", origin);
-  for (std::size_t i = 0; i < kModes; ++i) mac[i] = need(registry, kModeCounters[i], origin);
+  for (std::size_t i = 0; i < kModes; ++i) {
+    mac[i] = i < kRequiredModes ? std::optional<StatRegistry::Id>(need(registry, kModeCounters[i], origin))
+                                : registry.find(kModeCounters[i]);
+  }
   for (std::size_t i = 0; i < kAccFormats; ++i) acc_add[i] = need(registry, kAccCounters[i], origin);
   dot_tree_add_bits = registry.find("dot_tree_add_bits");
   pe_reg_write_bits = need(registry, "pe_reg_write_bits", origin);
@@ -102,7 +107,8 @@ EnergyModel::EnergyModel(TechTable tech, design::Design design)
   m_area = chip_area(m_tech, m_design);
   ActionEnergies& e = m_actions;
   e.mac = {m_tech.pj(Action::kMacInt4Int4), m_tech.pj(Action::kMacInt4Fp4), m_tech.pj(Action::kMacFp8),
-           m_tech.pj(Action::kMacFp16), m_tech.pj(Action::kMacFp32)};
+           m_tech.pj(Action::kMacFp16), m_tech.pj(Action::kMacFp32), block_mac_pj(m_tech, MacMode::kMxfp4),
+           block_mac_pj(m_tech, MacMode::kNvfp4), m_tech.pj(Action::kMacBf16)};
   e.acc = {m_tech.pj(Action::kAccAddInt32), m_tech.pj(Action::kAccAddFp16), m_tech.pj(Action::kAccAddFp32)};
   e.dot_tree_bit = m_tech.pj(Action::kDotTreeAddBit);
   e.reg_bit = m_tech.pj(Action::kPeRegWriteBit);
@@ -146,7 +152,9 @@ RowEnergy EnergyModel::row(const CounterMap& map, const StatVector& v) const {
   auto& pj = out.pj;
 
   double mac = 0.0;
-  for (std::size_t i = 0; i < CounterMap::kModes; ++i) mac += n(map.mac[i]) * e.mac[i];
+  for (std::size_t i = 0; i < CounterMap::kModes; ++i) {
+    if (map.mac[i]) mac += n(*map.mac[i]) * e.mac[i];
+  }
   pj[static_cast<std::size_t>(Component::kMac)] = mac;
 
   double acc = 0.0;
@@ -215,6 +223,16 @@ EnergyMetrics EnergyModel::metrics(const RowEnergy& total, double macs, double c
   return m;
 }
 
+double block_mac_pj(const TechTable& tech, MacMode mode) {
+  const bool mx = mode == MacMode::kMxfp4;
+  if (!mx && mode != MacMode::kNvfp4) throw std::logic_error("block_mac_pj: not a block-FP4 mode");
+  const numerics::BlockFormat& f = numerics::pe_block_format(mx ? numerics::PeMode::kMxfp4 : numerics::PeMode::kNvfp4);
+  const double block = static_cast<double>(f.block);
+  const double scale = tech.pj(mx ? Action::kBlockScaleE8m0 : Action::kBlockScaleUe4m3);
+  return tech.pj(Action::kBlockMultE2m1) + block_tree_bits(f.block) / block * tech.pj(Action::kBlockTreeAddBit) +
+         scale / block;
+}
+
 MacMode mac_mode(numerics::PeMode mode) {
   switch (mode) {
     case numerics::PeMode::kInt4xInt4: return MacMode::kInt4Int4;
@@ -223,6 +241,9 @@ MacMode mac_mode(numerics::PeMode mode) {
     case numerics::PeMode::kFp8xFp8: return MacMode::kFp8;
     case numerics::PeMode::kFp16xFp16: return MacMode::kFp16;
     case numerics::PeMode::kFp32xFp32: return MacMode::kFp32;
+    case numerics::PeMode::kMxfp4: return MacMode::kMxfp4;
+    case numerics::PeMode::kNvfp4: return MacMode::kNvfp4;
+    case numerics::PeMode::kBf16xBf16: return MacMode::kBf16;
   }
   throw std::logic_error("unknown PeMode");
 }
@@ -237,7 +258,7 @@ std::vector<MacMode> native_mac_modes(design::PeKind kind) {
 }
 
 const char* mac_mode_name(MacMode mode) {
-  static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32"};
+  static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16"};
   return names[static_cast<std::size_t>(mode)];
 }
 
@@ -248,7 +269,7 @@ namespace {
 // scratchpad reads and writes (docs/energy-model.md, "Peak efficiency").
 double peak_dynamic_pj(const ActionEnergies& e, const design::Design& d, MacMode mode) {
   const std::size_t m = static_cast<std::size_t>(mode);
-  static const int kOperandBits[CounterMap::kModes] = {4, 4, 8, 16, 32};
+  static const int kOperandBits[CounterMap::kModes] = {4, 4, 8, 16, 32, 4, 4, 16};
   // The mode's accumulator (accumulators.int4, .fp4 or .float) and the PE adder it uses.
   const numerics::Format acc_format = mode == MacMode::kInt4Int4   ? d.array.acc_int4
                                       : mode == MacMode::kInt4Fp4 ? d.array.acc_fp4
@@ -259,7 +280,11 @@ double peak_dynamic_pj(const ActionEnergies& e, const design::Design& d, MacMode
 
   const double dot = static_cast<double>(d.array.dot_product);
   double pj = e.mac[m];
-  if (design::has_dot_tree(d.array)) {
+  if (mode == MacMode::kMxfp4 || mode == MacMode::kNvfp4) {
+    // A block-FP4 PE adds one block result per block into the partial sum, not one per product
+    // (its tree and scale step are in the product's energy).
+    pj += e.acc[acc] / (mode == MacMode::kMxfp4 ? 32.0 : 16.0);
+  } else if (design::has_dot_tree(d.array)) {
     // One accumulate and one pass through the exact tree per N products.
     pj += (e.acc[acc] + static_cast<double>(design::dot_tree_adder_bits(d.array)) * e.dot_tree_bit) / dot;
   } else {
@@ -326,7 +351,10 @@ const std::vector<PeakFormat>& peak_formats() {
                                                   {"fp4", MacMode::kInt4Fp4},
                                                   {"hfp8", MacMode::kFp8},
                                                   {"fp16", MacMode::kFp16},
-                                                  {"fp32", MacMode::kFp32}};
+                                                  {"fp32", MacMode::kFp32},
+                                                  {"mxfp4", MacMode::kMxfp4},
+                                                  {"nvfp4", MacMode::kNvfp4},
+                                                  {"bf16", MacMode::kBf16}};
   return formats;
 }
 

@@ -66,14 +66,17 @@ class CounterMap {
   /// a layers.csv written before they existed).
   explicit CounterMap(const StatRegistry& registry, const std::string& origin = "");
 
-  static constexpr std::size_t kModes = 5;       ///< mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32
+  /// mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32, then the block-FP4 PE's mac_mxfp4 and
+  /// mac_nvfp4 and the BF16 PE's mac_bf16
+  static constexpr std::size_t kModes = 8;
+  static constexpr std::size_t kRequiredModes = 5;  ///< the first kRequiredModes counters must exist; the block ones may not (older layers.csv)
   static constexpr std::size_t kAccFormats = kAdderFormats.size();  ///< acc_add_int32, acc_add_fp16, acc_add_fp32
 
   std::string origin;                         ///< source of the counters, for errors
   std::size_t registry_size;                  ///< counters in the registry (rows must match)
   StatRegistry::Id cycles;                    ///< row cycles (for leakage)
   StatRegistry::Id macs;                      ///< GEMM MACs (for TOPS/W)
-  std::array<StatRegistry::Id, kModes> mac;   ///< MACs per PE mode
+  std::array<std::optional<StatRegistry::Id>, kModes> mac;  ///< MACs per PE mode (a block mode's may be absent: 0)
   std::array<StatRegistry::Id, kAccFormats> acc_add;  ///< accumulator adds per format
   std::optional<StatRegistry::Id> dot_tree_add_bits;  ///< dot-product adder-tree bits, when present
   StatRegistry::Id pe_reg_write_bits;         ///< register bits written
@@ -84,7 +87,8 @@ class CounterMap {
   std::vector<std::pair<std::size_t, StatRegistry::Id>> vec_kinds;  ///< (index in vector_kinds(), counter) present
 };
 
-/// The counter names the model needs (for docs and error messages).
+/// The counter names the model needs (for docs and error messages); the block-FP4 and
+/// BF16 MAC counters are read when present and are not among them.
 const std::vector<std::string>& required_counter_names();
 
 /// Per-action energies resolved for one design (SRAM energies at its bank
@@ -153,7 +157,12 @@ class EnergyModel {
 };
 
 /// GEMM datapath modes, as in the mac_<mode> counters.
-enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32 };
+enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32, kMxfp4, kNvfp4, kBf16 };
+/// pJ of one product of a block-FP4 PE in `mode` (kMxfp4, kNvfp4): the E2M1
+/// multiply, its share of the block's adder tree and of the block's scale
+/// step (docs/energy-model.md, "Block-FP4 PE"); the block's accumulator add
+/// is an acc_add_* action of its own.
+double block_mac_pj(const TechTable& tech, MacMode mode);
 
 /// Peak efficiency of the chip in one mode (docs/energy-model.md, "Peak"):
 /// every PE of every matrix unit that executes `mode` natively busy every cycle
@@ -176,7 +185,7 @@ PeakEfficiency peak_efficiency(const EnergyModel& model, MacMode mode);
 std::vector<MacMode> native_mac_modes(const design::Design& design);
 /// A GEMM format of summary.json's `peak` and the datapath mode it runs in.
 struct PeakFormat {
-  const char* name;  ///< int4 fp4 hfp8 fp16 fp32
+  const char* name;  ///< int4 fp4 hfp8 fp16 fp32 mxfp4 nvfp4 bf16
   MacMode mode;      ///< int4: INT4 x INT4; fp4: INT4 x FP4 (the shift-add); the floats their FMA
 };
 /// The formats summary.json's `peak` may list, in that order.
@@ -186,7 +195,7 @@ MacMode mac_mode(numerics::PeMode mode);
 /// The modes a PE kind executes natively (design::native_modes by MAC counter:
 /// int4-fp4 INT4xINT4 and INT4xFP4, the others one each).
 std::vector<MacMode> native_mac_modes(design::PeKind kind);
-/// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32" (the counters' suffixes).
+/// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16" (the counters' suffixes).
 const char* mac_mode_name(MacMode mode);
 
 }  // namespace nibble::energy

@@ -36,6 +36,11 @@ const std::array<ItemInfo, kActionCount> kActions = {{
     {"dram_read_byte", "DRAM read (pJ per byte)"},
     {"dram_write_byte", "DRAM write (pJ per byte)"},
     {"vector_op", "vector-unit element-op, any kind without its own entry (pJ per op)"},
+    {"block_mult_e2m1", "block-FP4 PE: E2M1 x E2M1 product onto the fixed-point grid (pJ per product)"},
+    {"block_tree_add_bit", "block-FP4 PE: one bit of a fixed-point adder-tree adder (pJ per bit added)"},
+    {"block_scale_e8m0", "block-FP4 PE: two E8M0 block scales applied to an MXFP4 block sum (pJ per block)"},
+    {"block_scale_ue4m3", "block-FP4 PE: two UE4M3 block scales applied to an NVFP4 block sum (pJ per block)"},
+    {"mac_bf16", "BF16 multiply of an FMA, BF16 PE (pJ per MAC)"},
 }};
 
 const std::array<ItemInfo, kAreaItemCount> kAreas = {{
@@ -51,6 +56,10 @@ const std::array<ItemInfo, kAreaItemCount> kAreas = {{
     {"sram_per_kib", "SRAM per KiB including periphery (um^2)"},
     {"vector_lane", "one vector-unit lane (um^2)"},
     {"core_overhead", "per-core controller, DMA, interconnect (um^2)"},
+    {"block_mult_e2m1", "block-FP4 PE: E2M1 x E2M1 multiplier (um^2)"},
+    {"block_tree_add_bit", "block-FP4 PE: one bit of a fixed-point tree adder (um^2)"},
+    {"block_scale_unit", "block-FP4 PE: one block's scale unit, UE4M3 4x4 multiply + exponent add + conversion (um^2)"},
+    {"mult_bf16", "BF16 multiplier (um^2)"},
 }};
 
 /// Reads `{value: X, source: "..."}` at `key` of `parent`.

@@ -37,6 +37,11 @@ enum class Action : std::size_t {
   kDramReadByte,   ///< one byte read from DRAM
   kDramWriteByte,  ///< one byte written to DRAM
   kVectorOp,       ///< one vector-unit element-op (default for every kind)
+  kBlockMultE2m1,    ///< block-FP4 PE: one E2M1 x E2M1 product onto the fixed-point grid
+  kBlockTreeAddBit,  ///< block-FP4 PE: one bit of a fixed-point adder-tree adder
+  kBlockScaleE8m0,   ///< block-FP4 PE: one MXFP4 block's two E8M0 scales applied (exponent add + conversion)
+  kBlockScaleUe4m3,  ///< block-FP4 PE: one NVFP4 block's two UE4M3 scales applied (4x4 multiply, exponent add, conversion)
+  kMacBf16,          ///< BF16 multiply of an FMA (BF16 PE)
   kCount,
 };
 constexpr std::size_t kActionCount = static_cast<std::size_t>(Action::kCount);
@@ -55,6 +60,10 @@ enum class AreaItem : std::size_t {
   kSramPerKib,    ///< one KiB of SRAM including periphery
   kVectorLane,    ///< one vector-unit lane
   kCoreOverhead,  ///< per core: controller, DMA, interconnect
+  kBlockMultE2m1,    ///< block-FP4 PE: one E2M1 x E2M1 multiplier
+  kBlockTreeAddBit,  ///< block-FP4 PE: one bit of a fixed-point tree adder
+  kBlockScaleUnit,   ///< block-FP4 PE: one block's scale unit (UE4M3 4x4 multiply + exponent add + conversion)
+  kMultBf16,         ///< BF16 multiplier
   kCount,
 };
 constexpr std::size_t kAreaItemCount = static_cast<std::size_t>(AreaItem::kCount);

@@ -119,4 +119,23 @@ std::uint64_t block_dot_accumulate(std::uint64_t acc, const BlockOperand& a, con
   return float_add(float_decode(acc, acc_spec), block, acc_spec);
 }
 
+const BlockFormat& pe_block_format(PeMode mode) {
+  const char* name = mode == PeMode::kMxfp4 ? "mxfp4" : mode == PeMode::kNvfp4 ? "nvfp4" : nullptr;
+  if (name == nullptr) throw FormatError("pe mode", std::string(pe_mode_name(mode)) + " is not a block mode");
+  return *find_block_format(name);
+}
+
+std::uint64_t block_dot_run(std::uint64_t acc, const BlockFormat& format, const std::uint32_t* a_codes,
+                            const std::uint32_t* a_scales, const std::uint32_t* b_codes,
+                            const std::uint32_t* b_scales, std::size_t n, const FloatSpec& acc_spec) {
+  const std::size_t block = format.block;
+  for (std::size_t i = 0; i * block < n; ++i) {
+    const std::size_t k0 = i * block;
+    const std::size_t len = n - k0 < block ? n - k0 : block;
+    acc = block_dot_accumulate(acc, {&format, a_codes + k0, a_scales[i]}, {&format, b_codes + k0, b_scales[i]}, len,
+                               acc_spec);
+  }
+  return acc;
+}
+
 }  // namespace nibble::numerics

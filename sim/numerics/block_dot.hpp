@@ -14,6 +14,7 @@
 
 #include "sim/numerics/binary_float.hpp"
 #include "sim/numerics/block_format.hpp"
+#include "sim/numerics/pe.hpp"
 
 namespace nibble::numerics {
 
@@ -39,5 +40,18 @@ std::int64_t block_dot_fixed(const BlockOperand& a, const BlockOperand& b, std::
 /// holds that format's bits). A NaN scale gives the canonical NaN.
 std::uint64_t block_dot_accumulate(std::uint64_t acc, const BlockOperand& a, const BlockOperand& b, std::size_t n,
                                    const FloatSpec& acc_spec = kFp32Spec);
+
+/// The block format a block PE mode multiplies: mxfp4 (kMxfp4), nvfp4
+/// (kNvfp4); FormatError for a mode that is not a block mode.
+const BlockFormat& pe_block_format(PeMode mode);
+
+/// A run of whole blocks along one reduction, as a block PE row (or a chain
+/// of them) adds it: block i covers elements [i x B, min(n, (i + 1) x B)) of
+/// the codes (B = format.block, the last block may be partial) and carries
+/// scales a_scales[i], b_scales[i]; the blocks are added into `acc` one after
+/// another, each by block_dot_accumulate (docs/timing.md, "Block-FP4 PEs").
+std::uint64_t block_dot_run(std::uint64_t acc, const BlockFormat& format, const std::uint32_t* a_codes,
+                            const std::uint32_t* a_scales, const std::uint32_t* b_codes,
+                            const std::uint32_t* b_scales, std::size_t n, const FloatSpec& acc_spec = kFp32Spec);
 
 }  // namespace nibble::numerics

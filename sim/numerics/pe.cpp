@@ -83,8 +83,17 @@ FloatValue float_product(const PeArith& arith, PeMode mode, std::uint32_t a_bits
       return float_mul_exact(float_decode(a_bits, kFp16Spec), float_decode(b_bits, kFp16Spec));
     case PeMode::kFp32xFp32:
       return float_mul_exact(float_decode(a_bits, kFp32Spec), float_decode(b_bits, kFp32Spec));
+    case PeMode::kBf16xBf16:
+      check_width("pe operand a", a_bits, 16, mode);
+      check_width("pe operand b", b_bits, 16, mode);
+      return float_mul_exact(float_decode(a_bits, kBf16Spec), float_decode(b_bits, kBf16Spec));
     default:
       break;
+  }
+  if (pe_block_mode(mode)) {
+    throw FormatError("pe mode", std::string(pe_mode_name(mode)) +
+                                     " is a block mode: its products are summed a block at a time "
+                                     "(numerics::block_dot_accumulate), not one by one");
   }
   throw FormatError("pe mode", std::string(pe_mode_name(mode)) + " has no floating-point product");
 }
@@ -134,6 +143,9 @@ const char* pe_mode_name(PeMode mode) {
     case PeMode::kFp8xFp8: return "fp8xfp8";
     case PeMode::kFp16xFp16: return "fp16xfp16";
     case PeMode::kFp32xFp32: return "fp32xfp32";
+    case PeMode::kMxfp4: return "mxfp4";
+    case PeMode::kNvfp4: return "nvfp4";
+    case PeMode::kBf16xBf16: return "bf16xbf16";
   }
   return "unknown";
 }
@@ -148,10 +160,16 @@ bool pe_accumulator_supported(PeMode mode, Format acc) {
     case PeMode::kFp16xFp16:
       return acc == Format::kFp16 || acc == Format::kFp32;
     case PeMode::kFp32xFp32:
+    case PeMode::kBf16xBf16:
       return acc == Format::kFp32;
+    case PeMode::kMxfp4:
+    case PeMode::kNvfp4:
+      return acc == Format::kFp16 || acc == Format::kFp32;
   }
   return false;
 }
+
+bool pe_block_mode(PeMode mode) { return mode == PeMode::kMxfp4 || mode == PeMode::kNvfp4; }
 
 std::uint32_t pe_mac(const PeArith& arith, PeMode mode, std::uint32_t acc, std::uint32_t a_bits,
                      std::uint32_t b_bits) {

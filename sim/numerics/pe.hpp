@@ -27,6 +27,12 @@ enum class PeMode : std::uint8_t {
   kFp8xFp8,    ///< HFP8 PE: FP8 x FP8 fused multiply-add
   kFp16xFp16,  ///< FP16 PE: FP16 x FP16 fused multiply-add
   kFp32xFp32,  ///< FP32 PE: FP32 x FP32 fused multiply-add
+  /// Block-FP4 PE (block_dot.hpp): MXFP4 x MXFP4, E2M1 products of a 32-element
+  /// block summed exactly, the two E8M0 scales applied once per block. A block
+  /// mode: pe_mac has no single product for it; numerics::block_dot_accumulate does it.
+  kMxfp4,
+  kNvfp4,      ///< Block-FP4 PE: NVFP4 x NVFP4, 16-element blocks, two UE4M3 scales per block (a block mode)
+  kBf16xBf16,  ///< BF16 PE: BF16 x BF16 fused multiply-add (the product is exact in FP32)
 };
 
 /// Arithmetic parameters of a PE, fixed per design (and per op for `acc`).
@@ -39,12 +45,16 @@ struct PeArith {
 };
 
 /// Lower-case name of a mode for messages and files: int4xint4 fp4xint4
-/// int4xfp4 fp8xfp8 fp16xfp16 fp32xfp32.
+/// int4xfp4 fp8xfp8 fp16xfp16 fp32xfp32 mxfp4 nvfp4 bf16xbf16.
 const char* pe_mode_name(PeMode mode);
 /// True if some PE has this mode/accumulator pair (docs/numerics.md, "PE
 /// arithmetic"): INT4/FP4 modes accumulate in int32, fp16 or fp32; FP8 and
-/// FP16 modes in fp16 or fp32; FP32 mode in fp32 only.
+/// FP16 modes in fp16 or fp32; FP32 mode in fp32 only; the block modes in
+/// fp16 or fp32 (block_dot_accumulate rounds each block into either); BF16
+/// in fp32 only (mixed-precision BF16 training accumulates in FP32).
 bool pe_accumulator_supported(PeMode mode, Format acc);
+/// True for the block modes (kMxfp4, kNvfp4): whole blocks, block_dot_accumulate.
+bool pe_block_mode(PeMode mode);
 
 /// One multiply-accumulate: returns acc + a*b in the accumulator format of
 /// `arith`, rounded once (round-to-nearest-even) for floating accumulators and

@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@
 #include "sim/common/error.hpp"
 #include "sim/design/design.hpp"
 #include "sim/design/scalesim_config.hpp"
+#include "sim/numerics/block_dot.hpp"
 #include "sim/numerics/int4.hpp"
 #include "workloads/scalesim.hpp"
 #include "workloads/trace.hpp"
@@ -152,6 +155,63 @@ TEST(TileFunction, HandComputedDotProductFold) {
   for (int i = 0; i < 3; ++i) {
     fold.dot = dots[i];
     EXPECT_EQ(compute_tile_fold(4, 2, fold), want[i]) << "N = " << dots[i];
+  }
+}
+
+TEST(TileFunction, BlockFp4FoldEqualsBlockDotAccumulate) {
+  // docs/timing.md, "Block-FP4 PEs": one fold of 2 PE rows of N = 32 (64
+  // reduction rows: two MXFP4 blocks), C = 2, T = 1. Every code 0x2 (E2M1
+  // 1.0), every scale 127 (2^0) but column 1's second block 128 (2^1):
+  // column 0 = 32 + 32 = 64 (0x42800000), column 1 = 32 + 64 = 96 (0x42C00000).
+  TileFold fold;
+  fold.mode = numerics::PeMode::kMxfp4;
+  fold.arith.acc = Format::kFp32;
+  fold.dot = 32;
+  fold.b.assign(64 * 2, 0x2u);
+  fold.a.assign(64, 0x2u);
+  fold.a_scales = {127, 127};
+  fold.b_scales = {127, 127, 127, 128};  // b_scales[block * C + c]
+  fold.psum_in = {0, 0};
+  EXPECT_EQ(compute_tile_fold(64, 2, fold), (std::vector<std::uint32_t>{0x42800000u, 0x42C00000u}));
+
+  // Seeded random codes and scales, MXFP4 and NVFP4, a partial last block
+  // (rows = 72 = 2 x 32 + 8; NVFP4: 4 x 16 + 8), psum_in from a previous fold;
+  // the reference calls block_dot_accumulate block by block here.
+  std::mt19937_64 rng(7);
+  for (const auto mode : {numerics::PeMode::kMxfp4, numerics::PeMode::kNvfp4}) {
+    SCOPED_TRACE(numerics::pe_mode_name(mode));
+    const numerics::BlockFormat& f = numerics::pe_block_format(mode);
+    const std::uint64_t rows = 72;
+    const std::uint64_t cols = 3;
+    const std::uint64_t vectors = 2;
+    const std::uint64_t blocks = (rows + f.block - 1) / f.block;
+    const auto scale = [&] {
+      return static_cast<std::uint32_t>(f.scale == numerics::ScaleKind::kE8M0 ? 120 + rng() % 15 : rng() % 0x7F);
+    };
+    TileFold r;
+    r.mode = mode;
+    r.arith.acc = Format::kFp32;
+    r.dot = 32;
+    for (std::uint64_t i = 0; i < rows * cols; ++i) r.b.push_back(static_cast<std::uint32_t>(rng() & 0xF));
+    for (std::uint64_t i = 0; i < vectors * rows; ++i) r.a.push_back(static_cast<std::uint32_t>(rng() & 0xF));
+    for (std::uint64_t i = 0; i < vectors * blocks; ++i) r.a_scales.push_back(scale());
+    for (std::uint64_t i = 0; i < blocks * cols; ++i) r.b_scales.push_back(scale());
+    for (std::uint64_t i = 0; i < vectors * cols; ++i) r.psum_in.push_back(0x3F800000u + static_cast<std::uint32_t>(i));
+    const std::vector<std::uint32_t> got = compute_tile_fold(rows, cols, r);
+    for (std::uint64_t v = 0; v < vectors; ++v) {
+      for (std::uint64_t c = 0; c < cols; ++c) {
+        std::uint64_t acc = r.psum_in[v * cols + c];
+        for (std::uint64_t j = 0; j < blocks; ++j) {
+          const std::uint64_t k0 = j * f.block;
+          const std::uint64_t n = std::min<std::uint64_t>(f.block, rows - k0);
+          std::vector<std::uint32_t> column(n);
+          for (std::uint64_t i = 0; i < n; ++i) column[i] = r.b[(k0 + i) * cols + c];
+          acc = numerics::block_dot_accumulate(acc, {&f, r.a.data() + v * rows + k0, r.a_scales[v * blocks + j]},
+                                               {&f, column.data(), r.b_scales[j * cols + c]}, n);
+        }
+        EXPECT_EQ(got[v * cols + c], acc) << "vector " << v << " column " << c;
+      }
+    }
   }
 }
 
@@ -407,6 +467,42 @@ TEST(IdealMemory, DotProductPesAccumulateOncePerPeOperation) {
   EXPECT_EQ(f4.total("mac_fp16"), 640u);
   EXPECT_EQ(f4.total("acc_add_fp32"), 640u);
   EXPECT_EQ(f4.total("dot_tree_add_bits"), 0u);
+}
+
+TEST(IdealMemory, BlockFp4WeightStationary) {
+  // docs/timing.md, "Block-FP4 PEs": 4x4 PEs of N = 32 lanes, 1024-bit input
+  // and weight words (a step's 544 bits fit: one step per cycle), m = 10, n = 4.
+  const std::vector<std::string> sets = {"array.pe_kind=fp4-block", "array.dot_product=32",
+                                         "scratchpads.input.word_bits=1024", "scratchpads.weight.word_bits=1024"};
+  const auto d = test_design("test-4x4.yaml", sets);
+  const auto op = [](std::uint64_t k, Format f) { return gemm("g", 10, 4, k, f, f, Format::kFp32); };
+  // MXFP4, k = 256: two folds of 128, the 4x4 example's 32 cycles, 4 blocks per fold and output;
+  // k = 200: folds of 128 and 72 elements (4 + 3 MXFP4 blocks, 8 + 5 NVFP4 blocks), still 32 cycles.
+  // The functional path checks the array's values against block_dot_run's, bit for bit.
+  struct Case {
+    std::uint64_t k;
+    Format format;
+    const char* counter;
+    std::uint64_t products;
+    std::uint64_t fp32_adds;
+  };
+  SimOptions functional;
+  functional.functional = true;
+  for (const Case& c : {Case{256, Format::kMxfp4, "mac_mxfp4", 10240, 320}, Case{200, Format::kMxfp4, "mac_mxfp4", 8000, 280},
+                        Case{200, Format::kNvfp4, "mac_nvfp4", 8000, 520}}) {
+    SCOPED_TRACE(std::string(c.counter) + " k = " + std::to_string(c.k));
+    const SimResult r = run(d, {op(c.k, c.format)}, functional);
+    EXPECT_EQ(r.total("cycles"), 32u);
+    EXPECT_EQ(r.total("macs"), c.products);
+    EXPECT_EQ(r.total(c.counter), c.products);
+    EXPECT_EQ(r.total("mac_mxfp4") + r.total("mac_nvfp4"), c.products);  // counted once, in its own datapath
+    EXPECT_EQ(r.total("acc_add_fp32"), c.fp32_adds);
+    EXPECT_EQ(r.functional_checked, 1u);
+  }
+  // test-4x4's own 256-bit words: ceil(544 / 256) = 3 cycles per step, 3 x 32.
+  EXPECT_EQ(cycles(test_design("test-4x4.yaml", {"array.pe_kind=fp4-block", "array.dot_product=32"}),
+                   {op(256, Format::kMxfp4)}),
+            96u);
 }
 
 TEST(IdealMemory, WeightStationary8x4) {

@@ -13,6 +13,8 @@
 #include "sim/design/pe_support.hpp"
 #include "sim/design/scalesim_config.hpp"
 #include "sim/design/trace_names.hpp"
+#include "models/zoo/zoo.hpp"
+#include "workloads/expand.hpp"
 #include "workloads/trace.hpp"
 #include "tests/support/input_error.hpp"
 
@@ -54,7 +56,8 @@ std::string replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(DesignFile, ShippedDesignsParse) {
-  for (const char* file : {"int4-train.yaml", "int4-single-array.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml", "rapid-like.yaml"}) {
+  for (const char* file : {"int4-train.yaml", "int4-single-array.yaml", "fp16-baseline.yaml", "test-4x4.yaml", "test-8x4.yaml", "test-2unit.yaml", "rapid-like.yaml",
+                           "mxfp4-train.yaml", "nvfp4-train.yaml"}) {
     SCOPED_TRACE(file);
     const Design d = load_design(kSource + "/hw/designs/" + file);
     EXPECT_FALSE(d.name.empty());
@@ -367,6 +370,95 @@ TEST(PeSupport, BlockFormatsPromoteToFp32OrRunInSlices) {
   e = plan_execution(d, op);
   EXPECT_EQ(e.kind, ExecutionKind::kPromoted);
   EXPECT_EQ(e.pe_mode, numerics::PeMode::kFp32xFp32);
+}
+
+// A forward GEMM 'fc' of 64 x 64 x 64 with both operands in `format`.
+workloads::TraceOp fc64(numerics::Format format) {
+  workloads::TraceOp op;
+  op.layer = "fc";
+  op.m = op.n = op.k = 64;
+  op.a_format = op.b_format = format;
+  return op;
+}
+
+TEST(PeSupport, Fp4BlockAndBf16KindsRunTheirFormatsNatively) {
+  Design d = parse_design(kTiny, "d.yaml", {"array.pe_kind=fp4-block", "array.dot_product=32"});
+  workloads::TraceOp op = fc64(numerics::Format::kMxfp4);
+  Execution e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kNative);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kMxfp4);
+  EXPECT_EQ(e.op_mode, numerics::PeMode::kMxfp4);
+  EXPECT_EQ(e.block, 32u);
+  EXPECT_EQ(e.acc, numerics::Format::kFp32);  // accumulators.float's default
+  EXPECT_EQ(mac_counter_name(e.pe_mode), "mac_mxfp4");
+  op.a_format = op.b_format = numerics::Format::kNvfp4;
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kNvfp4);
+  EXPECT_EQ(e.block, 16u);
+  EXPECT_EQ(e.b_quarter_bits, 18);
+  // Nothing else runs on it, not even in slices.
+  op.a_format = op.b_format = numerics::Format::kBf16;
+  EXPECT_EQ(message_of([&] { plan_execution(d, op); }),
+            "d.yaml: array.pe_kind: op 'fc' (forward, bf16 x bf16) needs bf16 multiplies, which the fp4-block PE "
+            "cannot execute; set array.unsupported: multi-pass to run it in slices, or use a precision policy that "
+            "matches the design");
+  EXPECT_EQ(message_of([&] {
+              parse_design(kTiny, "d.yaml", {"array.pe_kind=fp4-block", "array.dot_product=32", "array.unsupported=multi-pass"});
+            }),
+            "--set: array.unsupported: fp4-block PEs have no multi-pass datapath: route other formats to another "
+            "matrix unit (matrix_units) instead");
+  EXPECT_EQ(message_of([&] { parse_design(kTiny, "d.yaml", {"array.pe_kind=fp4-block", "array.dot_product=16"}); }),
+            "--set: array.dot_product: fp4-block PEs take whole MXFP4 blocks: expected a multiple of 32, got 16");
+  EXPECT_EQ(message_of([&] {
+              parse_design(kTiny, "d.yaml",
+                           {"array.pe_kind=fp4-block", "array.dot_product=32", "array.accumulators.float=fp16-chunked",
+                            "array.chunk=128"});
+            }),
+            "--set: array.accumulators.float: the fp4-block PE accumulates blocks in fp16 or fp32, got fp16-chunked");
+  // bf16: BF16 natively, narrower formats promoted exactly, FP16 not at all.
+  d = parse_design(kTiny, "d.yaml", {"array.pe_kind=bf16"});
+  e = plan_execution(d, op);
+  EXPECT_EQ(e.kind, ExecutionKind::kNative);
+  EXPECT_EQ(e.pe_mode, numerics::PeMode::kBf16xBf16);
+  EXPECT_EQ(mac_counter_name(e.pe_mode), "mac_bf16");
+  op.a_format = op.b_format = numerics::Format::kFp8E4M3;
+  EXPECT_EQ(plan_execution(d, op).kind, ExecutionKind::kPromoted);
+  op.a_format = op.b_format = numerics::Format::kFp16;  // 11 significand bits do not fit BF16's 8
+  EXPECT_THROW(plan_execution(d, op), InputError);
+}
+
+TEST(MatrixUnits, BlockFp4DesignsRouteEveryGemmNatively) {
+  // hw/designs/mxfp4-train.yaml and nvfp4-train.yaml under their recipes:
+  // every GEMM of a ResNet-18 and a BERT-base training step runs natively,
+  // block-FP4 GEMMs on the fp4 unit, the BF16 layers on the bf16 unit.
+  for (const char* recipe : {"mxfp4", "nvfp4"}) {
+    const Design d = load_design(kSource + "/hw/designs/" + recipe + "-train.yaml");
+    const workloads::Policy policy = workloads::named_policy(recipe);
+    for (const char* model : {"resnet18", "bert-base"}) {
+      SCOPED_TRACE(std::string(recipe) + " " + model);
+      models::ZooOptions options;
+      options.batch = 2;
+      const workloads::Trace trace = workloads::expand_training_step(models::build_zoo_model(model, options), policy);
+      std::size_t block_ops = 0;
+      std::size_t bf16_ops = 0;
+      for (const auto& op : trace.ops) {
+        if (!op.is_gemm()) continue;
+        const Execution e = plan_execution(d, op);
+        EXPECT_EQ(e.kind, ExecutionKind::kNative) << op.layer;
+        const bool block = numerics::pe_block_mode(e.pe_mode);
+        EXPECT_EQ(e.unit, block ? 0u : 1u) << op.layer;
+        (block ? block_ops : bf16_ops) += 1;
+      }
+      EXPECT_GT(block_ops, 0u);
+      // mxfp4 keeps the first and last GEMM layers in BF16, nvfp4 the last
+      // only (3 GEMMs: forward, input and weight gradient). ResNet-18's first
+      // is conv1 (no input gradient: 2 GEMMs), BERT-base's the first layer's
+      // query, key and value projections (3 x 3).
+      const bool mx = std::string(recipe) == "mxfp4";
+      const bool resnet = std::string(model) == "resnet18";
+      EXPECT_EQ(bf16_ops, mx ? (resnet ? 5u : 12u) : 3u);
+    }
+  }
 }
 
 // kTiny with its array as two matrix units (lines 4..12 replace lines 4..8).

@@ -410,6 +410,34 @@ TEST(EnergyModel, ColumnNamesAreStable) {
 namespace nibble::energy {
 namespace {
 
+// docs/energy-model.md, "Block-FP4 PE", with round.yaml's test values.
+TEST(EnergyModel, BlockFp4PeFromItsParts) {
+  const TechTable t = round_table();
+  // Adder trees from the 9-bit E2M1 product: 16 x 10 + 8 x 11 + 4 x 12 + 2 x 13 + 14 = 336 bits for 32
+  // products; 8 x 10 + 4 x 11 + 2 x 12 + 13 = 161 for 16.
+  EXPECT_DOUBLE_EQ(block_tree_bits(32), 336.0);
+  EXPECT_DOUBLE_EQ(block_tree_bits(16), 161.0);
+  // Per product: mult 0.5 + tree share x 0.25 + the block's scale step / B.
+  EXPECT_DOUBLE_EQ(block_mac_pj(t, MacMode::kMxfp4), 0.5 + 336.0 / 32 * 0.25 + 8.0 / 32);   // 3.375
+  EXPECT_DOUBLE_EQ(block_mac_pj(t, MacMode::kNvfp4), 0.5 + 161.0 / 16 * 0.25 + 16.0 / 16);  // 4.015625
+  EXPECT_THROW(block_mac_pj(t, MacMode::kFp16), std::logic_error);
+  // A 32-lane PE with an FP32 accumulator: 32 x (mult 10 + 12 register bits) + 336 tree bits x 1
+  // + 32/16 x (scale unit 100 + fp32 adder 100) + 32 partial-sum bits = 1472 um^2.
+  design::Design d = tiny_design();
+  d.array.pe_kind = PeKind::kFp4Block;
+  d.array.dot_product = 32;
+  d.weight = test::scratchpad(64 * 1024, 32, 1);
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, d), 1472.0);
+  const EnergyModel model(t, d);
+  EXPECT_DOUBLE_EQ(model.actions().mac[static_cast<std::size_t>(MacMode::kMxfp4)], 3.375);
+  EXPECT_DOUBLE_EQ(model.actions().mac[static_cast<std::size_t>(MacMode::kNvfp4)], 4.015625);
+  EXPECT_EQ(native_mac_modes(d), (std::vector<MacMode>{MacMode::kMxfp4, MacMode::kNvfp4}));
+  // A BF16 PE: mult_bf16 1000 + fp32 adder 100 + (3 x 16 + 32) register bits = 1180.
+  d.array.pe_kind = PeKind::kBf16;
+  d.array.dot_product = 1;
+  EXPECT_DOUBLE_EQ(pe_area_um2(t, d), 1180.0);
+}
+
 // The design files give an accumulator per operand family; a PE holds one
 // adder per distinct format it uses (docs/energy-model.md, "PE area").
 TEST(EnergyModel, PeAddersFollowTheAccumulators) {

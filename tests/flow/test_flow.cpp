@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -735,11 +737,7 @@ TEST(Timeline, NoneWritesNoFileAndRemovesAnOldOne) {
 // shipped designs; a change to the model that moves them must update the page
 // (tests/flow/four_bit_vs_fp16.sh prints the table). ~1 s for both models.
 TEST(Validation, FourBitVsFp16HeadlineRowsOfTheDocsAreCurrent) {
-  std::ifstream in(kSource + "/docs/validation.md");
-  ASSERT_TRUE(in) << "docs/validation.md";
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string doc = text.str();
+  const std::string doc = read_file(kSource + "/docs/validation.md");
   CompareOptions options;
   options.iso_area = true;
   for (const std::string model : {"resnet18", "resnet50"}) {
@@ -751,6 +749,29 @@ TEST(Validation, FourBitVsFp16HeadlineRowsOfTheDocsAreCurrent) {
                             " | **" + format_sig4(c.speedup) + "** | **" + format_sig4(c.energy_ratio) + "** |";
     EXPECT_NE(doc.find(row), std::string::npos)
         << "docs/validation.md should hold the row\n" << row << "\n(regenerate with tests/flow/four_bit_vs_fp16.sh)";
+  }
+}
+
+// docs/validation.md ("4-bit formats side by side") quotes the block-FP4 chips' ResNet-18 steps
+// as tests/flow/four_bit_formats.sh prints them; a model change that moves them must update the
+// page. ~0.5 s.
+TEST(Validation, BlockFormatRowsOfTheDocsAreCurrent) {
+  const std::string doc = read_file(kSource + "/docs/validation.md");
+  const Workload w = Workload::load(source_of("resnet18", "", "", 32));
+  for (const std::string recipe : {"mxfp4", "nvfp4"}) {
+    const design::Design d = shipped(recipe + "-train.yaml");
+    PolicyChoice policy;
+    policy.name = recipe;
+    const Evaluation e = evaluate(d, w.trace_for(d, policy), EvalOptions{});
+    char cells[128];
+    std::snprintf(cells, sizeof cells, "| %.2f M | %.1f %% | %.3f | %.1f |",
+                  static_cast<double>(e.sim.total("cycles")) / 1e6, e.sim.utilization(e.sim.totals) * 100.0,
+                  e.energy.metrics.energy_per_step_j, e.energy.metrics.area_mm2);
+    std::string upper = recipe;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string row = "| " + upper + " | resnet18 | " + recipe + "-train " + cells;
+    EXPECT_NE(doc.find(row), std::string::npos)
+        << "docs/validation.md should hold the row\n" << row << "\n(regenerate with tests/flow/four_bit_formats.sh)";
   }
 }
 
