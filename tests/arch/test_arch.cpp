@@ -32,6 +32,7 @@
 #include "sim/design/scalesim_config.hpp"
 #include "sim/numerics/int4.hpp"
 #include "workloads/scalesim.hpp"
+#include "tests/support/trace_ops.hpp"
 #include "workloads/trace.hpp"
 
 namespace nibble::arch {
@@ -39,27 +40,13 @@ namespace {
 
 using numerics::Format;
 using workloads::Phase;
+using test::gemm;
 using workloads::TraceOp;
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 
 design::Design test_design(const std::string& file, const std::vector<std::string>& sets = {}) {
   return design::load_design(kSource + "/hw/designs/" + file, sets);
-}
-
-TraceOp gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k, Format a = Format::kInt4,
-             Format b = Format::kInt4, Format acc = Format::kInt32, Phase phase = Phase::kForward) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kGemm;
-  op.phase = phase;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.a_format = a;
-  op.b_format = b;
-  op.acc_format = acc;
-  return op;
 }
 
 workloads::Trace trace_of(const std::vector<TraceOp>& ops) {
