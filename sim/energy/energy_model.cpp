@@ -16,8 +16,6 @@ const char* const kComponentNames[kComponentCount] = {
     "mac", "accumulator", "registers", "scratchpad_input", "scratchpad_weight",
     "scratchpad_output", "dram", "vector", "leakage"};
 
-const char* const kModeCounters[CounterMap::kModes] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16",
-                                                       "mac_fp32"};
 const char* const kAccCounters[CounterMap::kAccFormats] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
 const char* const kSpadCounters[6] = {"spad_input_read_bytes",  "spad_input_write_bytes",
                                       "spad_weight_read_bytes", "spad_weight_write_bytes",
@@ -66,7 +64,7 @@ RowEnergy& RowEnergy::operator+=(const RowEnergy& other) {
 const std::vector<std::string>& required_counter_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = {"cycles", "macs"};
-    for (const char* c : kModeCounters) out.emplace_back(c);
+    for (std::size_t m = 0; m < CounterMap::kModes; ++m) out.push_back(mac_counter(static_cast<MacMode>(m)));
     for (const char* c : kAccCounters) out.emplace_back(c);
     out.emplace_back("pe_reg_write_bits");
     for (const char* c : kSpadCounters) out.emplace_back(c);
@@ -82,7 +80,7 @@ CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
     : origin(origin), registry_size(registry.size()) {
   cycles = need(registry, "cycles", origin);
   macs = need(registry, "macs", origin);
-  for (std::size_t i = 0; i < kModes; ++i) mac[i] = need(registry, kModeCounters[i], origin);
+  for (std::size_t i = 0; i < kModes; ++i) mac[i] = need(registry, mac_counter(static_cast<MacMode>(i)), origin);
   for (std::size_t i = 0; i < kAccFormats; ++i) acc_add[i] = need(registry, kAccCounters[i], origin);
   pe_reg_write_bits = need(registry, "pe_reg_write_bits", origin);
   for (std::size_t i = 0; i < 6; ++i) spad[i] = need(registry, kSpadCounters[i], origin);
@@ -237,6 +235,8 @@ const char* mac_mode_name(MacMode mode) {
   static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32"};
   return names[static_cast<std::size_t>(mode)];
 }
+
+std::string mac_counter(MacMode mode) { return std::string("mac_") + mac_mode_name(mode); }
 
 namespace {
 

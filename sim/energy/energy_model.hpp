@@ -182,5 +182,7 @@ MacMode mac_mode(numerics::PeMode mode);
 std::vector<MacMode> native_mac_modes(design::PeKind kind);
 /// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32" (the counters' suffixes).
 const char* mac_mode_name(MacMode mode);
+/// The mode's MAC counter (and Accelergy action): "mac_" and its name.
+std::string mac_counter(MacMode mode);
 
 }  // namespace nibble::energy
