@@ -41,6 +41,7 @@ namespace {
 using numerics::Format;
 using workloads::Phase;
 using test::gemm;
+using test::vector_op;
 using workloads::TraceOp;
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
@@ -878,19 +879,6 @@ TEST(Results, ChildErrorsComeBackAsTheSameKind) {
 
 // ------------------------------------------------- overlap (docs/timing.md)
 
-TraceOp vec_op(const std::string& layer, workloads::VectorKind kind, std::uint64_t elements, Format in, Format out,
-               Phase phase) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kVector;
-  op.phase = phase;
-  op.vector = kind;
-  op.elements = elements;
-  op.in_format = in;
-  op.out_format = out;
-  return op;
-}
-
 std::uint64_t row_cycles(const SimResult& r, const std::string& layer, Phase phase) {
   for (const auto& row : r.rows) {
     if (row.layer == layer && row.phase == phase) return row.stats[r.registry.at("cycles")];
@@ -931,11 +919,11 @@ TEST(Dependencies, ChainWeightGradientsAndUpdates) {
   using workloads::VectorKind;
   workloads::Trace t;
   t.ops = {gemm("a", 4, 4, 4),                                                                  // 0: chain
-           vec_op("a", VectorKind::kQuantize, 8, Format::kFp16, Format::kInt4, Phase::kWeightGrad),  // 1: off (a)
+           vector_op("a", VectorKind::kQuantize, 8, Format::kFp16, Format::kInt4, Phase::kWeightGrad),  // 1: off (a)
            gemm("a", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 2: off (a)
-           vec_op("b", VectorKind::kActivationGrad, 8, Format::kFp16, Format::kFp16, Phase::kInputGrad),  // 3: chain
+           vector_op("b", VectorKind::kActivationGrad, 8, Format::kFp16, Format::kFp16, Phase::kInputGrad),  // 3: chain
            gemm("m", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 4: chain (no update)
-           vec_op("a", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate)};   // 5: off (a)
+           vector_op("a", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate)};   // 5: off (a)
   const auto deps = op_dependencies(t);
   using V = std::vector<std::uint32_t>;
   EXPECT_EQ(deps[0], V{});
@@ -955,8 +943,8 @@ TEST(Overlap, IndependentOpsOnArrayAndVectorUnit) {
   const auto d = test_design("test-4x4.yaml");
   const SimResult r =
       run(d, {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-              vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-              vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+              vector_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+              vector_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
   EXPECT_EQ(r.total("cycles"), 44u);  // 32 + 25 + 12 = 69 one after another
   // Each op is charged the cycles by which it moves the step's end.
   EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 32u);
@@ -983,8 +971,8 @@ TEST(Overlap, NextGemmLoadsBeforeTheStoreAndComputesUnderIt) {
   const std::vector<TraceOp> ops = {
       gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
       gemm("L2", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
-      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+      vector_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vector_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
   const SimResult r = run(d, ops);
   EXPECT_EQ(row_cycles(r, "L1", Phase::kWeightGrad), 95u);
   EXPECT_EQ(row_cycles(r, "L2", Phase::kWeightGrad), 74u);  // 169 - 95; alone it takes 95
@@ -1039,8 +1027,8 @@ TEST(Overlap, UnitStatisticsPerOpAndPerUnit) {
   using workloads::VectorKind;
   const SimResult r = run(test_design("test-4x4.yaml"),
                           {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-                           vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-                           vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+                           vector_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+                           vector_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
   const auto row = [&](const std::string& layer, Phase phase, const char* counter) {
     for (const auto& x : r.rows) {
       if (x.layer == layer && x.phase == phase) return x.stats[r.registry.at(counter)];
@@ -1071,7 +1059,7 @@ TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
   using workloads::VectorKind;
   const std::vector<TraceOp> ops = {
       gemm("g", 20, 8, 4),
-      vec_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
+      vector_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
   const std::vector<std::string> small = {"scratchpads.output.capacity_bytes=960"};
   // Streamed: chunk 0 from 31 to 51, chunk 1 from 51 to 71.
   std::vector<std::string> on = small;
@@ -1108,8 +1096,8 @@ TEST(MatrixUnits, AnInt4AndAnFp16GemmOverlapOnTheirUnits) {
   const std::vector<TraceOp> ops = {
       gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
       gemm("L2", 10, 2, 4, Format::kFp16, Format::kFp16, Format::kFp32, Phase::kWeightGrad),
-      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
-      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+      vector_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vector_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
   SimOptions options;
   options.timeline = TimelineDetail::kOps;
   const SimResult r = run(d, ops, options);

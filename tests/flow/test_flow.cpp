@@ -106,15 +106,7 @@ void expect_rel(double got, double want, double tolerance = 1e-12) {
 }
 
 TraceOp softmax(const std::string& layer, std::uint64_t elements) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kVector;
-  op.phase = Phase::kForward;
-  op.vector = workloads::VectorKind::kSoftmax;
-  op.elements = elements;
-  op.in_format = Format::kFp16;
-  op.out_format = Format::kFp16;
-  return op;
+  return test::vector_op(layer, workloads::VectorKind::kSoftmax, elements, Format::kFp16, Format::kFp16);
 }
 
 /// One INT4 GEMM (m = 8, n = 4, k = 4) and an 8-element softmax.

@@ -30,4 +30,19 @@ inline workloads::TraceOp gemm(const std::string& layer, std::uint64_t m, std::u
   return op;
 }
 
+/// One vector op of `kind` over `elements` elements, `in` to `out`.
+inline workloads::TraceOp vector_op(const std::string& layer, workloads::VectorKind kind, std::uint64_t elements,
+                                    numerics::Format in, numerics::Format out,
+                                    workloads::Phase phase = workloads::Phase::kForward) {
+  workloads::TraceOp op;
+  op.layer = layer;
+  op.kind = workloads::OpKind::kVector;
+  op.phase = phase;
+  op.vector = kind;
+  op.elements = elements;
+  op.in_format = in;
+  op.out_format = out;
+  return op;
+}
+
 }  // namespace nibble::test
