@@ -147,7 +147,10 @@ class EnergyModel {
   AreaBreakdown m_area;       ///< chip area
 };
 
-/// GEMM datapath modes, as in the mac_<mode> counters.
+/// GEMM datapath modes, as in the mac_<mode> counters: what a MAC is priced as
+/// (one tech-table action each). Not a copy of a design type: a PE kind has one
+/// or two datapaths (native_mac_modes) and both INT4 x FP4 operand orders of
+/// numerics::PeMode share the shifter (mac_mode).
 enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32 };
 
 /// Peak efficiency of the chip in one mode (docs/energy-model.md, "Peak"):
