@@ -112,8 +112,40 @@ void ArgParser::excludes(const std::string& name, const std::string& other, std:
   m_rules.push_back(Rule{RuleKind::kExcludes, {name, other}, std::move(message)});
 }
 
+void ArgParser::needs(const std::string& name, const std::string& other, std::string message) {
+  m_rules.push_back(Rule{RuleKind::kNeeds, {name, other}, std::move(message)});
+}
+
 void ArgParser::exactly_one_of(const std::vector<std::string>& names, std::string message) {
   m_rules.push_back(Rule{RuleKind::kExactlyOne, names, std::move(message)});
+}
+
+void ArgParser::waives_rules(const std::string& name) { m_waivers.push_back(name); }
+
+bool ArgParser::rules_waived() const {
+  return std::any_of(m_waivers.begin(), m_waivers.end(), [this](const std::string& name) { return given(name); });
+}
+
+void ArgParser::lift_rules() {
+  for (Rule& rule : m_rules) {
+    switch (rule.kind) {
+      case RuleKind::kRequired:
+        m_cli.at(rule.names[0])->required(false);
+        break;
+      case RuleKind::kExcludes:
+        // CLI11 links an exclusion both ways.
+        m_cli.at(rule.names[0])->remove_excludes(m_cli.at(rule.names[1]));
+        m_cli.at(rule.names[1])->remove_excludes(m_cli.at(rule.names[0]));
+        break;
+      case RuleKind::kNeeds:
+        m_cli.at(rule.names[0])->remove_needs(m_cli.at(rule.names[1]));
+        break;
+      case RuleKind::kExactlyOne:
+        rule.group->require_option(0);
+        rule.group->required(false);
+        break;
+    }
+  }
 }
 
 namespace {
@@ -228,6 +260,8 @@ void ArgParser::build() {
       if (option.kind == Kind::kFlag && value != kFlagGiven) throw UsageError(option.name + " takes no value");
       m_given.push_back(option.name);
       assign(option, typed(value));
+      // CLI11 checks the rules after every word was read: lifted now, none is.
+      if (std::count(m_waivers.begin(), m_waivers.end(), option.name) > 0) lift_rules();
     });
     m_cli[o.name] = cli;
   }
@@ -240,8 +274,14 @@ void ArgParser::build() {
       m_positionals_read = i + 1;
     });
   }
+  for (const std::string& name : m_waivers) {
+    const Option* waiver = find(name);
+    if (waiver == nullptr || waiver->kind != Kind::kFlag) {
+      throw std::logic_error(m_command + ": rules waived by " + name + ", which is no declared flag");
+    }
+  }
   for (std::size_t r = 0; r < m_rules.size(); ++r) {
-    const Rule& rule = m_rules[r];
+    Rule& rule = m_rules[r];
     for (const std::string& name : rule.names) {
       if (m_cli.count(name) == 0) throw std::logic_error(m_command + ": a rule names undeclared option " + name);
     }
@@ -252,11 +292,15 @@ void ArgParser::build() {
       case RuleKind::kExcludes:
         m_cli.at(rule.names[0])->excludes(m_cli.at(rule.names[1]));
         break;
+      case RuleKind::kNeeds:
+        m_cli.at(rule.names[0])->needs(m_cli.at(rule.names[1]));
+        break;
       case RuleKind::kExactlyOne: {
         auto* group = m_app->add_option_group("rule" + std::to_string(r));
         for (const std::string& name : rule.names) group->add_option(m_cli.at(name));
         group->require_option(1);
         group->required();
+        rule.group = group;
         break;
       }
     }
@@ -267,11 +311,13 @@ std::optional<std::string> ArgParser::broken_rule() const {
   for (std::size_t i = m_positionals_read; i < m_positionals.size(); ++i) {
     if (m_positionals[i].required) return "missing " + m_positionals[i].name + "; usage: " + m_command + " " + m_synopsis;
   }
+  if (rules_waived()) return std::nullopt;
   for (const Rule& rule : m_rules) {
     std::size_t count = 0;
     for (const std::string& name : rule.names) count += given(name) ? 1 : 0;
-    const bool broken = rule.kind == RuleKind::kRequired   ? count == 0
+    const bool broken = rule.kind == RuleKind::kRequired     ? count == 0
                         : rule.kind == RuleKind::kExcludes ? count == 2
+                        : rule.kind == RuleKind::kNeeds    ? given(rule.names[0]) && !given(rule.names[1])
                                                            : count != 1;
     if (broken) return rule.message;
   }

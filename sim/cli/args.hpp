@@ -1,7 +1,7 @@
 // The command-line parser every subcommand uses, so that flags mean the same
 // everywhere, `--help` always has an example, and a misspelt flag gets a
 // "did you mean" suggestion. CLI11 reads the command line and enforces the
-// rules between options (required, excludes, exactly one of); this class keeps
+// rules between options (required, excludes, needs, exactly one of); this class keeps
 // nibble's own help page, messages and exit codes on top of it.
 #pragma once
 
@@ -72,8 +72,14 @@ class ArgParser {
   void required(const std::string& name, std::string message);
   /// `name` and `other` must not both be given.
   void excludes(const std::string& name, const std::string& other, std::string message);
+  /// `name` needs `other`: given without it, `message`.
+  void needs(const std::string& name, const std::string& other, std::string message);
   /// Exactly one of `names` must be given.
   void exactly_one_of(const std::vector<std::string>& names, std::string message);
+  /// When the declared flag `name` is given no rule applies: it asks for
+  /// something else than the command's work (`nibble trace --list-models`
+  /// needs no source). Values are still read and checked.
+  void waives_rules(const std::string& name);
 
   /// Parses; throws UsageError or HelpShown (after printing help to stdout).
   /// Errors come in command-line order, as a left-to-right reading meets
@@ -99,11 +105,12 @@ class ArgParser {
     std::string* target;
     bool required;
   };
-  enum class RuleKind { kRequired, kExcludes, kExactlyOne };
+  enum class RuleKind { kRequired, kExcludes, kNeeds, kExactlyOne };
   struct Rule {
     RuleKind kind;
     std::vector<std::string> names;  ///< the options it is about
     std::string message;             ///< the UsageError when it is broken
+    CLI::App* group = nullptr;       ///< kExactlyOne: its CLI11 option group
   };
 
   Option* find(const std::string& name);
@@ -117,6 +124,10 @@ class ArgParser {
   UsageError unknown_option(const std::string& name) const;
   /// Throws the UsageError for the first word CLI11 left over so far, if any.
   void reject_leftovers() const;
+  /// Takes every rule off m_app (a waiving flag was given).
+  void lift_rules();
+  /// True once a flag declared by waives_rules() was given.
+  bool rules_waived() const;
   /// The message of the first broken rule: a missing required positional,
   /// then the rules in declaration order.
   std::optional<std::string> broken_rule() const;
@@ -131,6 +142,7 @@ class ArgParser {
   std::vector<Positional> m_positionals;   ///< in declaration order
   std::vector<std::pair<std::string, std::string>> m_aliases;  ///< short -> long
   std::vector<Rule> m_rules;               ///< in declaration order
+  std::vector<std::string> m_waivers;      ///< flags that lift the rules
   std::vector<std::string> m_given;        ///< options seen by parse()
   std::size_t m_positionals_read = 0;      ///< positionals the command line filled
   std::unique_ptr<CLI::App> m_app;         ///< the CLI11 parser, built at parse()

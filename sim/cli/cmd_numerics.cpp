@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <iostream>
 #include <random>
 #include <string>
@@ -29,14 +28,6 @@ namespace {
 using namespace nibble::numerics;
 
 constexpr std::uint64_t kMaxSamples = 100000000;  // 10^8: about 2 GB of working arrays
-
-/// printf into a std::string (the tables are fixed-width text).
-template <typename... Args>
-std::string fmt(const char* format, Args... args) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, format, args...);
-  return buffer;
-}
 
 std::string bits4(std::uint32_t code) {
   std::string out;
@@ -65,8 +56,10 @@ void print_int4_table() {
                "value = code x scale, quantization saturates at the end codes.\n\n";
   std::cout << "  bits  int4  uint4      bits  int4  uint4\n";
   for (std::uint32_t code = 0; code < 8; ++code) {
-    std::cout << fmt("  %s  %4d  %5u      %s  %4d  %5u\n", bits4(code).c_str(), int4_value(code), code,
-                     bits4(code + 8).c_str(), int4_value(code + 8), code + 8);
+    std::cout << "  " << bits4(code) << "  " << pad_left(std::to_string(int4_value(code)), 4) << "  "
+              << pad_left(std::to_string(code), 5) << "      " << bits4(code + 8) << "  "
+              << pad_left(std::to_string(int4_value(code + 8)), 4) << "  " << pad_left(std::to_string(code + 8), 5)
+              << "\n";
   }
 }
 
@@ -80,7 +73,7 @@ std::string fp4_cell(std::uint32_t code) {
     value = std::string(fp4_negative(code) ? "-" : "") + "4^" + std::to_string(e - kFp4DefaultBias) + " = " +
             format_double(fp4_value(code));
   }
-  return fmt("%s  %s  %d  %-28s", bits4(code).c_str(), sign, e, value.c_str());
+  return bits4(code) + "  " + sign + "  " + std::to_string(e) + "  " + pad_right(value, 28);
 }
 
 void print_fp4_table() {
@@ -88,7 +81,7 @@ void print_fp4_table() {
             << ";\nvalue = (-1)^s x 4^(e - " << kFp4DefaultBias
             << ") x scale, e = 0 is zero. Above the top code values saturate;\nbelow the smallest they go to the "
                "nearer of 0 and the smallest code.\n\n";
-  const std::string header = fmt("bits  s  e  %-28s", "value / scale");
+  const std::string header = "bits  s  e  " + pad_right("value / scale", 28);
   std::cout << "  " << header << "  " << header.substr(0, header.find("scale") + 5) << "\n";
   for (std::uint32_t code = 0; code < 8; ++code) {
     std::string line = "  " + fp4_cell(code) + "  " + fp4_cell(code + 8);
@@ -116,7 +109,8 @@ void print_error_table(std::uint64_t n, std::uint64_t seed) {
     std::vector<std::int8_t> codes(n);
     sawb_quantize_int4(x.data(), n, codes.data());
     Int4Quantizer(sawb).dequantize(codes.data(), n, q.data());
-    rows.push_back({"int4, SAWB clip", fmt("clip %.4f = 7 x %.5f", clip, sawb.scale), quant_error(x.data(), q.data(), n)});
+    rows.push_back({"int4, SAWB clip", "clip " + format_fixed(clip, 4) + " = 7 x " + format_fixed(sawb.scale, 5),
+                    quant_error(x.data(), q.data(), n)});
   }
   // INT4 with the clip at max |x|: no clipping error, coarser steps.
   float amax = 0.0f;
@@ -125,18 +119,19 @@ void print_error_table(std::uint64_t n, std::uint64_t seed) {
     Int4Params p;
     p.scale = amax / 7.0f;
     Int4Quantizer(p).quantize_dequantize(x.data(), n, q.data());
-    rows.push_back({"int4, max clip", fmt("clip %.4f = 7 x %.5f", amax, p.scale), quant_error(x.data(), q.data(), n)});
+    rows.push_back({"int4, max clip", "clip " + format_fixed(amax, 4) + " = 7 x " + format_fixed(p.scale, 5),
+                    quant_error(x.data(), q.data(), n)});
   }
   // FP4 with GradScale (nearest in log2): the largest sample maps to the top code.
   GradScale gradscale;
   const GradScaleStep step = gradscale.update(x.data(), n);
   const TprQuantizer tpr(gradscale.fp4_params());
   tpr.quantize_dequantize(x.data(), n, q.data(), q_odd.data());
-  const std::string top = fmt("top code %g >= max %.3f", static_cast<double>(step.scale), static_cast<double>(step.amax));
-  rows.push_back({"fp4 even phase", fmt("GradScale %g: ", static_cast<double>(step.scale)) + top,
-                  quant_error(x.data(), q.data(), n)});
-  rows.push_back({"fp4 odd phase", fmt("scale %g / 2: grid %g x 4^j / 2", static_cast<double>(step.scale),
-                                       static_cast<double>(step.scale)),
+  // Six significant digits (printf %g), as the table has always printed them.
+  const std::string scale = format_sig(step.scale, 6);
+  const std::string top = "top code " + scale + " >= max " + format_fixed(step.amax, 3);
+  rows.push_back({"fp4 even phase", "GradScale " + scale + ": " + top, quant_error(x.data(), q.data(), n)});
+  rows.push_back({"fp4 odd phase", "scale " + scale + " / 2: grid " + scale + " x 4^j / 2",
                   quant_error(x.data(), q_odd.data(), n)});
   std::vector<float> average(n);
   for (std::uint64_t i = 0; i < n; ++i) average[i] = (q[i] + q_odd[i]) / 2;
@@ -149,8 +144,10 @@ void print_error_table(std::uint64_t n, std::uint64_t seed) {
   std::cout << "Quantization error on " << n << " samples of N(0, 1), seed " << seed << "\n\n";
   std::cout << "  quantizer                scale                                 rel. RMS  rel. bias   zeros\n";
   for (const auto& row : rows) {
-    std::cout << fmt("  %-23s  %-36s  %8.4f  %+9.4f  %5.1f%%\n", row.name.c_str(), row.scale.c_str(),
-                     row.error.rel_rms, row.error.rel_bias, 100.0 * row.error.zero_fraction);
+    std::cout << "  " << pad_right(row.name, 23) << "  " << pad_right(row.scale, 36) << "  "
+              << pad_left(format_fixed(row.error.rel_rms, 4), 8) << "  "
+              << pad_left(format_fixed_signed(row.error.rel_bias, 4), 9) << "  "
+              << pad_left(format_fixed(100.0 * row.error.zero_fraction, 1), 5) << "%\n";
   }
   std::cout << "\n  rel. RMS  = sqrt(sum (q - x)^2 / sum x^2)\n"
                "  rel. bias = sum sign(x) (q - x) / sum |x|   (> 0: quantized magnitudes are larger)\n"

@@ -19,6 +19,7 @@
 #include "sim/cli/args.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/design/design.hpp"
 #include "sim/flow/compare.hpp"
 #include "sim/flow/evaluate.hpp"
@@ -143,9 +144,9 @@ int run_main_job(const std::vector<std::string>& args) {
     if (!quiet) std::cerr << "nibble run: [" << step++ << "/" << steps << "] training " << train_model << " in " << policy << "\n";
     const auto on_epoch = [&](const train::TrainResult&, const train::EpochStats& e) {
       if (quiet) return;
-      std::fprintf(stderr, "nibble run:   epoch %llu/%llu  loss %.4f  test %.2f%%  %.0f images/s\n",
-                   static_cast<unsigned long long>(e.epoch), static_cast<unsigned long long>(epochs), e.train_loss,
-                   e.test_accuracy, e.images_per_s);
+      std::cerr << "nibble run:   epoch " << e.epoch << "/" << epochs << "  loss " << format_fixed(e.train_loss, 4)
+                << "  test " << format_fixed(e.test_accuracy, 2) << "%  " << format_fixed(e.images_per_s, 0)
+                << " images/s\n";
     };
     const train::TrainResult result = train::train(config, data, on_epoch);
     if (const std::string note = train::precision_note(result); !note.empty()) {

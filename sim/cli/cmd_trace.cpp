@@ -60,21 +60,19 @@ int run_trace(const std::vector<std::string>& args) {
   parser.option("--scalesim-format", "FORM", "form of --export-scalesim: gemm (every GEMM of every phase, default) "
                 "or conv (forward layers, batch 1)", &export_format);
   parser.flag("--list-models", "list the zoo models and exit", &list_models);
+  parser.exactly_one_of({"--model", "--onnx", "--scalesim-topology"},
+                        "give exactly one of --model, --onnx, --scalesim-topology");
+  for (const char* flag : {"--seq", "--input-size", "--hidden"}) {
+    parser.needs(flag, "--model", std::string(flag) + " applies to --model only");
+  }
+  parser.needs("--skip-unknown", "--onnx", "--skip-unknown applies to --onnx only");
+  parser.waives_rules("--list-models");  // lists the zoo, needs no source
   parser.parse(args);
 
   if (list_models) {
     std::cout << models::zoo_model_summary();
     return kExitOk;
   }
-  const int sources = (parser.given("--model") ? 1 : 0) + (parser.given("--onnx") ? 1 : 0) +
-                      (parser.given("--scalesim-topology") ? 1 : 0);
-  if (sources != 1) throw UsageError("give exactly one of --model, --onnx, --scalesim-topology");
-  if (!parser.given("--model")) {
-    for (const char* flag : {"--seq", "--input-size", "--hidden"}) {
-      if (parser.given(flag)) throw UsageError(std::string(flag) + " applies to --model only");
-    }
-  }
-  if (parser.given("--skip-unknown") && !parser.given("--onnx")) throw UsageError("--skip-unknown applies to --onnx only");
   if (export_format != "gemm" && export_format != "conv") {
     throw UsageError("--scalesim-format: expected gemm or conv, got '" + export_format + "'");
   }

@@ -17,6 +17,7 @@
 #include "sim/cli/command.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
+#include "sim/common/text.hpp"
 #include "sim/design/design.hpp"
 
 namespace nibble::cli {
@@ -122,13 +123,11 @@ int run_train(const std::vector<std::string>& args) {
 
   const auto on_epoch = [&](const train::TrainResult&, const train::EpochStats& e) {
     if (quiet) return;
-    std::fprintf(stderr,
-                 "nibble train: epoch %llu/%llu  loss %.4f  train %.2f%%  test %.2f%%  %.0f images/s%s\n",
-                 static_cast<unsigned long long>(e.epoch), static_cast<unsigned long long>(epochs), e.train_loss,
-                 e.train_accuracy, e.test_accuracy, e.images_per_s,
-                 e.skipped_steps ? ("  (" + std::to_string(e.skipped_steps) + " steps skipped: inf/NaN gradients)").c_str()
-                                 : "");
-    std::fflush(stderr);
+    std::cerr << "nibble train: epoch " << e.epoch << "/" << epochs << "  loss " << format_fixed(e.train_loss, 4)
+              << "  train " << format_fixed(e.train_accuracy, 2) << "%  test " << format_fixed(e.test_accuracy, 2)
+              << "%  " << format_fixed(e.images_per_s, 0) << " images/s"
+              << (e.skipped_steps ? "  (" + std::to_string(e.skipped_steps) + " steps skipped: inf/NaN gradients)" : "")
+              << "\n";
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
   train::write_train_outputs(out, result, command_line);
@@ -137,8 +136,8 @@ int run_train(const std::vector<std::string>& args) {
     std::fprintf(stderr, "nibble train: note: %s\n", note.c_str());  // even with --quiet: it changes what the number means
   }
   if (!quiet) {
-    std::fprintf(stderr, "nibble train: test accuracy %.2f%% after %llu epochs; wrote %s/summary.json\n",
-                 result.epochs.back().test_accuracy, static_cast<unsigned long long>(epochs), out.c_str());
+    std::cerr << "nibble train: test accuracy " << format_fixed(result.epochs.back().test_accuracy, 2) << "% after "
+              << epochs << " epochs; wrote " << out << "/summary.json\n";
   }
   return kExitOk;
 }

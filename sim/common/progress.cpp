@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+
+#include "sim/common/text.hpp"
 
 namespace nibble {
 
@@ -24,13 +27,14 @@ void Progress::update(std::uint64_t done, const std::string& status) {
     const int filled = static_cast<int>(fraction * kWidth);
     std::fprintf(stderr, "\r%s [", m_label.c_str());
     for (int i = 0; i < kWidth; ++i) std::fputc(i < filled ? '#' : '.', stderr);
-    std::fprintf(stderr, "] %3d%% %s\033[K", static_cast<int>(fraction * 100.0), status.c_str());
+    const std::string percent = pad_left(std::to_string(static_cast<int>(fraction * 100.0)), 3);
+    std::fprintf(stderr, "] %s%% %s\033[K", percent.c_str(), status.c_str());
   } else {
     if (m_total && fraction - m_last_fraction < kLineInterval && done != m_total) return;
     m_last_fraction = fraction;
     if (m_total) {
-      std::fprintf(stderr, "%s: %llu/%llu %s\n", m_label.c_str(), static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(m_total), status.c_str());
+      const std::string count = std::to_string(done) + "/" + std::to_string(m_total);
+      std::fprintf(stderr, "%s: %s %s\n", m_label.c_str(), count.c_str(), status.c_str());
     } else {
       std::fprintf(stderr, "%s: %s\n", m_label.c_str(), status.c_str());
     }

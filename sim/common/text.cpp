@@ -136,11 +136,19 @@ std::string format_fixed(double value, int decimals) {
   return buf;
 }
 
-std::string format_sig4(double value) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.4g", value);
+std::string format_fixed_signed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.*f", decimals, value);
   return buf;
 }
+
+std::string format_sig(double value, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+  return buf;
+}
+
+std::string format_sig4(double value) { return format_sig(value, 4); }
 
 std::string format_si(double value) {
   if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
@@ -174,6 +182,14 @@ std::string format_hex(std::uint64_t value, int digits) {
   std::string out = "0x";
   for (int d = digits - 1; d >= 0; --d) out += kDigits[(value >> (4 * d)) & 15u];
   return out;
+}
+
+std::string pad_left(std::string_view text, std::size_t width) {
+  return std::string(width > text.size() ? width - text.size() : 0, ' ') + std::string(text);
+}
+
+std::string pad_right(std::string_view text, std::size_t width) {
+  return std::string(text) + std::string(width > text.size() ? width - text.size() : 0, ' ');
 }
 
 }  // namespace nibble

@@ -46,6 +46,11 @@ std::uint64_t fnv1a64(std::string_view data, std::uint64_t hash = 14695981039346
 std::string format_double(double value);
 /// `value` with `decimals` digits after the point (printf "%.*f"), for tables.
 std::string format_fixed(double value, int decimals);
+/// `value` with `decimals` digits after the point and a sign always (printf
+/// "%+.*f"), for signed differences in tables.
+std::string format_fixed_signed(double value, int decimals);
+/// `value` with `digits` significant digits (printf "%.*g").
+std::string format_sig(double value, int digits);
 /// `value` with 4 significant digits (printf "%.4g"): the precision of the
 /// human-readable summaries and comparison tables.
 std::string format_sig4(double value);
@@ -57,5 +62,10 @@ std::string format_si(double value);
 std::pair<std::string, std::string> format_scaled(double value, std::string_view base);
 /// "0x" and `digits` (1..16) lower-case hex digits, zero-padded (a bus word).
 std::string format_hex(std::uint64_t value, int digits);
+/// `text` right-aligned in `width` bytes, padded with spaces (printf "%*s");
+/// longer text is kept whole. For fixed-width text tables.
+std::string pad_left(std::string_view text, std::size_t width);
+/// `text` left-aligned in `width` bytes (printf "%-*s").
+std::string pad_right(std::string_view text, std::size_t width);
 
 }  // namespace nibble

@@ -59,9 +59,9 @@ std::vector<ErtComponent> components(const EnergyModel& model) {
     const std::string name = d.unit_count() == 1 ? "PE" : identifier(d.unit(u).name) + "_PE";
     const double pe_um2 = u == 0 ? model.area().pe_um2 : pe_area_um2(tech, d.unit_view(u));
     ErtComponent pe{core + "." + range(name, a.rows * a.cols), pe_um2, {}};
-    static const char* const modes[] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16",
-                                        "mac_fp32",      "mac_mxfp4",    "mac_nvfp4", "mac_bf16"};
-    for (std::size_t i = 0; i < CounterMap::kModes; ++i) pe.actions.push_back({modes[i], e.mac[i]});
+    for (std::size_t i = 0; i < CounterMap::kModes; ++i) {
+      pe.actions.push_back({mac_counter(static_cast<MacMode>(i)), e.mac[i]});
+    }
     static const char* const adds[] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
     for (std::size_t i = 0; i < 3; ++i) pe.actions.push_back({adds[i], e.acc[i]});
     // An INT4/FP4 dot-product PE: one pass of its N products through the exact adder tree.

@@ -17,8 +17,6 @@ const char* const kComponentNames[kComponentCount] = {
     "mac", "accumulator", "registers", "scratchpad_input", "scratchpad_weight",
     "scratchpad_output", "dram", "vector", "leakage"};
 
-const char* const kModeCounters[CounterMap::kModes] = {"mac_int4_int4", "mac_int4_fp4", "mac_fp8", "mac_fp16",
-                                                       "mac_fp32",      "mac_mxfp4",    "mac_nvfp4", "mac_bf16"};
 const char* const kAccCounters[CounterMap::kAccFormats] = {"acc_add_int32", "acc_add_fp16", "acc_add_fp32"};
 const char* const kSpadCounters[6] = {"spad_input_read_bytes",  "spad_input_write_bytes",
                                       "spad_weight_read_bytes", "spad_weight_write_bytes",
@@ -68,7 +66,7 @@ const std::vector<std::string>& required_counter_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out = {"cycles", "macs"};
     // mac_mxfp4, mac_nvfp4 and mac_bf16 may be absent (older layers.csv files): not required.
-    for (std::size_t i = 0; i < CounterMap::kRequiredModes; ++i) out.emplace_back(kModeCounters[i]);
+    for (std::size_t m = 0; m < CounterMap::kRequiredModes; ++m) out.push_back(mac_counter(static_cast<MacMode>(m)));
     for (const char* c : kAccCounters) out.emplace_back(c);
     out.emplace_back("pe_reg_write_bits");
     for (const char* c : kSpadCounters) out.emplace_back(c);
@@ -85,8 +83,8 @@ CounterMap::CounterMap(const StatRegistry& registry, const std::string& origin)
   cycles = need(registry, "cycles", origin);
   macs = need(registry, "macs", origin);
   for (std::size_t i = 0; i < kModes; ++i) {
-    mac[i] = i < kRequiredModes ? std::optional<StatRegistry::Id>(need(registry, kModeCounters[i], origin))
-                                : registry.find(kModeCounters[i]);
+    const std::string name = mac_counter(static_cast<MacMode>(i));
+    mac[i] = i < kRequiredModes ? std::optional<StatRegistry::Id>(need(registry, name, origin)) : registry.find(name);
   }
   for (std::size_t i = 0; i < kAccFormats; ++i) acc_add[i] = need(registry, kAccCounters[i], origin);
   dot_tree_add_bits = registry.find("dot_tree_add_bits");
@@ -261,6 +259,8 @@ const char* mac_mode_name(MacMode mode) {
   static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16"};
   return names[static_cast<std::size_t>(mode)];
 }
+
+std::string mac_counter(MacMode mode) { return std::string("mac_") + mac_mode_name(mode); }
 
 namespace {
 

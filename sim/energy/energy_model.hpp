@@ -156,7 +156,10 @@ class EnergyModel {
   AreaBreakdown m_area;       ///< chip area
 };
 
-/// GEMM datapath modes, as in the mac_<mode> counters.
+/// GEMM datapath modes, as in the mac_<mode> counters: what a MAC is priced as
+/// (one tech-table action each). Not a copy of a design type: a PE kind has one
+/// or two datapaths (native_mac_modes) and both INT4 x FP4 operand orders of
+/// numerics::PeMode share the shifter (mac_mode).
 enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32, kMxfp4, kNvfp4, kBf16 };
 /// pJ of one product of a block-FP4 PE in `mode` (kMxfp4, kNvfp4): the E2M1
 /// multiply, its share of the block's adder tree and of the block's scale
@@ -197,5 +200,7 @@ MacMode mac_mode(numerics::PeMode mode);
 std::vector<MacMode> native_mac_modes(design::PeKind kind);
 /// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16" (the counters' suffixes).
 const char* mac_mode_name(MacMode mode);
+/// The mode's MAC counter (and Accelergy action): "mac_" and its name.
+std::string mac_counter(MacMode mode);
 
 }  // namespace nibble::energy

@@ -1,7 +1,6 @@
 #include "sim/flow/compare.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <exception>
 #include <limits>
 #include <map>
@@ -28,7 +27,12 @@ double ratio(double num, double den) { return den > 0.0 ? num / den : std::numer
 
 std::string ratio_text(double r) { return std::isfinite(r) ? format_sig4(r) : "n/a"; }
 
-std::uint64_t total(const Evaluation& e, const char* name) { return e.sim.total(name); }
+// Totals of the step, read by their typed ids (arch::ArchStats).
+std::uint64_t total_cycles(const Evaluation& e) { return e.sim.total(e.sim.ids.cycles); }
+std::uint64_t total_macs(const Evaluation& e) { return e.sim.total(e.sim.ids.macs); }
+std::uint64_t total_dram_bytes(const Evaluation& e) {
+  return e.sim.total(e.sim.ids.dram_bytes_read) + e.sim.total(e.sim.ids.dram_bytes_written);
+}
 
 std::string shape(const design::Design& d) {
   return std::to_string(d.cores) + " x " + design::units_text(d);
@@ -41,7 +45,7 @@ nlohmann::ordered_json design_figures(const Evaluation& e, const std::string& di
   j["name"] = e.sim.design.name;
   j["policy"] = e.sim.policy;
   j["outputs"] = dir;
-  j["cycles"] = total(e, "cycles");
+  j["cycles"] = total_cycles(e);
   j["seconds"] = json_number(m.seconds);
   j["energy_per_step_j"] = json_number(m.energy_per_step_j);
   j["tops_per_watt"] = json_number(m.tops_per_watt);
@@ -49,8 +53,8 @@ nlohmann::ordered_json design_figures(const Evaluation& e, const std::string& di
   j["area_mm2"] = json_number(m.area_mm2);
   j["average_power_w"] = json_number(m.average_power_w);
   j["utilization"] = json_number(e.sim.utilization(e.sim.totals));
-  j["macs"] = total(e, "macs");
-  j["dram_bytes"] = total(e, "dram_bytes_read") + total(e, "dram_bytes_written");
+  j["macs"] = total_macs(e);
+  j["dram_bytes"] = total_dram_bytes(e);
   j["tech"] = e.model.tech().name;
   j["tech_file"] = e.tech.file;
   j["design"] = nlohmann::ordered_json::parse(design::design_to_json(e.sim.design));
@@ -209,25 +213,25 @@ std::string compare_table(const Comparison& c) {
   }
   out << ")\n";
   out << "workload " << (c.a.sim.model.empty() ? "(unnamed)" : c.a.sim.model) << ", batch " << c.a.sim.batch << "\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", "", "A", "B", "B/A");
-  out << line;
+  const auto line = [&](const std::string& name, const std::string& a, const std::string& b,
+                        const std::string& b_over_a) {
+    out << pad_right(name, 20) << " " << pad_left(a, 14) << " " << pad_left(b, 14) << " " << pad_left(b_over_a, 10)
+        << "\n";
+  };
+  line("", "A", "B", "B/A");
   const auto row = [&](const char* name, double a, double b) {
-    std::snprintf(line, sizeof line, "%-20s %14s %14s %10s\n", name, format_sig4(a).c_str(), format_sig4(b).c_str(),
-                  ratio_text(ratio(b, a)).c_str());
-    out << line;
+    line(name, format_sig4(a), format_sig4(b), ratio_text(ratio(b, a)));
   };
   const energy::EnergyMetrics& ma = c.a.energy.metrics;
   const energy::EnergyMetrics& mb = c.b.energy.metrics;
-  row("cycles", static_cast<double>(total(c.a, "cycles")), static_cast<double>(total(c.b, "cycles")));
+  row("cycles", static_cast<double>(total_cycles(c.a)), static_cast<double>(total_cycles(c.b)));
   row("seconds", ma.seconds, mb.seconds);
   row("utilization", c.a.sim.utilization(c.a.sim.totals), c.b.sim.utilization(c.b.sim.totals));
   row("energy_per_step_j", ma.energy_per_step_j, mb.energy_per_step_j);
   row("tops_per_watt", ma.tops_per_watt, mb.tops_per_watt);
   row("edp_js", ma.edp_js, mb.edp_js);
   row("area_mm2", ma.area_mm2, mb.area_mm2);
-  row("dram_bytes", static_cast<double>(total(c.a, "dram_bytes_read") + total(c.a, "dram_bytes_written")),
-      static_cast<double>(total(c.b, "dram_bytes_read") + total(c.b, "dram_bytes_written")));
+  row("dram_bytes", static_cast<double>(total_dram_bytes(c.a)), static_cast<double>(total_dram_bytes(c.b)));
   out << "speedup (B's time / A's): " << ratio_text(c.speedup) << "; energy ratio (B's energy / A's): "
       << ratio_text(c.energy_ratio) << "\n";
   return out.str();
@@ -267,12 +271,11 @@ std::string compare_report_html(const Comparison& c) {
   side.rows.push_back({"array", shape(da), shape(db), ""});
   side.rows.push_back({"policy", c.a.sim.policy, c.b.sim.policy, ""});
   side.rows.push_back({"technology table", c.a.model.tech().name, c.b.model.tech().name, ""});
-  num_row("cycles", static_cast<double>(total(c.a, "cycles")), static_cast<double>(total(c.b, "cycles")));
+  num_row("cycles", static_cast<double>(total_cycles(c.a)), static_cast<double>(total_cycles(c.b)));
   num_row("time per step (s)", ma.seconds, mb.seconds);
   num_row("utilization", c.a.sim.utilization(c.a.sim.totals), c.b.sim.utilization(c.b.sim.totals));
-  num_row("MACs", static_cast<double>(total(c.a, "macs")), static_cast<double>(total(c.b, "macs")));
-  num_row("DRAM bytes", static_cast<double>(total(c.a, "dram_bytes_read") + total(c.a, "dram_bytes_written")),
-          static_cast<double>(total(c.b, "dram_bytes_read") + total(c.b, "dram_bytes_written")));
+  num_row("MACs", static_cast<double>(total_macs(c.a)), static_cast<double>(total_macs(c.b)));
+  num_row("DRAM bytes", static_cast<double>(total_dram_bytes(c.a)), static_cast<double>(total_dram_bytes(c.b)));
   num_row("energy per step (J)", ma.energy_per_step_j, mb.energy_per_step_j);
   num_row("TOPS/W", ma.tops_per_watt, mb.tops_per_watt);
   num_row("EDP (J\xC2\xB7s)", ma.edp_js, mb.edp_js);

@@ -1,7 +1,6 @@
 #include "sim/flow/outputs.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -192,18 +191,17 @@ std::string summary_table(const Evaluation& e) {
       << format_double(d.clock_mhz) << " MHz, tech " << e.model.tech().name << "; workload "
       << (r.model.empty() ? "(unnamed)" : r.model) << ", batch " << r.batch << ", policy " << r.policy << ", "
       << r.ops << " ops\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "%-12s %14s %14s %7s %16s %14s %12s\n", "phase", "cycles", "stall_cycles", "util",
-                "macs", "dram_bytes", "energy_j");
-  out << line;
+  const auto line = [&](const std::string& phase, const std::string& cycles, const std::string& stall,
+                        const std::string& util, const std::string& macs, const std::string& dram,
+                        const std::string& energy) {
+    out << pad_right(phase, 12) << " " << pad_left(cycles, 14) << " " << pad_left(stall, 14) << " " << pad_left(util, 7)
+        << " " << pad_left(macs, 16) << " " << pad_left(dram, 14) << " " << pad_left(energy, 12) << "\n";
+  };
+  line("phase", "cycles", "stall_cycles", "util", "macs", "dram_bytes", "energy_j");
   const auto print = [&](const std::string& name, const StatVector& s, double energy_j) {
-    std::snprintf(line, sizeof line, "%-12s %14llu %14llu %6s%% %16llu %14llu %12s\n", name.c_str(),
-                  static_cast<unsigned long long>(s[e.sim.ids.cycles]),
-                  static_cast<unsigned long long>(s[e.sim.ids.stall_cycles]),
-                  format_fixed(100.0 * r.utilization(s), 1).c_str(), static_cast<unsigned long long>(s[e.sim.ids.macs]),
-                  static_cast<unsigned long long>(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]),
-                  format_sig4(energy_j).c_str());
-    out << line;
+    line(name, std::to_string(s[e.sim.ids.cycles]), std::to_string(s[e.sim.ids.stall_cycles]),
+         pad_left(format_fixed(100.0 * r.utilization(s), 1), 6) + "%", std::to_string(s[e.sim.ids.macs]),
+         std::to_string(s[e.sim.ids.dram_bytes_read] + s[e.sim.ids.dram_bytes_written]), format_sig4(energy_j));
   };
   for (const auto phase : workloads::all_phases()) {
     const auto p = static_cast<std::size_t>(phase);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -152,9 +151,7 @@ std::string sweep_point_key(const sweep::SweepPoint& point, const std::string& t
       if (table == builtin.name) add("tech-bytes", builtin.text);
     }
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  return hex;
+  return format_hex(hash, 16).substr(2);  // 16 hex digits, no "0x"
 }
 
 std::vector<std::size_t> sweep_pareto_front(const sweep::SweepResults& results) {

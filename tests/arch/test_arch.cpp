@@ -36,6 +36,7 @@
 #include "sim/numerics/block_dot.hpp"
 #include "sim/numerics/int4.hpp"
 #include "workloads/scalesim.hpp"
+#include "tests/support/trace_ops.hpp"
 #include "workloads/trace.hpp"
 #include "workloads/trace_io.hpp"
 
@@ -44,27 +45,14 @@ namespace {
 
 using numerics::Format;
 using workloads::Phase;
+using test::gemm;
+using test::vector_op;
 using workloads::TraceOp;
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 
 design::Design test_design(const std::string& file, const std::vector<std::string>& sets = {}) {
   return design::load_design(kSource + "/hw/designs/" + file, sets);
-}
-
-TraceOp gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k, Format a = Format::kInt4,
-             Format b = Format::kInt4, Format acc = Format::kInt32, Phase phase = Phase::kForward) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kGemm;
-  op.phase = phase;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.a_format = a;
-  op.b_format = b;
-  op.acc_format = acc;
-  return op;
 }
 
 workloads::Trace trace_of(const std::vector<TraceOp>& ops) {
@@ -1023,19 +1011,6 @@ TEST(Results, ChildErrorsComeBackAsTheSameKind) {
 
 // ------------------------------------------------- overlap (docs/timing.md)
 
-TraceOp vec_op(const std::string& layer, workloads::VectorKind kind, std::uint64_t elements, Format in, Format out,
-               Phase phase) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kVector;
-  op.phase = phase;
-  op.vector = kind;
-  op.elements = elements;
-  op.in_format = in;
-  op.out_format = out;
-  return op;
-}
-
 std::uint64_t row_cycles(const SimResult& r, const std::string& layer, Phase phase) {
   for (const auto& row : r.rows) {
     if (row.layer == layer && row.phase == phase) return row.stats[r.registry.at("cycles")];
@@ -1076,11 +1051,11 @@ TEST(Dependencies, ChainWeightGradientsAndUpdates) {
   using workloads::VectorKind;
   workloads::Trace t;
   t.ops = {gemm("a", 4, 4, 4),                                                                  // 0: chain
-           vec_op("a", VectorKind::kQuantize, 8, Format::kFp16, Format::kInt4, Phase::kWeightGrad),  // 1: off (a)
+           vector_op("a", VectorKind::kQuantize, 8, Format::kFp16, Format::kInt4, Phase::kWeightGrad),  // 1: off (a)
            gemm("a", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 2: off (a)
-           vec_op("b", VectorKind::kActivationGrad, 8, Format::kFp16, Format::kFp16, Phase::kInputGrad),  // 3: chain
+           vector_op("b", VectorKind::kActivationGrad, 8, Format::kFp16, Format::kFp16, Phase::kInputGrad),  // 3: chain
            gemm("m", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),     // 4: chain (no update)
-           vec_op("a", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate)};   // 5: off (a)
+           vector_op("a", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate)};   // 5: off (a)
   const auto deps = op_dependencies(t);
   using V = std::vector<std::uint32_t>;
   EXPECT_EQ(deps[0], V{});
@@ -1181,8 +1156,8 @@ TEST(Overlap, IndependentOpsOnArrayAndVectorUnit) {
   const auto d = test_design("test-4x4.yaml");
   const SimResult r =
       run(d, {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-              vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-              vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+              vector_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+              vector_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
   EXPECT_EQ(r.total("cycles"), 44u);  // 32 + 25 + 12 = 69 one after another
   // Each op is charged the cycles by which it moves the step's end.
   EXPECT_EQ(row_cycles(r, "L", Phase::kWeightGrad), 32u);
@@ -1209,8 +1184,8 @@ TEST(Overlap, NextGemmLoadsBeforeTheStoreAndComputesUnderIt) {
   const std::vector<TraceOp> ops = {
       gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
       gemm("L2", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
-      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+      vector_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vector_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
   const SimResult r = run(d, ops);
   EXPECT_EQ(row_cycles(r, "L1", Phase::kWeightGrad), 95u);
   EXPECT_EQ(row_cycles(r, "L2", Phase::kWeightGrad), 74u);  // 169 - 95; alone it takes 95
@@ -1265,8 +1240,8 @@ TEST(Overlap, UnitStatisticsPerOpAndPerUnit) {
   using workloads::VectorKind;
   const SimResult r = run(test_design("test-4x4.yaml"),
                           {gemm("L", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-                           vec_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-                           vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
+                           vector_op("M", VectorKind::kActivationGrad, 100, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+                           vector_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)});
   const auto row = [&](const std::string& layer, Phase phase, const char* counter) {
     for (const auto& x : r.rows) {
       if (x.layer == layer && x.phase == phase) return x.stats[r.registry.at(counter)];
@@ -1297,7 +1272,7 @@ TEST(Overlap, VectorOpStreamsTheGemmOutputWhenTheDesignSaysSo) {
   using workloads::VectorKind;
   const std::vector<TraceOp> ops = {
       gemm("g", 20, 8, 4),
-      vec_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
+      vector_op("g", VectorKind::kActivation, 160, Format::kInt32, Format::kFp16, Phase::kForward)};
   const std::vector<std::string> small = {"scratchpads.output.capacity_bytes=960"};
   // Streamed: chunk 0 from 31 to 51, chunk 1 from 51 to 71.
   std::vector<std::string> on = small;
@@ -1341,8 +1316,8 @@ TEST(MatrixUnits, AnInt4AndAnFp16GemmOverlapOnTheirUnits) {
   const std::vector<TraceOp> ops = {
       gemm("L1", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
       gemm("L2", 10, 2, 4, Format::kFp16, Format::kFp16, Format::kFp32, Phase::kWeightGrad),
-      vec_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
-      vec_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+      vector_op("L1", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate),
+      vector_op("L2", VectorKind::kOptimizer, 1, Format::kFp32, Format::kFp32, Phase::kUpdate)};
   SimOptions options;
   options.timeline = TimelineDetail::kOps;
   const SimResult r = run(d, ops, options);

@@ -115,5 +115,50 @@ TEST(ArgParser, ErrorsComeLeftToRightThenTheRulesInOrder) {
             "unexpected argument 'g' f");
 }
 
+// `nibble trace`'s rules: exactly one source, flags that need one source, and
+// --list-models, which needs none (values are still checked).
+TEST(ArgParser, NeedsAndAFlagThatWaivesTheRules) {
+  struct Trace {
+    std::string model, onnx;
+    std::uint64_t seq = 1;
+    bool skip = false, list = false;
+    ArgParser parser{"nibble trace", "(--model NAME | --onnx FILE) [options]", "A demo.", "nibble trace --model m"};
+    Trace() {
+      parser.option("--model", "NAME", "model", &model);
+      parser.option("--onnx", "FILE", "onnx", &onnx);
+      parser.option("--seq", "N", "sequence", &seq, 1);
+      parser.flag("--skip-unknown", "skip", &skip);
+      parser.flag("--list-models", "list", &list);
+      parser.exactly_one_of({"--model", "--onnx"}, "give exactly one of --model, --onnx");
+      parser.needs("--seq", "--model", "--seq applies to --model only");
+      parser.needs("--skip-unknown", "--onnx", "--skip-unknown applies to --onnx only");
+      parser.waives_rules("--list-models");
+    }
+    std::string outcome(const std::vector<std::string>& args) {
+      try {
+        parser.parse(args);
+      } catch (const UsageError& e) {
+        return e.what();
+      }
+      return "ok";
+    }
+  };
+  EXPECT_EQ(Trace().outcome({"--model", "m", "--seq", "4"}), "ok");
+  EXPECT_EQ(Trace().outcome({"--onnx", "f", "--skip-unknown"}), "ok");
+  EXPECT_EQ(Trace().outcome({"--onnx", "f", "--seq", "4"}), "--seq applies to --model only");
+  EXPECT_EQ(Trace().outcome({"--seq", "4", "--skip-unknown", "--model", "m"}), "--skip-unknown applies to --onnx only");
+  // The source rule is declared first, so it is the message.
+  EXPECT_EQ(Trace().outcome({"--seq", "4"}), "give exactly one of --model, --onnx");
+  // --list-models: no rule applies, not even with a source or a flag it needs.
+  Trace list;
+  EXPECT_EQ(list.outcome({"--list-models"}), "ok");
+  EXPECT_TRUE(list.list);
+  EXPECT_EQ(Trace().outcome({"--seq", "4", "--list-models", "--skip-unknown"}), "ok");
+  EXPECT_EQ(Trace().outcome({"--list-models", "--model", "m", "--onnx", "f"}), "ok");
+  // ... but every word is still read: bad values and unknown options are errors.
+  EXPECT_EQ(Trace().outcome({"--list-models", "--seq", "0"}), "--seq: must be at least 1, got 0");
+  EXPECT_EQ(Trace().outcome({"--list-models", "--bogus"}).substr(0, 22), "unknown option --bogus");
+}
+
 }  // namespace
 }  // namespace nibble::cli

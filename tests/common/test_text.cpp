@@ -76,6 +76,17 @@ TEST(Text, NumberFormatsForTablesAndLabels) {
   EXPECT_EQ(format_si(-4.2e9), "-4.2G");
   EXPECT_EQ(format_si(NAN), "nan");
   EXPECT_EQ(format_hex(0xBEEF, 8), "0x0000beef");
+  EXPECT_EQ(format_fixed_signed(0.04, 4), "+0.0400");
+  EXPECT_EQ(format_fixed_signed(-0.0, 4), "-0.0000");  // the sign of zero is kept, as printf keeps it
+  EXPECT_EQ(format_sig(0.0078125, 6), "0.0078125");
+  EXPECT_EQ(format_sig(1234567, 6), "1.23457e+06");
+}
+
+TEST(Text, PaddingForFixedWidthTables) {
+  EXPECT_EQ(pad_left("ab", 4), "  ab");
+  EXPECT_EQ(pad_right("ab", 4), "ab  ");
+  EXPECT_EQ(pad_left("abcdef", 4), "abcdef");  // never cut
+  EXPECT_EQ(pad_right("", 2), "  ");
 }
 
 TEST(Text, ScaledValuePicksTheSubMultipleThatReadsOneTo999) {

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "sim/common/error.hpp"
+#include "sim/common/text.hpp"
 #include "sim/energy/builtin_tech.hpp"
 #include "sim/energy/tech_table.hpp"
 
@@ -284,11 +287,28 @@ namespace nibble::energy {
 namespace {
 
 // Random damage to a real table (byte flips, deletions, duplications) must end
-// in a table or an InputError: never a crash, a hang or another exception.
+// in a table or an InputError: never a crash, a hang or another exception; and
+// either is what the damaged text says. An error names the damaged file and a
+// line of it in one line of text, and an error about a key the text holds is
+// on the line that holds it. A table holds the text's numbers: every energy
+// and area entry whose two lines (value, source) the damage left as they were
+// has the undamaged table's value and source.
 TEST(TechTable, DamagedTablesFailCleanly) {
   const std::string good = builtin_text("7nm");
+  const TechTable good_table = parse_tech_table(good, "good.yaml");
+  const auto lines_of = [](const std::string& text) {
+    std::vector<std::string> lines;
+    for (const std::string_view line : split(text, '\n')) lines.emplace_back(line);
+    return lines;
+  };
+  const std::vector<std::string> good_lines = lines_of(good);
+  const auto same_lines = [&](const std::vector<std::string>& lines, std::int64_t line, std::int64_t good_line) {
+    return line >= 1 && good_line >= 1 && static_cast<std::size_t>(line) < lines.size() &&
+           static_cast<std::size_t>(good_line) < good_lines.size() && lines[line - 1] == good_lines[good_line - 1] &&
+           lines[line] == good_lines[good_line];
+  };
   std::mt19937_64 rng(2024);
-  int accepted = 0;
+  int accepted = 0, rejected = 0, entries_compared = 0, errors_on_their_key = 0;
   for (int trial = 0; trial < 300; ++trial) {
     std::string text = good;
     const int edits = 1 + static_cast<int>(rng() % 4);
@@ -301,14 +321,49 @@ TEST(TechTable, DamagedTablesFailCleanly) {
         default: text[at] = "-:[]{}#\n'\"&*!|>"[rng() % 16]; break;
       }
     }
+    const std::vector<std::string> lines = lines_of(text);
     try {
       const TechTable t = parse_tech_table(text, "damaged.yaml");
-      for (const auto& v : t.energy) ASSERT_TRUE(std::isfinite(v.value) && v.value >= 0.0);
       ++accepted;
-    } catch (const InputError&) {
+      for (std::size_t i = 0; i < kActionCount; ++i) {
+        ASSERT_TRUE(std::isfinite(t.energy[i].value) && t.energy[i].value >= 0.0);
+        if (!same_lines(lines, t.energy[i].line, good_table.energy[i].line)) continue;
+        ++entries_compared;
+        ASSERT_EQ(t.energy[i].value, good_table.energy[i].value) << action_info(Action(i)).name << "\n" << text;
+        ASSERT_EQ(t.energy[i].source, good_table.energy[i].source) << action_info(Action(i)).name << "\n" << text;
+      }
+      for (std::size_t i = 0; i < kAreaItemCount; ++i) {
+        if (!same_lines(lines, t.area[i].line, good_table.area[i].line)) continue;
+        ++entries_compared;
+        ASSERT_EQ(t.area[i].value, good_table.area[i].value) << area_info(AreaItem(i)).name << "\n" << text;
+        ASSERT_EQ(t.area[i].source, good_table.area[i].source) << area_info(AreaItem(i)).name << "\n" << text;
+      }
+    } catch (const InputError& e) {
+      ++rejected;
+      const std::string what = e.what();
+      ASSERT_EQ(e.file(), "damaged.yaml") << what;
+      ASSERT_EQ(what.find('\n'), std::string::npos) << what;
+      ASSERT_EQ(what.rfind("damaged.yaml" + (e.line() > 0 ? ":" + std::to_string(e.line()) : std::string()) + ": ", 0),
+                0u)
+          << what;
+      ASSERT_GE(e.line(), 0) << what;
+      ASSERT_LE(static_cast<std::size_t>(e.line()), lines.size()) << what;
+      // The key the error is about: the last name of its field path.
+      std::string key = e.field().substr(e.field().find_last_of('.') + 1);
+      key = key.substr(0, key.find('['));
+      const bool about_a_written_key = e.line() > 0 && !key.empty() && e.message().rfind("missing", 0) != 0 &&
+                                       text.find(key + ":") != std::string::npos;
+      if (about_a_written_key) {
+        ++errors_on_their_key;
+        ASSERT_NE(lines[e.line() - 1].find(key), std::string::npos) << what << "\n" << text;
+      }
     }
   }
-  EXPECT_GT(accepted, 0);  // some damage only touches comments or sources
+  // Both outcomes and both checks are exercised (some damage only touches comments or sources).
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(entries_compared, 0);
+  EXPECT_GT(errors_on_their_key, 0);
 }
 
 }  // namespace

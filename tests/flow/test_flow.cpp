@@ -34,6 +34,7 @@
 #include "sim/report/csv_reader.hpp"
 #include "tests/report/xml_check.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/trace_ops.hpp"
 #include "workloads/trace.hpp"
 #include "workloads/trace_io.hpp"
 
@@ -42,6 +43,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using numerics::Format;
+using test::gemm;
 using workloads::Phase;
 using workloads::TraceOp;
 
@@ -105,30 +107,8 @@ void expect_rel(double got, double want, double tolerance = 1e-12) {
   EXPECT_LE(std::fabs(got - want), tolerance * std::max(1.0, std::fabs(want))) << got << " vs " << want;
 }
 
-TraceOp gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kGemm;
-  op.phase = Phase::kForward;
-  op.m = m;
-  op.n = n;
-  op.k = k;
-  op.a_format = Format::kInt4;
-  op.b_format = Format::kInt4;
-  op.acc_format = Format::kInt32;
-  return op;
-}
-
 TraceOp softmax(const std::string& layer, std::uint64_t elements) {
-  TraceOp op;
-  op.layer = layer;
-  op.kind = workloads::OpKind::kVector;
-  op.phase = Phase::kForward;
-  op.vector = workloads::VectorKind::kSoftmax;
-  op.elements = elements;
-  op.in_format = Format::kFp16;
-  op.out_format = Format::kFp16;
-  return op;
+  return test::vector_op(layer, workloads::VectorKind::kSoftmax, elements, Format::kFp16, Format::kFp16);
 }
 
 /// One INT4 GEMM (m = 8, n = 4, k = 4) and an 8-element softmax.
