@@ -1079,15 +1079,15 @@ TEST(Dependencies, NamedTensorsReadAfterWriteWriteAfterReadAndWrite) {
   using workloads::VectorKind;
   workloads::Trace t;
   t.inputs = {"x", "W"};
-  t.ops = {named(vec_op("L", VectorKind::kQuantize, 8, Format::kFp32, Format::kInt4, Phase::kForward), {"W"}, {"W.q"}),      // 0
+  t.ops = {named(vector_op("L", VectorKind::kQuantize, 8, Format::kFp32, Format::kInt4, Phase::kForward), {"W"}, {"W.q"}),      // 0
            named(gemm("L", 4, 4, 4), {"x", "W.q"}, {"y"}),                                                   // 1: RAW 0
            named(gemm("S", 4, 4, 4), {"x", "W"}, {"s"}),                                                     // 2: none
-           named(vec_op("A", VectorKind::kEltwise, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"y", "s"}, {"y"}),    // 3: RAW 1, 2; WAW 1
+           named(vector_op("A", VectorKind::kEltwise, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"y", "s"}, {"y"}),    // 3: RAW 1, 2; WAW 1
            named(gemm("L", 4, 4, 4, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kInputGrad), {"y", "W"},
                  {"dx"}),                                                                                     // 4: RAW 3
-           named(vec_op("L", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate), {"W", "dx"},
+           named(vector_op("L", VectorKind::kOptimizer, 8, Format::kFp32, Format::kFp32, Phase::kUpdate), {"W", "dx"},
                  {"W"}),                                                                                      // 5: RAW 4; WAR 0, 2, 4
-           named(vec_op("B", VectorKind::kActivation, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"s"}, {"y"})};     // 6: WAR 4; WAW 3
+           named(vector_op("B", VectorKind::kActivation, 16, Format::kFp16, Format::kFp16, Phase::kForward), {"s"}, {"y"})};     // 6: WAR 4; WAW 3
   const auto deps = op_dependencies(t);
   using V = std::vector<std::uint32_t>;
   EXPECT_EQ(deps[0], V{});
@@ -1114,9 +1114,9 @@ TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {
   using workloads::VectorKind;
   const std::vector<TraceOp> ops = {
       named(gemm("conv1", 10, 4, 8), {"x", "conv1.W"}, {"conv1.y"}),
-      named(vec_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward), {"conv1.y"}, {"bn1.y"}),
+      named(vector_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward), {"conv1.y"}, {"bn1.y"}),
       named(gemm("shortcut", 10, 4, 8), {"x", "shortcut.W"}, {"shortcut.y"}),
-      named(vec_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward), {"bn1.y", "shortcut.y"}, {"add.y"})};
+      named(vector_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward), {"bn1.y", "shortcut.y"}, {"add.y"})};
   workloads::Trace t = trace_of(ops);
   t.inputs = {"x", "conv1.W", "shortcut.W"};
   const auto d = test_design("test-4x4.yaml");
@@ -1131,8 +1131,8 @@ TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {
   EXPECT_EQ(unit(r, "core0.vector").cycles.busy, 30u);
   EXPECT_EQ(r.total("compute_cycles"), 74u);
   // Unnamed: the chain 32 + 20 + 32 + 10.
-  EXPECT_EQ(cycles(d, {gemm("conv1", 10, 4, 8), vec_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward),
-                       gemm("shortcut", 10, 4, 8), vec_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward)}),
+  EXPECT_EQ(cycles(d, {gemm("conv1", 10, 4, 8), vector_op("bn1", VectorKind::kNorm, 40, Format::kInt32, Format::kFp16, Phase::kForward),
+                       gemm("shortcut", 10, 4, 8), vector_op("add", VectorKind::kEltwise, 40, Format::kFp16, Format::kFp16, Phase::kForward)}),
             94u);
 }
 
@@ -1369,9 +1369,9 @@ TEST(OutputBlocks, ManyOutputTilesInFlight) {
 std::vector<TraceOp> reservation_ops() {
   using workloads::VectorKind;
   return {gemm("L", 20, 4, 8, Format::kInt4, Format::kInt4, Format::kInt32, Phase::kWeightGrad),
-          vec_op("A", VectorKind::kActivationGrad, 4, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-          vec_op("M", VectorKind::kActivationGrad, 80, Format::kFp16, Format::kFp16, Phase::kInputGrad),
-          vec_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)};
+          vector_op("A", VectorKind::kActivationGrad, 4, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+          vector_op("M", VectorKind::kActivationGrad, 80, Format::kFp16, Format::kFp16, Phase::kInputGrad),
+          vector_op("L", VectorKind::kOptimizer, 16, Format::kFp32, Format::kFp32, Phase::kUpdate)};
 }
 
 TEST(Reservations, WhatEachOpReserves) {
