@@ -31,4 +31,11 @@ double pact_alpha_grad(const float* x, const float* g, std::size_t n, float alph
 /// dL/dx: gx_i = g_i where 0 <= x_i < alpha, else 0.
 void pact_input_grad(const float* x, const float* g, std::size_t n, float alpha, float* gx);
 
+/// The clip level that minimizes the squared error of pact_quantize over
+/// x[0..n): the initial alpha of a layer, from its first batch. Searched on
+/// a grid: amax j / 64 (j = 1..64, amax = the largest finite x), then amax / 1024
+/// steps within one coarse step of the best; ties go to the smaller alpha.
+/// Returns 0 when no x is positive. Deterministic (sums in double, index order).
+float pact_mse_alpha(const float* x, std::size_t n);
+
 }  // namespace nibble::numerics

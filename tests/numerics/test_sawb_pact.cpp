@@ -92,6 +92,45 @@ TEST(Pact, HandComputedCodesAndGradients) {
   EXPECT_EQ(gx, (std::vector<float>{0, 2, 3, 4, 5, 6, 7, 0, 0}));
 }
 
+/// Squared error of PACT's quantization of x with clip alpha, in double.
+double pact_squared_error(const std::vector<float>& x, float alpha) {
+  std::vector<std::int8_t> codes(x.size());
+  const float scale = pact_quantize(x.data(), x.size(), alpha, codes.data());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double d = static_cast<double>(x[i]) - static_cast<double>(codes[i]) * scale;
+    sum += d * d;
+  }
+  return sum;
+}
+
+TEST(Pact, MseAlphaOfTheFirstBatch) {
+  // k / 16 for k = 1..15 are exactly the codes of alpha = 15/16 (scale 1/16):
+  // zero error there and only there; the coarse grid's top point is amax = 15/16.
+  std::vector<float> exact;
+  for (int k = 1; k <= 15; ++k) exact.push_back(static_cast<float>(k) / 16.0f);
+  exact.push_back(0.0f);
+  exact.push_back(-2.0f);  // negatives clip to 0 whatever alpha is
+  EXPECT_EQ(pact_mse_alpha(exact.data(), exact.size()), 0.9375f);
+
+  // 10,000 values spread over (0, 1] and one at 4: the largest value as the
+  // clip (step 4/15) costs about 10,000 x (4/15)^2 / 12 = 59 in squared
+  // error; clipping the one value near 1 costs about 9. The search clips it.
+  std::vector<float> x;
+  for (int i = 1; i <= 10000; ++i) x.push_back(static_cast<float>(i) / 10000.0f);
+  x.push_back(4.0f);
+  const float alpha = pact_mse_alpha(x.data(), x.size());
+  EXPECT_GT(alpha, 0.9f);
+  EXPECT_LT(alpha, 1.1f);
+  EXPECT_LT(pact_squared_error(x, alpha), pact_squared_error(x, 4.0f) / 4);
+  for (const float other : {0.8f, 0.9f, 1.1f, 1.25f, 2.0f}) {
+    EXPECT_LE(pact_squared_error(x, alpha), pact_squared_error(x, other)) << other;
+  }
+
+  const std::vector<float> none = {0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN()};
+  EXPECT_EQ(pact_mse_alpha(none.data(), none.size()), 0.0f);
+}
+
 TEST(Pact, AlphaMustBePositiveAndFinite) {
   for (float alpha : {0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     try {

@@ -82,8 +82,9 @@ TEST(Training, Int4Fp4CnnLearnsFromTwoThousandImages) {
   c.batch = 32;
   c.test_subset = 5000;
   const TrainResult r = train(c, *fashion());
-  // Measured 73.86 %: within a point of fp32's 73.76 % (the 4-bit claim of this test).
-  EXPECT_NEAR(r.epochs[0].test_accuracy, 73.86, 1.0);
+  // Measured 73.06 %: within a point of fp32's 73.76 % (the 4-bit claim of this test;
+  // 73.86 % before each PACT clip started at its first batch's error-minimizing clip).
+  EXPECT_NEAR(r.epochs[0].test_accuracy, 73.06, 1.0);
   EXPECT_EQ(r.epochs[0].skipped_steps, 0u);
   // The 4-bit layers really ran in 4 bits with GradScale active.
   ASSERT_EQ(r.layers.size(), 4u);
