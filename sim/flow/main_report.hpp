@@ -24,6 +24,9 @@ inline std::vector<OtherDesign> default_other_designs() {
   return {
       // HFP8: what the RaPiD silicon trains in (JSSC 2022); its INT4 engine is for inference.
       {"rapid-like", "hw/designs/rapid-like.yaml", "hfp8", "RaPiD trains in HFP8"},
+      // The block-scaled recipes on chips built for them (block-FP4 PEs beside a BF16 unit).
+      {"mxfp4-train", "hw/designs/mxfp4-train.yaml", "mxfp4", "OCP MXFP4, BF16 first and last layers"},
+      {"nvfp4-train", "hw/designs/nvfp4-train.yaml", "nvfp4", "NVIDIA's NVFP4 recipe, BF16 last layers"},
   };
 }
 

@@ -471,7 +471,8 @@ YAML
     "$nibble" run --out out --train-subset 1000 --quiet > out.txt
     tail -n 1 out.txt | grep -q '^open out/report.html' || { cat out.txt; fail "last line must say where to look"; }
     for f in report.html summary.json commands.txt compare/summary.json compare/a/layers.csv compare/b/report.html \
-             rapid-like/summary.json rapid-like/report.html train-fp32/summary.json train-int4-fp4/summary.json; do
+             rapid-like/summary.json rapid-like/report.html mxfp4-train/summary.json nvfp4-train/summary.json \
+             train-fp32/summary.json train-int4-fp4/summary.json; do
       [ -s "out/$f" ] || fail "missing out/$f"
     done
     grep -q 'speedup (B time / A time)' out.txt || fail "the table must have the speedup"
@@ -482,6 +483,9 @@ YAML
     grep -q '^  rapid-like  *7nm, 4 .* hfp8 ' out.txt || { cat out.txt; fail "the table must have rapid-like's row"; }
     grep -q '"others"' out/summary.json || fail "summary.json must hold the other designs"
     grep -q 'nibble simulate --design .*rapid-like.yaml .*--policy hfp8' out/commands.txt || fail "commands.txt lacks rapid-like"
+    # The block-scaled recipes on their own chips, each in its own format.
+    grep -q '^  mxfp4-train .* mxfp4 ' out.txt || { cat out.txt; fail "the table must have mxfp4-train's row"; }
+    grep -q '^  nvfp4-train .* nvfp4 ' out.txt || { cat out.txt; fail "the table must have nvfp4-train's row"; }
     for side in A B; do
       grep -q "Units over the whole step: $side, " out/report.html || fail "the main page lacks the timeline of $side"
     done
