@@ -78,9 +78,10 @@ std::string pick_file(const std::string& dir, const std::string& name) {
     const fs::path path = fs::path(dir) / candidate;
     if (fs::is_regular_file(path, ec)) return path.string();
   }
-  throw InputError((fs::path(dir) / name).string() + "[.gz]", 0, "--data",
-                   "missing; expected the four MNIST-layout IDX files (train-images-idx3-ubyte, "
-                   "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), gzip or plain");
+  throw SettingError("data",
+                     "missing; expected the four MNIST-layout IDX files (train-images-idx3-ubyte, "
+                     "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), gzip or plain",
+                     (fs::path(dir) / name).string() + "[.gz]");
 }
 
 }  // namespace
@@ -177,7 +178,7 @@ ImageSet read_image_set(const std::string& images_path, const std::string& label
 Dataset load_dataset(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    throw InputError(dir, 0, "--data", "not a directory; expected a folder of MNIST-layout IDX files");
+    throw SettingError("data", "not a directory; expected a folder of MNIST-layout IDX files", dir);
   }
   // Looked up one after the other, so the first missing file is the one named.
   const std::string train_images = pick_file(dir, "train-images-idx3-ubyte");

@@ -150,9 +150,9 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     std::string list;
     for (const auto& n : train_policy_names()) list += (list.empty() ? "" : ", ") + n;
     const std::string guess = closest_match(name, train_policy_names());
-    throw InputError("", 0, "--policy",
-                     "unknown policy '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                         "; expected one of " + list);
+    throw SettingError("policy",
+                       "unknown policy '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                           "; expected one of " + list);
   }
   if (policy_file) {
     policy.base = workloads::read_policy_file(*policy_file, base);

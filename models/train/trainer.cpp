@@ -50,12 +50,12 @@ std::size_t argmax(const float* v, std::size_t n) {
 
 void check_numbers(const TrainConfig& c) {
   if (!(c.adamw_lr > 0.0) || !std::isfinite(c.adamw_lr)) {
-    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+    throw SettingError("lr", "expected a finite learning rate > 0");
   }
-  if (c.epochs == 0) throw InputError("", 0, "--epochs", "expected at least 1 epoch");
-  if (c.batch == 0) throw InputError("", 0, "--batch", "expected a batch of at least 1 image");
+  if (c.epochs == 0) throw SettingError("epochs", "expected at least 1 epoch");
+  if (c.batch == 0) throw SettingError("batch", "expected a batch of at least 1 image");
   if (!(c.sgd.lr > 0.0) || !std::isfinite(c.sgd.lr)) {
-    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+    throw SettingError("lr", "expected a finite learning rate > 0");
   }
   if (!(c.sgd.momentum >= 0.0 && c.sgd.momentum < 1.0)) {
     throw InputError("", 0, "momentum", "expected a momentum in [0, 1)");
@@ -64,13 +64,13 @@ void check_numbers(const TrainConfig& c) {
     throw InputError("", 0, "weight_decay", "expected a finite weight decay >= 0");
   }
   if (c.lr && (!(*c.lr > 0.0) || !std::isfinite(*c.lr))) {
-    throw InputError("", 0, "--lr", "expected a finite learning rate > 0");
+    throw SettingError("lr", "expected a finite learning rate > 0");
   }
   if (c.warmup && !(*c.warmup >= 0.0 && *c.warmup < 1.0)) {
-    throw InputError("", 0, "--warmup", "expected a fraction of the run's steps in [0, 1)");
+    throw SettingError("warmup", "expected a fraction of the run's steps in [0, 1)");
   }
-  if (c.threads == 0) throw InputError("", 0, "--threads", "expected at least 1 thread");
-  if (c.threads > 256) throw InputError("", 0, "--threads", "expected at most 256 threads");
+  if (c.threads == 0) throw SettingError("threads", "expected at least 1 thread");
+  if (c.threads > 256) throw SettingError("threads", "expected at most 256 threads");
 }
 
 }  // namespace
@@ -125,14 +125,14 @@ models::Graph load_graph(const TrainConfig& config, std::uint32_t rows, std::uin
     try {
       return models::build_zoo_model(config.model, options);
     } catch (const InputError& e) {
-      throw InputError("", 0, "--model", e.message());
+      throw SettingError("model", e.message());
     }
   }();
   const models::Layer& input = graph.layer(0);
   if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != rows || input.shape[3] != cols) {
-    throw InputError("", 0, "--model", config.model + " takes " + models::shape_text(input.shape) +
-                                           " inputs; the training emulator needs 1-channel " + std::to_string(rows) +
-                                           " x " + std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn, fmnist-resnet, fmnist-vit)");
+    throw SettingError("model", config.model + " takes " + models::shape_text(input.shape) +
+                                    " inputs; the training emulator needs 1-channel " + std::to_string(rows) + " x " +
+                                    std::to_string(cols) + " images (fmnist-mlp, fmnist-cnn, fmnist-resnet, fmnist-vit)");
   }
   return graph;
 }
@@ -176,8 +176,8 @@ TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCal
   Network net = build_network(graph, plan, policy.base.storage());
   const Shape logits = net.output_shape(Shape{1, 1, data.train.rows, data.train.cols});
   if (logits.per_sample() != static_cast<std::size_t>(kClasses)) {
-    throw InputError("", 0, "--model", config.model + " has " + std::to_string(logits.per_sample()) +
-                                           " outputs; expected one per class (" + std::to_string(kClasses) + ")");
+    throw SettingError("model", config.model + " has " + std::to_string(logits.per_sample()) +
+                                    " outputs; expected one per class (" + std::to_string(kClasses) + ")");
   }
   net.init(derive_seed(config.seed, kStreamInit));
   const std::vector<Param*> params = net.params();

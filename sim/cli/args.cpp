@@ -12,12 +12,25 @@
 
 namespace nibble::cli {
 
+// The one place settings meet flags: the library throws SettingError in its
+// own words (sim/common/error.hpp) and every command prints it through here.
 InputError flag_error(const SettingError& e) {
   static const std::pair<const char*, const char*> kFlags[] = {
-      {"tech", "--tech"},   {"iso_area", "--iso-area"}, {"workload", "--model"},
-      {"batch", "--batch"}, {"policy", "--policy"},     {"policy_file", "--policy-file"}};
+      {"tech", "--tech"},
+      {"iso_area", "--iso-area"},
+      {"workload", "--model"},  // the simulated workload
+      {"batch", "--batch"},
+      {"policy", "--policy"},
+      {"policy_file", "--policy-file"},
+      {"model", "--model"},  // the trained network (nibble train; nibble run's --train-model says --model too)
+      {"lr", "--lr"},
+      {"epochs", "--epochs"},
+      {"warmup", "--warmup"},
+      {"threads", "--threads"},
+      {"data", "--data"},
+      {"out", "--out"}};
   for (const auto& [setting, flag] : kFlags) {
-    if (e.setting() == setting) return InputError("", 0, flag, e.message());
+    if (e.setting() == setting) return InputError(e.file(), 0, flag, e.message());
   }
   throw std::logic_error("no flag sets the setting '" + e.setting() + "'");
 }

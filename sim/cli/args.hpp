@@ -32,9 +32,9 @@ class UsageError : public std::runtime_error {
 struct HelpShown {};
 
 /// `e` as the user sees it: the setting named by the flag that sets it
-/// (tech: --tech, iso_area: --iso-area, workload: --model, batch: --batch,
-/// policy: --policy, policy_file: --policy-file). std::logic_error for a
-/// setting no flag sets.
+/// (tech: --tech, iso_area: --iso-area, workload and model: --model, lr: --lr,
+/// data: --data, out: --out, ...; the table in args.cpp), located in the path
+/// the setting names, if any. std::logic_error for a setting no flag sets.
 InputError flag_error(const SettingError& e);
 
 class ArgParser {

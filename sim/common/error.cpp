@@ -69,7 +69,10 @@ std::string InputError::format(const std::string& file, std::int64_t line, const
   return escape_controls(out);
 }
 
-SettingError::SettingError(std::string setting, std::string message)
-    : std::runtime_error(setting + ": " + message), m_setting(std::move(setting)), m_message(std::move(message)) {}
+SettingError::SettingError(std::string setting, std::string message, std::string file)
+    : std::runtime_error((file.empty() ? "" : file + ": ") + setting + ": " + message),
+      m_setting(std::move(setting)),
+      m_message(std::move(message)),
+      m_file(std::move(file)) {}
 
 }  // namespace nibble

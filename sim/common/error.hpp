@@ -38,21 +38,26 @@ class InputError : public std::runtime_error {
   std::string m_message;  ///< what was expected, in words
 };
 
-/// A bad setting of an evaluation that no file holds (the technology table
-/// chosen, the iso-area reference, the workload's source, batch or policy).
-/// The library names the setting in its own words; the front end that read
-/// it (sim/cli: a flag) says where it came from, so the library never speaks
-/// in command-line flags. what() is "setting: message".
+/// A bad setting of a run that no file holds (the technology table chosen,
+/// the iso-area reference, the workload's source, batch or policy; a training
+/// run's numbers, model, data folder; the output folder). The library names
+/// the setting in its own words; the front end that read it (sim/cli: a flag)
+/// says where it came from, so the library never speaks in command-line flags.
+/// A setting that names a path (the data folder, the output folder) carries it
+/// as `file`, the way InputError locates an error. what() is "setting: message",
+/// or "file: setting: message" with a file.
 class SettingError : public std::runtime_error {
  public:
-  SettingError(std::string setting, std::string message);
+  SettingError(std::string setting, std::string message, std::string file = "");
 
   const std::string& setting() const { return m_setting; }
   const std::string& message() const { return m_message; }
+  const std::string& file() const { return m_file; }
 
  private:
-  std::string m_setting;  ///< e.g. "tech", "iso_area", "workload", "batch", "policy", "policy_file"
+  std::string m_setting;  ///< e.g. "tech", "iso_area", "workload", "batch", "policy", "lr", "data", "out"
   std::string m_message;  ///< what was expected, in words
+  std::string m_file;     ///< the path the setting names, "" when it names none
 };
 
 }  // namespace nibble

@@ -146,15 +146,15 @@ void claim_output_dir(const std::string& dir, bool force) {
   std::error_code ec;
   const fs::path root(dir);
   if (fs::exists(root, ec)) {
-    if (!fs::is_directory(root, ec)) throw InputError(dir, 0, "--out", "exists and is not a directory");
+    if (!fs::is_directory(root, ec)) throw SettingError("out", "exists and is not a directory", dir);
     const bool ours = fs::exists(root / kMarker, ec) || fs::exists(root / kLock, ec);
     if (!ours && !fs::is_empty(root, ec) && !force) {
-      throw InputError(dir, 0, "--out",
-                       "directory holds files nibble did not write; choose another --out or pass --force");
+      throw SettingError("out", "directory holds files nibble did not write; choose another --out or pass --force",
+                         dir);
     }
   } else {
     fs::create_directories(root, ec);
-    if (ec) throw InputError(dir, 0, "--out", "cannot create directory: " + ec.message());
+    if (ec) throw SettingError("out", "cannot create directory: " + ec.message(), dir);
   }
 }
 
@@ -225,9 +225,10 @@ OutputDir::OutputDir(const std::string& dir, bool force) : m_dir(dir), m_lock_fd
     ::close(m_lock_fd);
     if (error_number != EWOULDBLOCK) throw_write_error(lock_path, "lock", error_number);
     const std::string pid = n > 0 ? std::string(trim(std::string_view(holder, static_cast<std::size_t>(n)))) : "";
-    throw InputError(dir, 0, "--out",
-                     "another nibble run" + (pid.empty() ? std::string() : " (pid " + pid + ")") +
-                         " is writing into this folder; wait for it to end or choose another --out");
+    throw SettingError("out",
+                       "another nibble run" + (pid.empty() ? std::string() : " (pid " + pid + ")") +
+                           " is writing into this folder; wait for it to end or choose another --out",
+                       dir);
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(m_lock_fd, 0) != 0 || ::pwrite(m_lock_fd, pid.data(), pid.size(), 0) < 0) {

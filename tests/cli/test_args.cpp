@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,21 @@ TEST(ArgParser, NeedsAndAFlagThatWaivesTheRules) {
   // ... but every word is still read: bad values and unknown options are errors.
   EXPECT_EQ(Trace().outcome({"--list-models", "--seq", "0"}), "--seq: must be at least 1, got 0");
   EXPECT_EQ(Trace().outcome({"--list-models", "--bogus"}).substr(0, 22), "unknown option --bogus");
+}
+
+// The library's settings as the user sees them: the flag that sets each, and
+// the path a data or output folder names (flag_error's table, the one place
+// settings meet flags).
+TEST(FlagError, NamesTheFlagAndKeepsThePath) {
+  EXPECT_STREQ(flag_error(SettingError("lr", "expected a finite learning rate > 0")).what(),
+               "--lr: expected a finite learning rate > 0");
+  EXPECT_STREQ(flag_error(SettingError("iso_area", "too small")).what(), "--iso-area: too small");
+  EXPECT_STREQ(flag_error(SettingError("model", "unknown")).what(), "--model: unknown");
+  const InputError out = flag_error(SettingError("out", "exists and is not a directory", "runs/a"));
+  EXPECT_EQ(out.file(), "runs/a");
+  EXPECT_EQ(out.field(), "--out");
+  EXPECT_STREQ(out.what(), "runs/a: --out: exists and is not a directory");
+  EXPECT_THROW(flag_error(SettingError("momentum", "x")), std::logic_error);
 }
 
 }  // namespace

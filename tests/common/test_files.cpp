@@ -32,7 +32,13 @@ TEST(Files, AtomicWriteLeavesNoTemporary) {
 TEST(Files, OutputDirRefusesForeignFilesUnlessForced) {
   const fs::path dir = test::fresh_dir("test_files_out");
   std::ofstream(dir / "thesis.tex") << "precious";
-  EXPECT_THROW(prepare_output_dir(dir.string(), false), InputError);
+  try {
+    prepare_output_dir(dir.string(), false);
+    ADD_FAILURE() << "expected a SettingError";
+  } catch (const SettingError& e) {  // the output folder is a setting (--out), located in the folder
+    EXPECT_EQ(e.setting(), "out");
+    EXPECT_EQ(e.file(), dir.string());
+  }
   EXPECT_NO_THROW(prepare_output_dir(dir.string(), true));
   // Once nibble has written there, later runs need no --force.
   EXPECT_NO_THROW(prepare_output_dir(dir.string(), false));

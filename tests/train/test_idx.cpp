@@ -128,11 +128,24 @@ TEST(Idx, ImageSetChecksLabels) {
   fs::remove_all(dir);
 }
 
+// The data folder is a setting (nibble train --data), located in the path it names.
 TEST(Idx, MissingDatasetFolderAndFiles) {
-  EXPECT_EQ(expect_error([] { load_dataset("/nonexistent/nibble-data"); }).field(), "--data");
+  const auto error_of = [](const std::string& dir) {
+    try {
+      load_dataset(dir);
+    } catch (const SettingError& e) {
+      return e;
+    }
+    ADD_FAILURE() << "expected a SettingError";
+    return SettingError("", "");
+  };
+  const SettingError folder = error_of("/nonexistent/nibble-data");
+  EXPECT_EQ(folder.setting(), "data");
+  EXPECT_EQ(folder.file(), "/nonexistent/nibble-data");
   const fs::path dir = test::fresh_dir("test_idx_missing");
-  const InputError e = expect_error([&] { load_dataset(dir.string()); });
-  EXPECT_NE(e.file().find("train-images-idx3-ubyte"), std::string::npos) << e.what();
+  const SettingError e = error_of(dir.string());
+  EXPECT_EQ(e.setting(), "data");
+  EXPECT_EQ(e.file(), (dir / "train-images-idx3-ubyte").string() + "[.gz]") << e.what();
   fs::remove_all(dir);
 }
 

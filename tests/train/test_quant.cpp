@@ -218,8 +218,8 @@ TEST(Policy, UnknownNameSuggests) {
   try {
     make_train_policy("int4-fp4-no-trp", std::nullopt);
     FAIL();
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.field(), "--policy");
+  } catch (const SettingError& e) {
+    EXPECT_EQ(e.setting(), "policy");
     EXPECT_NE(e.message().find("did you mean 'int4-fp4-no-tpr'"), std::string::npos) << e.what();
   }
 }

@@ -284,28 +284,36 @@ TEST(Training, SameSeedSameResultsAtAnyThreadCount) {
   fs::remove_all(base);
 }
 
+// The trainer names the setting; nibble train's flags name it for the user
+// (sim/cli flag_error).
 TEST(Training, ConfigurationErrors) {
   REQUIRE_DATA();
-  const auto field_of = [](const TrainConfig& c) {
+  const auto setting_of = [](const TrainConfig& c) {
     try {
       train(c, *fashion());
-    } catch (const InputError& e) {
-      return e.field();
+    } catch (const SettingError& e) {
+      return e.setting();
     }
     return std::string("no error");
   };
   TrainConfig c = short_run("fmnist-mlp", "fp32");
   c.batch = 0;
-  EXPECT_EQ(field_of(c), "--batch");
+  EXPECT_EQ(setting_of(c), "batch");
   c = short_run("fmnist-mlp", "fp32");
   c.sgd.lr = -1;
-  EXPECT_EQ(field_of(c), "--lr");
+  EXPECT_EQ(setting_of(c), "lr");
   c = short_run("fmnist-mpl", "fp32");
-  EXPECT_EQ(field_of(c), "--model");
+  EXPECT_EQ(setting_of(c), "model");
   c = short_run("resnet18", "fp32");  // 3 x 224 x 224 inputs
-  EXPECT_EQ(field_of(c), "--model");
+  EXPECT_EQ(setting_of(c), "model");
   c = short_run("fmnist-mlp", "int8");
-  EXPECT_EQ(field_of(c), "--policy");
+  EXPECT_EQ(setting_of(c), "policy");
+  c = short_run("fmnist-mlp", "fp32");
+  c.warmup = 1.0;
+  EXPECT_EQ(setting_of(c), "warmup");
+  c = short_run("fmnist-mlp", "fp32");
+  c.threads = 257;
+  EXPECT_EQ(setting_of(c), "threads");
 }
 
 // ---- fmnist-vit: the zoo's network, trained ----------------------------------
