@@ -139,18 +139,18 @@ int pe_operand_bits(PeKind kind) {
 
 bool has_dot_tree(const ArrayConfig& array) { return array.pe_kind == PeKind::kInt4Fp4 && array.dot_product > 1; }
 
+std::uint64_t exact_tree_adder_bits(std::uint64_t terms, std::uint64_t product_bits) {
+  std::uint64_t bits = 0;
+  std::uint64_t width = product_bits;
+  for (; terms > 1; terms -= terms / 2) bits += terms / 2 * ++width;
+  return bits;
+}
+
 std::uint64_t dot_tree_adder_bits(const ArrayConfig& array) {
   if (!has_dot_tree(array)) return 0;
   // |P| <= 8 x 4^6 = 32768: the INT4 x FP4 shift product is a 17-bit signed
   // word; INT4 x INT4 products use the same tree (one datapath).
-  constexpr std::uint64_t kProductBits = 17;
-  std::uint64_t bits = 0;
-  std::uint64_t width = kProductBits;
-  for (std::uint64_t terms = array.dot_product; terms > 1; terms -= terms / 2) {
-    ++width;
-    bits += terms / 2 * width;
-  }
-  return bits;
+  return exact_tree_adder_bits(array.dot_product, 17);
 }
 
 std::string_view accumulator_key(PeMode mode) {

@@ -66,10 +66,13 @@ int pe_operand_bits(PeKind kind);
 /// wide aligned adders the tech tables have no figure for: their dot-product
 /// PEs are charged as N MAC PEs (docs/energy-model.md, "PE area").
 bool has_dot_tree(const ArrayConfig& array);
-/// Full-adder bits of that tree, each adder at its exact width: every level
-/// halves the terms (rounding up) with adders one carry bit wider than the
-/// level below, from the 17-bit signed FP4 shift product (docs/numerics.md);
-/// N = 4: two 18-bit and one 19-bit adder, 55 bits. 0 without a tree.
+/// Full-adder bits of an exact adder tree over `terms` products of
+/// `product_bits` each, every adder at its exact width: each level halves the
+/// terms (rounding up) with adders one carry bit wider than the level below.
+std::uint64_t exact_tree_adder_bits(std::uint64_t terms, std::uint64_t product_bits);
+/// Full-adder bits of that tree (exact_tree_adder_bits from the 17-bit signed
+/// FP4 shift product, docs/numerics.md); N = 4: two 18-bit and one 19-bit
+/// adder, 55 bits. 0 without a tree.
 std::uint64_t dot_tree_adder_bits(const ArrayConfig& array);
 /// The design-file key of the accumulator a mode uses: int4, fp4 or float.
 std::string_view accumulator_key(numerics::PeMode mode);

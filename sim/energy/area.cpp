@@ -51,10 +51,8 @@ double AreaBreakdown::total_mm2() const {
 
 double block_tree_bits(std::uint64_t terms) {
   const numerics::ElementFormat& e2m1 = *numerics::find_element_format("e2m1");
-  int width = numerics::block_dot_sum_bits(e2m1, e2m1, 1);  // one product: 9 bits with its sign
-  double bits = 0.0;
-  for (; terms > 1; terms -= terms / 2) bits += static_cast<double>(terms / 2) * static_cast<double>(++width);
-  return bits;
+  const int product_bits = numerics::block_dot_sum_bits(e2m1, e2m1, 1);  // one product: 9 bits with its sign
+  return static_cast<double>(design::exact_tree_adder_bits(terms, static_cast<std::uint64_t>(product_bits)));
 }
 
 double pe_area_um2(const TechTable& tech, const design::Design& d) {

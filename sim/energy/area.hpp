@@ -31,9 +31,8 @@ bool float_adder_in_pe(const design::Design& design);
 std::vector<numerics::Format> pe_adders(const design::Design& design);
 
 /// Adder bits of a block-FP4 PE's exact adder tree over `terms` E2M1 x E2M1
-/// products: each level halves the terms (rounding up) with adders one carry
-/// bit wider than the level below, from the 9-bit signed product
-/// (numerics::block_dot_sum_bits of one product); 32 terms: 336 bits.
+/// products (design::exact_tree_adder_bits from the 9-bit signed product,
+/// numerics::block_dot_sum_bits of one product); 32 terms: 336 bits.
 double block_tree_bits(std::uint64_t terms);
 
 /// Area components of a chip, in this order in reports.
