@@ -263,7 +263,7 @@ std::string main_job_table(const std::string& dir, const MainJobLayout& layout) 
     for (const auto& r : others) {
       std::string line = " ";
       for (std::size_t i = 0; i < r.size(); ++i) {
-        line += " " + r[i] + (i + 1 < r.size() ? std::string(widths[i] + 1 - r[i].size(), ' ') : "");
+        line += " " + (i + 1 < r.size() ? pad_right(r[i], widths[i] + 1) : r[i]);
       }
       out += line + "\n";
     }
