@@ -18,6 +18,7 @@
 #include "sim/cosim/rtl_tile.hpp"
 #include "workloads/trace.hpp"
 #include "workloads/trace_io.hpp"
+#include "tests/support/trace_ops.hpp"
 
 namespace {
 
@@ -64,20 +65,6 @@ void expect_value_mismatch(const CosimReport& r, const ExpectedMismatch& want) {
   EXPECT_EQ(r.mismatch->actual, want.actual);
 }
 
-/// An int4 x int4 GEMM op of a trace.
-nibble::workloads::TraceOp int4_gemm(const std::string& layer, std::uint64_t m, std::uint64_t n, std::uint64_t k,
-                                     Format acc) {
-  nibble::workloads::TraceOp gemm;
-  gemm.layer = layer;
-  gemm.m = m;
-  gemm.n = n;
-  gemm.k = k;
-  gemm.a_format = Format::kInt4;
-  gemm.b_format = Format::kInt4;
-  gemm.acc_format = acc;
-  return gemm;
-}
-
 /// Writes a trace of `ops` to the build tree as `name`; returns its path.
 std::string write_test_trace(const std::string& name, std::vector<nibble::workloads::TraceOp> ops) {
   nibble::workloads::Trace trace;
@@ -87,6 +74,16 @@ std::string write_test_trace(const std::string& name, std::vector<nibble::worklo
   const std::string path = build_path(name + ".trace");
   nibble::workloads::write_trace_file(path, trace);
   return path;
+}
+
+/// Co-simulates the trace at `path` on a rows x cols tile (no directed or random ops).
+CosimReport run_trace_on_tile(const std::string& path, std::size_t rows, std::size_t cols) {
+  CosimOptions o;
+  o.rows = rows;
+  o.cols = cols;
+  o.directed = false;
+  o.trace_file = path;
+  return run_cosim(o);
 }
 
 TEST(Cosim, DirectedAndRandomOps8x8MatchWithHandDerivedValues) {
@@ -220,37 +217,13 @@ TEST(Cosim, TraceFoldsFollowTheTimingContract) {
   // T = 10 with ideal memory, the example of docs/timing.md: P_0 = 0, S_0 = 4, D_0 = 4+10+4+4-1 = 21;
   // P_1 = max(0+4, 4+4+4-1) = 11, S_1 = max(11+4, 4+10) = 15, D_1 = 15+10+4+4-1 = 32.
   // Besides it: an fp32-accumulated GEMM and a vector op, which the tile cannot run.
-  nibble::workloads::Trace trace;
-  trace.model = "cosim-test";
-  trace.policy = "test";
-  nibble::workloads::TraceOp gemm;
-  gemm.layer = "fc";
-  gemm.m = 10;
-  gemm.n = 4;
-  gemm.k = 8;
-  gemm.a_format = Format::kInt4;
-  gemm.b_format = Format::kInt4;
-  gemm.acc_format = Format::kInt32;
-  trace.ops.push_back(gemm);
-  nibble::workloads::TraceOp fp32 = gemm;
-  fp32.layer = "fc_fp32";
-  fp32.acc_format = Format::kFp32;
-  trace.ops.push_back(fp32);
-  nibble::workloads::TraceOp vec;
-  vec.layer = "relu";
-  vec.kind = nibble::workloads::OpKind::kVector;
-  vec.vector = nibble::workloads::VectorKind::kActivation;
-  vec.elements = 40;
-  trace.ops.push_back(vec);
-  const std::string path = build_path("cosim-test.trace");
-  nibble::workloads::write_trace_file(path, trace);
-
-  CosimOptions o;
-  o.rows = 4;
-  o.cols = 4;
-  o.directed = false;
-  o.trace_file = path;
-  const CosimReport r = run_cosim(o);
+  using nibble::test::gemm;
+  nibble::workloads::TraceOp fp32 = gemm("fc_fp32", 10, 4, 8, Format::kInt4, Format::kInt4, Format::kFp32);
+  const std::string path = write_test_trace(
+      "cosim-test", {gemm("fc", 10, 4, 8), fp32,
+                     nibble::test::vector_op("relu", nibble::workloads::VectorKind::kActivation, 40, Format::kFp32,
+                                             Format::kFp32)});
+  const CosimReport r = run_trace_on_tile(path, 4, 4);
   ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
   EXPECT_EQ(r.ops, 2u);
   EXPECT_EQ(r.cycles, 32u);
@@ -261,31 +234,11 @@ TEST(Cosim, TraceUint4ActivationsRunUnsignedAndUint4WeightsAreLeftOut) {
   // uint4 x fp4 (a post-ReLU weight-gradient GEMM) runs with PeArith::a_unsigned: m = 3, n = 5,
   // k = 6 on the 4x4 tile is ceil(5/4) x ceil(6/4) = 4 folds. int4 x uint4 has no datapath in the
   // SystemC model (sim/design/pe_support.cpp), so it is left out here too.
-  nibble::workloads::Trace trace;
-  trace.model = "cosim-uint4";
-  trace.policy = "test";
-  nibble::workloads::TraceOp gemm;
-  gemm.layer = "fc_wgrad";
-  gemm.m = 3;
-  gemm.n = 5;
-  gemm.k = 6;
-  gemm.a_format = Format::kUint4;
-  gemm.b_format = Format::kFp4;
-  gemm.acc_format = Format::kFp16;
-  trace.ops.push_back(gemm);
-  gemm.layer = "fc_uint4_weights";
-  gemm.a_format = Format::kInt4;
-  gemm.b_format = Format::kUint4;
-  trace.ops.push_back(gemm);
-  const std::string path = build_path("cosim-uint4.trace");
-  nibble::workloads::write_trace_file(path, trace);
-
-  CosimOptions o;
-  o.rows = 4;
-  o.cols = 4;
-  o.directed = false;
-  o.trace_file = path;
-  const CosimReport r = run_cosim(o);
+  using nibble::test::gemm;
+  const std::string path = write_test_trace(
+      "cosim-uint4", {gemm("fc_wgrad", 3, 5, 6, Format::kUint4, Format::kFp4, Format::kFp16),
+                      gemm("fc_uint4_weights", 3, 5, 6, Format::kInt4, Format::kUint4, Format::kFp16)});
+  const CosimReport r = run_trace_on_tile(path, 4, 4);
   ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
   EXPECT_EQ(r.ops, 4u);
   EXPECT_EQ(r.ops_by_mode.at(static_cast<std::size_t>(PeMode::kInt4xFp4)), 4u);
@@ -298,14 +251,9 @@ TEST(Cosim, CycleTableOfDocsRtlMd) {
   // S_1 = max(6 + 2, 2 + 2) = 8, D_1 = 8 + 1 + 2 + 3 - 1 = 13. The co-simulation checks every
   // handshake and output cycle of the table against the model; the run ends in D_1.
   const std::string path = write_test_trace(
-      "cosim-cycle-table", {int4_gemm("fold0", 2, 3, 2, Format::kFp16), int4_gemm("fold1", 1, 3, 2, Format::kFp16)});
-
-  CosimOptions o;
-  o.rows = 2;
-  o.cols = 3;
-  o.directed = false;
-  o.trace_file = path;
-  const CosimReport r = run_cosim(o);
+      "cosim-cycle-table", {nibble::test::gemm("fold0", 2, 3, 2, Format::kInt4, Format::kInt4, Format::kFp16),
+                              nibble::test::gemm("fold1", 1, 3, 2, Format::kInt4, Format::kInt4, Format::kFp16)});
+  const CosimReport r = run_trace_on_tile(path, 2, 3);
   ASSERT_EQ(r.mismatches, 0u) << describe(*r.mismatch);
   EXPECT_EQ(r.ops, 2u);
   EXPECT_EQ(r.cycles, 13u);
@@ -491,7 +439,8 @@ TEST(CosimDot, TraceFoldsFollowTheDotProductTimingContract) {
   // ceil(64/32) = 2 folds of T = 10 (docs/timing.md, "Dot-product PEs"), with the 8x4 rules:
   // P_0 = 0, S_0 = 8, D_0 = 8+10+8+4-1 = 29; P_1 = max(0+8, 8+8+4-1) = 19, S_1 = max(19+8, 8+10) = 27,
   // D_1 = 27+10+8+4-1 = 48. (MAC PEs would need 8 folds.)
-  const std::string path = write_test_trace("cosim-dot", {int4_gemm("fc", 10, 4, 64, Format::kFp16)});
+  const std::string path = write_test_trace(
+      "cosim-dot", {nibble::test::gemm("fc", 10, 4, 64, Format::kInt4, Format::kInt4, Format::kFp16)});
 
   CosimOptions o = dot_tile();
   o.directed = false;
