@@ -30,65 +30,55 @@ const std::vector<float>& gaussian_input() {
   return x;
 }
 
-void BM_Int4QuantizeNearestEven(benchmark::State& state) {
+/// Runs `convert(in, n, out)` over the 1M-float input each iteration, into
+/// x.size() elements of Out.
+template <class Out, class Convert>
+void over_input(benchmark::State& state, Convert convert) {
   const auto& x = gaussian_input();
-  Int4Params p;
-  p.scale = 0.35f;
-  const Int4Quantizer q(p);
-  std::vector<std::int8_t> codes(x.size());
+  std::vector<Out> out(x.size());
   for (auto _ : state) {
-    q.quantize(x.data(), x.size(), codes.data());
-    benchmark::DoNotOptimize(codes.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
-}
-BENCHMARK(BM_Int4QuantizeNearestEven)->Unit(benchmark::kMicrosecond);
-
-void BM_Int4FakeQuantize(benchmark::State& state) {
-  const auto& x = gaussian_input();
-  Int4Params p;
-  p.scale = 0.35f;
-  const Int4Quantizer q(p);
-  std::vector<float> out(x.size());
-  for (auto _ : state) {
-    q.quantize_dequantize(x.data(), x.size(), out.data());
+    convert(x.data(), x.size(), out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
 }
-BENCHMARK(BM_Int4FakeQuantize)->Unit(benchmark::kMicrosecond);
 
-void BM_Int4QuantizeStochastic(benchmark::State& state) {
-  const auto& x = gaussian_input();
+Int4Quantizer int4_quantizer(IntRounding rounding) {
   Int4Params p;
   p.scale = 0.35f;
-  p.rounding = IntRounding::kStochastic;
-  const Int4Quantizer q(p);
-  std::vector<std::int8_t> codes(x.size());
-  for (auto _ : state) {
-    q.quantize(x.data(), x.size(), codes.data());
-    benchmark::DoNotOptimize(codes.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  p.rounding = rounding;
+  return Int4Quantizer(p);
 }
-BENCHMARK(BM_Int4QuantizeStochastic)->Unit(benchmark::kMicrosecond);
 
-void fp4_codes(benchmark::State& state, Fp4Rounding rounding) {
-  const auto& x = gaussian_input();
+Fp4Quantizer fp4_quantizer(Fp4Rounding rounding) {
   Fp4Params p;
   p.scale = 8.0f;
   p.rounding = rounding;
-  const Fp4Quantizer q(p);
-  std::vector<std::uint8_t> codes(x.size());
-  for (auto _ : state) {
-    q.quantize(x.data(), x.size(), codes.data());
-    benchmark::DoNotOptimize(codes.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  return Fp4Quantizer(p);
+}
+
+void int4_codes(benchmark::State& state, IntRounding rounding) {
+  const Int4Quantizer q = int4_quantizer(rounding);
+  over_input<std::int8_t>(state, [&q](const float* x, std::size_t n, std::int8_t* codes) { q.quantize(x, n, codes); });
+}
+
+void BM_Int4QuantizeNearestEven(benchmark::State& state) { int4_codes(state, IntRounding::kNearestEven); }
+BENCHMARK(BM_Int4QuantizeNearestEven)->Unit(benchmark::kMicrosecond);
+
+void BM_Int4FakeQuantize(benchmark::State& state) {
+  const Int4Quantizer q = int4_quantizer(IntRounding::kNearestEven);
+  over_input<float>(state, [&q](const float* x, std::size_t n, float* out) { q.quantize_dequantize(x, n, out); });
+}
+BENCHMARK(BM_Int4FakeQuantize)->Unit(benchmark::kMicrosecond);
+
+void BM_Int4QuantizeStochastic(benchmark::State& state) { int4_codes(state, IntRounding::kStochastic); }
+BENCHMARK(BM_Int4QuantizeStochastic)->Unit(benchmark::kMicrosecond);
+
+void fp4_codes(benchmark::State& state, Fp4Rounding rounding) {
+  const Fp4Quantizer q = fp4_quantizer(rounding);
+  over_input<std::uint8_t>(state,
+                           [&q](const float* x, std::size_t n, std::uint8_t* codes) { q.quantize(x, n, codes); });
 }
 
 void BM_Fp4QuantizeNearestLog2(benchmark::State& state) { fp4_codes(state, Fp4Rounding::kNearestLog2); }
@@ -101,17 +91,8 @@ void BM_Fp4QuantizeStochastic(benchmark::State& state) { fp4_codes(state, Fp4Rou
 BENCHMARK(BM_Fp4QuantizeStochastic)->Unit(benchmark::kMicrosecond);
 
 void BM_Fp4FakeQuantize(benchmark::State& state) {
-  const auto& x = gaussian_input();
-  Fp4Params p;
-  p.scale = 8.0f;
-  const Fp4Quantizer q(p);
-  std::vector<float> out(x.size());
-  for (auto _ : state) {
-    q.quantize_dequantize(x.data(), x.size(), out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  const Fp4Quantizer q = fp4_quantizer(Fp4Rounding::kNearestLog2);
+  over_input<float>(state, [&q](const float* x, std::size_t n, float* out) { q.quantize_dequantize(x, n, out); });
 }
 BENCHMARK(BM_Fp4FakeQuantize)->Unit(benchmark::kMicrosecond);
 
@@ -133,14 +114,7 @@ void BM_TprBothPhases(benchmark::State& state) {
 BENCHMARK(BM_TprBothPhases)->Unit(benchmark::kMicrosecond);
 
 void BM_Fp16FromFloat(benchmark::State& state) {
-  const auto& x = gaussian_input();
-  std::vector<std::uint16_t> out(x.size());
-  for (auto _ : state) {
-    fp16_from_floats(x.data(), x.size(), out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  over_input<std::uint16_t>(state, [](const float* x, std::size_t n, std::uint16_t* out) { fp16_from_floats(x, n, out); });
 }
 BENCHMARK(BM_Fp16FromFloat)->Unit(benchmark::kMicrosecond);
 
