@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sim/numerics/block_dot.hpp"
 #include "sim/numerics/counter_rng.hpp"
 
 namespace nibble::train {
@@ -94,6 +95,32 @@ std::string block_policy_summary() {
     out += "  " + name + d.description + "\n";
   }
   return out;
+}
+
+namespace {
+
+/// Bits a block scale's significand adds to a product's width: none for
+/// E8M0 (a bare power of two), 4 for UE4M3 (significand 1.xxx or 0.xxx, an
+/// integer below 2^4 times its LSB).
+int scale_significand_bits(numerics::ScaleKind kind) {
+  return kind == numerics::ScaleKind::kUe4m3 ? numerics::kUe4m3Spec.man_bits + 1 : 0;
+}
+
+}  // namespace
+
+std::size_t block_gemm_length(const GemmBlockQuant& g) {
+  const numerics::BlockFormat* fa = g.a.format;
+  const numerics::BlockFormat* fb = g.b.format;
+  if (fa == nullptr || fb == nullptr || fa->scale == numerics::ScaleKind::kNone ||
+      fb->scale == numerics::ScaleKind::kNone || fa->block != fb->block) {
+    return 0;
+  }
+  // Magnitude bits of an in-block partial sum in units of its LSB: the
+  // products' sum (block_dot_sum_bits less its sign bit) times the two scale
+  // significands. FP32 holds it exactly when it is at most 24 (gemm.cpp).
+  const int bits = numerics::block_dot_sum_bits(*fa->element, *fb->element, fa->block) - 1 +
+                   scale_significand_bits(fa->scale) + scale_significand_bits(fb->scale);
+  return bits <= 24 ? fa->block : 0;
 }
 
 void hadamard16(float* v, std::size_t stride, std::uint32_t signs) {

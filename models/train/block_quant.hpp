@@ -111,6 +111,15 @@ const float* quantize_gemm_operand(const OperandQuant& q, const float* x, std::s
                                    bool reduce_along_cols, std::uint64_t seed, std::uint64_t hadamard_seed,
                                    std::vector<float>& scratch, float* scale, ThreadPool* pool = nullptr);
 
+/// The block length B when the GEMM `g` runs on block dot-product PEs
+/// bit for bit as numerics::block_dot_run (models/train/gemm.hpp, "fp32,
+/// block"): both operands block-scaled with the same block length along the
+/// reduction (16 x 16 weight blocks are whole blocks along it) and the exact
+/// in-block sum of their units at most 24 significant bits wide, so FP32 sums
+/// it exactly (mxfp4, nvfp4, mxfp6-*, mxint8). 0 otherwise (BF16 operands,
+/// MXFP8's E4M3 / E5M2, mixed block lengths): the ordinary FP32 GEMM.
+std::size_t block_gemm_length(const GemmBlockQuant& g);
+
 /// The 16-point transform of quantize_gemm_operand on one strided group:
 /// v[k x stride] for k < 16 replaced by (H16 diag(s) v) / 4, s_k = +-1 from
 /// sign bits `signs` (bit k).

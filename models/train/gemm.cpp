@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -240,8 +242,9 @@ void gemm_fp16_block(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matri
   args.c = c.data;
   args.ldc = c.ld;
   args.chunk = acc.format == Format::kFp16Chunked ? acc.chunk : 0;
-  args.round_to_odd = !acc.products_fp16 || acc.dot > 1;
-  args.dot = acc.dot;
+  args.block_fp32 = acc.format == Format::kFp32;
+  args.round_to_odd = !args.block_fp32 && (!acc.products_fp16 || acc.dot > 1);
+  args.dot = args.block_fp32 ? acc.block : acc.dot;
   switch (kernel) {
 #if defined(NIBBLE_TRAIN_SIMD)
     case Fp16Kernel::kAvx512:
@@ -255,6 +258,89 @@ void gemm_fp16_block(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matri
       detail::fp16_gemm_scalar(args);
       return;
   }
+}
+
+// ---- fp32 block dot-product PEs ----------------------------------------------
+//
+// Why FP32 sums a block exactly. A and B hold units u = code x block scale;
+// in a block pair (row i of A, column j of B, block b) every product is an
+// integer multiple of g = 2^(lsb_a + lsb_b + e_a + e_b) (lsb_x: the element
+// format's LSB exponent, e_x: the block scale's exponent), and every partial
+// sum of the block's products, in any order, is such a multiple below
+// 2^(w - 1) g, where w = numerics::block_dot_sum_bits plus the bits of the two
+// scale significands (E8M0: none; UE4M3: 4 each). block_gemm_length()
+// (block_quant.hpp) admits a GEMM only when w - 1 <= 24 (MXFP4: 13; NVFP4:
+// 12 + 8 = 20; MXFP6, MXINT8 up to 23; MXFP8's E4M3 x E4M3: 41, refused). So a
+// partial sum is n x g with |n| < 2^24, an FP32 number provided
+//   (1) it is a multiple of 2^-149 (FP32's subnormal step): true when every
+//       product is, i.e. lsb(u_a) x lsb(u_b) >= 2^-149 for bounds on the
+//       smallest unit LSBs of A and of B (lsb(u): weight of u's lowest set
+//       significand bit);
+//   (2) it stays below 2^128: true when block x max|A| x max|B| <= FLT_MAX.
+// MX scales span 2^-127 .. 2^127, so a GEMM of tiny by tiny blocks (an
+// activation block at 2^-100 times a gradient block at 2^-60) fails (1), and
+// its products would round in FP32. Such a GEMM runs on the scalar kernel,
+// which sums each block in FP64 (exact over that whole range) and rounds once
+// with numerics::float_add: the same bits, slower. An all-zero block's scale
+// (2^-127) never matters: zero units have no LSB.
+
+/// A lower bound on the LSB exponent of the matrix's nonzero finite units
+/// (1000 when there are none) and their largest magnitude.
+struct UnitRange {
+  int min_lsb = 1000;    ///< log2 of a lower bound on every lsb(u)
+  float max_abs = 0.0f;  ///< largest |u| (NaN units skipped: they give NaN either way)
+};
+
+/// One pass without branches (it vectorizes: the scan costs a small fraction
+/// of the GEMM): the smallest exponent field over the nonzero finite units
+/// (subnormals read as 1) and the OR of their significands give
+/// lsb(u) >= 2^(smallest exponent - 150 + trailing zeros of the OR).
+UnitRange unit_range(ConstMatrix m) {
+  std::uint32_t min_exp = 0xFFu;
+  std::uint32_t sig_or = 0;
+  std::uint32_t max_bits = 0;
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    const float* row = m.data + i * m.ld;
+    for (std::size_t j = 0; j < m.cols; ++j) {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &row[j], sizeof bits);
+      bits &= 0x7FFFFFFFu;
+      // Masks instead of branches: all ones where the unit is nonzero and finite, or normal.
+      const std::uint32_t live = 0u - static_cast<std::uint32_t>(bits - 1u < 0x7F7FFFFFu);
+      const std::uint32_t e = bits >> 23;
+      const std::uint32_t normal = 0u - static_cast<std::uint32_t>(e != 0);
+      const std::uint32_t sig = (bits & 0x7FFFFFu) | (normal & 0x800000u);
+      const std::uint32_t exp_field = (e | (~normal & 1u)) & live;  // subnormals: 1
+      const std::uint32_t candidate = exp_field | (~live & 0xFFu);
+      min_exp = candidate < min_exp ? candidate : min_exp;
+      sig_or |= sig & live;
+      const std::uint32_t magnitude = bits & live;
+      max_bits = magnitude > max_bits ? magnitude : max_bits;
+    }
+  }
+  UnitRange r;
+  if (sig_or == 0) return r;
+  r.min_lsb = static_cast<int>(min_exp) - 150 + __builtin_ctz(sig_or);
+  std::memcpy(&r.max_abs, &max_bits, sizeof max_bits);
+  return r;
+}
+
+/// True when every in-block partial sum of A x B is an FP32 number (the
+/// comment above: conditions (1) and (2)).
+bool block_sums_exact_in_fp32(ConstMatrix a, ConstMatrix b, std::size_t block) {
+  const UnitRange ra = unit_range(a);
+  const UnitRange rb = unit_range(b);
+  if (ra.min_lsb == 1000 || rb.min_lsb == 1000) return true;  // all products 0 (or NaN)
+  const double bound = static_cast<double>(block) * static_cast<double>(ra.max_abs) * static_cast<double>(rb.max_abs);
+  return ra.min_lsb + rb.min_lsb >= -149 && bound <= static_cast<double>(std::numeric_limits<float>::max());
+}
+
+void gemm_block_fp32(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matrix c, ThreadPool* pool) {
+  if (acc.block < 2) throw std::logic_error("gemm: a block dot-product PE needs blocks of at least 2 products");
+  const Fp16Kernel kernel = block_sums_exact_in_fp32(a, b, acc.block) ? resolved_kernel() : Fp16Kernel::kScalar;
+  for_blocks(c, pool, [&](std::size_t r0, std::size_t rows, std::size_t c0, std::size_t cols) {
+    gemm_fp16_block(acc, sub(a, r0, rows, 0, a.cols), sub(b, 0, b.rows, c0, cols), sub(c, r0, rows, c0, cols), kernel);
+  });
 }
 
 }  // namespace
@@ -328,6 +414,10 @@ void gemm(const Accumulator& acc, ConstMatrix a, ConstMatrix b, Matrix c, Thread
   }
   switch (acc.format) {
     case Format::kFp32:
+      if (acc.block > 0) {
+        gemm_block_fp32(acc, a, b, c, pool);
+        return;
+      }
       for_blocks(c, pool, [&](std::size_t r0, std::size_t rows, std::size_t c0, std::size_t cols) {
         view(sub(c, r0, rows, c0, cols)).noalias() =
             view(sub(a, r0, rows, 0, a.cols)) * view(sub(b, 0, b.rows, c0, cols));

@@ -19,6 +19,12 @@
 //                 as sim/numerics' pe_mac does.
 //   fp16-chunked  FP16 as above within chunks of `chunk` consecutive k,
 //                 each chunk's sum added to an FP32 total in chunk order.
+//   fp32, block   the block dot-product PE (numerics::block_dot_run): A and
+//                 B hold MX / NVFP4 units (code x block scale) whose blocks
+//                 run along k; k is cut into blocks of `block` (the last may
+//                 be partial), each block's products summed exactly, and the
+//                 block sums added into an FP32 accumulator from +0 with one
+//                 rounding each, in k order. Bit for bit block_dot_run's.
 //
 // Every kernel computes each element of C independently with a fixed order,
 // so results do not depend on the thread count or on how C is split into tasks.
@@ -42,6 +48,11 @@ struct Accumulator {
   /// kFp16*: products a dot-product PE sums exactly before each FP16 add
   /// (numerics::pe_dot; a chunk is a whole number of them); 1 = a MAC PE.
   std::size_t dot = 1;
+  /// kFp32: 0 = Eigen's FP32 GEMM; B > 0 = the block dot-product PE over
+  /// blocks of B along k. The caller passes units of a block format whose
+  /// in-block sums need at most 24 significant bits (block_gemm_length() in
+  /// block_quant.hpp decides); gemm() checks the exponent range.
+  std::size_t block = 0;
 };
 
 /// A read-only row-major matrix view.

@@ -1,5 +1,6 @@
-// Internal to models/train: the vectorised FP16-accumulator GEMM kernels,
-// one per instruction set, chosen at run time by gemm.cpp. Their results are
+// Internal to models/train: the vectorised FP16-accumulator GEMM kernels (and
+// their FP32 block dot-product mode), one per instruction set, chosen at run
+// time by gemm.cpp. Their results are
 // identical bit for bit (tests/train/test_gemm.cpp checks them against
 // sim/numerics' pe_mac and against each other); only their speed differs.
 #pragma once
@@ -26,6 +27,14 @@ struct Fp16GemmArgs {
   /// INT4/FP4 operands, whose group sums are exact in FP32 (gemm.cpp says why),
   /// and always with round_to_odd (a group sum need not be an FP16 value).
   std::size_t dot = 1;
+  /// The block dot-product PE (MX / NVFP4 units, numerics::block_dot_run):
+  /// each group of `dot` products is summed exactly in FP32 (the caller
+  /// guarantees every partial sum is an FP32 number, gemm.cpp) and added into
+  /// an FP32 accumulator with one FP32 rounding, groups in k order; no FP16
+  /// rounding anywhere. chunk must be 0 and dot >= 2. The scalar kernel sums
+  /// each group in FP64 instead (exact for every block format gemm.cpp admits,
+  /// whatever the exponent range) and adds it with numerics' float_add.
+  bool block_fp32 = false;
 };
 
 /// Portable kernel: the same arithmetic one element at a time, with the FP16

@@ -107,6 +107,13 @@ Accumulator accumulator_of(const GemmFormats& f, const ArithParams& params) {
 
 Accumulator GemmLayer::accumulator(const GemmFormats& f) const { return accumulator_of(f, m_arith.params); }
 
+Accumulator GemmLayer::accumulator(const GemmFormats& f, const GemmBlockQuant& q) const {
+  Accumulator acc = accumulator(f);
+  // Block formats sit on the FP32 base (train/policy.cpp): an FP32 accumulator.
+  if (acc.format == Format::kFp32) acc.block = block_gemm_length(q);
+  return acc;
+}
+
 const float* GemmLayer::block_operand(Role role, const float* x, std::size_t rows, std::size_t cols,
                                       bool reduce_along_cols, const StepContext& ctx, std::vector<float>& scratch,
                                       float* scale) const {
@@ -195,7 +202,7 @@ void Linear::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const float* wb = block_operand(Role::kForwardB, m_w.data(), m_out, m_in, true, ctx, m_block_b, &block_scale);
   transpose(wb, m_out, m_in, m_wt);
   ctx.count_gemm(n, m_out, m_in);
-  gemm(accumulator(m_arith.forward), ConstMatrix{xa, n, m_in, m_in}, cview(m_wt, m_in, m_out),
+  gemm(accumulator(m_arith.forward, m_arith.block.forward), ConstMatrix{xa, n, m_in, m_in}, cview(m_wt, m_in, m_out),
        mview(m_tmp, n, m_out), ctx.pool);
   y.resize(out);
   const float scale = m_x.scale * m_w.scale * block_scale;
@@ -220,7 +227,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const float* xwq = block_operand(Role::kWeightGradA, xw.data(), n, m_in, false, ctx, m_block_a, &wblock);
   transpose(gw, n, m_out, m_gt);
   ctx.count_gemm(m_out, m_in, n);
-  gemm(accumulator(m_arith.weight_grad), cview(m_gt, m_out, n), ConstMatrix{xwq, n, m_in, m_in},
+  gemm(accumulator(m_arith.weight_grad, m_arith.block.weight_grad), cview(m_gt, m_out, n), ConstMatrix{xwq, n, m_in, m_in},
        Matrix{m_weight.grad.data(), m_out, m_in, m_in}, ctx.pool);
   const float wscale = m_g_wgrad.scale * xw.scale * wblock;
   for (float& g : m_weight.grad) g *= wscale;
@@ -233,7 +240,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const float* gi = block_operand(Role::kInputGradA, m_g_igrad.data(), n, m_out, true, ctx, m_block_a, &iblock);
   const float* wiq = block_operand(Role::kInputGradB, wi.data(), m_out, m_in, false, ctx, m_block_b, &iblock);
   ctx.count_gemm(n, m_in, m_out);
-  gemm(accumulator(m_arith.input_grad), ConstMatrix{gi, n, m_out, m_out}, ConstMatrix{wiq, m_out, m_in, m_in},
+  gemm(accumulator(m_arith.input_grad, m_arith.block.input_grad), ConstMatrix{gi, n, m_out, m_out}, ConstMatrix{wiq, m_out, m_in, m_in},
        Matrix{dx->data.data(), n, m_in, m_in}, ctx.pool);
   const float iscale = m_g_igrad.scale * wi.scale * iblock;
   for (float& g : dx->data) g *= iscale;
@@ -302,7 +309,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, const StepContext& ctx) {
   const float* wq = block_operand(Role::kForwardB, m_w.data(), m_cout, crs, true, ctx, m_block_b, &block_scale);
   const float* cq = block_operand(Role::kForwardA, m_cols.data(), crs, npq, false, ctx, m_block_a, &block_scale);
   ctx.count_gemm(m_cout, npq, crs);
-  gemm(accumulator(m_arith.forward), ConstMatrix{wq, m_cout, crs, crs}, ConstMatrix{cq, crs, npq, npq},
+  gemm(accumulator(m_arith.forward, m_arith.block.forward), ConstMatrix{wq, m_cout, crs, crs}, ConstMatrix{cq, crs, npq, npq},
        mview(m_result, m_cout, npq), ctx.pool);
   y.resize(out);
   const float scale = m_x.scale * m_w.scale * block_scale;
@@ -340,7 +347,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   const float* cq = block_operand(Role::kWeightGradA, m_cols.data(), crs, npq, true, ctx, m_block_a, &wblock);
   const float* gq = block_operand(Role::kWeightGradB, m_grows.data(), npq, m_cout, false, ctx, m_block_b, &wblock);
   ctx.count_gemm(crs, m_cout, npq);
-  gemm(accumulator(m_arith.weight_grad), ConstMatrix{cq, crs, npq, npq}, ConstMatrix{gq, npq, m_cout, m_cout},
+  gemm(accumulator(m_arith.weight_grad, m_arith.block.weight_grad), ConstMatrix{cq, crs, npq, npq}, ConstMatrix{gq, npq, m_cout, m_cout},
        mview(m_result, crs, m_cout), ctx.pool);
   const float wscale = m_g_wgrad.scale * xw->scale * wblock;
   for (std::size_t k = 0; k < m_cout; ++k) {
@@ -366,7 +373,7 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
     }
   });
   const float* gkq = block_operand(Role::kInputGradA, m_gk.data(), m_cout, npq, false, ctx, m_block_a, &iblock);
-  const Accumulator acc = accumulator(m_arith.input_grad);
+  const Accumulator acc = accumulator(m_arith.input_grad, m_arith.block.input_grad);
   ctx.count_gemm(crs, npq, m_cout);
   gemm(acc, cview(m_wt, crs, m_cout), ConstMatrix{gkq, m_cout, npq, npq}, mview(m_result, crs, npq), ctx.pool);
   dx->zeros(in);

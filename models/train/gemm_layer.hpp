@@ -3,7 +3,14 @@
 // Each owns its three GEMMs' arithmetic (LayerArith, from the precision
 // policy and the design): operands are quantized (models/train/quant.hpp),
 // multiplied and accumulated as the PEs do (models/train/gemm.hpp), and the
-// per-tensor scales applied afterwards in FP32. Orientation of each GEMM and
+// per-tensor scales applied afterwards in FP32. Block-scaled operands (MX,
+// NVFP4: block_quant.hpp) are re-quantized for each GEMM along its own
+// reduction k below (the weights along i for the forward, along o for the
+// input gradient; 16 x 16 NVFP4 weight blocks are the same blocks either
+// way) and, where block_gemm_length() admits the pair, summed as the block
+// dot-product PE does: exactly within each block, one FP32 rounding per
+// block, blocks in k order; NVFP4's per-tensor scales multiply the finished
+// sums with the other per-tensor scales. Orientation of each GEMM and
 // its reduction order k (what an FP16 accumulator sums, in this order):
 //
 //   Linear (x: N x I, W: O x I)
@@ -98,6 +105,10 @@ class GemmLayer : public Layer {
   void bias_grad(const Tensor& dy, std::size_t plane);
   /// Accumulator of a GEMM with formats `f`, A and B units as in `f`.
   Accumulator accumulator(const GemmFormats& f) const;
+  /// The same for a GEMM whose operands `q` block-quantizes: block
+  /// dot-product PEs (numerics::block_dot_run's arithmetic) when
+  /// block_gemm_length(q) admits them, else accumulator(f).
+  Accumulator accumulator(const GemmFormats& f, const GemmBlockQuant& q) const;
   /// Which operand of which GEMM a block-quantized matrix is (seeds its rounding).
   enum class Role : std::uint64_t { kForwardA, kForwardB, kInputGradA, kInputGradB, kWeightGradA, kWeightGradB };
   /// The GEMM operand x (rows x cols, reducing along its columns or rows) as

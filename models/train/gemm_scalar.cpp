@@ -18,10 +18,39 @@ numerics::FloatValue decode_float(float x) {
   return numerics::float_decode(numerics::fp32_bits(x), numerics::kFp32Spec);
 }
 
+/// The block FP32 mode: each group of g.dot products summed in FP64 (exact:
+/// gemm.cpp admits only block formats whose group sums have at most 24
+/// significant bits, and FP64's exponent range holds every product of two
+/// FP32 units), then added into the FP32 accumulator with numerics'
+/// float_add, one rounding, as numerics::block_dot_accumulate adds a block.
+void block_fp32_gemm_scalar(const Fp16GemmArgs& g) {
+  for (std::size_t i = 0; i < g.m; ++i) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      std::uint64_t acc = 0;  // FP32 bits, from +0
+      for (std::size_t kk = 0; kk < g.k; kk += g.dot) {
+        const std::size_t end = g.k - kk < g.dot ? g.k : kk + g.dot;
+        double sum = 0.0;
+        for (std::size_t t = kk; t < end; ++t) {
+          sum += static_cast<double>(g.a[i * g.lda + t]) * static_cast<double>(g.b[t * g.ldb + j]);
+        }
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &sum, sizeof bits);
+        acc = numerics::float_add(numerics::float_decode(acc, numerics::kFp32Spec),
+                                  numerics::float_decode(bits, numerics::kFp64Spec), numerics::kFp32Spec);
+      }
+      g.c[i * g.ldc + j] = numerics::fp32_value(static_cast<std::uint32_t>(acc));
+    }
+  }
+}
+
 }  // namespace
 
 void fp16_gemm_scalar(const Fp16GemmArgs& g) {
   using numerics::FloatValue;
+  if (g.block_fp32) {
+    block_fp32_gemm_scalar(g);
+    return;
+  }
   const std::size_t chunk = g.chunk == 0 ? g.k : g.chunk;
   for (std::size_t i = 0; i < g.m; ++i) {
     for (std::size_t j = 0; j < g.n; ++j) {

@@ -24,6 +24,9 @@
 //    even result moves one ulp towards the exact sum). Rounding to odd in
 //    p + 2 or more bits followed by round-to-nearest in p bits equals one
 //    round-to-nearest (Boldo & Melquiond, IEEE TC 2008); 24 >= 11 + 2.
+//  * The block FP32 mode (block_fp32) has no FP16 rounding: each block's sum
+//    is exact in FP32 (gemm.cpp, "Block dot-product PEs"), so one FP32 add of
+//    it is the one rounding numerics::block_dot_accumulate makes.
 #pragma once
 
 #include <cstddef>
@@ -57,7 +60,7 @@ inline typename V::Reg mac16(typename V::Reg acc, typename V::Reg a, typename V:
 
 /// One tile of `rows` x `kVecs` vectors starting at (i0, j0); `masks` select
 /// the live lanes of each vector (the last columns of C may be partial).
-template <class V, int kTileRows, bool kRoundToOdd>
+template <class V, int kTileRows, bool kRoundToOdd, bool kBlockFp32>
 inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const typename V::Mask* masks) {
   using Reg = typename V::Reg;
   Reg acc[kTileRows][kVecs];
@@ -71,7 +74,7 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
   const std::size_t chunk = g.chunk == 0 ? g.k : g.chunk;
   for (std::size_t k0 = 0; k0 < g.k; k0 += chunk) {
     const std::size_t k1 = (g.k - k0 < chunk) ? g.k : k0 + chunk;
-    if (g.dot <= 1) {
+    if (g.dot <= 1 && !kBlockFp32) {
       for (std::size_t kk = k0; kk < k1; ++kk) {
         Reg b[kVecs];
         const float* brow = g.b + kk * g.ldb + j0;
@@ -85,7 +88,10 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
       // A dot-product PE: the group's products summed exactly (every partial
       // sum of INT4/FP4 products is an FP32 number, gemm.cpp), then one
       // round-to-odd-then-FP16 add into the accumulator (kRoundToOdd is set).
-      const Reg one = V::broadcast(1.0f);
+      // kBlockFp32: a block of MX / NVFP4 units, summed exactly (FMA or not,
+      // in any order: every partial sum is an FP32 number, gemm.cpp checks
+      // the range), then one FP32 add, as numerics::block_dot_accumulate.
+      [[maybe_unused]] const Reg one = V::broadcast(1.0f);
       for (std::size_t kk = k0; kk < k1; kk += g.dot) {
         const std::size_t end = k1 - kk < g.dot ? k1 : kk + g.dot;
         Reg sum[kTileRows][kVecs];
@@ -102,7 +108,13 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
           }
         }
         for (int r = 0; r < kTileRows; ++r) {
-          for (int v = 0; v < kVecs; ++v) acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], sum[r][v], one);
+          for (int v = 0; v < kVecs; ++v) {
+            if constexpr (kBlockFp32) {
+              acc[r][v] = V::add(acc[r][v], sum[r][v]);
+            } else {
+              acc[r][v] = mac16<V, kRoundToOdd>(acc[r][v], sum[r][v], one);
+            }
+          }
         }
       }
     }
@@ -126,7 +138,7 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
   }
 }
 
-template <class V, bool kRoundToOdd>
+template <class V, bool kRoundToOdd, bool kBlockFp32>
 inline void run(const Fp16GemmArgs& g) {
   constexpr std::size_t kBlock = static_cast<std::size_t>(V::kLanes) * kVecs;
   for (std::size_t j0 = 0; j0 < g.n; j0 += kBlock) {
@@ -137,17 +149,19 @@ inline void run(const Fp16GemmArgs& g) {
       masks[v] = V::mask(static_cast<int>(live));
     }
     std::size_t i0 = 0;
-    for (; i0 + kRows <= g.m; i0 += kRows) tile<V, kRows, kRoundToOdd>(g, i0, j0, masks);
-    for (; i0 < g.m; ++i0) tile<V, 1, kRoundToOdd>(g, i0, j0, masks);
+    for (; i0 + kRows <= g.m; i0 += kRows) tile<V, kRows, kRoundToOdd, kBlockFp32>(g, i0, j0, masks);
+    for (; i0 < g.m; ++i0) tile<V, 1, kRoundToOdd, kBlockFp32>(g, i0, j0, masks);
   }
 }
 
 template <class V>
 inline void run_kernel(const Fp16GemmArgs& g) {
-  if (g.round_to_odd) {
-    run<V, true>(g);
+  if (g.block_fp32) {
+    run<V, false, true>(g);
+  } else if (g.round_to_odd) {
+    run<V, true, false>(g);
   } else {
-    run<V, false>(g);
+    run<V, false, false>(g);
   }
 }
 
