@@ -1,6 +1,6 @@
-// RtlTile over one Verilated model class. Private to the per-variant sources
-// CMake generates (rtl_variant.cpp.in): only they include a Verilated header,
-// whose old-style <systemc.h> must not leak into the rest of nibble.
+// RtlTile over one Verilated model class. Private to the variant table CMake
+// generates (rtl_variants.cpp.in): only it includes a Verilated header, whose
+// old-style <systemc.h> must not leak into the rest of nibble.
 #pragma once
 
 #include <cstdint>
