@@ -39,7 +39,7 @@ Fixture make_rows(std::size_t layers) {
   return f;
 }
 
-design::Design arch() {
+design::Design report_design() {
   design::Design d = test::test_design("int4-train", design::PeKind::kInt4Fp4, 16, 16);
   d.array.acc_int4 = numerics::Format::kFp16;
   d.array.acc_fp4 = numerics::Format::kFp16;
@@ -49,7 +49,7 @@ design::Design arch() {
 
 TEST(EnergyReport, CsvHasStableColumnsAndATotalRow) {
   const Fixture f = make_rows(2);
-  const EnergyModel model(builtin_tech_table("45nm"), arch());
+  const EnergyModel model(builtin_tech_table("45nm"), report_design());
   const EnergyReport r = model.account(f.registry, f.rows);
   const std::string csv = energy_csv(r, f.labels);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
@@ -63,7 +63,7 @@ TEST(EnergyReport, CsvHasStableColumnsAndATotalRow) {
 
 TEST(EnergyReport, JsonBlockHasTheDocumentedKeys) {
   const Fixture f = make_rows(3);
-  const EnergyModel model(builtin_tech_table("45nm"), arch());
+  const EnergyModel model(builtin_tech_table("45nm"), report_design());
   const EnergyReport r = model.account(f.registry, f.rows);
   const nlohmann::ordered_json j = energy_json(model, r);
   for (const char* key : {"tech", "energy_pj", "energy_per_step_j", "seconds", "macs", "tops_per_watt", "edp_js",
@@ -78,7 +78,7 @@ TEST(EnergyReport, JsonBlockHasTheDocumentedKeys) {
 
 TEST(EnergyReport, HtmlSectionIsWellFormedAndNamesEveryLayer) {
   const Fixture f = make_rows(120);
-  const EnergyModel model(builtin_tech_table("7nm"), arch());
+  const EnergyModel model(builtin_tech_table("7nm"), report_design());
   const EnergyReport r = model.account(f.registry, f.rows);
   report::HtmlPage page("energy report", "int4-train on 7nm");
   add_energy_section(page, model, r, f.labels);

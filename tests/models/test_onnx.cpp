@@ -18,7 +18,7 @@ namespace {
 
 const std::string kData = "/usr/share/libonnx-testdata/data/";
 
-constexpr auto error_of = test::input_error_of;
+using test::error_of;
 
 OnnxImport load(const std::string& relative, OnnxOptions options = {}) {
   return import_onnx(kData + relative + "/model.onnx", options);

@@ -9,7 +9,7 @@
 namespace nibble::models {
 namespace {
 
-constexpr auto error_of = test::input_error_of;
+using test::error_of;
 
 std::uint64_t macs(const std::string& name, ZooOptions options = {}) {
   return forward_macs(build_zoo_model(name, options));

@@ -14,11 +14,12 @@
 #include "sim/numerics/int4.hpp"
 #include "sim/numerics/pe.hpp"
 #include "sim/numerics/sawb.hpp"
+#include "tests/support/float_specials.hpp"
 
 namespace nibble::numerics {
 namespace {
 
-constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+using test::kNan;
 
 /// Runs `f`, expects a FormatError and returns its message.
 std::string message_of(const std::function<void()>& f) {

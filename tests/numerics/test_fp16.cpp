@@ -9,12 +9,13 @@
 
 #include "sim/numerics/fp16.hpp"
 #include "sim/numerics/fp32.hpp"
+#include "tests/support/float_specials.hpp"
 
 namespace nibble::numerics {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+using test::kInf;
+using test::kNan;
 
 /// Independent value of a pattern: (-1)^s x 2^(e-15) x 1.f, or 2^-14 x 0.f.
 double decode_by_formula(std::uint16_t h) {

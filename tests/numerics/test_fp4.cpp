@@ -11,12 +11,13 @@
 #include "sim/numerics/error.hpp"
 #include "sim/numerics/fp4.hpp"
 #include "sim/numerics/int4.hpp"
+#include "tests/support/float_specials.hpp"
 
 namespace nibble::numerics {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+using test::kInf;
+using test::kNan;
 
 Fp4Params params(float scale, int bias = 7, Fp4Rounding rounding = Fp4Rounding::kNearestLog2, bool radix2 = false) {
   Fp4Params p;

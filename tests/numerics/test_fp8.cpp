@@ -6,12 +6,13 @@
 
 #include "sim/numerics/error.hpp"
 #include "sim/numerics/fp8.hpp"
+#include "tests/support/float_specials.hpp"
 
 namespace nibble::numerics {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+using test::kInf;
+using test::kNan;
 const Fp8Spec kE4M3 = fp8_default_spec(Format::kFp8E4M3);
 const Fp8Spec kE5M2 = fp8_default_spec(Format::kFp8E5M2);
 

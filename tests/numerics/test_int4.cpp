@@ -8,12 +8,13 @@
 
 #include "sim/numerics/error.hpp"
 #include "sim/numerics/int4.hpp"
+#include "tests/support/float_specials.hpp"
 
 namespace nibble::numerics {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+using test::kInf;
+using test::kNan;
 
 TEST(Int4, BitPatternsAreFourBitTwosComplement) {
   EXPECT_EQ(int4_bits(0), 0x0u);

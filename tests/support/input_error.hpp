@@ -19,4 +19,7 @@ inline std::string input_error_of(const std::function<void()>& fn) {
   return "(no error)";
 }
 
+/// The name most test files use for input_error_of.
+inline constexpr auto error_of = input_error_of;
+
 }  // namespace nibble::test

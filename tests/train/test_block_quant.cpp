@@ -546,7 +546,6 @@ TEST(BlockGemm, WhichGemmsRunOnBlockPes) {
   EXPECT_EQ(block_gemm_length({mx, OperandQuant{}}), 0u);
 }
 
-const Dataset* fashion() { return test::fashion_mnist(); }
 
 /// One fmnist-cnn epoch at batch 32 on the first `images` training and `tests` test images.
 TrainConfig cnn_run(const std::string& policy, std::uint64_t images, std::uint64_t tests, unsigned threads) {
@@ -562,20 +561,20 @@ TrainConfig cnn_run(const std::string& policy, std::uint64_t images, std::uint64
 }
 
 TEST(BlockPolicy, Mxfp4AndNvfp4CnnLearnFromTwoThousandImages) {
-  if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
+  if (test::fashion_mnist() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
   for (const char* policy : {"mxfp4", "nvfp4"}) {
-    const TrainResult r = train(cnn_run(policy, 2000, 2000, 2), *fashion());
+    const TrainResult r = train(cnn_run(policy, 2000, 2000, 2), *test::fashion_mnist());
     EXPECT_GT(r.epochs[0].test_accuracy, 65.0) << policy;
     EXPECT_EQ(r.epochs[0].skipped_steps, 0u) << policy;
   }
 }
 
 TEST(BlockPolicy, SameResultsAtAnyThreadCount) {
-  if (fashion() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
+  if (test::fashion_mnist() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
   // Quantization bands run as thread-pool tasks; stochastic rounding and the
   // Hadamard signs are addressed by index, so the thread count cannot matter.
-  const TrainResult one = train(cnn_run("nvfp4", 192, 200, 1), *fashion());
-  const TrainResult three = train(cnn_run("nvfp4", 192, 200, 3), *fashion());
+  const TrainResult one = train(cnn_run("nvfp4", 192, 200, 1), *test::fashion_mnist());
+  const TrainResult three = train(cnn_run("nvfp4", 192, 200, 3), *test::fashion_mnist());
   EXPECT_EQ(one.epochs[0].train_loss, three.epochs[0].train_loss);
   EXPECT_EQ(one.epochs[0].test_loss, three.epochs[0].test_loss);
 }

@@ -10,7 +10,7 @@
 namespace nibble::workloads {
 namespace {
 
-constexpr auto error_of = test::input_error_of;
+using test::error_of;
 
 models::Graph resnet50() { return models::build_zoo_model("resnet50", {}); }
 

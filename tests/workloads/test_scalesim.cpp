@@ -13,7 +13,7 @@
 namespace nibble::workloads {
 namespace {
 
-constexpr auto error_of = test::input_error_of;
+using test::error_of;
 
 const std::string kSource = NIBBLE_SOURCE_DIR;
 

@@ -14,7 +14,7 @@
 namespace nibble::workloads {
 namespace {
 
-constexpr auto error_of = test::input_error_of;
+using test::error_of;
 
 Trace zoo_trace(const std::string& model, std::uint64_t batch, const std::string& policy) {
   models::ZooOptions o;
