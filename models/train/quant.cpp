@@ -89,6 +89,13 @@ void quantize_floating(Format format, const float* x, std::size_t n, QuantizedOp
   }
 }
 
+/// out.units = out.int_codes as floats (the values the PEs multiply).
+void units_of_codes(QuantizedOperand& out) {
+  const std::size_t n = out.int_codes.size();
+  out.units.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(out.int_codes[i]);
+}
+
 /// Every value of a 4-bit format's code book (unscaled), for enumeration.
 std::vector<double> code_values(Format f, int bias) {
   std::vector<double> v;
@@ -122,24 +129,22 @@ void quantize_activations(Format format, const float* x, std::size_t n, float al
     case Format::kFp8E5M2:
       return quantize_floating(format, x, n, out);
     case Format::kUint4: {
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::pact_quantize(x, n, alpha, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      out.scale = numerics::pact_quantize(x, n, alpha, out.int_codes.data());
+      units_of_codes(out);
       return;
     }
     case Format::kInt4: {
       // Signed activations (a first layer's normalized pixels made 4-bit by a
       // policy file): PACT clips at 0, so they get SAWB's statistics-based
       // symmetric clip, recomputed per batch, codes -7..7.
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::sawb_quantize_int4(x, n, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      out.scale = numerics::sawb_quantize_int4(x, n, out.int_codes.data());
+      units_of_codes(out);
       return;
     }
     default:
@@ -171,12 +176,11 @@ void quantize_weights(Format format, const float* w, std::size_t n, QuantizedOpe
     case Format::kFp8E5M2:
       return quantize_floating(format, w, n, out);
     case Format::kInt4: {
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::sawb_quantize_int4(w, n, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      out.scale = numerics::sawb_quantize_int4(w, n, out.int_codes.data());
+      units_of_codes(out);
       return;
     }
     default:
@@ -231,8 +235,8 @@ void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, 
       even.seed = seed;
       const numerics::Fp4Params params = phase == TprPhase::kOdd ? numerics::tpr_odd_params(even) : even;
       const numerics::Fp4Quantizer quantizer(params);
-      std::vector<std::uint8_t> codes(n);
-      quantizer.quantize(dy, n, codes.data());
+      out.fp4_codes.resize(n);
+      quantizer.quantize(dy, n, out.fp4_codes.data());
       // The PE sees the code's unscaled value (-1)^s 4^(e - bias); the phase's
       // scale (halved for the odd phase) is applied after the GEMM.
       float units[16];
@@ -243,7 +247,7 @@ void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, 
       out.view = nullptr;
       out.scale = params.scale;
       out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = units[codes[i] & 15u];
+      for (std::size_t i = 0; i < n; ++i) out.units[i] = units[out.fp4_codes[i] & 15u];
       return;
     }
     default:

@@ -44,6 +44,10 @@ struct QuantizedOperand {
   std::vector<float> units;    ///< the values the PEs multiply, same layout as the source
   const float* view = nullptr; ///< fp32: the source itself (no copy); it must outlive the use
   float scale = 1.0f;          ///< real value = scale * unit (applied after the GEMM)
+  /// Scratch: the INT4/UINT4 codes of the last quantization, kept so that the
+  /// next step reuses the storage instead of allocating and zero-filling it.
+  std::vector<std::int8_t> int_codes;
+  std::vector<std::uint8_t> fp4_codes;  ///< scratch: the FP4 codes of the last quantization, likewise
 
   /// The values the PEs multiply.
   const float* data() const { return view != nullptr ? view : units.data(); }
