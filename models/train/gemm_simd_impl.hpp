@@ -142,14 +142,18 @@ inline void tile(const Fp16GemmArgs& g, std::size_t i0, std::size_t j0, const ty
       }
     }
   }
+  if constexpr (M::kChunked) {
+    for (int r = 0; r < kTileRows; ++r) {
+      for (int v = 0; v < kTileVecs; ++v) acc[r][v] = total[r][v];
+    }
+  }
   for (int r = 0; r < kTileRows; ++r) {
     float* crow = g.c + (i0 + static_cast<std::size_t>(r)) * g.ldc + j0;
     for (int v = 0; v < kTileVecs; ++v) {
-      const Reg out = M::kChunked ? total[r][v] : acc[r][v];
       if constexpr (kFull) {
-        V::store_full(crow + v * V::kLanes, out);
+        V::store_full(crow + v * V::kLanes, acc[r][v]);
       } else {
-        V::store(crow + v * V::kLanes, out, masks[v]);
+        V::store(crow + v * V::kLanes, acc[r][v], masks[v]);
       }
     }
   }
