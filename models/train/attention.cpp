@@ -255,8 +255,8 @@ void MultiHeadAttention::forward(const Tensor& x, Tensor& y, const StepContext& 
     }
   }
   const GemmFormats& sf = m_spec.scores.forward;
-  quantize_activations(sf.a, m_qy.data.data(), m_qy.data.size(), clip_of(sf.a), m_qa);
-  quantize_activations(sf.b, m_ky.data.data(), m_ky.data.size(), clip_of(sf.b), m_kb);
+  quantize_activations(sf.a, m_qy.data.data(), m_qy.data.size(), clip_of(sf.a), m_qa, ctx.pool);
+  quantize_activations(sf.b, m_ky.data.data(), m_ky.data.size(), clip_of(sf.b), m_kb, ctx.pool);
   // K_g^T (d x T) per group: the stationary operand of QK^T.
   m_t.resize(groups * d * t);
   run_tasks(ctx.pool, groups, [&](std::size_t g) {
@@ -291,8 +291,8 @@ void MultiHeadAttention::forward(const Tensor& x, Tensor& y, const StepContext& 
   });
   if (m_spec.store_fp16) round_to_fp16(m_p.data(), m_p.size(), 1.0f, m_p.data());
   const GemmFormats& cf = m_spec.context.forward;
-  quantize_activations(cf.a, m_p.data(), m_p.size(), clip_of(cf.a), m_pa);
-  quantize_activations(cf.b, m_vy.data.data(), m_vy.data.size(), clip_of(cf.b), m_vb);
+  quantize_activations(cf.a, m_p.data(), m_p.size(), clip_of(cf.a), m_pa, ctx.pool);
+  quantize_activations(cf.b, m_vy.data.data(), m_vy.data.size(), clip_of(cf.b), m_vb, ctx.pool);
   y.resize(out);
   run(Batched{groups, t, d, t, m_pa.data(), block_view(h, t, t), m_vb.data(), tok, y.data.data(), tok}, cf, ctx);
   scale_all(y.data.data(), y.data.size(), m_pa.scale * m_vb.scale);
@@ -322,9 +322,9 @@ void MultiHeadAttention::backward(const Tensor& x, const Tensor&, const Tensor& 
                                  std::uint64_t stream) {
     const Format measured = is_fp4(a.weight_grad.b) ? a.weight_grad.b : a.input_grad.a;
     m_finite = q.begin_step(measured, g, n) && m_finite;
-    q.quantize(a.weight_grad.b, g, n, TprPhase::kEven, derive_seed(m_seed, 4 * ctx.step + stream), m_gw);
+    q.quantize(a.weight_grad.b, g, n, TprPhase::kEven, derive_seed(m_seed, 4 * ctx.step + stream), m_gw, ctx.pool);
     q.quantize(a.input_grad.a, g, n, a.tpr ? TprPhase::kOdd : TprPhase::kEven,
-               derive_seed(m_seed, 4 * ctx.step + stream + 1), m_gi);
+               derive_seed(m_seed, 4 * ctx.step + stream + 1), m_gi, ctx.pool);
   };
   m_finite = true;
 

@@ -12,11 +12,15 @@ struct Avx2 {
   using Reg = __m256;
   using Mask = __m256i;
   static constexpr int kLanes = 8;
+  static constexpr int kRows = 4;  ///< rows of C per register tile
+  static constexpr int kVecs = 2;  ///< vectors of C per tile row (8 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers)
 
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg broadcast(float x) { return _mm256_set1_ps(x); }
   static Reg load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
   static void store(float* p, Reg x, Mask m) { _mm256_maskstore_ps(p, m, x); }
+  static Reg load_full(const float* p) { return _mm256_loadu_ps(p); }
+  static void store_full(float* p, Reg x) { _mm256_storeu_ps(p, x); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
   static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }

@@ -11,11 +11,15 @@ struct Avx512 {
   using Reg = __m512;
   using Mask = __mmask16;
   static constexpr int kLanes = 16;
+  static constexpr int kRows = 4;  ///< rows of C per register tile
+  static constexpr int kVecs = 4;  ///< vectors of C per tile row (16 accumulators + 4 B vectors + 1 broadcast of the 32 zmm registers)
 
   static Reg zero() { return _mm512_setzero_ps(); }
   static Reg broadcast(float x) { return _mm512_set1_ps(x); }
   static Reg load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(float* p, Reg x, Mask m) { _mm512_mask_storeu_ps(p, m, x); }
+  static Reg load_full(const float* p) { return _mm512_loadu_ps(p); }
+  static void store_full(float* p, Reg x) { _mm512_storeu_ps(p, x); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
   static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }

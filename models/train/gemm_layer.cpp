@@ -144,8 +144,8 @@ void GemmLayer::quantize_forward(const Tensor& x, const StepContext& ctx) {
     m_alpha_set = true;
   }
   const float alpha = m_alpha.value.empty() ? 0.0f : m_alpha.value[0];
-  quantize_activations(m_arith.forward.a, x.data.data(), x.data.size(), alpha, m_x);
-  quantize_weights(m_arith.forward.b, m_weight.value.data(), m_weight.value.size(), m_w);
+  quantize_activations(m_arith.forward.a, x.data.data(), x.data.size(), alpha, m_x, ctx.pool);
+  quantize_weights(m_arith.forward.b, m_weight.value.data(), m_weight.value.size(), m_w, ctx.pool);
 }
 
 void GemmLayer::quantize_backward(const Tensor& dy, const StepContext& ctx, bool need_input_grad) {
@@ -153,11 +153,11 @@ void GemmLayer::quantize_backward(const Tensor& dy, const StepContext& ctx, bool
   const Format measured = is_fp4(m_arith.weight_grad.b) ? m_arith.weight_grad.b : m_arith.input_grad.a;
   m_finite = m_grads.begin_step(measured, dy.data.data(), dy.data.size());
   m_grads.quantize(m_arith.weight_grad.b, dy.data.data(), dy.data.size(), TprPhase::kEven,
-                   derive_seed(m_seed, 2 * ctx.step), m_g_wgrad);
+                   derive_seed(m_seed, 2 * ctx.step), m_g_wgrad, ctx.pool);
   if (need_input_grad) {
     const TprPhase phase = m_arith.tpr ? TprPhase::kOdd : TprPhase::kEven;
     m_grads.quantize(m_arith.input_grad.a, dy.data.data(), dy.data.size(), phase,
-                     derive_seed(m_seed, 2 * ctx.step + 1), m_g_igrad);
+                     derive_seed(m_seed, 2 * ctx.step + 1), m_g_igrad, ctx.pool);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include "models/train/parallel.hpp"
 #include "sim/numerics/fp16.hpp"
 #include "sim/numerics/fp8.hpp"
 #include "sim/numerics/pact.hpp"
@@ -32,6 +34,23 @@ void copy_fp32(const float* x, std::size_t, QuantizedOperand& out) {
   out.format = Format::kFp32;
   out.view = x;
   out.scale = 1.0f;
+}
+
+/// Elements per task of the element-wise quantization loops: a fixed size, so
+/// task boundaries depend on the tensor only (models/train/parallel.hpp), and
+/// each element's code depends on its value and index only, never on the task.
+constexpr std::size_t kQuantBlock = 32768;
+
+/// Runs fn(begin, end) over [0, n) in blocks of kQuantBlock, on the pool when
+/// one is given and there is more than one block.
+void for_ranges(ThreadPool* pool, std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn) {
+  const std::size_t blocks = block_count(n, kQuantBlock);
+  const auto task = [&](std::size_t b) { fn(b * kQuantBlock, std::min(n, (b + 1) * kQuantBlock)); };
+  if (pool != nullptr && blocks > 1) {
+    pool->parallel_for(blocks, task);
+  } else {
+    for (std::size_t b = 0; b < blocks; ++b) task(b);
+  }
 }
 
 /// Largest finite |x| (0 if none).
@@ -66,7 +85,7 @@ void round_to_fp16(const float* x, std::size_t n, float multiplier, float* out) 
 namespace {
 
 /// FP16 / FP8 with the power-of-two scale of quant.hpp: max|x/s| in (8, 16].
-void quantize_floating(Format format, const float* x, std::size_t n, QuantizedOperand& out) {
+void quantize_floating(Format format, const float* x, std::size_t n, QuantizedOperand& out, ThreadPool* pool) {
   out.format = format;
   out.view = nullptr;
   out.units.resize(n);
@@ -80,13 +99,23 @@ void quantize_floating(Format format, const float* x, std::size_t n, QuantizedOp
   out.scale = scale;
   const float inv = 1.0f / scale;  // exact: a power of two
   if (format == Format::kFp16) {
-    round_to_fp16(x, n, inv, out.units.data());
+    float* units = out.units.data();
+    for_ranges(pool, n, [&](std::size_t b, std::size_t e) { round_to_fp16(x + b, e - b, inv, units + b); });
     return;
   }
   const numerics::Fp8Spec spec = numerics::fp8_default_spec(format);
   for (std::size_t i = 0; i < n; ++i) {
     out.units[i] = numerics::fp8_to_float(numerics::fp8_from_float(x[i] * inv, spec), spec);
   }
+}
+
+/// out.units = out.int_codes as floats (the values the PEs multiply).
+void units_of_codes(QuantizedOperand& out, ThreadPool* pool) {
+  const std::size_t n = out.int_codes.size();
+  out.units.resize(n);
+  for_ranges(pool, n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) out.units[i] = static_cast<float>(out.int_codes[i]);
+  });
 }
 
 /// Every value of a 4-bit format's code book (unscaled), for enumeration.
@@ -113,33 +142,35 @@ std::vector<double> code_values(Format f, int bias) {
 
 }  // namespace
 
-void quantize_activations(Format format, const float* x, std::size_t n, float alpha, QuantizedOperand& out) {
+void quantize_activations(Format format, const float* x, std::size_t n, float alpha, QuantizedOperand& out,
+                          ThreadPool* pool) {
   switch (format) {
     case Format::kFp32:
       return copy_fp32(x, n, out);
     case Format::kFp16:
     case Format::kFp8E4M3:
     case Format::kFp8E5M2:
-      return quantize_floating(format, x, n, out);
+      return quantize_floating(format, x, n, out, pool);
     case Format::kUint4: {
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::pact_quantize(x, n, alpha, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      // PACT's scale depends on alpha only, so each block quantizes on its own.
+      std::int8_t* codes = out.int_codes.data();
+      out.scale = numerics::pact_int4_params(alpha).scale;
+      for_ranges(pool, n, [&](std::size_t b, std::size_t e) { numerics::pact_quantize(x + b, e - b, alpha, codes + b); });
+      units_of_codes(out, pool);
       return;
     }
     case Format::kInt4: {
       // Signed activations (a first layer's normalized pixels made 4-bit by a
       // policy file): PACT clips at 0, so they get SAWB's statistics-based
       // symmetric clip, recomputed per batch, codes -7..7.
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::sawb_quantize_int4(x, n, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      out.scale = numerics::sawb_quantize_int4(x, n, out.int_codes.data());
+      units_of_codes(out, pool);
       return;
     }
     default:
@@ -162,21 +193,20 @@ double activation_backward(Format format, const float* x, std::size_t n, float a
   return dalpha;
 }
 
-void quantize_weights(Format format, const float* w, std::size_t n, QuantizedOperand& out) {
+void quantize_weights(Format format, const float* w, std::size_t n, QuantizedOperand& out, ThreadPool* pool) {
   switch (format) {
     case Format::kFp32:
       return copy_fp32(w, n, out);
     case Format::kFp16:
     case Format::kFp8E4M3:
     case Format::kFp8E5M2:
-      return quantize_floating(format, w, n, out);
+      return quantize_floating(format, w, n, out, pool);
     case Format::kInt4: {
-      std::vector<std::int8_t> codes(n);
       out.format = format;
       out.view = nullptr;
-      out.scale = numerics::sawb_quantize_int4(w, n, codes.data());
-      out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = static_cast<float>(codes[i]);
+      out.int_codes.resize(n);
+      out.scale = numerics::sawb_quantize_int4(w, n, out.int_codes.data());
+      units_of_codes(out, pool);
       return;
     }
     default:
@@ -213,14 +243,14 @@ bool GradientQuantizer::begin_step(Format format, const float* dy, std::size_t n
 }
 
 void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, TprPhase phase, std::uint64_t seed,
-                                 QuantizedOperand& out) const {
+                                 QuantizedOperand& out, ThreadPool* pool) const {
   switch (format) {
     case Format::kFp32:
       return copy_fp32(dy, n, out);
     case Format::kFp16:
     case Format::kFp8E4M3:
     case Format::kFp8E5M2:
-      return quantize_floating(format, dy, n, out);
+      return quantize_floating(format, dy, n, out, pool);
     case Format::kFp4:
     case Format::kFp4Radix2: {
       numerics::Fp4Params even;
@@ -231,8 +261,7 @@ void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, 
       even.seed = seed;
       const numerics::Fp4Params params = phase == TprPhase::kOdd ? numerics::tpr_odd_params(even) : even;
       const numerics::Fp4Quantizer quantizer(params);
-      std::vector<std::uint8_t> codes(n);
-      quantizer.quantize(dy, n, codes.data());
+      out.fp4_codes.resize(n);
       // The PE sees the code's unscaled value (-1)^s 4^(e - bias); the phase's
       // scale (halved for the odd phase) is applied after the GEMM.
       float units[16];
@@ -243,7 +272,14 @@ void GradientQuantizer::quantize(Format format, const float* dy, std::size_t n, 
       out.view = nullptr;
       out.scale = params.scale;
       out.units.resize(n);
-      for (std::size_t i = 0; i < n; ++i) out.units[i] = units[codes[i] & 15u];
+      // Stochastic rounding draws element i's number from (seed, i), so each
+      // block quantizes on its own with its first index.
+      std::uint8_t* codes = out.fp4_codes.data();
+      float* values = out.units.data();
+      for_ranges(pool, n, [&](std::size_t b, std::size_t e) {
+        quantizer.quantize(dy + b, e - b, codes + b, b);
+        for (std::size_t i = b; i < e; ++i) values[i] = units[codes[i] & 15u];
+      });
       return;
     }
     default:

@@ -31,6 +31,8 @@
 
 namespace nibble::train {
 
+class ThreadPool;
+
 /// Arithmetic fixed by the design (or its defaults).
 struct ArithParams {
   int fp4_bias = 7;          ///< FP4 exponent bias (sim/numerics default)
@@ -44,6 +46,10 @@ struct QuantizedOperand {
   std::vector<float> units;    ///< the values the PEs multiply, same layout as the source
   const float* view = nullptr; ///< fp32: the source itself (no copy); it must outlive the use
   float scale = 1.0f;          ///< real value = scale * unit (applied after the GEMM)
+  /// Scratch: the INT4/UINT4 codes of the last quantization, kept so that the
+  /// next step reuses the storage instead of allocating and zero-filling it.
+  std::vector<std::int8_t> int_codes;
+  std::vector<std::uint8_t> fp4_codes;  ///< scratch: the FP4 codes of the last quantization, likewise
 
   /// The values the PEs multiply.
   const float* data() const { return view != nullptr ? view : units.data(); }
@@ -62,17 +68,20 @@ void round_to_fp16(const float* x, std::size_t n, float multiplier, float* out);
 
 /// Quantizes input activations `x[0..n)` to `format`; `alpha` is the PACT
 /// clip (uint4 only). std::logic_error for a format that is not an
-/// activation format.
+/// activation format. With a pool, the element-wise part runs in fixed
+/// blocks on its threads (the same codes at any thread count).
 void quantize_activations(numerics::Format format, const float* x, std::size_t n, float alpha,
-                          QuantizedOperand& out);
+                          QuantizedOperand& out, ThreadPool* pool = nullptr);
 
 /// Straight-through backward of quantize_activations: `grad` holds dL/dx_q on
 /// entry and dL/dx on return (zero where the forward clipped); returns
 /// dL/dalpha (0 unless PACT).
 double activation_backward(numerics::Format format, const float* x, std::size_t n, float alpha, float* grad);
 
-/// Quantizes weights `w[0..n)` to `format` (straight-through backward: dL/dw = dL/dw_q).
-void quantize_weights(numerics::Format format, const float* w, std::size_t n, QuantizedOperand& out);
+/// Quantizes weights `w[0..n)` to `format` (straight-through backward: dL/dw = dL/dw_q);
+/// `pool` as in quantize_activations.
+void quantize_weights(numerics::Format format, const float* w, std::size_t n, QuantizedOperand& out,
+                      ThreadPool* pool = nullptr);
 
 /// The gradient quantizer of one layer: FP4 with GradScale (state kept
 /// across steps) and TPR phases, or a power-of-two-scaled FP8/FP16, or FP32.
@@ -85,9 +94,10 @@ class GradientQuantizer {
   /// Returns false when dy holds inf or NaN (the step should be skipped).
   bool begin_step(numerics::Format format, const float* dy, std::size_t n);
   /// Quantizes dy[0..n) to `format` in TPR phase `phase` (FP4 only) with the
-  /// scale chosen by begin_step(); `seed` seeds stochastic rounding.
+  /// scale chosen by begin_step(); `seed` seeds stochastic rounding; `pool` as
+  /// in quantize_activations.
   void quantize(numerics::Format format, const float* dy, std::size_t n, TprPhase phase, std::uint64_t seed,
-                QuantizedOperand& out) const;
+                QuantizedOperand& out, ThreadPool* pool = nullptr) const;
   /// The FP4 scale of the current step (1 before the first step or without GradScale).
   float scale() const { return m_scale; }
 

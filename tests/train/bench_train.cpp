@@ -15,13 +15,19 @@
 // is shared: wall time alone misleads). vit_ratio: fmnist-vit's int4-fp4 /
 // fp32 epoch-time ratio (bar: at most 2x; AdamW, its default optimizer).
 // Every *_ratio benchmark also reports int4_over_fp32_cpu, the ratio of the
-// two policies' process CPU seconds.
+// two policies' process CPU seconds. Fp16Gemm/conv2_*: the FP16-accumulator
+// GEMM kernel alone on fmnist-cnn's conv2 shapes, one thread, multiply-
+// accumulates per CPU second.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
+#include "models/train/gemm.hpp"
 #include "models/train/trainer.hpp"
 #include "tests/support/fashion_mnist.hpp"
 
@@ -123,6 +129,37 @@ void BM_BlockPolicyFullEpoch(benchmark::State& state, const std::string& policy)
     state.counters["points_below_fp32"] = fp32.epochs.back().test_accuracy - block.epochs.back().test_accuracy;
   }
 }
+/// One FP16-accumulator GEMM C (m x n) = A (m x k) . B (k x n) on one thread
+/// with the kernel gemm() picks for this CPU: fmnist-cnn's conv2 shapes, A
+/// INT4 codes, B UINT4 codes (forward, `fp4` false) or radix-4 FP4 values.
+/// items_per_second is multiply-accumulates per CPU second.
+void BM_Fp16Gemm(benchmark::State& state, std::size_t m, std::size_t n, std::size_t k, bool fp4) {
+  std::vector<float> a(m * k), b(k * n), c(m * n);
+  std::uint32_t x = 1;
+  const auto next = [&x] {
+    x = x * 1664525u + 1013904223u;  // any fixed sequence: the kernel's speed does not depend on the values
+    return x >> 16;
+  };
+  for (float& v : a) v = static_cast<float>(static_cast<int>(next() % 16) - 8);
+  for (float& v : b) {
+    const std::uint32_t r = next();
+    // FP4 (bias 7): +-4^(e - 7), e = 1..7, or 0.
+    v = fp4 ? (r % 8 == 0 ? 0.0f : std::ldexp(r & 8 ? -1.0f : 1.0f, 2 * static_cast<int>(r % 8) - 14))
+            : static_cast<float>(r % 16);
+  }
+  nibble::train::Accumulator acc;
+  acc.format = nibble::numerics::Format::kFp16;
+  for (auto _ : state) {
+    nibble::train::gemm(acc, {a.data(), m, k, k}, {b.data(), k, n, n}, {c.data(), m, n, n});
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * m * n * k));
+  state.SetLabel(nibble::train::fp16_kernel_name());
+}
+
+BENCHMARK_CAPTURE(BM_Fp16Gemm, conv2_forward, 64, 12544, 288, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Fp16Gemm, conv2_weight_grad, 288, 64, 12544, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Fp16Gemm, conv2_input_grad, 288, 12544, 64, true)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(BM_TrainEpoch, mlp_fp32, "fmnist-mlp", "fp32", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainEpoch, mlp_int4_fp4, "fmnist-mlp", "int4-fp4", 19200)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);

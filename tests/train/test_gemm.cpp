@@ -204,8 +204,10 @@ void random_operands(Format kind, Rng& rng, std::vector<float>& a, std::vector<f
 TEST(Fp16Kernel, VectorKernelsMatchScalarOnRandomGemms) {
   KernelGuard guard;
   Rng rng(17);
-  // Shapes with row and column tails (m not a multiple of 4, n not of 16 or 8).
-  const std::size_t shapes[][3] = {{5, 37, 300}, {1, 1, 1}, {8, 32, 64}, {13, 3, 700}};
+  // Shapes with row and column tails (m not a multiple of 4, n not of 16 or 8),
+  // and with whole register tiles (the AVX-512 kernel's are 64 columns wide,
+  // AVX2's 16): 149 = 2 x 64 + 16 + 5 columns, 64 exactly one tile.
+  const std::size_t shapes[][3] = {{5, 37, 300}, {1, 1, 1}, {8, 32, 64}, {13, 3, 700}, {6, 149, 70}, {9, 64, 33}};
   for (Format kind : {Format::kFp4, Format::kFp16}) {
     for (const auto& s : shapes) {
       const std::size_t m = s[0], n = s[1], k = s[2];
@@ -241,7 +243,8 @@ TEST(Fp16Kernel, DotProductKernelsArePeDot) {
   // (the grouping is not a no-op).
   KernelGuard guard;
   Rng rng(23);
-  const std::size_t m = 5, n = 19, k = 301;
+  // n = 37: a whole dot-mode register tile (32 columns with AVX-512, 16 with AVX2) and a tail.
+  const std::size_t m = 5, n = 37, k = 301;
   numerics::PeArith arith;
   arith.acc = Format::kFp16;
   arith.fp4_bias = 7;
