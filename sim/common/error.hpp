@@ -60,4 +60,12 @@ class SettingError : public std::runtime_error {
   std::string m_file;     ///< the path the setting names, "" when it names none
 };
 
+/// How a library message refers to a setting (advice such as "raise the step
+/// budget", a conflict between a file and a setting, or the origin of a value):
+/// "{setting:NAME}". The front end that read the setting renders every such
+/// reference in its own words (sim/cli's render_settings: the flag) wherever
+/// it prints a message, so library text names settings, never flags. Names are
+/// SettingError's (max_steps, policy, out, ...).
+std::string setting_ref(const std::string& setting);
+
 }  // namespace nibble
