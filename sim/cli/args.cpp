@@ -34,7 +34,16 @@ const char* flag_of(const std::string& setting) {
       {"force", "--force"},
       {"skip_unknown", "--skip-unknown"},
       {"override", "--set"},  // a design override (nibble compare's --set-a/--set-b and a sweep's parameters too)
-      {"max_steps", "--max-steps"}};
+      {"max_steps", "--max-steps"},
+      // nibble cosim
+      {"rows", "--rows"},
+      {"cols", "--cols"},
+      {"dot", "--dot"},
+      {"mode", "--mode"},
+      {"acc", "--acc"},
+      {"trace", "--trace"},
+      {"wave", "--wave"},
+      {"inject_fault", "--inject-fault"}};
   for (const auto& [name, flag] : kFlags) {
     if (setting == name) return flag;
   }
