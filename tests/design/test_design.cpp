@@ -427,6 +427,23 @@ TEST(PeSupport, Fp4BlockAndBf16KindsRunTheirFormatsNatively) {
   EXPECT_THROW(plan_execution(d, op), InputError);
 }
 
+TEST(PeSupport, EveryModeRunsOnOneDatapathWithOneCounter) {
+  using numerics::PeMode;
+  // Both INT4 x FP4 operand orders share the shifter: one datapath, one counter.
+  EXPECT_EQ(datapath_of(PeMode::kFp4xInt4), Datapath::kInt4Fp4);
+  EXPECT_EQ(datapath_of(PeMode::kInt4xFp4), Datapath::kInt4Fp4);
+  EXPECT_EQ(mac_counter_name(PeMode::kFp4xInt4), "mac_int4_fp4");
+  const std::vector<std::pair<PeMode, std::string>> one_each = {
+      {PeMode::kInt4xInt4, "mac_int4_int4"}, {PeMode::kFp8xFp8, "mac_fp8"},     {PeMode::kFp16xFp16, "mac_fp16"},
+      {PeMode::kFp32xFp32, "mac_fp32"},      {PeMode::kMxfp4, "mac_mxfp4"},     {PeMode::kNvfp4, "mac_nvfp4"},
+      {PeMode::kBf16xBf16, "mac_bf16"}};
+  for (const auto& [mode, counter] : one_each) EXPECT_EQ(mac_counter_name(mode), counter);
+  // Declared in the counters' order: the energy model indexes its per-datapath arrays by it.
+  EXPECT_EQ(static_cast<std::size_t>(Datapath::kBf16) + 1, kDatapaths);
+  EXPECT_STREQ(datapath_name(Datapath::kInt4Int4), "int4_int4");
+  EXPECT_STREQ(datapath_name(Datapath::kMxfp4), "mxfp4");
+}
+
 TEST(MatrixUnits, BlockFp4DesignsRouteEveryGemmNatively) {
   // hw/designs/mxfp4-train.yaml and nvfp4-train.yaml under their recipes:
   // every GEMM of a ResNet-18 and a BERT-base training step runs natively,
