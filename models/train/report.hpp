@@ -1,10 +1,10 @@
 // The files `nibble train --out DIR` writes (docs/training.md, "Outputs").
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "models/train/trainer.hpp"
+#include "sim/common/error.hpp"
 
 namespace nibble::train {
 
@@ -21,7 +21,6 @@ namespace nibble::train {
 /// `words` renders the setting references (setting_ref) of the text the files
 /// quote, e.g. precision_note's advice, as the front end names them (sim/cli:
 /// render_settings, the flag).
-using SettingWords = std::function<std::string(const std::string&)>;
 void write_train_outputs(const std::string& dir, const TrainResult& result, const std::string& command_line,
                          const SettingWords& words);
 

@@ -35,6 +35,8 @@ const char* flag_of(const std::string& setting) {
       {"skip_unknown", "--skip-unknown"},
       {"override", "--set"},  // a design override (nibble compare's --set-a/--set-b and a sweep's parameters too)
       {"max_steps", "--max-steps"},
+      {"point_timeout", "--point-timeout"},  // nibble sweep --mpi
+      {"resume", "--resume"},
       // nibble cosim
       {"rows", "--rows"},
       {"cols", "--cols"},

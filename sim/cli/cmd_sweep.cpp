@@ -93,6 +93,7 @@ int run_sweep(const std::vector<std::string>& args) {
     return flow::sweep_point_key(point, tech, max_steps, NIBBLE_VERSION);
   };
   options.metric_columns = flow::sweep_metric_columns();
+  options.words = render_settings;
   options.progress = !quiet;
   const sweep::Evaluator evaluate = [tech, max_steps](const sweep::SweepPoint& point) {
     try {

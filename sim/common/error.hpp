@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -67,5 +68,10 @@ class SettingError : public std::runtime_error {
 /// it prints a message, so library text names settings, never flags. Names are
 /// SettingError's (max_steps, policy, out, ...).
 std::string setting_ref(const std::string& setting);
+
+/// How a front end words the setting references of text that library code
+/// writes to a file or stream itself (a report's note, a sweep's last words):
+/// sim/cli passes its render_settings.
+using SettingWords = std::function<std::string(const std::string&)>;
 
 }  // namespace nibble
