@@ -139,7 +139,7 @@ Policy parse_policy_text(const std::string& text, const std::string& origin,
   if (top.has("policy")) {
     const std::string base = top.choice("policy", precision_names());
     if (cli_policy && *cli_policy != base) {
-      throw top.error("policy", "the file says '" + base + "' but --policy says '" + *cli_policy +
+      throw top.error("policy", "the file says '" + base + "' but " + setting_ref("policy") + " says '" + *cli_policy +
                                     "'; give one of them, or make them agree");
     }
     policy = named_policy(base);

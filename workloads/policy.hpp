@@ -94,8 +94,8 @@ struct Policy {
 Policy named_policy(const std::string& name);
 
 /// Reads a YAML policy file. Keys: policy, name, first_last, conv1x1, attention, im2col, layers
-/// (a mapping layer -> precision). `cli_policy` is the --policy value if the
-/// user gave one: it is the base when the file has no `policy` key, and it
+/// (a mapping layer -> precision). `cli_policy` is the policy setting if the
+/// run has one: it is the base when the file has no `policy` key, and it
 /// must agree with the file otherwise. Errors name file:line and key.
 Policy read_policy_file(const std::string& path, const std::optional<std::string>& cli_policy);
 /// The same from YAML text (tests); `origin` names it in errors.

@@ -334,7 +334,8 @@ class Importer {
     if (!known && !m_options.skip_unknown) {
       throw error(node.label, "unsupported op type '" + proto.op_type() + "'" +
                                   (proto.domain().empty() ? "" : " in domain '" + proto.domain() + "'") +
-                                  "; pass --skip-unknown to leave it out (treated as free), or see "
+                                  "; pass " + setting_ref("skip_unknown") +
+                                  " to leave it out (treated as free), or see "
                                   "docs/trace-format.md for the supported ops");
     }
     try {

@@ -122,13 +122,14 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     // Block formats quantize on top of an FP32 base: FP32 accumulation, FP32 between GEMMs.
     if (!block && name != "fp32") {
       throw InputError(*policy_file, config::line_of(*block_section), "block",
-                       "block formats replace the per-tensor ones: run with --policy fp32 or a block policy (" +
+                       "block formats replace the per-tensor ones: run with " + setting_ref("policy") +
+                           " fp32 or a block policy (" +
                            [] {
                              std::string l;
                              for (const auto& b : block_policy_names()) l += (l.empty() ? "" : ", ") + b;
                              return l;
                            }() +
-                           "), got --policy " + name);
+                           "), got " + setting_ref("policy") + " " + name);
     }
     policy.base = policy_file ? workloads::read_policy_file(*policy_file, std::string("fp32"))
                               : workloads::named_policy("fp32");

@@ -66,8 +66,8 @@ const std::vector<std::string>& train_policy_names();
 std::string train_policy_summary();
 
 /// The policy `name`, optionally refined by a YAML policy file (per-layer
-/// overrides, docs/trace-format.md). Unknown names: InputError (field
-/// "--policy") with the valid names and a "did you mean".
+/// overrides, docs/trace-format.md). Unknown names: SettingError "policy"
+/// with the valid names and a "did you mean".
 TrainPolicy make_train_policy(const std::string& name, const std::optional<std::string>& policy_file);
 
 /// The arithmetic of every layer of `graph` (entries of non-GEMM layers are

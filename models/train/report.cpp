@@ -85,7 +85,7 @@ std::string layers_csv(const TrainResult& r) {
   return csv.str();
 }
 
-std::string report_html(const TrainResult& r, const std::string& command_line) {
+std::string report_html(const TrainResult& r, const std::string& command_line, const SettingWords& words) {
   const TrainConfig& c = r.config;
   report::HtmlPage page("nibble train: " + c.model + ", " + r.policy_name,
                         std::to_string(c.epochs) + " epochs, batch " + std::to_string(c.batch) + ", seed " +
@@ -128,7 +128,7 @@ std::string report_html(const TrainResult& r, const std::string& command_line) {
   page.table(epochs);
 
   page.section("Arithmetic per layer");
-  if (const std::string note = precision_note(r); !note.empty()) page.paragraph("Note: " + note + ".");
+  if (const std::string note = precision_note(r); !note.empty()) page.paragraph("Note: " + words(note) + ".");
   page.paragraph("Operand formats (A x B) and accumulator of each GEMM; A is the streamed operand. Accumulators "
                  "from: " + c.hardware.source + ". FP4 bias " + std::to_string(c.hardware.fp4_bias) +
                  ", FP4 rounding " + rounding_name(c.hardware.fp4_rounding) + ".");
@@ -159,7 +159,7 @@ std::string report_html(const TrainResult& r, const std::string& command_line) {
 
 }  // namespace
 
-std::string train_summary_json(const TrainResult& r) {
+std::string train_summary_json(const TrainResult& r, const SettingWords& words) {
   const TrainConfig& c = r.config;
   ordered_json doc;
   doc["model"] = c.model;
@@ -195,7 +195,7 @@ std::string train_summary_json(const TrainResult& r) {
   for (const auto& e : r.epochs) skipped += e.skipped_steps;
   doc["skipped_steps"] = skipped;
   doc["four_bit_layers"] = four_bit_layers(r);
-  if (const std::string note = precision_note(r); !note.empty()) doc["note"] = note;
+  if (const std::string note = precision_note(r); !note.empty()) doc["note"] = words(note);
   ordered_json hw;
   hw["source"] = c.hardware.source;
   hw["fp4_bias"] = c.hardware.fp4_bias;
@@ -235,14 +235,15 @@ std::string train_summary_json(const TrainResult& r) {
   return report::json_text(doc);
 }
 
-void write_train_outputs(const std::string& dir, const TrainResult& result, const std::string& command_line) {
+void write_train_outputs(const std::string& dir, const TrainResult& result, const std::string& command_line,
+                         const SettingWords& words) {
   if (result.epochs.empty()) throw std::logic_error("write_train_outputs: no epoch ran");
   write_file_atomic(path_in(dir, "epochs.csv"), epochs_csv(result));
   write_file_atomic(path_in(dir, "confusion.csv"), confusion_csv(result));
   write_file_atomic(path_in(dir, "layers.csv"), layers_csv(result));
   workloads::write_trace_file(path_in(dir, "trace.txt"), result.trace);
-  write_file_atomic(path_in(dir, "report.html"), report_html(result, command_line));
-  write_file_atomic(path_in(dir, "summary.json"), train_summary_json(result));
+  write_file_atomic(path_in(dir, "report.html"), report_html(result, command_line, words));
+  write_file_atomic(path_in(dir, "summary.json"), train_summary_json(result, words));
 }
 
 }  // namespace nibble::train

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "models/train/trainer.hpp"
+#include "sim/common/error.hpp"
 
 namespace nibble::train {
 
@@ -17,9 +18,13 @@ namespace nibble::train {
 ///   report.html    the learning curves and the tables above, one self-contained page
 /// Every file except summary.json (its timing fields) is byte-identical for
 /// the same configuration and seed. `command_line` is shown in the report.
-void write_train_outputs(const std::string& dir, const TrainResult& result, const std::string& command_line);
+/// `words` renders the setting references (setting_ref) of the text the files
+/// quote, e.g. precision_note's advice, as the front end names them (sim/cli:
+/// render_settings, the flag).
+void write_train_outputs(const std::string& dir, const TrainResult& result, const std::string& command_line,
+                         const SettingWords& words);
 
 /// The summary.json document's text (also printed by tests).
-std::string train_summary_json(const TrainResult& result);
+std::string train_summary_json(const TrainResult& result, const SettingWords& words);
 
 }  // namespace nibble::train

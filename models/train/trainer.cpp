@@ -165,7 +165,8 @@ std::string precision_note(const TrainResult& result) {
   }
   return "no GEMM layer of " + result.config.model + " runs in 4 bits under " + result.policy_name + " (all " +
          std::to_string(result.layers.size()) + " are first or last layers, kept in " + formats +
-         "): this is " + formats + " training; use --policy int4-fp4-all to train every layer in 4 bits";
+         "): this is " + formats + " training; use " + setting_ref("policy") +
+         " int4-fp4-all to train every layer in 4 bits";
 }
 
 TrainResult train(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {

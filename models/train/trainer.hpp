@@ -106,7 +106,7 @@ struct TrainResult {
 std::size_t four_bit_layers(const TrainResult& result);
 /// "" when some GEMM layer is 4-bit or the policy is not a 4-bit one; otherwise
 /// a sentence saying that the run is not 4-bit training (for stderr, summary.json
-/// and report.html).
+/// and report.html); its advice names the policy setting by setting_ref.
 std::string precision_note(const TrainResult& result);
 
 /// Called after every epoch (progress lines).

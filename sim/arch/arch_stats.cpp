@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "sim/design/pe_support.hpp"
 #include "sim/design/trace_names.hpp"
 
 namespace nibble::arch {
@@ -78,16 +79,15 @@ ArchStats::ArchStats(StatRegistry& r)
 }
 
 StatRegistry::Id ArchStats::mac(numerics::PeMode mode) const {
-  switch (mode) {
-    case numerics::PeMode::kInt4xInt4: return mac_int4_int4;
-    case numerics::PeMode::kFp4xInt4:
-    case numerics::PeMode::kInt4xFp4: return mac_int4_fp4;
-    case numerics::PeMode::kFp8xFp8: return mac_fp8;
-    case numerics::PeMode::kFp16xFp16: return mac_fp16;
-    case numerics::PeMode::kFp32xFp32: return mac_fp32;
-    case numerics::PeMode::kMxfp4: return mac_mxfp4;
-    case numerics::PeMode::kNvfp4: return mac_nvfp4;
-    case numerics::PeMode::kBf16xBf16: return mac_bf16;
+  switch (design::datapath_of(mode)) {
+    case design::Datapath::kInt4Int4: return mac_int4_int4;
+    case design::Datapath::kInt4Fp4: return mac_int4_fp4;
+    case design::Datapath::kFp8: return mac_fp8;
+    case design::Datapath::kFp16: return mac_fp16;
+    case design::Datapath::kFp32: return mac_fp32;
+    case design::Datapath::kMxfp4: return mac_mxfp4;
+    case design::Datapath::kNvfp4: return mac_nvfp4;
+    case design::Datapath::kBf16: return mac_bf16;
   }
   return mac_fp32;
 }

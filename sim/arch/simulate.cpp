@@ -139,10 +139,10 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   const auto add_steps = [&](std::uint64_t n, std::size_t i) {
     steps = checked_add(steps, n).value_or(std::numeric_limits<std::uint64_t>::max());
     if (steps <= options.max_steps) return;
-    throw InputError("", 0, "--max-steps",
-                     "the simulation would take more than " + std::to_string(options.max_steps) +
-                         " engine steps (GEMM folds and vector chunks), reached at op " + std::to_string(i) + " (" +
-                         trace.ops[i].layer + "); raise --max-steps to run it anyway");
+    throw SettingError("max_steps", "the simulation would take more than " + std::to_string(options.max_steps) +
+                                        " engine steps (GEMM folds and vector chunks), reached at op " +
+                                        std::to_string(i) + " (" + trace.ops[i].layer + "); raise " +
+                                        setting_ref("max_steps") + " to run it anyway");
   };
   const bool named = trace.names_tensors();
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
@@ -257,7 +257,8 @@ std::string encode(const ChildResult& r) {
   return j.dump();
 }
 
-std::string encode_error(const std::string& kind, const std::string& message, const InputError* input = nullptr) {
+std::string encode_error(const std::string& kind, const std::string& message, const InputError* input = nullptr,
+                         const SettingError* setting = nullptr) {
   nlohmann::json j;
   j["ok"] = false;
   j["kind"] = kind;
@@ -267,6 +268,11 @@ std::string encode_error(const std::string& kind, const std::string& message, co
     j["line"] = input->line();
     j["field"] = input->field();
     j["message"] = input->message();
+  }
+  if (setting != nullptr) {
+    j["file"] = setting->file();
+    j["setting"] = setting->setting();
+    j["message"] = setting->message();
   }
   return j.dump();
 }
@@ -311,6 +317,7 @@ ChildResult decode(const std::string& text, std::size_t ops, std::size_t counter
     if (kind == "input") {
       throw InputError(j.value("file", ""), j.value("line", std::int64_t{0}), j.value("field", ""), message);
     }
+    if (kind == "setting") throw SettingError(j.value("setting", ""), message, j.value("file", ""));
     if (kind == "functional") throw FunctionalMismatch(message);
     throw std::runtime_error("simulation failed: " + message);
   }
@@ -387,6 +394,8 @@ ChildResult run_forked(const design::Design& d, const workloads::Trace& trace, c
       text = encode(run_here(d, trace, options));
     } catch (const InputError& e) {
       text = encode_error("input", e.message(), &e);
+    } catch (const SettingError& e) {
+      text = encode_error("setting", e.message(), nullptr, &e);
     } catch (const FunctionalMismatch& e) {
       text = encode_error("functional", e.what());
     } catch (const std::exception& e) {

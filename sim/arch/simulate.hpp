@@ -5,7 +5,7 @@
 // simulation in a forked child: the child elaborates the Chip, runs
 // sc_start(), writes the result as JSON to a pipe and leaves with _exit();
 // the parent reads the pipe and rethrows the child's InputError,
-// FunctionalMismatch or other failure as the same kind of exception. The
+// SettingError, FunctionalMismatch or other failure as the same kind of exception. The
 // parent never starts a SystemC kernel itself.
 #pragma once
 
@@ -86,7 +86,9 @@ struct SimResult {
 
 /// Simulates `trace` on `design` (see the file comment). Throws InputError for
 /// bad input (an op the design cannot run, a tile that does not fit),
-/// FunctionalMismatch when --functional finds a difference, and
+/// SettingError "max_steps" for a run of more engine steps than
+/// `options.max_steps`, FunctionalMismatch when the functional check finds a
+/// difference, and
 /// std::runtime_error when the child fails otherwise.
 SimResult simulate(const design::Design& design, const workloads::Trace& trace, const SimOptions& options = {});
 

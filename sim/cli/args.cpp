@@ -12,9 +12,11 @@
 
 namespace nibble::cli {
 
-// The one place settings meet flags: the library throws SettingError in its
-// own words (sim/common/error.hpp) and every command prints it through here.
-InputError flag_error(const SettingError& e) {
+namespace {
+// The one place settings meet flags: the library names a setting in its own
+// words (SettingError, setting_ref in sim/common/error.hpp) and every command
+// prints it through here. nullptr for a setting no flag sets.
+const char* flag_of(const std::string& setting) {
   static const std::pair<const char*, const char*> kFlags[] = {
       {"tech", "--tech"},
       {"iso_area", "--iso-area"},
@@ -28,11 +30,51 @@ InputError flag_error(const SettingError& e) {
       {"warmup", "--warmup"},
       {"threads", "--threads"},
       {"data", "--data"},
-      {"out", "--out"}};
-  for (const auto& [setting, flag] : kFlags) {
-    if (e.setting() == setting) return InputError(e.file(), 0, flag, e.message());
+      {"out", "--out"},
+      {"force", "--force"},
+      {"skip_unknown", "--skip-unknown"},
+      {"override", "--set"},  // a design override (nibble compare's --set-a/--set-b and a sweep's parameters too)
+      {"max_steps", "--max-steps"},
+      {"point_timeout", "--point-timeout"},  // nibble sweep --mpi
+      {"resume", "--resume"},
+      // nibble cosim
+      {"rows", "--rows"},
+      {"cols", "--cols"},
+      {"dot", "--dot"},
+      {"mode", "--mode"},
+      {"acc", "--acc"},
+      {"trace", "--trace"},
+      {"wave", "--wave"},
+      {"inject_fault", "--inject-fault"}};
+  for (const auto& [name, flag] : kFlags) {
+    if (setting == name) return flag;
   }
-  throw std::logic_error("no flag sets the setting '" + e.setting() + "'");
+  return nullptr;
+}
+}  // namespace
+
+std::string render_settings(const std::string& text) {
+  static const std::string kOpen = setting_ref("");  // "{setting:}": the prefix, then the closing brace
+  const std::string prefix = kOpen.substr(0, kOpen.size() - 1);
+  const char close = kOpen.back();
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t ref = text.find(prefix); ref != std::string::npos; ref = text.find(prefix, at)) {
+    const std::size_t end = text.find(close, ref + prefix.size());
+    if (end == std::string::npos) break;
+    // An unknown name stays as written: the text may quote the user's input.
+    const char* flag = flag_of(text.substr(ref + prefix.size(), end - ref - prefix.size()));
+    out.append(text, at, (flag == nullptr ? end + 1 : ref) - at);
+    if (flag != nullptr) out += flag;
+    at = end + 1;
+  }
+  return out + text.substr(at);
+}
+
+InputError flag_error(const SettingError& e) {
+  const char* flag = flag_of(e.setting());
+  if (flag == nullptr) throw std::logic_error("no flag sets the setting '" + e.setting() + "'");
+  return InputError(e.file(), 0, flag, render_settings(e.message()));
 }
 
 ArgParser::ArgParser(std::string command, std::string synopsis, std::string description, std::string example)

@@ -37,6 +37,12 @@ struct HelpShown {};
 /// the setting names, if any. std::logic_error for a setting no flag sets.
 InputError flag_error(const SettingError& e);
 
+/// `text` (a library message, or the whole line of an InputError) with every
+/// setting reference (setting_ref, "{setting:max_steps}") written as the flag
+/// that sets it ("--max-steps"), by flag_error's table; a reference to a name
+/// the table lacks stays as written (the text may quote the user's input).
+std::string render_settings(const std::string& text);
+
 class ArgParser {
  public:
   /// `command` e.g. "nibble simulate"; `synopsis` the usage line after it;

@@ -150,11 +150,11 @@ int run_main_job(const std::vector<std::string>& args) {
     };
     const train::TrainResult result = train::train(config, data, on_epoch);
     if (const std::string note = train::precision_note(result); !note.empty()) {
-      std::cerr << "nibble run: note: " << note << "\n";
+      std::cerr << "nibble run: note: " << render_settings(note) << "\n";
     }
     const std::string dir = out + "/train-" + policy;
     prepare_output_dir(dir, true);
-    train::write_train_outputs(dir, result, "nibble train " + flags + " --out " + dir);
+    train::write_train_outputs(dir, result, "nibble train " + flags + " --out " + dir, render_settings);
     commands += "nibble train " + flags + " --out " + dir + "\n";
   }
   write_file_atomic(out + "/commands.txt", commands);

@@ -93,11 +93,14 @@ int run_sweep(const std::vector<std::string>& args) {
     return flow::sweep_point_key(point, tech, max_steps, NIBBLE_VERSION);
   };
   options.metric_columns = flow::sweep_metric_columns();
+  options.words = render_settings;
   options.progress = !quiet;
   const sweep::Evaluator evaluate = [tech, max_steps](const sweep::SweepPoint& point) {
     try {
-      return flow::evaluate_sweep_point(point, tech, max_steps);
-    } catch (const SettingError& e) {  // a bad --tech fails every point, in the flag's words
+      sweep::PointOutcome outcome = flow::evaluate_sweep_point(point, tech, max_steps);
+      outcome.error = render_settings(outcome.error);  // a bad override names --set
+      return outcome;
+    } catch (const SettingError& e) {  // a bad --tech fails every point, over --max-steps one, in the flag's words
       sweep::PointOutcome failed;
       failed.error = flag_error(e).what();
       return failed;

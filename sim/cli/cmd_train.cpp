@@ -130,10 +130,10 @@ int run_train(const std::vector<std::string>& args) {
               << "\n";
   };
   const train::TrainResult result = train::train(config, data, on_epoch);
-  train::write_train_outputs(out, result, command_line);
+  train::write_train_outputs(out, result, command_line, render_settings);
   out_dir.commit();
   if (const std::string note = train::precision_note(result); !note.empty()) {
-    std::fprintf(stderr, "nibble train: note: %s\n", note.c_str());  // even with --quiet: it changes what the number means
+    std::fprintf(stderr, "nibble train: note: %s\n", render_settings(note).c_str());  // even with --quiet: it changes what the number means
   }
   if (!quiet) {
     std::cerr << "nibble train: test accuracy " << format_fixed(result.epochs.back().test_accuracy, 2) << "% after "

@@ -70,7 +70,7 @@ int dispatch(const std::vector<std::string>& argv) {
     std::cerr << "nibble " << argv[0] << ": " << e.what() << "\n";
     return kExitBadInput;
   } catch (const InputError& e) {
-    std::cerr << "nibble: " << e.what() << "\n";
+    std::cerr << "nibble: " << render_settings(e.what()) << "\n";
     return kExitBadInput;
   } catch (const SettingError& e) {
     std::cerr << "nibble: " << flag_error(e).what() << "\n";

@@ -75,4 +75,6 @@ SettingError::SettingError(std::string setting, std::string message, std::string
       m_message(std::move(message)),
       m_file(std::move(file)) {}
 
+std::string setting_ref(const std::string& setting) { return "{setting:" + setting + "}"; }
+
 }  // namespace nibble

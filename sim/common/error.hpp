@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -59,5 +60,18 @@ class SettingError : public std::runtime_error {
   std::string m_message;  ///< what was expected, in words
   std::string m_file;     ///< the path the setting names, "" when it names none
 };
+
+/// How a library message refers to a setting (advice such as "raise the step
+/// budget", a conflict between a file and a setting, or the origin of a value):
+/// "{setting:NAME}". The front end that read the setting renders every such
+/// reference in its own words (sim/cli's render_settings: the flag) wherever
+/// it prints a message, so library text names settings, never flags. Names are
+/// SettingError's (max_steps, policy, out, ...).
+std::string setting_ref(const std::string& setting);
+
+/// How a front end words the setting references of text that library code
+/// writes to a file or stream itself (a report's note, a sweep's last words):
+/// sim/cli passes its render_settings.
+using SettingWords = std::function<std::string(const std::string&)>;
 
 }  // namespace nibble

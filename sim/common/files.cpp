@@ -149,7 +149,8 @@ void claim_output_dir(const std::string& dir, bool force) {
     if (!fs::is_directory(root, ec)) throw SettingError("out", "exists and is not a directory", dir);
     const bool ours = fs::exists(root / kMarker, ec) || fs::exists(root / kLock, ec);
     if (!ours && !fs::is_empty(root, ec) && !force) {
-      throw SettingError("out", "directory holds files nibble did not write; choose another --out or pass --force",
+      throw SettingError("out", "directory holds files nibble did not write; choose another " + setting_ref("out") +
+                                  " or pass " + setting_ref("force"),
                          dir);
     }
   } else {
@@ -227,7 +228,8 @@ OutputDir::OutputDir(const std::string& dir, bool force) : m_dir(dir), m_lock_fd
     const std::string pid = n > 0 ? std::string(trim(std::string_view(holder, static_cast<std::size_t>(n)))) : "";
     throw SettingError("out",
                        "another nibble run" + (pid.empty() ? std::string() : " (pid " + pid + ")") +
-                           " is writing into this folder; wait for it to end or choose another --out",
+                           " is writing into this folder; wait for it to end or choose another " +
+                           setting_ref("out"),
                        dir);
   }
   const std::string pid = std::to_string(::getpid()) + "\n";

@@ -359,7 +359,7 @@ std::string wave_temporary_name(const std::string& path) {
 // writers do not report a file they cannot open.
 void create_wave_temporary(const ScopedTemporary& temp, const std::string& path) {
   const int fd = ::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(path, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
+  if (fd < 0) throw InputError(path, 0, setting_ref("wave"), std::string("cannot write: ") + std::strerror(errno));
   ::close(fd);
 }
 }  // namespace
@@ -402,7 +402,7 @@ WaveFormat wave_format(const std::string& path) {
   };
   if (ends_with(".vcd")) return WaveFormat::kVcd;
   if (ends_with(".fst")) return WaveFormat::kFst;
-  throw InputError("", 0, "--wave", "expected a file name ending in .vcd or .fst, got '" + path + "'");
+  throw InputError("", 0, setting_ref("wave"), "expected a file name ending in .vcd or .fst, got '" + path + "'");
 }
 
 }  // namespace
@@ -425,7 +425,7 @@ Fault parse_fault(const std::string& text) {
   } else if (kind == "delay" && fields.size() == 2 && numbers.size() == 1) {
     fault = Fault{Fault::Kind::kDelay, numbers[0], 0, 0};
   } else {
-    throw InputError("", 0, "--inject-fault",
+    throw InputError("", 0, setting_ref("inject_fault"),
                      "expected weight:OP:ROW:COL, psum:OP:VECTOR:COL or delay:OP (whole numbers), got '" + text +
                          "'");
   }
@@ -455,10 +455,11 @@ CosimReport run_cosim(const CosimOptions& options) {
     size_built |= variant.rows == options.rows && variant.cols == options.cols && variant.dot == options.dot;
   }
   if (!size_built) {
-    throw InputError("", 0, options.dot == 1 ? "--rows/--cols" : "--rows/--cols/--dot",
+    const std::string size = setting_ref("rows") + "/" + setting_ref("cols");
+    throw InputError("", 0, options.dot == 1 ? size : size + "/" + setting_ref("dot"),
                      "this build has Verilated tiles of " + rtl_size_list() + " only, not " +
                          std::to_string(options.rows) + "x" + std::to_string(options.cols) +
-                         (options.dot == 1 ? "" : " --dot " + std::to_string(options.dot)) +
+                         (options.dot == 1 ? "" : " " + setting_ref("dot") + " " + std::to_string(options.dot)) +
                          " (sim/cosim/CMakeLists.txt lists the sizes)");
   }
   const WaveFormat wave = options.wave_file.empty() ? WaveFormat::kVcd : wave_format(options.wave_file);
@@ -468,7 +469,7 @@ CosimReport run_cosim(const CosimOptions& options) {
                   variant.wave == wave;
   }
   if (!wave_built) {
-    throw InputError("", 0, "--wave",
+    throw InputError("", 0, setting_ref("wave"),
                      "this build's Verilated tile of that size has a VCD tracer only (sim/cosim/CMakeLists.txt); "
                      "expected a file name ending in .vcd, got '" + options.wave_file + "'");
   }
@@ -509,8 +510,9 @@ CosimReport run_cosim(const CosimOptions& options) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Bench bench("cosim", options, *source, wave, report);
   if (bench.empty()) {
-    throw InputError(options.trace_file, 0, "--trace",
-                     "no GEMM of the trace runs on the tile with the chosen --mode/--acc (it takes int4/uint4 x "
+    throw InputError(options.trace_file, 0, setting_ref("trace"),
+                     "no GEMM of the trace runs on the tile with the chosen " + setting_ref("mode") + "/" +
+                         setting_ref("acc") + " (it takes int4/uint4 x "
                      "int4, fp4 x int4 or int4/uint4 x fp4 operands with an int32 or fp16 accumulator)");
   }
   Progress progress("cosim", total, options.progress);
@@ -535,15 +537,15 @@ CosimReport run_cosim(const CosimOptions& options) {
   if (wave_temp) {
     // A failed write stopped the run at the next clock edge (Bench::on_clock).
     if (const int error = bench.rtl().wave_error()) {
-      throw InputError(options.wave_file, 0, "--wave", write_failure("write", error));
+      throw InputError(options.wave_file, 0, setting_ref("wave"), write_failure("write", error));
     }
     if (wave == WaveFormat::kFst && !fst_is_whole(wave_temp->path())) {
-      throw InputError(options.wave_file, 0, "--wave",
+      throw InputError(options.wave_file, 0, setting_ref("wave"),
                        "cannot write: the FST writer left the file cut short (a full disk or a file size limit?); "
                        "no output of this run was kept");
     }
     if (std::rename(wave_temp->path().c_str(), options.wave_file.c_str()) != 0) {
-      throw InputError(options.wave_file, 0, "--wave", std::string("cannot write: ") + std::strerror(errno));
+      throw InputError(options.wave_file, 0, setting_ref("wave"), std::string("cannot write: ") + std::strerror(errno));
     }
     wave_temp->release();
   }

@@ -33,7 +33,7 @@ struct Fault {
 };
 
 /// Parses `weight:OP:ROW:COL`, `psum:OP:VECTOR:COL` or `delay:OP`; InputError
-/// (field "--inject-fault") naming the expected forms otherwise.
+/// (field setting_ref("inject_fault")) naming the expected forms otherwise.
 Fault parse_fault(const std::string& text);
 
 /// Everything one co-simulation run needs.

@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <utility>
 
+#include "sim/common/error.hpp"
+
 namespace nibble::cosim {
 
 std::string rtl_size_list() {
   std::vector<std::string> sizes;
   for (const auto& variant : rtl_variants()) {
     std::string size = std::to_string(variant.rows) + "x" + std::to_string(variant.cols);
-    if (variant.dot != 1) size += " --dot " + std::to_string(variant.dot);
+    if (variant.dot != 1) size += " " + setting_ref("dot") + " " + std::to_string(variant.dot);
     if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
   }
   std::string out;

@@ -68,7 +68,7 @@ struct RtlVariant {
 
 /// Every Verilated model this build holds (sizes x formats).
 const std::vector<RtlVariant>& rtl_variants();
-/// The sizes, e.g. "8x8, 4x4, 2x3, 8x4 --dot 4", for messages.
+/// The sizes, e.g. "8x8, 4x4, 2x3, 8x4 {setting:dot} 4" (setting_ref), for messages.
 std::string rtl_size_list();
 
 /// Makes the tile of size rows x cols with N = dot products per PE whose

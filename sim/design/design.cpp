@@ -355,19 +355,23 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   return d;
 }
 
-// Applies one "--set a.b.c=value" to the YAML tree before it is read, so the
+// Where an error in an override points: the setting, not the file (sim/cli
+// renders it as --set).
+const std::string kOverride = setting_ref("override");
+
+// Applies one override "a.b.c=value" to the YAML tree before it is read, so the
 // value passes the same checks as the file. Returns the key path.
 std::string apply_set(YAML::Node& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw InputError("--set", 0, assignment, "expected KEY=VALUE with a key path such as array.rows=8");
+    throw InputError(kOverride, 0, assignment, "expected KEY=VALUE with a key path such as array.rows=8");
   }
   const std::string path = std::string(trim(assignment.substr(0, eq)));
   const std::string value = std::string(trim(assignment.substr(eq + 1)));
-  if (value.empty()) throw InputError("--set", 0, path, "has no value");
+  if (value.empty()) throw InputError(kOverride, 0, path, "has no value");
   const auto parts = split(path, '.');
   for (const auto& part : parts) {
-    if (part.empty()) throw InputError("--set", 0, path, "empty key in the key path");
+    if (part.empty()) throw InputError(kOverride, 0, path, "empty key in the key path");
   }
   // yaml-cpp nodes are handles: walking by assignment would rebind them, so
   // the walk uses reset() on a copy of each child handle.
@@ -382,7 +386,7 @@ std::string apply_set(YAML::Node& root, const std::string& assignment) {
       node[key] = YAML::Node(YAML::NodeType::Map);
       child = node[key];
     } else if (!child.IsMap()) {
-      throw InputError("--set", 0, walked, "is a single value, not a mapping with key '" + std::string(parts[i + 1]) + "'");
+      throw InputError(kOverride, 0, walked, "is a single value, not a mapping with key '" + std::string(parts[i + 1]) + "'");
     }
     YAML::Node next;
     next.reset(child);
@@ -390,7 +394,7 @@ std::string apply_set(YAML::Node& root, const std::string& assignment) {
   }
   const std::string last(parts.back());
   if (node[last].IsDefined() && node[last].IsMap()) {
-    throw InputError("--set", 0, path, "is a mapping; set one of its keys, e.g. " + path + ".KEY=VALUE");
+    throw InputError(kOverride, 0, path, "is a mapping; set one of its keys, e.g. " + path + ".KEY=VALUE");
   }
   node[last] = value;
   return path;
@@ -633,7 +637,7 @@ Design parse_design(const std::string& text, const std::string& origin, const st
   for (const auto& s : sets) set_paths.push_back(apply_set(root, s));
   try {
     Design d = read_design(root, origin);
-    // `--set <unit>.dataflow=...` pins that unit's dataflow: the search keeps it.
+    // An override of `<unit>.dataflow` pins that unit's dataflow: the search keeps it.
     for (const auto& path : set_paths) {
       for (std::size_t i = 0; i < d.unit_count(); ++i) {
         if (path != d.unit_key(i) + ".dataflow") continue;
@@ -643,10 +647,10 @@ Design parse_design(const std::string& text, const std::string& origin, const st
     validate_design(d);
     return d;
   } catch (const InputError& e) {
-    // An error in a value that came from --set points at the command line.
+    // An error in a value that came from an override points at the override.
     for (const auto& path : set_paths) {
       if (!e.field().empty() && (starts_with_path(e.field(), path) || starts_with_path(path, e.field()))) {
-        throw InputError("--set", 0, e.field(), e.message());
+        throw InputError(kOverride, 0, e.field(), e.message());
       }
     }
     // Checks across fields know the key, not the line: find it in the file.

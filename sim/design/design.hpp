@@ -41,7 +41,7 @@ std::string_view mapper_name(MapperKind value);           ///< fixed search
 struct ArrayConfig {
   std::uint64_t rows = 1;                                    ///< R: PE rows (reduction dimension in ws/is)
   std::uint64_t cols = 1;                                    ///< C: PE columns
-  Dataflow dataflow = Dataflow::kWs;                         ///< stationary operand (the fixed mapper's, --set pins it)
+  Dataflow dataflow = Dataflow::kWs;                         ///< stationary operand (the fixed mapper's, an override pins it)
   std::vector<Dataflow> dataflows;  ///< the dataflows `mapper: search` may pick; empty = just `dataflow`
   PeKind pe_kind = PeKind::kInt4Fp4;                         ///< PE arithmetic
   int fp4_bias = 7;                                          ///< FP4 exponent bias (sim/numerics)
@@ -153,7 +153,8 @@ struct Design {
 };
 
 /// Reads a design file and applies `sets` ("key.path=value", in order) before
-/// validation; errors are InputError naming the file (or "--set"), line and key.
+/// validation; errors are InputError naming the file (or, for an error in an
+/// override, the setting: setting_ref("override")), line and key.
 Design load_design(const std::string& path, const std::vector<std::string>& sets = {});
 /// Same from text; `origin` names it in errors.
 Design parse_design(const std::string& text, const std::string& origin, const std::vector<std::string>& sets = {});

@@ -174,20 +174,29 @@ bool uses_chunked_accumulator(const Design& d) {
   return false;
 }
 
-std::string mac_counter_name(PeMode mode) {
+Datapath datapath_of(PeMode mode) {
   switch (mode) {
-    case PeMode::kInt4xInt4: return "mac_int4_int4";
+    case PeMode::kInt4xInt4: return Datapath::kInt4Int4;
     case PeMode::kFp4xInt4:
-    case PeMode::kInt4xFp4: return "mac_int4_fp4";
-    case PeMode::kFp8xFp8: return "mac_fp8";
-    case PeMode::kFp16xFp16: return "mac_fp16";
-    case PeMode::kFp32xFp32: return "mac_fp32";
-    case PeMode::kMxfp4: return "mac_mxfp4";
-    case PeMode::kNvfp4: return "mac_nvfp4";
-    case PeMode::kBf16xBf16: return "mac_bf16";
+    case PeMode::kInt4xFp4: return Datapath::kInt4Fp4;
+    case PeMode::kFp8xFp8: return Datapath::kFp8;
+    case PeMode::kFp16xFp16: return Datapath::kFp16;
+    case PeMode::kFp32xFp32: return Datapath::kFp32;
+    case PeMode::kMxfp4: return Datapath::kMxfp4;
+    case PeMode::kNvfp4: return Datapath::kNvfp4;
+    case PeMode::kBf16xBf16: return Datapath::kBf16;
   }
-  return "mac_fp32";
+  throw std::logic_error("datapath_of: unknown PeMode");
 }
+
+const char* datapath_name(Datapath datapath) {
+  static const char* const kNames[kDatapaths] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16"};
+  return kNames[static_cast<std::size_t>(datapath)];
+}
+
+std::string mac_counter_name(Datapath datapath) { return std::string("mac_") + datapath_name(datapath); }
+
+std::string mac_counter_name(PeMode mode) { return mac_counter_name(datapath_of(mode)); }
 
 std::string natural_policy(PeKind kind) {
   return kind == PeKind::kFp4Block ? std::string("mxfp4") : std::string(pe_kind_name(kind));

@@ -81,7 +81,20 @@ std::string_view accumulator_key(numerics::PeMode mode);
 int psum_bits(numerics::Format acc);
 /// True when an accumulator the PE kind uses is fp16-chunked.
 bool uses_chunked_accumulator(const Design& design);
+/// A PE datapath, as the mac_<name> counters count it and the energy model
+/// prices a MAC (one tech-table action each): a PE kind has one or two, and
+/// both INT4 x FP4 operand orders of numerics::PeMode share the shifter.
+/// Declared in the counters' order (sim/arch/arch_stats registers them so).
+enum class Datapath { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32, kMxfp4, kNvfp4, kBf16 };
+inline constexpr std::size_t kDatapaths = 8;  ///< the number of Datapath values
+/// The one mapping of a numerics mode to the datapath that runs it (used by
+/// the MAC counters, the engine's stats and the energy model).
+Datapath datapath_of(numerics::PeMode mode);
+/// "int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16" (the counters' suffixes).
+const char* datapath_name(Datapath datapath);
 /// The MAC counter name of a PE datapath: mac_int4_int4, mac_int4_fp4, mac_fp8, ..., mac_mxfp4, mac_nvfp4
+std::string mac_counter_name(Datapath datapath);
+/// The MAC counter of the datapath that runs `mode`.
 std::string mac_counter_name(numerics::PeMode mode);
 
 /// The precision policy that matches a PE kind (workloads' named policies):

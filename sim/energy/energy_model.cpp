@@ -231,36 +231,18 @@ double block_mac_pj(const TechTable& tech, MacMode mode) {
          scale / block;
 }
 
-MacMode mac_mode(numerics::PeMode mode) {
-  switch (mode) {
-    case numerics::PeMode::kInt4xInt4: return MacMode::kInt4Int4;
-    case numerics::PeMode::kFp4xInt4:
-    case numerics::PeMode::kInt4xFp4: return MacMode::kInt4Fp4;
-    case numerics::PeMode::kFp8xFp8: return MacMode::kFp8;
-    case numerics::PeMode::kFp16xFp16: return MacMode::kFp16;
-    case numerics::PeMode::kFp32xFp32: return MacMode::kFp32;
-    case numerics::PeMode::kMxfp4: return MacMode::kMxfp4;
-    case numerics::PeMode::kNvfp4: return MacMode::kNvfp4;
-    case numerics::PeMode::kBf16xBf16: return MacMode::kBf16;
-  }
-  throw std::logic_error("unknown PeMode");
-}
-
 std::vector<MacMode> native_mac_modes(design::PeKind kind) {
   std::vector<MacMode> out;
   for (const numerics::PeMode mode : design::native_modes(kind)) {
-    const MacMode m = mac_mode(mode);
+    const MacMode m = design::datapath_of(mode);
     if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   }
   return out;
 }
 
-const char* mac_mode_name(MacMode mode) {
-  static const char* const names[CounterMap::kModes] = {"int4_int4", "int4_fp4", "fp8", "fp16", "fp32", "mxfp4", "nvfp4", "bf16"};
-  return names[static_cast<std::size_t>(mode)];
-}
+const char* mac_mode_name(MacMode mode) { return design::datapath_name(mode); }
 
-std::string mac_counter(MacMode mode) { return std::string("mac_") + mac_mode_name(mode); }
+std::string mac_counter(MacMode mode) { return design::mac_counter_name(mode); }
 
 namespace {
 

@@ -21,6 +21,7 @@
 
 #include "sim/common/stats.hpp"
 #include "sim/design/design.hpp"
+#include "sim/design/pe_support.hpp"
 #include "sim/energy/area.hpp"
 #include "sim/energy/tech_table.hpp"
 
@@ -68,7 +69,7 @@ class CounterMap {
 
   /// mac_int4_int4, mac_int4_fp4, mac_fp8, mac_fp16, mac_fp32, then the block-FP4 PE's mac_mxfp4 and
   /// mac_nvfp4 and the BF16 PE's mac_bf16
-  static constexpr std::size_t kModes = 8;
+  static constexpr std::size_t kModes = design::kDatapaths;
   static constexpr std::size_t kRequiredModes = 5;  ///< the first kRequiredModes counters must exist; the block ones may not (older layers.csv)
   static constexpr std::size_t kAccFormats = kAdderFormats.size();  ///< acc_add_int32, acc_add_fp16, acc_add_fp32
 
@@ -157,10 +158,9 @@ class EnergyModel {
 };
 
 /// GEMM datapath modes, as in the mac_<mode> counters: what a MAC is priced as
-/// (one tech-table action each). Not a copy of a design type: a PE kind has one
-/// or two datapaths (native_mac_modes) and both INT4 x FP4 operand orders of
-/// numerics::PeMode share the shifter (mac_mode).
-enum class MacMode { kInt4Int4, kInt4Fp4, kFp8, kFp16, kFp32, kMxfp4, kNvfp4, kBf16 };
+/// (one tech-table action each). The design's own type (design::Datapath,
+/// sim/design/pe_support.hpp, with the one PeMode -> datapath mapping).
+using MacMode = design::Datapath;
 /// pJ of one product of a block-FP4 PE in `mode` (kMxfp4, kNvfp4): the E2M1
 /// multiply, its share of the block's adder tree and of the block's scale
 /// step (docs/energy-model.md, "Block-FP4 PE"); the block's accumulator add
@@ -193,8 +193,6 @@ struct PeakFormat {
 };
 /// The formats summary.json's `peak` may list, in that order.
 const std::vector<PeakFormat>& peak_formats();
-/// The MAC counter a PE datapath counts in (both INT4 x FP4 orders in mac_int4_fp4).
-MacMode mac_mode(numerics::PeMode mode);
 /// The modes a PE kind executes natively (design::native_modes by MAC counter:
 /// int4-fp4 INT4xINT4 and INT4xFP4, the others one each).
 std::vector<MacMode> native_mac_modes(design::PeKind kind);

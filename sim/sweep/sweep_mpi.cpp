@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "sim/common/error.hpp"
 #include "sim/common/progress.hpp"
 #include "sim/sweep/sweep_store.hpp"
 
@@ -169,10 +170,11 @@ SweepResults run_mpi(const SweepSpec& spec, const RunOptions& options, const Eva
       std::cerr << "nibble sweep: MPI rank " << rank << " "
                 << (point < 0 ? std::string("did not start")
                               : "did not finish point " + results.points[static_cast<std::size_t>(point)].name(total))
-                << " within --point-timeout " << options.point_timeout_s << " s (stopped or hung)\n";
+                << " within " << options.words(setting_ref("point_timeout")) << " " << options.point_timeout_s
+                << " s (stopped or hung)\n";
     }
     std::cerr << "nibble sweep: the " << done << " points done are kept in " << options.out_dir
-              << "/points: run the sweep again with --resume" << std::endl;
+              << "/points: run the sweep again with " << options.words(setting_ref("resume")) << std::endl;
     world.abort(kExitLostRank);
   }
   progress.finish(std::to_string(total) + " points on " + std::to_string(world.size()) + " ranks");

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/common/error.hpp"
 #include "sim/sweep/sweep_spec.hpp"
 
 namespace nibble::sweep {
@@ -35,7 +36,7 @@ struct RunOptions {
   bool resume = false;    ///< reuse finished points found in out_dir/points
   bool progress = true;   ///< progress on stderr
   /// MPI: the longest a worker rank may stay silent (evaluating one point, or
-  /// starting up) before the sweep ends with exit 1 naming it (--point-timeout).
+  /// starting up) before the sweep ends with exit 1 naming it (setting point_timeout).
   std::uint64_t point_timeout_s = 3600;
   /// A fingerprint of everything a point's result depends on beyond its
   /// signature (file bytes, tables, nibble's version); a stored point is reused
@@ -43,6 +44,9 @@ struct RunOptions {
   std::function<std::string(const SweepPoint&)> key;
   /// The metric columns a stored point must hold, in order (empty: any).
   std::vector<std::string> metric_columns;
+  /// Words the setting references (setting_ref) of the lines the MPI
+  /// coordinator prints when it gives a rank up (sim/cli: the flags).
+  SettingWords words = [](const std::string& text) { return text; };
 };
 
 struct SweepResults {

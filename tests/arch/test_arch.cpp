@@ -400,6 +400,23 @@ TEST(IdealMemory, WeightStationary4x4) {
   EXPECT_EQ(cycles(d, {gemm("g", 20, 4, 8)}), 51u);
 }
 
+TEST(IdealMemory, StepBudgetIsASettingErrorFromTheChild) {
+  const auto d = test_design("test-4x4.yaml");
+  // m=10, n=8, k=8 on 4x4: 2 k tiles x 2 column blocks = 4 folds (above).
+  SimOptions options;
+  options.max_steps = 4;
+  EXPECT_EQ(run(d, {gemm("g", 10, 8, 8)}, options).total("cycles"), 54u);
+  options.max_steps = 3;
+  try {
+    run(d, {gemm("g", 10, 8, 8)}, options);
+    ADD_FAILURE() << "4 folds ran on a budget of 3";
+  } catch (const SettingError& e) {  // thrown in the forked child, rethrown as the same kind
+    EXPECT_EQ(e.setting(), "max_steps");
+    EXPECT_EQ(e.message(), "the simulation would take more than 3 engine steps (GEMM folds and vector chunks), "
+                           "reached at op 0 (g); raise {setting:max_steps} to run it anyway");
+  }
+}
+
 TEST(IdealMemory, DotProductWeightStationary) {
   // docs/timing.md, "Dot-product PEs": 4x4 PEs of width N, m = 10, n = 4, k = 16.
   // N = 2: a fold reduces R x N = 8 elements, ceil(16 / 8) = 2 folds of T = 10

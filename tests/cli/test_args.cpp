@@ -176,5 +176,18 @@ TEST(FlagError, NamesTheFlagAndKeepsThePath) {
   EXPECT_THROW(flag_error(SettingError("momentum", "x")), std::logic_error);
 }
 
+TEST(FlagError, RendersSettingReferencesAsFlags) {
+  EXPECT_EQ(setting_ref("max_steps"), "{setting:max_steps}");
+  EXPECT_STREQ(flag_error(SettingError("max_steps", "over 10 steps; raise " + setting_ref("max_steps") + " to run it"))
+                   .what(),
+               "--max-steps: over 10 steps; raise --max-steps to run it");
+  EXPECT_EQ(render_settings("choose another " + setting_ref("out") + " or pass " + setting_ref("force") + "."),
+            "choose another --out or pass --force.");
+  // A name no flag sets, or a reference left open, stays as written: the text may quote the user.
+  EXPECT_EQ(render_settings("got '{setting:momentum}' and {setting:out"), "got '{setting:momentum}' and {setting:out");
+  EXPECT_EQ(render_settings("{setting:x}{setting:policy}"), "{setting:x}--policy");
+  EXPECT_EQ(render_settings("{setting:{setting:policy}"), "{setting:{setting:policy}");
+}
+
 }  // namespace
 }  // namespace nibble::cli

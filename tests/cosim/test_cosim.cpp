@@ -470,8 +470,8 @@ TEST(CosimDot, RejectsADotProductSizeThatWasNotVerilated) {
     run_cosim(o);
     FAIL() << "8x4 --dot 2 accepted";
   } catch (const nibble::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("8x4 --dot 4"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("not 8x4 --dot 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("8x4 {setting:dot} 4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not 8x4 {setting:dot} 2"), std::string::npos) << e.what();
   }
 }
 

@@ -1,5 +1,5 @@
 // Design files: every shipped design parses; each class of error names the
-// file, line, key path and reason; --set goes through the same checks; the
+// file, line, key path and reason; an override (--set) goes through the same checks; the
 // resolved design serializes every field; SCALE-Sim configs become designs.
 #include <gtest/gtest.h>
 
@@ -122,7 +122,7 @@ TEST(DesignFile, WrongTypesAndRanges) {
   EXPECT_FALSE(parse_design(kTiny, "d.yaml").vector.stream_gemm_output);
   EXPECT_TRUE(parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=true"}).vector.stream_gemm_output);
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=yes"}); }),
-            "--set: vector.stream_gemm_output: expected true or false, got 'yes'");
+            "{setting:override}: vector.stream_gemm_output: expected true or false, got 'yes'");
   // dram.channels (default 1): a whole number of channels sharing the bandwidth evenly.
   EXPECT_EQ(parse_design(kTiny, "d.yaml").dram.channels, 1u);
   EXPECT_EQ(parse_design(replace(kTiny, "  burst_bytes: 64\n", "  burst_bytes: 64\n  channels: 4\n"), "d.yaml")
@@ -135,7 +135,7 @@ TEST(DesignFile, WrongTypesAndRanges) {
                                          "d.yaml"); }),
             "d.yaml:17: dram.channels: bandwidth_bytes_per_cycle (16) must split evenly between 3 channels");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"dram.channels=32"}); }),
-            "--set: dram.channels: bandwidth_bytes_per_cycle (16) must split evenly between 32 channels");
+            "{setting:override}: dram.channels: bandwidth_bytes_per_cycle (16) must split evenly between 32 channels");
   EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "dataflow: ws", "dataflow: wss"), "d.yaml"); }),
             "d.yaml:7: array.dataflow: expected one of ws, os, is, got 'wss' (did you mean 'ws'?)");
   EXPECT_EQ(message_of([] { parse_design(replace(kTiny, "double_buffer: true}\n  weight", "double_buffer: yes}\n  weight"),
@@ -171,7 +171,7 @@ TEST(DesignFile, ScratchpadWordsAreWholeBytesAndFitABank) {
             }),
             "d.yaml:10: scratchpads.input.word_bits: expected a whole number of bytes per access (8..65536 bits), got 12");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"scratchpads.weight.word_bits=131072"}); }),
-            "--set: scratchpads.weight.word_bits: expected a whole number of bytes per access (8..65536 bits), got "
+            "{setting:override}: scratchpads.weight.word_bits: expected a whole number of bytes per access (8..65536 bits), got "
             "131072");
   // 1024 bytes in 256 banks: 4 bytes each, less than one 8-byte word; 128 banks hold exactly one.
   EXPECT_EQ(message_of([] {
@@ -271,7 +271,7 @@ TEST(DesignFile, DotProductIsChecked) {
   EXPECT_NO_THROW(parse_design(replace(chunked, "chunk: 8", "chunk: 32"), "d.yaml"));
   // The weight scratchpad holds R x N x C = 4 x 4 x 4 4-bit weights: 32 bytes per half.
   EXPECT_EQ(message_of([&] { parse_design(dot, "d.yaml", {"scratchpads.weight.capacity_bytes=62"}); }),
-            "--set: scratchpads.weight.capacity_bytes: too small for one tile: one 4 x 4 x 4 stationary tile of "
+            "{setting:override}: scratchpads.weight.capacity_bytes: too small for one tile: one 4 x 4 x 4 stationary tile of "
             "4-bit operands needs 32 bytes per half (double_buffer: true), capacity gives 31");
 }
 
@@ -281,18 +281,18 @@ TEST(DesignFile, SetOverridesWithTheSameChecks) {
   EXPECT_TRUE(d.dram.ideal);
   EXPECT_EQ(d.array.dataflow, Dataflow::kOs);
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rows=0"}); }),
-            "--set: array.rows: expected a whole number in [1, 65536], got 0");
+            "{setting:override}: array.rows: expected a whole number in [1, 65536], got 0");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rowz=8"}); }),
-            "--set: array.rowz: unknown key (did you mean 'rows'?)");
+            "{setting:override}: array.rowz: unknown key (did you mean 'rows'?)");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array.rows"}); }),
-            "--set: array.rows: expected KEY=VALUE with a key path such as array.rows=8");
+            "{setting:override}: array.rows: expected KEY=VALUE with a key path such as array.rows=8");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"name.first=x"}); }),
-            "--set: name: is a single value, not a mapping with key 'first'");
+            "{setting:override}: name: is a single value, not a mapping with key 'first'");
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"array=3"}); }),
-            "--set: array: is a mapping; set one of its keys, e.g. array.KEY=VALUE");
+            "{setting:override}: array: is a mapping; set one of its keys, e.g. array.KEY=VALUE");
   // A tile check failing because of a --set value points at the command line.
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"scratchpads.weight.capacity_bytes=8"}); })
-                .rfind("--set: scratchpads.weight.capacity_bytes: too small for one tile", 0),
+                .rfind("{setting:override}: scratchpads.weight.capacity_bytes: too small for one tile", 0),
             0u);
 }
 
@@ -405,16 +405,16 @@ TEST(PeSupport, Fp4BlockAndBf16KindsRunTheirFormatsNatively) {
   EXPECT_EQ(message_of([&] {
               parse_design(kTiny, "d.yaml", {"array.pe_kind=fp4-block", "array.dot_product=32", "array.unsupported=multi-pass"});
             }),
-            "--set: array.unsupported: fp4-block PEs have no multi-pass datapath: route other formats to another "
+            "{setting:override}: array.unsupported: fp4-block PEs have no multi-pass datapath: route other formats to another "
             "matrix unit (matrix_units) instead");
   EXPECT_EQ(message_of([&] { parse_design(kTiny, "d.yaml", {"array.pe_kind=fp4-block", "array.dot_product=16"}); }),
-            "--set: array.dot_product: fp4-block PEs take whole MXFP4 blocks: expected a multiple of 32, got 16");
+            "{setting:override}: array.dot_product: fp4-block PEs take whole MXFP4 blocks: expected a multiple of 32, got 16");
   EXPECT_EQ(message_of([&] {
               parse_design(kTiny, "d.yaml",
                            {"array.pe_kind=fp4-block", "array.dot_product=32", "array.accumulators.float=fp16-chunked",
                             "array.chunk=128"});
             }),
-            "--set: array.accumulators.float: the fp4-block PE accumulates blocks in fp16 or fp32, got fp16-chunked");
+            "{setting:override}: array.accumulators.float: the fp4-block PE accumulates blocks in fp16 or fp32, got fp16-chunked");
   // bf16: BF16 natively, narrower formats promoted exactly, FP16 not at all.
   d = parse_design(kTiny, "d.yaml", {"array.pe_kind=bf16"});
   e = plan_execution(d, op);
@@ -425,6 +425,23 @@ TEST(PeSupport, Fp4BlockAndBf16KindsRunTheirFormatsNatively) {
   EXPECT_EQ(plan_execution(d, op).kind, ExecutionKind::kPromoted);
   op.a_format = op.b_format = numerics::Format::kFp16;  // 11 significand bits do not fit BF16's 8
   EXPECT_THROW(plan_execution(d, op), InputError);
+}
+
+TEST(PeSupport, EveryModeRunsOnOneDatapathWithOneCounter) {
+  using numerics::PeMode;
+  // Both INT4 x FP4 operand orders share the shifter: one datapath, one counter.
+  EXPECT_EQ(datapath_of(PeMode::kFp4xInt4), Datapath::kInt4Fp4);
+  EXPECT_EQ(datapath_of(PeMode::kInt4xFp4), Datapath::kInt4Fp4);
+  EXPECT_EQ(mac_counter_name(PeMode::kFp4xInt4), "mac_int4_fp4");
+  const std::vector<std::pair<PeMode, std::string>> one_each = {
+      {PeMode::kInt4xInt4, "mac_int4_int4"}, {PeMode::kFp8xFp8, "mac_fp8"},     {PeMode::kFp16xFp16, "mac_fp16"},
+      {PeMode::kFp32xFp32, "mac_fp32"},      {PeMode::kMxfp4, "mac_mxfp4"},     {PeMode::kNvfp4, "mac_nvfp4"},
+      {PeMode::kBf16xBf16, "mac_bf16"}};
+  for (const auto& [mode, counter] : one_each) EXPECT_EQ(mac_counter_name(mode), counter);
+  // Declared in the counters' order: the energy model indexes its per-datapath arrays by it.
+  EXPECT_EQ(static_cast<std::size_t>(Datapath::kBf16) + 1, kDatapaths);
+  EXPECT_STREQ(datapath_name(Datapath::kInt4Int4), "int4_int4");
+  EXPECT_STREQ(datapath_name(Datapath::kMxfp4), "mxfp4");
 }
 
 TEST(MatrixUnits, BlockFp4DesignsRouteEveryGemmNatively) {
@@ -499,7 +516,7 @@ TEST(MatrixUnits, ParsedInFileOrderWithTheArrayKeys) {
   // --set reaches a unit's key by its name, through the same checks.
   EXPECT_EQ(parse_design(two_units(), "d.yaml", {"matrix_units.small.rows=8"}).unit(1).array.rows, 8u);
   EXPECT_EQ(message_of([] { parse_design(two_units(), "d.yaml", {"matrix_units.small.rows=0"}); }),
-            "--set: matrix_units.small.rows: expected a whole number in [1, 65536], got 0");
+            "{setting:override}: matrix_units.small.rows: expected a whole number in [1, 65536], got 0");
 }
 
 TEST(MatrixUnits, ErrorsNameTheUnitsKeyPath) {

@@ -15,6 +15,7 @@
 
 #include "models/onnx/onnx_import.hpp"
 #include "models/train/idx.hpp"
+#include "sim/cli/args.hpp"
 #include "sim/common/error.hpp"
 #include "sim/common/files.hpp"
 #include "sim/design/design.hpp"
@@ -57,12 +58,13 @@ const std::map<std::string, std::function<void(const std::string& text, const st
   return table;
 }
 
-/// What the parser of `folder` says about `file`: the error's one line, or kAccepted.
+/// What the parser of `folder` says about `file`: the error's one line as
+/// `nibble` prints it (after "nibble: "), or kAccepted.
 std::string outcome(const std::string& folder, const fs::path& file) {
   try {
     parsers().at(folder)(read_file(file.string()), file.filename().string());
   } catch (const InputError& e) {
-    return e.what();
+    return cli::render_settings(e.what());
   }
   return kAccepted;
 }

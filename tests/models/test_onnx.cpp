@@ -120,7 +120,7 @@ TEST(Onnx, ShapeArithmeticFeedingAReshapeIsFolded) {
 
 TEST(Onnx, UnknownOpsAreErrorsUnlessSkipped) {
   EXPECT_EQ(error_of([] { import_onnx_bytes(exported_cnn("Elu"), "cnn.onnx", "cnn", {}); }),
-            "cnn.onnx: node 'odd' (Elu): unsupported op type 'Elu'; pass --skip-unknown to leave it out (treated "
+            "cnn.onnx: node 'odd' (Elu): unsupported op type 'Elu'; pass {setting:skip_unknown} to leave it out (treated "
             "as free), or see docs/trace-format.md for the supported ops");
   OnnxOptions skip;
   skip.skip_unknown = true;
@@ -292,7 +292,7 @@ TEST(Onnx, ChainsThatAreNotGeluOrLayerNormStayUnknown) {
     node_named(m, "/intermediate/intermediate_act_fn/Add").set_input(1, "/intermediate/intermediate_act_fn/Constant_output_0");
   });
   EXPECT_EQ(error_of([&] { import_onnx_bytes(not_gelu, "x.onnx", "x", {}); }),
-            "x.onnx: node '/intermediate/intermediate_act_fn/Erf' (Erf): unsupported op type 'Erf'; pass --skip-unknown "
+            "x.onnx: node '/intermediate/intermediate_act_fn/Erf' (Erf): unsupported op type 'Erf'; pass {setting:skip_unknown} "
             "to leave it out (treated as free), or see docs/trace-format.md for the supported ops");
   // The mean subtracted read by a third node: the chain's tensors must be its own.
   const std::string shared = edited_encoder([](onnx::ModelProto& m) {

@@ -120,7 +120,7 @@ TEST(Policy, FileErrorsNameLineAndKey) {
                 0),
             0u);
   EXPECT_EQ(error_of([] { parse_policy_text("policy: fp16\n", "p.yaml", std::string("hfp8")); }),
-            "p.yaml:1: policy: the file says 'fp16' but --policy says 'hfp8'; give one of them, or make them agree");
+            "p.yaml:1: policy: the file says 'fp16' but {setting:policy} says 'hfp8'; give one of them, or make them agree");
   EXPECT_EQ(error_of([] { parse_policy_text("layers:\n  conv1: fp12\n", "p.yaml", std::nullopt); }).rfind(
                 "p.yaml:2: layers.conv1: expected one of fp32, fp16, hfp8, int4-fp4, bf16, mxfp8, mxfp4, nvfp4, "
                 "got 'fp12'",
