@@ -162,13 +162,7 @@ class Expander {
       g.k = layer.conv.out_channels;
       g.r = layer.conv.kernel_h;
       g.s = layer.conv.kernel_w;
-      g.stride_h = layer.conv.stride_h;
-      g.stride_w = layer.conv.stride_w;
-      g.pad_h = layer.conv.pad_h;
-      g.pad_w = layer.conv.pad_w;
-      g.dilation_h = layer.conv.dilation_h;
-      g.dilation_w = layer.conv.dilation_w;
-      g.groups = layer.conv.groups;
+      static_cast<models::ConvWindow&>(g) = layer.conv;
       g.im2col = m_policy.im2col;
       op.conv = g;
       op.kind = g.groups == 1 ? OpKind::kConv : OpKind::kGroupConv;

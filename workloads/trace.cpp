@@ -111,9 +111,7 @@ std::uint64_t ConvGeometry::out_w() const { return window_out(w, s, stride_w, pa
 
 bool ConvGeometry::operator==(const ConvGeometry& o) const {
   return n == o.n && c == o.c && h == o.h && w == o.w && k == o.k && r == o.r && s == o.s &&
-         stride_h == o.stride_h && stride_w == o.stride_w && pad_h == o.pad_h && pad_w == o.pad_w &&
-         dilation_h == o.dilation_h && dilation_w == o.dilation_w && groups == o.groups &&
-         im2col == o.im2col;
+         static_cast<const models::ConvWindow&>(*this) == o && im2col == o.im2col;
 }
 
 std::uint64_t TraceOp::macs() const {

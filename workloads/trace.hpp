@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/graph/conv_window.hpp"
 #include "sim/numerics/format.hpp"
 
 namespace nibble::workloads {
@@ -69,8 +70,10 @@ enum class Im2col {
 std::string_view im2col_name(Im2col im2col);          ///< dram on-chip
 std::optional<Im2col> parse_im2col(std::string_view name);
 
-/// The forward layer's convolution geometry that produced a conv op's GEMM.
-struct ConvGeometry {
+/// The forward layer's convolution geometry that produced a conv op's GEMM:
+/// the input's shape, the filters, and the layer's window (strides, padding,
+/// dilation, groups).
+struct ConvGeometry : models::ConvWindow {
   std::uint64_t n = 1;           ///< batch
   std::uint64_t c = 1;           ///< input channels
   std::uint64_t h = 1;           ///< input height
@@ -78,13 +81,6 @@ struct ConvGeometry {
   std::uint64_t k = 1;           ///< output channels (filters)
   std::uint64_t r = 1;           ///< filter height
   std::uint64_t s = 1;           ///< filter width
-  std::uint64_t stride_h = 1;    ///< vertical stride
-  std::uint64_t stride_w = 1;    ///< horizontal stride
-  std::uint64_t pad_h = 0;       ///< padding, top and bottom
-  std::uint64_t pad_w = 0;       ///< padding, left and right
-  std::uint64_t dilation_h = 1;  ///< vertical dilation
-  std::uint64_t dilation_w = 1;  ///< horizontal dilation
-  std::uint64_t groups = 1;      ///< channel groups (c for depthwise)
   Im2col im2col = Im2col::kDram; ///< how the GEMM gets its im2col operand
 
   /// Output height: (h + 2 pad_h - dilation_h (r - 1) - 1) / stride_h + 1.

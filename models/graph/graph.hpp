@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/graph/conv_window.hpp"
+
 namespace nibble::models {
 
 /// Tensor dimensions, batch first (NCHW for images, N x S x D for sequences).
@@ -41,18 +43,12 @@ enum class ActivationKind { kRelu, kClip, kSigmoid, kTanh, kGelu };
 enum class PoolKind { kMax, kAvg };
 enum class EltwiseKind { kAdd, kSub, kMul, kDiv };
 
-/// Convolution parameters (the input shape gives N, C, H, W).
-struct ConvParams {
+/// Convolution parameters (the input shape gives N, C, H, W; the window
+/// its strides, padding, dilation and groups).
+struct ConvParams : ConvWindow {
   std::uint64_t out_channels = 1;  ///< K, filters
   std::uint64_t kernel_h = 1;      ///< R
   std::uint64_t kernel_w = 1;      ///< S
-  std::uint64_t stride_h = 1;      ///< vertical stride
-  std::uint64_t stride_w = 1;      ///< horizontal stride
-  std::uint64_t pad_h = 0;         ///< padding, top and bottom
-  std::uint64_t pad_w = 0;         ///< padding, left and right
-  std::uint64_t dilation_h = 1;    ///< vertical dilation
-  std::uint64_t dilation_w = 1;    ///< horizontal dilation
-  std::uint64_t groups = 1;        ///< channel groups (C for depthwise)
   bool bias = false;               ///< a bias vector of K values
 };
 
