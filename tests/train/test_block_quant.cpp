@@ -562,9 +562,12 @@ TrainConfig cnn_run(const std::string& policy, std::uint64_t images, std::uint64
 
 TEST(BlockPolicy, Mxfp4AndNvfp4CnnLearnFromTwoThousandImages) {
   if (test::fashion_mnist() == nullptr) GTEST_FAIL() << "dataset-fashion-mnist is not installed (make deps installs it)";
-  for (const char* policy : {"mxfp4", "nvfp4"}) {
+  // Measured with the block-PE GEMMs (seed 1, 2000 test images): mxfp4 73.45 %, nvfp4 73.80 %,
+  // beside fp32's 73.76 % on 5000 (Training.Fp32CnnLearnsFromTwoThousandImages).
+  const std::pair<const char*, double> measured[] = {{"mxfp4", 73.45}, {"nvfp4", 73.80}};
+  for (const auto& [policy, accuracy] : measured) {
     const TrainResult r = train(cnn_run(policy, 2000, 2000, 2), *test::fashion_mnist());
-    EXPECT_GT(r.epochs[0].test_accuracy, 65.0) << policy;
+    EXPECT_NEAR(r.epochs[0].test_accuracy, accuracy, 1.0) << policy;
     EXPECT_EQ(r.epochs[0].skipped_steps, 0u) << policy;
   }
 }
