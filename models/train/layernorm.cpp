@@ -7,15 +7,7 @@
 namespace nibble::train {
 
 LayerNorm::LayerNorm(std::string name, std::size_t features, float eps)
-    : Layer(std::move(name)), m_features(features), m_eps(eps) {
-  m_gamma.name = this->name() + ".weight";
-  m_beta.name = this->name() + ".bias";
-  m_gamma.decay = false;
-  m_beta.decay = false;
-  m_gamma.allocate(features);
-  m_beta.allocate(features);
-  std::fill(m_gamma.value.begin(), m_gamma.value.end(), 1.0f);
-}
+    : NormLayer(std::move(name), features, eps), m_features(features) {}
 
 Shape LayerNorm::output_shape(const Shape& in) const {
   if (in.per_sample() != m_features) {
@@ -25,10 +17,6 @@ Shape LayerNorm::output_shape(const Shape& in) const {
   return in;
 }
 
-void LayerNorm::init(Rng&) {
-  std::fill(m_gamma.value.begin(), m_gamma.value.end(), 1.0f);
-  std::fill(m_beta.value.begin(), m_beta.value.end(), 0.0f);
-}
 
 void LayerNorm::forward(const Tensor& x, Tensor& y, const StepContext&) {
   y.resize(output_shape(x.shape));

@@ -16,21 +16,16 @@ namespace nibble::train {
 /// features when tokens are the samples), with a learned per-feature scale
 /// and shift: y = gamma (x - mean) / sqrt(var + eps) + beta, biased variance,
 /// the same in training and evaluation (no running statistics), as PyTorch.
-class LayerNorm : public Layer {
+class LayerNorm : public NormLayer {
  public:
   LayerNorm(std::string name, std::size_t features, float eps = 1e-5f);
   std::string kind() const override { return "layernorm"; }
   Shape output_shape(const Shape& in) const override;
   void forward(const Tensor& x, Tensor& y, const StepContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, const StepContext& ctx) override;
-  std::vector<Param*> params() override { return {&m_gamma, &m_beta}; }
-  void init(Rng& rng) override;
 
  private:
   std::size_t m_features;          ///< D = c x h x w of a sample
-  float m_eps;                     ///< added to the variance
-  Param m_gamma;                   ///< scale, init 1, no weight decay
-  Param m_beta;                    ///< shift, init 0, no weight decay
   std::vector<float> m_inv_std;    ///< per sample 1/sqrt(var + eps) of the last forward
   std::vector<float> m_xhat;       ///< normalized input of the last forward
 };

@@ -134,15 +134,23 @@ void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor*
 
 // ---- batch normalization ----------------------------------------------------
 
-BatchNorm::BatchNorm(std::string name, std::size_t channels, float eps, float momentum)
-    : Layer(std::move(name)), m_channels(channels), m_eps(eps), m_momentum(momentum) {
+NormLayer::NormLayer(std::string name, std::size_t features, float eps) : Layer(std::move(name)), m_eps(eps) {
   m_gamma.name = this->name() + ".weight";
   m_beta.name = this->name() + ".bias";
   m_gamma.decay = false;
   m_beta.decay = false;
-  m_gamma.allocate(channels);
-  m_beta.allocate(channels);
+  m_gamma.allocate(features);
+  m_beta.allocate(features);
   std::fill(m_gamma.value.begin(), m_gamma.value.end(), 1.0f);
+}
+
+void NormLayer::init(Rng&) {
+  std::fill(m_gamma.value.begin(), m_gamma.value.end(), 1.0f);
+  std::fill(m_beta.value.begin(), m_beta.value.end(), 0.0f);
+}
+
+BatchNorm::BatchNorm(std::string name, std::size_t channels, float eps, float momentum)
+    : NormLayer(std::move(name), channels, eps), m_channels(channels), m_momentum(momentum) {
   m_running_mean.assign(channels, 0.0f);
   m_running_var.assign(channels, 1.0f);
 }
@@ -155,9 +163,8 @@ Shape BatchNorm::output_shape(const Shape& in) const {
   return in;
 }
 
-void BatchNorm::init(Rng&) {
-  std::fill(m_gamma.value.begin(), m_gamma.value.end(), 1.0f);
-  std::fill(m_beta.value.begin(), m_beta.value.end(), 0.0f);
+void BatchNorm::init(Rng& rng) {
+  NormLayer::init(rng);
   std::fill(m_running_mean.begin(), m_running_mean.end(), 0.0f);
   std::fill(m_running_var.begin(), m_running_var.end(), 1.0f);
 }

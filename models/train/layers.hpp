@@ -125,26 +125,37 @@ class Flatten : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, const StepContext& ctx) override;
 };
 
+/// A normalization with a learned scale (gamma, init 1) and shift (beta, init
+/// 0) per feature, neither decayed: what BatchNorm and LayerNorm share.
+class NormLayer : public Layer {
+ public:
+  std::vector<Param*> params() override { return {&m_gamma, &m_beta}; }
+  void init(Rng& rng) override;
+
+ protected:
+  NormLayer(std::string name, std::size_t features, float eps);
+
+  float m_eps;    ///< added to the variance
+  Param m_gamma;  ///< scale, init 1, no weight decay
+  Param m_beta;   ///< shift, init 0, no weight decay
+};
+
 /// Batch normalization per channel over (n, h, w), with learned scale and
 /// shift. Training uses the batch statistics (biased variance) and updates
 /// running averages (momentum 0.1, unbiased variance, as PyTorch); evaluation
 /// uses the running averages.
-class BatchNorm : public Layer {
+class BatchNorm : public NormLayer {
  public:
   BatchNorm(std::string name, std::size_t channels, float eps = 1e-5f, float momentum = 0.1f);
   std::string kind() const override { return "batchnorm"; }
   Shape output_shape(const Shape& in) const override;
   void forward(const Tensor& x, Tensor& y, const StepContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, const StepContext& ctx) override;
-  std::vector<Param*> params() override { return {&m_gamma, &m_beta}; }
   void init(Rng& rng) override;
 
  private:
   std::size_t m_channels;               ///< C
-  float m_eps;                          ///< added to the variance
   float m_momentum;                     ///< running-average update weight
-  Param m_gamma;                        ///< scale, init 1
-  Param m_beta;                         ///< shift, init 0
   std::vector<float> m_running_mean;    ///< evaluation mean
   std::vector<float> m_running_var;     ///< evaluation variance
   std::vector<float> m_inv_std;         ///< per channel 1/sqrt(var + eps) of the last training batch
