@@ -34,6 +34,10 @@ const char* flag_of(const std::string& setting) {
       {"force", "--force"},
       {"skip_unknown", "--skip-unknown"},
       {"override", "--set"},  // a design override (nibble compare's --set-a/--set-b and a sweep's parameters too)
+      {"override_a", "--set-a"},  // nibble compare's overrides of design A
+      {"override_b", "--set-b"},  // and of design B
+      {"timeline", "--timeline"},
+      {"functional", "--functional"},
       {"max_steps", "--max-steps"},
       {"point_timeout", "--point-timeout"},  // nibble sweep --mpi
       {"resume", "--resume"},

@@ -78,6 +78,7 @@ int run_compare(const std::vector<std::string>& args) {
   if (parser.given("--policy-a")) options.policy_a.name = policy_a;
   if (parser.given("--policy-b")) options.policy_b.name = policy_b;
   options.sim.timeline = timeline.detail();
+  options.words = render_settings;
   options.sim.max_steps = workload_flags.max_steps();
 
   const design::Design a = design::load_design(design_a, sets_a);

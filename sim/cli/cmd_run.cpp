@@ -103,6 +103,7 @@ int run_main_job(const std::vector<std::string>& args) {
   flow::CompareOptions compare_options;
   compare_options.iso_area = true;
   compare_options.sim.progress = !quiet;
+  compare_options.words = render_settings;
   compare_options.sim.timeline = arch::TimelineDetail::kOps;  // as `nibble compare` (commands.txt) by default
   const flow::Comparison comparison = flow::compare(a, b, workload, compare_options);
   flow::write_compare_outputs(comparison, out + "/compare", true);
@@ -121,6 +122,7 @@ int run_main_job(const std::vector<std::string>& args) {
     policy.name = other.policy;
     flow::EvalOptions options;
     options.sim.progress = !quiet;
+    options.words = render_settings;
     const flow::Evaluation eval = flow::evaluate(others[i], workload.trace_for(others[i], policy), options);
     const std::string dir = out + "/" + other.dir;
     prepare_output_dir(dir, true);

@@ -77,6 +77,7 @@ int run_simulate(const std::vector<std::string>& args) {
   const flow::WorkloadSource source = workload_flags.source(parser);
   if (parser.given("--policy")) policy.name = policy_name;
   options.sim.timeline = timeline.detail();
+  options.words = render_settings;
 
   const design::Design design = design::load_design(design_path, sets);
   const flow::Workload workload = flow::Workload::load(source);

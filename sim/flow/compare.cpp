@@ -132,6 +132,7 @@ Comparison compare(design::Design a, design::Design b, const Workload& workload,
   EvalOptions eval_options;
   eval_options.tech = options.tech;
   eval_options.sim = options.sim;
+  eval_options.words = options.words;
 
   std::optional<Evaluation> ea, eb;
   std::exception_ptr error_a, error_b;
@@ -381,7 +382,8 @@ std::string compare_report_html(const Comparison& c) {
 
   page.section("Designs");
   report::HtmlTable designs;
-  designs.caption = "The resolved designs (after --set-a, --set-b and --iso-area)";
+  designs.caption = c.a.words("The resolved designs (after " + setting_ref("override_a") + ", " + setting_ref("override_b") +
+                              " and " + setting_ref("iso_area") + ")");
   designs.columns = {"field", name_a, name_b};
   std::map<std::string, std::string> fields_b;
   for (const auto& [key, value] : design_fields(db)) fields_b[key] = value;

@@ -74,6 +74,7 @@ Evaluation evaluate(design::Design design, const workloads::Trace& trace, const 
   arch::SimResult result = arch::simulate(design, trace, options.sim);
   Evaluation eval = account_energy(std::move(result), std::move(tech));
   eval.timeline = choose_timeline(eval.sim, options.sim.timeline);
+  eval.words = options.words;
   return eval;
 }
 

@@ -37,6 +37,9 @@ TechSource tech_source(const energy::TechTable& tech);
 struct EvalOptions {
   std::string tech;        ///< --tech FILE or name ("" = the design's `tech`)
   arch::SimOptions sim;    ///< functional checks, seed, progress, fork, timeline detail
+  /// How the reports word their setting references ("{setting:timeline}"):
+  /// sim/cli passes its render_settings (the flags); unrendered by default.
+  SettingWords words = [](const std::string& text) { return text; };
 };
 
 /// Energy of a group of rows (a phase): per component and the chip figures.
@@ -54,6 +57,7 @@ struct Evaluation {
   std::array<PhaseEnergy, 4> phases;        ///< per workloads::Phase
   TechSource tech;                          ///< where the table came from
   TimelineChoice timeline;                  ///< timeline.json's detail and bytes (options.sim.timeline)
+  SettingWords words = [](const std::string& text) { return text; };  ///< EvalOptions::words
 };
 
 /// Simulates `trace` on `design` and accounts its energy (docs/energy-model.md).

@@ -153,7 +153,7 @@ nlohmann::ordered_json summary_object(const Evaluation& e) {
   j["functional"]["ops_without_numerics_mode"] = r.functional_no_arith;
   j["energy"] = energy_object(e);
   j["peak"] = energy::peak_json(e.model);
-  j["timeline"] = timeline_summary(e.timeline);
+  j["timeline"] = timeline_summary(e.timeline, e.words);
   return j;
 }
 
@@ -304,7 +304,7 @@ std::string report_html(const Evaluation& e) {
   }
   page.table(rows);
 
-  timeline_section(page, r, e.timeline);
+  timeline_section(page, r, e.timeline, e.words);
 
   page.section("Energy");
   page.paragraph("Energy = action counts x energy per action + leakage power x time, per layer and phase, with the "
@@ -337,13 +337,14 @@ std::string report_html(const Evaluation& e) {
 
   page.section("Design");
   report::HtmlTable design_table;
-  design_table.caption = "The resolved design (every field, after --set)";
+  design_table.caption = e.words("The resolved design (every field, after " + setting_ref("override") + ")");
   design_table.columns = {"field", "value"};
   for (const auto& [key, value] : design_fields(d)) design_table.rows.push_back({key, value});
   page.table(design_table, 80);
-  page.paragraph("Functional check: " + std::to_string(r.functional_checked) + " ops equal the reference bit for bit, " +
-                 std::to_string(r.functional_too_large) + " above the size limit, " +
-                 std::to_string(r.functional_no_arith) + " without a numerics mode (0 and 0 when --functional is off).");
+  page.paragraph(e.words("Functional check: " + std::to_string(r.functional_checked) +
+                         " ops equal the reference bit for bit, " + std::to_string(r.functional_too_large) +
+                         " above the size limit, " + std::to_string(r.functional_no_arith) +
+                         " without a numerics mode (0 and 0 when " + setting_ref("functional") + " is off)."));
 
   page.section("Technology table and sources");
   page.paragraph("Table '" + e.model.tech().name + "' from " + e.tech.file + (e.tech.builtin ? " (built in)" : "") +

@@ -58,7 +58,7 @@ TimelineChoice choose_timeline(const arch::SimResult& sim, TimelineDetail reques
   TimelineChoice c;
   c.requested = requested;
   if (requested == TimelineDetail::kNone) {
-    c.reason = "not requested (--timeline none): no timeline.json";
+    c.reason = "not requested (" + setting_ref("timeline") + " none): no timeline.json";
     return c;
   }
   const std::vector<report::TimelineOp> ops = timeline_ops(sim);
@@ -76,7 +76,7 @@ TimelineChoice choose_timeline(const arch::SimResult& sim, TimelineDetail reques
     c.reason = "one event per unit and op would exceed the limit of " + size_text(limit_bytes) + " (" +
                std::to_string(spans.size()) + " events): one event per unit, layer and phase instead";
   } else {
-    c.reason = "one event per unit, layer and phase (--timeline layers)";
+    c.reason = "one event per unit, layer and phase (" + setting_ref("timeline") + " layers)";
   }
   const auto spans = report::timeline_spans(sim.timeline, ops, TimelineDetail::kLayers);
   c.detail = TimelineDetail::kLayers;
@@ -85,11 +85,11 @@ TimelineChoice choose_timeline(const arch::SimResult& sim, TimelineDetail reques
   return c;
 }
 
-nlohmann::ordered_json timeline_summary(const TimelineChoice& choice) {
+nlohmann::ordered_json timeline_summary(const TimelineChoice& choice, const SettingWords& words) {
   nlohmann::ordered_json j;
   j["detail"] = report::timeline_detail_name(choice.detail);
   j["requested"] = report::timeline_detail_name(choice.requested);
-  j["reason"] = choice.reason;
+  j["reason"] = words(choice.reason);
   j["events"] = choice.events;
   j["bytes"] = choice.json.size();
   return j;
@@ -118,10 +118,11 @@ void gantt_figures(report::HtmlPage& page, const std::vector<report::TimelineSpa
   }
 }
 
-void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice) {
+void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice,
+                      const SettingWords& words) {
   page.section("Timeline");
   if (choice.requested == TimelineDetail::kNone) {
-    page.paragraph("No timeline: the run was made with --timeline none.");
+    page.paragraph(words("No timeline: the run was made with " + setting_ref("timeline") + " none."));
     return;
   }
   const std::vector<report::TimelineOp> ops = timeline_ops(sim);

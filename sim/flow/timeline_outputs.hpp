@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/arch/simulate.hpp"
+#include "sim/common/error.hpp"
 #include "sim/report/html.hpp"
 #include "sim/report/timeline_json.hpp"
 
@@ -37,13 +38,15 @@ std::vector<report::TimelineOp> timeline_ops(const arch::SimResult& sim);
 TimelineChoice choose_timeline(const arch::SimResult& sim, arch::TimelineDetail requested,
                                std::uint64_t limit_bytes = kTimelineLimitBytes);
 
-/// summary.json's `timeline`: detail, requested, reason, events, bytes.
-nlohmann::ordered_json timeline_summary(const TimelineChoice& choice);
+/// summary.json's `timeline`: detail, requested, reason (its setting
+/// references in `words`), events, bytes.
+nlohmann::ordered_json timeline_summary(const TimelineChoice& choice, const SettingWords& words);
 
 /// The section "Timeline" of report.html: a Gantt chart of the units over the
 /// whole step (one row per unit, one bar per run of a layer and phase,
 /// coloured by phase) and the same chart zoomed into each phase, folded.
-void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice);
+void timeline_section(report::HtmlPage& page, const arch::SimResult& sim, const TimelineChoice& choice,
+                      const SettingWords& words);
 
 /// The whole-step Gantt chart of `sim` alone, titled "Units over the whole
 /// step" + `who` (e.g. compare's A and B one above the other).
