@@ -77,4 +77,6 @@ SettingError::SettingError(std::string setting, std::string message, std::string
 
 std::string setting_ref(const std::string& setting) { return "{setting:" + setting + "}"; }
 
+std::string keep_setting_refs(const std::string& text) { return text; }
+
 }  // namespace nibble

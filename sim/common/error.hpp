@@ -74,4 +74,7 @@ std::string setting_ref(const std::string& setting);
 /// sim/cli passes its render_settings.
 using SettingWords = std::function<std::string(const std::string&)>;
 
+/// The SettingWords a library option defaults to: the references as written.
+std::string keep_setting_refs(const std::string& text);
+
 }  // namespace nibble

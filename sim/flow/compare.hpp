@@ -23,7 +23,7 @@ struct CompareOptions {
   bool iso_area = false;    ///< resize B's array to A's chip area before the run
   arch::SimOptions sim;     ///< options of both simulations
   bool concurrent = true;   ///< simulate A and B at the same time (results do not depend on it)
-  SettingWords words = [](const std::string& text) { return text; };  ///< EvalOptions::words
+  SettingWords words = keep_setting_refs;  ///< EvalOptions::words
 };
 
 /// What --iso-area did to design B.

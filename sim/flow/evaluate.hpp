@@ -39,7 +39,7 @@ struct EvalOptions {
   arch::SimOptions sim;    ///< functional checks, seed, progress, fork, timeline detail
   /// How the reports word their setting references ("{setting:timeline}"):
   /// sim/cli passes its render_settings (the flags); unrendered by default.
-  SettingWords words = [](const std::string& text) { return text; };
+  SettingWords words = keep_setting_refs;
 };
 
 /// Energy of a group of rows (a phase): per component and the chip figures.
@@ -57,7 +57,7 @@ struct Evaluation {
   std::array<PhaseEnergy, 4> phases;        ///< per workloads::Phase
   TechSource tech;                          ///< where the table came from
   TimelineChoice timeline;                  ///< timeline.json's detail and bytes (options.sim.timeline)
-  SettingWords words = [](const std::string& text) { return text; };  ///< EvalOptions::words
+  SettingWords words = keep_setting_refs;  ///< EvalOptions::words
 };
 
 /// Simulates `trace` on `design` and accounts its energy (docs/energy-model.md).

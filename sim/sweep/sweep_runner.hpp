@@ -46,7 +46,7 @@ struct RunOptions {
   std::vector<std::string> metric_columns;
   /// Words the setting references (setting_ref) of the lines the MPI
   /// coordinator prints when it gives a rank up (sim/cli: the flags).
-  SettingWords words = [](const std::string& text) { return text; };
+  SettingWords words = keep_setting_refs;
 };
 
 struct SweepResults {
