@@ -1,16 +1,18 @@
 #!/bin/sh
-# `make bench-accuracy`: the accuracy figures of docs/validation.md ("Accuracy").
-# Trains fmnist-cnn with fp32, int4-fp4, the three ablations and int4-fp4 on the
-# shipped 4-bit design (hw/designs/int4-train.yaml: fp16-chunked accumulators),
-# fmnist-resnet (batch norm, residuals) with fp32, int4-fp4, int4-fp4-all and the
-# three ablations (TPR's effect on a batch-norm network), and fmnist-mlp with
-# fp32, int4-fp4 and int4-fp4-all (every layer 4-bit), for each seed, then
-# prints one Markdown table of final test accuracies (mean over the seeds).
+# `make bench-accuracy`: the accuracy figures of docs/validation.md ("Accuracy" and
+# "4-bit formats side by side"). Trains fmnist-cnn with fp32, int4-fp4, int4-fp4-all,
+# the three ablations, int4-fp4 on the shipped 4-bit design (hw/designs/int4-train.yaml:
+# fp16-chunked accumulators) and the block-scaled and 8/16-bit formats (mxfp4, nvfp4,
+# mxfp8, bf16); fmnist-resnet (batch norm, residuals: TPR's effect on a batch-norm
+# network) and fmnist-vit (a transformer) with fp32, int4-fp4, int4-fp4-all, the three
+# ablations, mxfp4 and nvfp4; and fmnist-mlp with fp32, int4-fp4 and int4-fp4-all
+# (every layer 4-bit), for each seed, then prints one Markdown table of final test
+# accuracies (mean over the seeds).
 #
 #   tests/train/bench_accuracy.sh [NIBBLE [OUT]]
 #   environment: ACC_EPOCHS (10), ACC_SEEDS ("1 2 3"), ACC_THREADS (2),
-#                ACC_CNN_POLICIES, ACC_RESNET_POLICIES, ACC_MLP_POLICIES
-#                (override the lists; empty: none)
+#                ACC_CNN_POLICIES, ACC_RESNET_POLICIES, ACC_VIT_POLICIES,
+#                ACC_MLP_POLICIES (override the lists; empty: none)
 #
 # A run whose OUT/<model>-<policy>-s<seed>/summary.json exists is not repeated,
 # so an interrupted benchmark resumes; delete OUT to start over (needed after
@@ -22,8 +24,9 @@ out=${2:-build/bench-accuracy}
 epochs=${ACC_EPOCHS:-10}
 seeds=${ACC_SEEDS:-"1 2 3"}
 threads=${ACC_THREADS:-2}
-cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale int4-fp4@int4-train"}
-resnet_policies=${ACC_RESNET_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale"}
+cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale int4-fp4@int4-train mxfp4 nvfp4 mxfp8 bf16"}
+resnet_policies=${ACC_RESNET_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale mxfp4 nvfp4"}
+vit_policies=${ACC_VIT_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale mxfp4 nvfp4"}
 mlp_policies=${ACC_MLP_POLICIES-"fp32 int4-fp4 int4-fp4-all"}
 
 run() {  # model policy seed
@@ -45,6 +48,7 @@ run() {  # model policy seed
 for seed in $seeds; do
   for policy in $cnn_policies; do run fmnist-cnn "$policy" "$seed"; done
   for policy in $resnet_policies; do run fmnist-resnet "$policy" "$seed"; done
+  for policy in $vit_policies; do run fmnist-vit "$policy" "$seed"; done
   for policy in $mlp_policies; do run fmnist-mlp "$policy" "$seed"; done
 done
 
@@ -64,10 +68,11 @@ printf ' mean | vs fp32 | train s/epoch (seed %s) |\n' "$(echo $seeds | cut -d' 
 printf '| --- | --- |'
 for seed in $seeds; do printf ' ---: |'; done
 printf ' ---: | ---: | ---: |\n'
-for model in fmnist-cnn fmnist-resnet fmnist-mlp; do
+for model in fmnist-cnn fmnist-resnet fmnist-vit fmnist-mlp; do
   case "$model" in
     fmnist-cnn) policies=$cnn_policies ;;
     fmnist-resnet) policies=$resnet_policies ;;
+    fmnist-vit) policies=$vit_policies ;;
     *) policies=$mlp_policies ;;
   esac
   [ -n "$policies" ] || continue
