@@ -23,8 +23,8 @@ FUZZ_SECONDS ?= 300
 
 all: build
 
-## deps: install the Debian packages that are missing (apt-get update only when needed)
-## $(call install_missing,PACKAGES): the recipe both package lists use
+# $(call install_missing,PACKAGES): installs those of PACKAGES that are missing (apt-get update
+# only when some are); the recipe of deps and deps-fuzz
 define install_missing
 	@missing=""; \
 	for p in $(1); do \
@@ -39,6 +39,7 @@ define install_missing
 	fi
 endef
 
+## deps: install the Debian packages that are missing
 deps:
 	$(call install_missing,$(PACKAGES))
 
@@ -47,7 +48,7 @@ deps-fuzz:
 	$(call install_missing,$(PACKAGES) $(FUZZ_PACKAGES))
 
 # A new build folder gets Ninja (from deps), which compiles one target's sources while another
-# links: a clean Release build took 331 s instead of 523 s with Makefiles on 2 cores
+# links: a clean Release build took 319 s instead of 523 s with Makefiles on 2 cores
 # (docs/validation.md, "Start-up, build and test time"). A folder configured before keeps its generator.
 GENERATOR = $$(command -v ninja >/dev/null 2>&1 && echo -G Ninja)
 
