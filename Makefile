@@ -47,13 +47,14 @@ deps:
 deps-fuzz:
 	$(call install_missing,$(PACKAGES) $(FUZZ_PACKAGES))
 
-# A new build folder gets Ninja (from deps), which compiles one target's sources while another
-# links: a clean Release build took 319 s instead of 523 s with Makefiles on 2 cores
-# (docs/validation.md, "Start-up, build and test time"). A folder configured before keeps its generator.
-GENERATOR = $$(command -v ninja >/dev/null 2>&1 && echo -G Ninja)
+# $(call generator,DIR): a new build folder gets Ninja (from deps), which compiles one target's
+# sources while another links: a clean Release build took 319 s instead of 523 s with Makefiles
+# on 2 cores (docs/validation.md, "Start-up, build and test time"). A folder configured before
+# keeps its generator. Whether ninja is there is asked when the recipe runs, after deps.
+generator = $(if $(wildcard $(1)/CMakeCache.txt),,$$(command -v ninja >/dev/null 2>&1 && echo -G Ninja))
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(GENERATOR) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) $(call generator,$(BUILD)) $(CMAKE_FLAGS)
 
 configure: $(BUILD)/CMakeCache.txt
 
@@ -84,7 +85,7 @@ test-asan:
 ## sanitizers in the short determinism tests (`*SameResultsAtAnyThreadCount`).
 ASAN_SKIP := LearnsFrom|LearnFrom
 test-asan-unit: deps
-	cmake -S . -B build-asan-unit $(if $(wildcard build-asan-unit/CMakeCache.txt),,$(GENERATOR)) -DNIBBLE_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	cmake -S . -B build-asan-unit $(call generator,build-asan-unit) -DNIBBLE_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	      -DCMAKE_DISABLE_FIND_PACKAGE_verilator=ON
 	cmake --build build-asan-unit --target unit_tests -j $(JOBS)
 	cd build-asan-unit && ctest -L unit -E '$(ASAN_SKIP)' --output-on-failure -j $(JOBS) --timeout 900
@@ -99,7 +100,7 @@ bench: build
 
 ## fuzz: every parser under libFuzzer (clang), FUZZ_RUNS executions or FUZZ_SECONDS each
 fuzz: deps-fuzz
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(if $(wildcard $(FUZZ_BUILD)/CMakeCache.txt),,$(GENERATOR)) -DNIBBLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(call generator,$(FUZZ_BUILD)) -DNIBBLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
 	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_RUNS) $(FUZZ_SECONDS)
 

@@ -24,10 +24,21 @@ out=${2:-build/bench-accuracy}
 epochs=${ACC_EPOCHS:-10}
 seeds=${ACC_SEEDS:-"1 2 3"}
 threads=${ACC_THREADS:-2}
-cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale int4-fp4@int4-train mxfp4 nvfp4 mxfp8 bf16"}
-resnet_policies=${ACC_RESNET_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale mxfp4 nvfp4"}
-vit_policies=${ACC_VIT_POLICIES-"fp32 int4-fp4 int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale mxfp4 nvfp4"}
+ablations="int4-fp4-all int4-fp4-no-tpr int4-fp4-radix2 int4-fp4-no-gradscale"
+cnn_policies=${ACC_CNN_POLICIES-"fp32 int4-fp4 $ablations int4-fp4@int4-train mxfp4 nvfp4 mxfp8 bf16"}
+resnet_policies=${ACC_RESNET_POLICIES-"fp32 int4-fp4 $ablations mxfp4 nvfp4"}
+vit_policies=${ACC_VIT_POLICIES-"fp32 int4-fp4 $ablations mxfp4 nvfp4"}
 mlp_policies=${ACC_MLP_POLICIES-"fp32 int4-fp4 int4-fp4-all"}
+models="fmnist-cnn fmnist-resnet fmnist-vit fmnist-mlp"
+
+policies_of() {  # model -> its policy list
+  case "$1" in
+    fmnist-cnn) echo "$cnn_policies" ;;
+    fmnist-resnet) echo "$resnet_policies" ;;
+    fmnist-vit) echo "$vit_policies" ;;
+    fmnist-mlp) echo "$mlp_policies" ;;
+  esac
+}
 
 run() {  # model policy seed
   dir="$out/$1-$2-s$3"
@@ -46,10 +57,9 @@ run() {  # model policy seed
 }
 
 for seed in $seeds; do
-  for policy in $cnn_policies; do run fmnist-cnn "$policy" "$seed"; done
-  for policy in $resnet_policies; do run fmnist-resnet "$policy" "$seed"; done
-  for policy in $vit_policies; do run fmnist-vit "$policy" "$seed"; done
-  for policy in $mlp_policies; do run fmnist-mlp "$policy" "$seed"; done
+  for model in $models; do
+    for policy in $(policies_of "$model"); do run "$model" "$policy" "$seed"; done
+  done
 done
 
 accuracy() {  # summary.json -> test accuracy
@@ -68,13 +78,8 @@ printf ' mean | vs fp32 | train s/epoch (seed %s) |\n' "$(echo $seeds | cut -d' 
 printf '| --- | --- |'
 for seed in $seeds; do printf ' ---: |'; done
 printf ' ---: | ---: | ---: |\n'
-for model in fmnist-cnn fmnist-resnet fmnist-vit fmnist-mlp; do
-  case "$model" in
-    fmnist-cnn) policies=$cnn_policies ;;
-    fmnist-resnet) policies=$resnet_policies ;;
-    fmnist-vit) policies=$vit_policies ;;
-    *) policies=$mlp_policies ;;
-  esac
+for model in $models; do
+  policies=$(policies_of "$model")
   [ -n "$policies" ] || continue
   base=""
   for policy in $policies; do
