@@ -62,6 +62,8 @@ int run_scalesim(const std::vector<std::string>& args) {
   OutputDir output(dir, force);
   arch::SimOptions options;
   options.progress = false;
+  // One simulation per process: nothing to keep apart, so no child to fork.
+  options.fork = false;
   const arch::ScaleSimRun run = arch::run_scalesim(config, layers, options);
   write_file_atomic(dir + "/COMPUTE_REPORT.csv", arch::compute_report_csv(run));
   output.commit();

@@ -1,7 +1,7 @@
 // The start-up figures: `nibble --version` at most 5 ms and
-// `nibble scalesim` on the 4-layer SCALE-Sim topology (its forked simulation
+// `nibble scalesim` on the 4-layer SCALE-Sim topology (its simulation
 // included) at most 15 ms, both the median wall time of 10 runs of the real
-// binary. The CPU time (user + system, the process and its children) is
+// binary. The CPU time (user + system, the process and any children) is
 // printed too: on a shared machine it is the steadier figure.
 #include <fcntl.h>
 #include <spawn.h>
@@ -59,7 +59,7 @@ void run_once(const std::vector<std::string>& argv, double* wall_ms, double* cpu
     std::exit(1);
   }
   *wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  // wait4's rusage covers the process and the children it waited for (the forked simulation).
+  // wait4's rusage covers the process and the children it waited for.
   *cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
 }
 
@@ -96,7 +96,7 @@ int main() {
   if (::getloadavg(load, 1) == 1) std::printf("load average (1 min) at the start: %.2f\n", load[0]);
   const bool version = report("nibble --version", measure({nibble, "--version"}), 5.0);
   const bool scalesim =
-      report("nibble scalesim, 4-layer topology (fmnist_cnn_conv.csv, 32x32 os, forked simulation)",
+      report("nibble scalesim, 4-layer topology (fmnist_cnn_conv.csv, 32x32 os, simulation included)",
              measure({nibble, "scalesim", "-c", source + "/hw/designs/scalesim/scale.cfg", "-t",
                       source + "/workloads/scalesim/fmnist_cnn_conv.csv", "-p", out, "--force", "--quiet"}),
              15.0);
