@@ -224,20 +224,37 @@ class Expander {
     return copy;
   }
 
+  /// With `hadamard`, the 16-point random Hadamard transform of `source` (`count`
+  /// elements, format `format`, kept in it) along the weight-gradient GEMM's
+  /// reduction into LAYER.NAME, which the re-quantization then reads; else `source`.
+  std::string hadamard_of(const Layer& layer, bool hadamard, std::uint64_t count, Format format,
+                          const std::string& source, const char* name) {
+    if (!hadamard) return source;
+    const std::string out = tensor(layer, name);
+    vector(layer, Phase::kWeightGrad, VectorKind::kHadamard, count, format, format, {source}, {out});
+    return out;
+  }
+
   /// The weight-gradient GEMM's own copy of dY (`dy_tensor`, format `dy`): the second
-  /// copy of two-phase rounding or of block formats, or the only one.
+  /// copy of two-phase rounding or of block formats, or the only one; with
+  /// `hadamard`, of dY's transform.
   std::string weight_grad_copy(const Layer& layer, std::uint64_t count, Format dy, Format format,
-                               const std::string& dy_tensor, bool tpr, bool requant) {
-    return quantize_gradient(layer, Phase::kWeightGrad, count, dy, format, dy_tensor,
+                               const std::string& dy_tensor, bool tpr, bool requant, bool hadamard) {
+    return quantize_gradient(layer, Phase::kWeightGrad, count, dy, format,
+                             hadamard_of(layer, hadamard, count, dy, dy_tensor, "dY.H"),
                              gradient_copy(layer, "dY", Phase::kWeightGrad, tpr, requant));
   }
 
   /// The activation operand `index` of a weight-gradient GEMM in `format`: with block
-  /// formats re-quantized with transposed blocks into LAYER.ROLE, else the forward's copy.
-  std::string weight_grad_operand(const Layer& layer, std::size_t index, Format format, bool requant,
-                                  const char* role) {
-    return requant ? requantize_transposed(layer, Phase::kWeightGrad, index, format, tensor(layer, role))
-                   : activation_copy(index, format);
+  /// formats re-quantized with transposed blocks into LAYER.ROLE (with `hadamard`, from
+  /// its transform LAYER.TRANSFORMED), else the forward's copy.
+  std::string weight_grad_operand(const Layer& layer, std::size_t index, Format format, bool requant, bool hadamard,
+                                  const char* role, const char* transformed) {
+    if (!requant) return activation_copy(index, format);
+    const std::string source = hadamard_of(layer, hadamard, elements(index), m_format[index], m_tensor[index], transformed);
+    const std::string copy = tensor(layer, role);
+    vector(layer, Phase::kWeightGrad, VectorKind::kQuantize, elements(index), m_format[index], format, {source}, {copy});
+    return copy;
   }
 
   /// A consumer sends back the gradient of its input `input`, held in `gradient`.
@@ -410,6 +427,7 @@ class Expander {
         const PrecisionFormats f = precision_formats(m_precision[i], m_non_negative[x]);
         const bool tpr = uses_two_phase_rounding(m_precision[i]);
         const bool requant = uses_transposed_requantization(m_precision[i]);
+        const bool hadamard = uses_hadamard(m_precision[i]);
         std::string dy_input_grad;  // the copy of dY the input-gradient GEMM reads
         if (needs(0)) {
           std::string wq = weight_copy(layer, f.weight);
@@ -439,10 +457,11 @@ class Expander {
           contribute(x, storage, dx);
         }
         const std::string dy_weight_grad = tpr || requant || !needs(0)
-                                               ? weight_grad_copy(layer, out_elements, dy, f.gradient, dy_tensor, tpr, requant)
+                                               ? weight_grad_copy(layer, out_elements, dy, f.gradient, dy_tensor, tpr,
+                                                                  requant, hadamard)
                                                : dy_input_grad;
         // dW = X^T dY reduces over the batch: X again, blocks along it (dY's second copy above).
-        const std::string xq = weight_grad_operand(layer, x, f.activation, requant, "X.T");
+        const std::string xq = weight_grad_operand(layer, x, f.activation, requant, hadamard, "X.T", "X.H");
         gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), f.activation, f.gradient, f.acc,
              {xq, dy_weight_grad}, {tensor(layer, "dW")});
         if (layer.bias) {
@@ -457,6 +476,7 @@ class Expander {
         const PrecisionFormats fb = precision_formats(m_precision[i], m_non_negative[b]);
         const bool tpr = uses_two_phase_rounding(m_precision[i]);
         const bool requant = uses_transposed_requantization(m_precision[i]);
+        const bool hadamard = uses_hadamard(m_precision[i]);
         std::string dy_input_grad;
         if (needs(0)) {
           // dA = dY B^T reduces over B's columns: B again, blocks along them.
@@ -471,10 +491,11 @@ class Expander {
         }
         if (needs(1)) {
           const std::string dy_weight_grad =
-              tpr || requant || !needs(0) ? weight_grad_copy(layer, out_elements, dy, fa.gradient, dy_tensor, tpr, requant)
+              tpr || requant || !needs(0)
+                  ? weight_grad_copy(layer, out_elements, dy, fa.gradient, dy_tensor, tpr, requant, hadamard)
                                           : dy_input_grad;
           // dB = A^T dY reduces over A's rows: A again, blocks along them.
-          const std::string aq = weight_grad_operand(layer, a, fa.activation, requant, "A.T");
+          const std::string aq = weight_grad_operand(layer, a, fa.activation, requant, hadamard, "A.T", "A.H");
           const std::string db = tensor(layer, "dB");
           gemm(layer, Phase::kWeightGrad, weight_grad_shape(layer.gemm), fa.activation, fa.gradient, fa.acc,
                {aq, dy_weight_grad}, {db});

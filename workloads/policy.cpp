@@ -87,6 +87,8 @@ bool uses_transposed_requantization(Precision precision) {
 
 bool weights_square_blocks(Precision precision) { return precision == Precision::kNvfp4; }
 
+bool uses_hadamard(Precision precision) { return precision == Precision::kNvfp4; }
+
 Format Policy::storage() const {
   if (base == Precision::kFp32) return Format::kFp32;
   // Block-scaled training keeps the tensors between GEMMs in BF16 (NVIDIA's

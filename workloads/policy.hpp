@@ -58,6 +58,10 @@ bool uses_transposed_requantization(Precision precision);
 /// True when the weights are quantized in 16 x 16 blocks that serve both
 /// reduction directions (nvfp4, as NVIDIA's recipe does).
 bool weights_square_blocks(Precision precision);
+/// True when both operands of the weight-gradient GEMM pass a 16-point random
+/// Hadamard transform along its reduction before their transposed
+/// re-quantization (nvfp4, as NVIDIA's recipe and the emulator's policy do).
+bool uses_hadamard(Precision precision);
 
 /// A per-layer override from a policy file, with its location for errors.
 struct LayerOverride {

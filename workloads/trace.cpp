@@ -46,6 +46,7 @@ constexpr std::array<std::pair<VectorKind, std::string_view>, kVectorKindCount> 
     {VectorKind::kLayerNormGrad, "layer-norm-grad"},
     {VectorKind::kGelu, "gelu"},
     {VectorKind::kGeluGrad, "gelu-grad"},
+    {VectorKind::kHadamard, "hadamard"},
 }};
 
 template <typename Enum, std::size_t N>
@@ -167,6 +168,7 @@ std::string_view im2col_name(Im2col im2col) { return name_of(kIm2cols, im2col); 
 std::optional<Im2col> parse_im2col(std::string_view name) { return parse_of(kIm2cols, name); }
 
 int vector_kind_version(VectorKind kind) {
+  if (kind == VectorKind::kHadamard) return 5;
   return static_cast<std::size_t>(kind) >= static_cast<std::size_t>(VectorKind::kSoftmaxGrad) ? 2 : 1;
 }
 

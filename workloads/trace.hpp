@@ -54,11 +54,13 @@ enum class VectorKind {
   kLayerNormGrad,   ///< layer-norm input gradient dX
   kGelu,            ///< GELU forward
   kGeluGrad,        ///< GELU backward
+  // Trace version 5 (costed from eltwise, sim/design/design.hpp):
+  kHadamard,        ///< 16-point random Hadamard transform along a GEMM's reduction (NVFP4's weight gradient)
 };
 
 /// Number of VectorKind values.
-inline constexpr std::size_t kVectorKindCount = 16;
-/// The first trace version that may contain `kind` (1, or 2 for the transformer kinds).
+inline constexpr std::size_t kVectorKindCount = 17;
+/// The first trace version that may contain `kind` (1; 2 for the transformer kinds; 5 for hadamard).
 int vector_kind_version(VectorKind kind);
 
 /// How a conv op's GEMM gets its im2col operand (trace version 3's `im2col=`;
@@ -143,7 +145,9 @@ struct SkippedNode {
 };
 
 struct Trace {
-  static constexpr int kVersion = 4;    ///< the format version this build writes (3 for a trace that names no tensors)
+  /// The newest format version this build writes: a trace is written as the oldest
+  /// version that holds it (5 only with a hadamard op, 3 when it names no tensors).
+  static constexpr int kVersion = 5;
   static constexpr int kOldestVersion = 1;  ///< the oldest version it still reads
   std::string model;                    ///< network name (zoo name, ONNX file stem, ...)
   std::uint64_t batch = 1;              ///< training batch size

@@ -1,5 +1,6 @@
 #include "workloads/trace_io.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <unordered_set>
@@ -548,13 +549,22 @@ std::string write_trace(const Trace& trace) {
   if (!is_valid_trace_name(trace.model) || !is_valid_trace_name(trace.policy) || trace.batch == 0) {
     throw std::logic_error("write_trace: invalid model name, policy name or batch");
   }
-  // A trace that names no tensors is what version 3 holds; written so, it keeps
-  // its meaning (dependencies inferred from the order) and its bytes.
+  // The oldest version that holds the trace, so a file keeps its bytes until it
+  // uses something newer: a trace that names no tensors is what version 3 holds
+  // (dependencies inferred from the order), one that names them version 4, and
+  // one with a hadamard op version 5.
   const bool tensors = trace.names_tensors();
+  int needed = tensors ? 4 : 3;
+  for (const auto& op : trace.ops) {
+    if (!op.is_gemm()) needed = std::max(needed, vector_kind_version(op.vector));
+  }
+  if (!tensors && needed > 3) {
+    throw std::logic_error("write_trace: a version-" + std::to_string(needed) + " vector op in a trace that names no tensors");
+  }
   std::string out;
   out.reserve(64 + trace.ops.size() * (tensors ? 200 : 120));
   out += kMagic;
-  out += ' ' + std::to_string(tensors ? Trace::kVersion : 3) + '\n';
+  out += ' ' + std::to_string(needed) + '\n';
   out += "model " + trace.model + '\n';
   out += "batch " + std::to_string(trace.batch) + '\n';
   out += "policy " + trace.policy + '\n';

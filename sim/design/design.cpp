@@ -22,7 +22,7 @@ using numerics::PeMode;
 
 VectorCost vector_cost(workloads::VectorKind kind) {
   using workloads::VectorKind;
-  // The transformer kinds of trace version 2, costed by the kinds whose work they repeat
+  // The transformer kinds of trace version 2 and version 5's Hadamard transform, costed by the kinds whose work they repeat
   // (docs/timing.md, "Vector ops", derives each):
   switch (kind) {
     case VectorKind::kSoftmaxGrad: return {VectorKind::kEltwise, 2};       // sum(dY*Y) per row, then Y*(dY - sum)
@@ -30,6 +30,9 @@ VectorCost vector_cost(workloads::VectorKind kind) {
     case VectorKind::kLayerNormGrad: return {VectorKind::kNormGrad, 1};    // batch norm's dX, on rows
     case VectorKind::kGelu: return {VectorKind::kActivation, 2};           // Phi(x), then x * Phi(x)
     case VectorKind::kGeluGrad: return {VectorKind::kActivationGrad, 2};   // Phi(x) + x * phi(x)
+    // A 16-point fast Walsh-Hadamard transform: log2(16) = 4 butterfly stages, one add or
+    // subtract per element each; the random signs and the 1/4 scale change only sign and exponent.
+    case VectorKind::kHadamard: return {VectorKind::kEltwise, 4};
     default: return {kind, 1};
   }
 }

@@ -92,7 +92,8 @@ struct VectorCost {
   std::uint64_t passes = 1;                                     ///< passes over each element
 };
 /// The cost rule of `kind`: {kind, 1} for a kind with its own key; the transformer kinds of
-/// trace version 2 (softmax-grad, layer-norm, layer-norm-grad, gelu, gelu-grad) reuse one.
+/// trace version 2 (softmax-grad, layer-norm, layer-norm-grad, gelu, gelu-grad) and
+/// version 5's hadamard reuse one.
 VectorCost vector_cost(workloads::VectorKind kind);
 /// The kinds with a `vector.cycles_per_element` key, in workloads::VectorKind order.
 const std::vector<workloads::VectorKind>& keyed_vector_kinds();

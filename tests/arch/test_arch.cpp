@@ -592,6 +592,10 @@ TEST(IdealMemory, TransformerVectorKinds) {
   EXPECT_EQ(softmax_grad.total("vec_ops_softmax_grad"), 100u);
   EXPECT_EQ(one(d, VectorKind::kLayerNorm).total("cycles"), 50u);      // 25 x norm 2
   EXPECT_EQ(one(d, VectorKind::kLayerNormGrad).total("cycles"), 100u); // 25 x norm-grad 4
+  const SimResult hadamard = one(d, VectorKind::kHadamard);
+  EXPECT_EQ(hadamard.total("cycles"), 100u);                           // 25 x eltwise 1 x 4 butterfly stages
+  EXPECT_EQ(hadamard.total("vec_ops_hadamard"), 100u);
+  EXPECT_EQ(hadamard.total("vec_ops_eltwise"), 0u);
   // The rule follows the keyed kind: norm 3 -> layer-norm 25 x 3 = 75.
   EXPECT_EQ(one(test_design("test-4x4.yaml", {"vector.cycles_per_element.norm=3"}), VectorKind::kLayerNorm).total("cycles"),
             75u);

@@ -206,6 +206,22 @@ TEST(Expand, BlockFormatsQuantizeTransposedCopies) {
   EXPECT_EQ(quantizes(nv, Phase::kInputGrad), (std::vector<std::string>{"bf16->nvfp4 200704"}));
   EXPECT_EQ(quantizes(nv, Phase::kWeightGrad),
             (std::vector<std::string>{"bf16->nvfp4 200704", "bf16->nvfp4 200704"}));
+  // NVFP4's recipe transforms both weight-gradient operands (16-point random Hadamard along
+  // the batch) before their re-quantization: each quantize reads its transform's output.
+  const auto wg = ops_of(nv, "layer1.0.conv2", Phase::kWeightGrad, false);
+  std::vector<std::string> chain;
+  for (std::size_t j = 0; j < wg.size(); ++j) {
+    if (wg[j].vector != VectorKind::kHadamard) continue;
+    ASSERT_LT(j + 1, wg.size());
+    EXPECT_EQ(wg[j + 1].vector, VectorKind::kQuantize);
+    EXPECT_EQ(wg[j + 1].reads, wg[j].writes);
+    EXPECT_EQ(wg[j].in_format, Format::kBf16);
+    EXPECT_EQ(wg[j].out_format, Format::kBf16);
+    chain.push_back(wg[j].writes.at(0) + " " + std::to_string(wg[j].elements));
+  }
+  EXPECT_EQ(chain, (std::vector<std::string>{"layer1.0.conv2.dY.H 200704", "layer1.0.conv2.X.H 200704"}));
+  // MXFP4's recipe has no transform.
+  for (const TraceOp& op : mx.ops) EXPECT_NE(op.vector, VectorKind::kHadamard) << op.layer;
   // BF16 has no blocks: nothing to quantize between bf16 tensors.
   const Trace bf = zoo_trace("resnet18", 1, named_policy("bf16"));
   EXPECT_TRUE(quantizes(bf, Phase::kWeightGrad).empty());

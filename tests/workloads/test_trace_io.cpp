@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "models/zoo/zoo.hpp"
 #include "sim/common/error.hpp"
@@ -53,6 +54,28 @@ TEST(TraceIo, Version1TracesStillRead) {
               std::string::npos);
     EXPECT_TRUE(read_trace(written, "again.trace") == back);
   }
+}
+
+// Version 5 adds the `hadamard` vector op (NVFP4's transform of the weight-gradient GEMM's
+// operands). A trace is written as the oldest version that holds it: 5 only with a hadamard
+// op (a version-4 trace stays byte for byte, Version4NamesTensors); in a version-4 file the
+// op is an error at its line.
+TEST(TraceIo, Version5AddsTheHadamardOp) {
+  const std::string ops = "vector fc weight_grad op=hadamard elements=64 in=bf16 out=bf16 reads=x writes=fc.X.H\n";
+  const std::string header = "model m\nbatch 2\npolicy nvfp4\ninput x\nops 1\n";
+  const Trace t = read_trace("nibble-trace 5\n" + header + ops, "t.trace");
+  ASSERT_EQ(t.ops.size(), 1u);
+  EXPECT_EQ(t.ops[0].vector, VectorKind::kHadamard);
+  EXPECT_EQ(vector_kind_version(VectorKind::kHadamard), 5);
+  EXPECT_EQ(write_trace(t), "nibble-trace 5\n" + header + "# kind layer phase fields (see docs/trace-format.md)\n" + ops);
+  EXPECT_EQ(read_error("nibble-trace 4\n" + header + ops),
+            "t.trace:7: op: 'hadamard' needs trace version 5 (this file says 'nibble-trace 4')");
+  // A trace that names no tensors is version 3, which cannot hold the op: a program error.
+  Trace unnamed = t;
+  unnamed.inputs.clear();
+  unnamed.ops[0].reads.clear();
+  unnamed.ops[0].writes.clear();
+  EXPECT_THROW(write_trace(unnamed), std::logic_error);
 }
 
 // Version 3 adds a GEMM's storage format (`out=`, after `acc=`). A version-1 or -2 GEMM
@@ -231,9 +254,9 @@ TEST(TraceIo, ReadsTheDocumentedExample) {
 }
 
 TEST(TraceIo, HeaderErrors) {
-  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 4' on the first line (is this a nibble trace?)");
-  EXPECT_EQ(read_error("nibble-trace 5\n"), "t.trace:1: version: this nibble reads trace versions 1 to 4, got 5");
-  EXPECT_EQ(read_error("nibble-trace 0\n"), "t.trace:1: version: this nibble reads trace versions 1 to 4, got 0");
+  EXPECT_EQ(read_error(""), "t.trace: header: expected 'nibble-trace 5' on the first line (is this a nibble trace?)");
+  EXPECT_EQ(read_error("nibble-trace 6\n"), "t.trace:1: version: this nibble reads trace versions 1 to 5, got 6");
+  EXPECT_EQ(read_error("nibble-trace 0\n"), "t.trace:1: version: this nibble reads trace versions 1 to 5, got 0");
   EXPECT_EQ(read_error("nibble-trace one\n"), "t.trace:1: version: expected a whole number, got 'one'");
   EXPECT_EQ(read_error("nibble-trace 1\nbatch 2\n"), "t.trace:2: model: expected 'model VALUE' here");
   EXPECT_EQ(read_error("nibble-trace 1\nmodel m\nbatch 0\n"), "t.trace:3: batch: expected a whole number >= 1, got 0");
@@ -283,7 +306,7 @@ TEST(TraceIo, OpErrorsNameLineAndField) {
   EXPECT_EQ(op_error("vector x forward op=swish elements=4 in=fp16 out=fp16"),
             "t.trace:6: op: expected a vector op (quantize, activation, activation-grad, pool, pool-grad, norm, "
             "norm-grad, eltwise, softmax, loss, optimizer, softmax-grad, layer-norm, layer-norm-grad, gelu, "
-            "gelu-grad), got 'swish'");
+            "gelu-grad, hadamard), got 'swish'");
   EXPECT_EQ(op_error("vector x forward op=pool elements=0 in=fp16 out=fp16"),
             "t.trace:6: elements: expected a whole number >= 1, got 0");
 }
