@@ -344,11 +344,13 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
     d.vector.stream_gemm_output = vector.boolean_or("stream_gemm_output", false);
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
-    for (const auto kind : keyed_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
+    for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
     cpe.finish(kinds);
-    for (const auto kind : keyed_vector_kinds()) {
+    for (const auto kind : workloads::all_vector_kinds()) {
+      const std::string key(workloads::vector_kind_name(kind));
+      // Keyed kinds are required; the others may be given (docs/timing.md, "Vector ops").
       d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) =
-          cpe.u64(std::string(workloads::vector_kind_name(kind)), 1, 1u << 20);
+          vector_cost(kind).from == kind ? cpe.u64(key, 1, 1u << 20) : cpe.u64_or(key, 0, 1, 1u << 20);
     }
     cpe.finish();
     vector.finish({"stream_gemm_output"});
@@ -731,7 +733,9 @@ std::string design_to_json(const Design& d, int indent) {
   m["channels"] = d.dram.channels;
   auto& v = j["vector"];
   v["lanes"] = d.vector.lanes;
-  for (const auto kind : keyed_vector_kinds()) {
+  for (const auto kind : workloads::all_vector_kinds()) {
+    // Keyed kinds always; the others only when the design gives them their own value.
+    if (vector_cost(kind).from != kind && d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) == 0) continue;
     v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
   }
   v["stream_gemm_output"] = d.vector.stream_gemm_output;

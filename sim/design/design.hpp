@@ -101,15 +101,20 @@ const std::vector<workloads::VectorKind>& keyed_vector_kinds();
 /// The vector unit of each core (quantize, activations, norms, loss, optimizer).
 struct VectorConfig {
   std::uint64_t lanes = 1;  ///< elements processed side by side
-  /// Cycles one lane spends per element, indexed by workloads::VectorKind (keyed kinds only).
-  std::array<std::uint64_t, 11> cycles_per_element{};
+  /// Cycles one lane spends per element, indexed by workloads::VectorKind: every keyed
+  /// kind's; a kind without a key of its own has 0 (its vector_cost rule) unless the
+  /// design file gives it one (a unit built for it, e.g. a Hadamard butterfly).
+  std::array<std::uint64_t, workloads::kVectorKindCount> cycles_per_element{};
   /// A unary elementwise op right after a GEMM reads the GEMM's output tiles
   /// from the output scratchpad as they are produced (docs/timing.md, "Streaming a GEMM's output").
   bool stream_gemm_output = false;
 
-  /// Cycles one lane spends per element of `kind`: its key's value times its passes.
+  /// Cycles one lane spends per element of `kind`: its own value if it has one, else its
+  /// rule's keyed kind's value times its passes.
   std::uint64_t cycles_for(workloads::VectorKind kind) const {
+    const std::uint64_t own = cycles_per_element.at(static_cast<std::size_t>(kind));
     const VectorCost cost = vector_cost(kind);
+    if (cost.from != kind && own != 0) return own;
     return cycles_per_element.at(static_cast<std::size_t>(cost.from)) * cost.passes;
   }
 };

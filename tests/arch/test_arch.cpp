@@ -596,6 +596,12 @@ TEST(IdealMemory, TransformerVectorKinds) {
   EXPECT_EQ(hadamard.total("cycles"), 100u);                           // 25 x eltwise 1 x 4 butterfly stages
   EXPECT_EQ(hadamard.total("vec_ops_hadamard"), 100u);
   EXPECT_EQ(hadamard.total("vec_ops_eltwise"), 0u);
+  // A design may give such a kind its own value (a butterfly unit: 1 cycle per element):
+  // 25 x 1; the rule's kind is untouched.
+  const auto butterfly = test_design("test-4x4.yaml", {"vector.cycles_per_element.hadamard=1"});
+  EXPECT_EQ(one(butterfly, VectorKind::kHadamard).total("cycles"), 25u);
+  EXPECT_EQ(one(butterfly, VectorKind::kEltwise).total("cycles"), 25u);
+  EXPECT_EQ(one(butterfly, VectorKind::kSoftmaxGrad).total("cycles"), 50u);
   // The rule follows the keyed kind: norm 3 -> layer-norm 25 x 3 = 75.
   EXPECT_EQ(one(test_design("test-4x4.yaml", {"vector.cycles_per_element.norm=3"}), VectorKind::kLayerNorm).total("cycles"),
             75u);

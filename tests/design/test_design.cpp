@@ -305,6 +305,14 @@ TEST(DesignFile, JsonCarriesEveryField) {
   EXPECT_EQ(j.at("scratchpads").at("output").at("capacity_bytes"), 1024);
   EXPECT_EQ(j.at("dram").at("burst_bytes"), 64);
   EXPECT_EQ(j.at("vector").at("cycles_per_element").at("activation-grad"), 1);
+  // A kind without a key of its own is written only when the design gives it a value.
+  EXPECT_FALSE(j.at("vector").at("cycles_per_element").contains("hadamard"));
+  const auto given =
+      nlohmann::json::parse(design_to_json(parse_design(kTiny, "d.yaml", {"vector.cycles_per_element.hadamard=2"})));
+  EXPECT_EQ(given.at("vector").at("cycles_per_element").at("hadamard"), 2);
+  EXPECT_NE(message_of([] { parse_design(kTiny, "d.yaml", {"vector.cycles_per_element.hadamard=0"}); })
+                .find("vector.cycles_per_element.hadamard: expected a whole number in [1, 1048576], got 0"),
+            std::string::npos);
   EXPECT_EQ(j.at("timing"), "nibble");
   EXPECT_EQ(j.at("tech"), "45nm");
   // Same design, same bytes.
@@ -580,7 +588,8 @@ TEST(TraceNames, MatchWorkloads) {
   // sim/design keys its vector costs and counters by workloads' names: the
   // design file's cycles_per_element keys and layers.csv's vec_ops_ columns.
   EXPECT_EQ(workloads::all_vector_kinds().size(), workloads::kVectorKindCount);
-  // 11 kinds have a cycles_per_element key; trace version 2's 5 transformer kinds reuse one.
+  // 11 kinds have a cycles_per_element key; trace version 2's 5 transformer kinds and
+  // version 5's hadamard reuse one.
   EXPECT_EQ(keyed_vector_kinds().size(), 11u);
   EXPECT_EQ(vector_counter_name(workloads::VectorKind::kLayerNormGrad), "vec_ops_layer_norm_grad");
   EXPECT_EQ(workloads::vector_kind_name(workloads::VectorKind::kActivationGrad), "activation-grad");

@@ -35,7 +35,7 @@ inline design::Design test_design(const std::string& name, design::PeKind kind, 
   d.input = d.weight = d.output = scratchpad(64 * 1024, 64, 1);
   d.dram.bandwidth_bytes_per_cycle = 64;
   d.dram.burst_bytes = 64;
-  d.vector.cycles_per_element.fill(1);
+  for (const auto kind : design::keyed_vector_kinds()) d.vector.cycles_per_element.at(static_cast<std::size_t>(kind)) = 1;
   return d;
 }
 
