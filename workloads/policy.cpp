@@ -128,6 +128,9 @@ Policy named_policy(const std::string& name) {
     case Precision::kNvfp4:
       policy.first_last = Precision::kBf16;
       policy.first = Precision::kNvfp4;
+      // The recipe quantizes the linear layers' GEMMs only: attention's QK^T and PV
+      // stay BF16 (NVIDIA, arXiv 2509.25149; docs/references.md).
+      policy.attention = Precision::kBf16;
       break;
     default: policy.first_last = *precision; break;
   }

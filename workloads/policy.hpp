@@ -92,7 +92,7 @@ struct Policy {
 
 /// A named policy: fp32, fp16, hfp8, bf16 (all layers at that precision),
 /// int4-fp4 (first and last GEMM layers and the attention matmuls fp16), mxfp8
-/// and mxfp4 (first and last bf16) or nvfp4 (last bf16), the roles of the
+/// and mxfp4 (first and last bf16) or nvfp4 (last and attention bf16), the roles of the
 /// emulator's block policies. Unknown names: InputError (field "policy") with a
 /// suggestion.
 Policy named_policy(const std::string& name);

@@ -75,7 +75,7 @@ void parse_roles(config::YamlMap& m, BlockArith& arith) {
 BlockPolicy parse_block_policy(const YAML::Node& node, const std::string& file, std::int64_t line,
                                const std::optional<BlockPolicy>& start) {
   config::YamlMap top(node, file, "block", line);
-  BlockPolicy policy = start.value_or(BlockPolicy{"fp32", {}, {}, {}, {}, ""});
+  BlockPolicy policy = start.value_or(BlockPolicy{"fp32", {}, {}, {}, {}, "", std::nullopt});
   if (top.has("policy")) {
     const std::string name = top.choice("policy", block_policy_names());
     policy = *named_block_policy(name);

@@ -52,7 +52,8 @@ const std::vector<NamedBlockPolicy>& descriptions() {
                 "                         along the reduction, FP32 accumulation; first and last layers BF16"},
       {"nvfp4", "NVFP4 (NVIDIA's recipe): 16x16 weight blocks, 1x16 activation and gradient\n"
                 "                         blocks, stochastic rounding on gradients, 16-point random Hadamard on\n"
-                "                         the weight-gradient GEMM's inputs, FP32 accumulation; last layer BF16"},
+                "                         the weight-gradient GEMM's inputs, FP32 accumulation; last layer and\n"
+                "                         attention matmuls BF16"},
       {"mxfp8", "MXFP8: e4m3 activations and weights, e5m2 gradients, FP32 accumulation;\n"
                 "                         first and last layers BF16"},
       {"bf16", "every GEMM operand BF16, FP32 accumulation"},
@@ -80,10 +81,10 @@ const std::vector<std::string>& block_policy_names() {
 
 std::optional<BlockPolicy> named_block_policy(const std::string& name) {
   const BlockArith bf16 = uniform("bf16");
-  if (name == "mxfp4") return BlockPolicy{name, bf16, uniform("mxfp4"), bf16, {}, ""};
-  if (name == "nvfp4") return BlockPolicy{name, nvfp4(), nvfp4(), bf16, {}, ""};
-  if (name == "mxfp8") return BlockPolicy{name, bf16, mxfp8(), bf16, {}, ""};
-  if (name == "bf16") return BlockPolicy{name, bf16, bf16, bf16, {}, ""};
+  if (name == "mxfp4") return BlockPolicy{name, bf16, uniform("mxfp4"), bf16, {}, "", std::nullopt};
+  if (name == "nvfp4") return BlockPolicy{name, nvfp4(), nvfp4(), bf16, {}, "", bf16};
+  if (name == "mxfp8") return BlockPolicy{name, bf16, mxfp8(), bf16, {}, "", std::nullopt};
+  if (name == "bf16") return BlockPolicy{name, bf16, bf16, bf16, {}, "", std::nullopt};
   return std::nullopt;
 }
 

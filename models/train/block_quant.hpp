@@ -78,6 +78,9 @@ struct BlockPolicy {
   BlockArith last;     ///< the last GEMM layer
   std::vector<BlockLayerOverride> layers;  ///< per layer, from a policy file
   std::string file;    ///< the policy file ("" for a named policy)
+  /// The matmuls of two activations (attention's QK^T and PV) when not `middle`: nvfp4
+  /// keeps them BF16 as NVIDIA's recipe does (the trace's named policy sets the same).
+  std::optional<BlockArith> attention;
 };
 
 /// Names of the block policies, in a fixed order.

@@ -133,6 +133,13 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     }
     policy.base = policy_file ? workloads::read_policy_file(*policy_file, std::string("fp32"))
                               : workloads::named_policy("fp32");
+    if (policy_file && policy.base.attention) {
+      // The block section says what every GEMM layer runs, attention's matmuls included.
+      const YAML::Node root = config::load_yaml_file(*policy_file);
+      throw InputError(*policy_file, config::line_of(root["attention"]), "attention",
+                       "a block policy sets the attention matmuls itself (nvfp4: bf16; the others: as the middle "
+                       "layers); set one with block.layers.NAME instead");
+    }
     if (block_section) block = parse_block_policy(*block_section, *policy_file, config::line_of(*block_section), block);
     // A file renames the policy ("mxfp4+file" unless it says `name:`).
     const std::string prefix = "fp32+";
@@ -200,9 +207,14 @@ std::vector<LayerArith> plan_arithmetic(const models::Graph& graph, const TrainP
     for (std::size_t i = 0; i < graph.size(); ++i) {
       if (models::is_gemm_layer(graph.layer(i).type) && !graph.layer(i).inputs.empty()) gemms.push_back(i);
     }
+    // The attention matmuls: the block policy's own choice (nvfp4: BF16, as NVIDIA's recipe
+    // keeps them; the trace's named policy sets the same), else as the middle layers.
+    const std::optional<BlockArith>& attention = policy.block->attention;
     for (std::size_t k = 0; k < gemms.size(); ++k) {
+      const bool matmul = graph.layer(gemms[k]).type == models::LayerType::kMatMul;
       out[gemms[k]].block = k == 0                  ? policy.block->first
                             : k + 1 == gemms.size() ? policy.block->last
+                            : matmul && attention   ? *attention
                                                     : policy.block->middle;
     }
     for (const BlockLayerOverride& o : policy.block->layers) {

@@ -95,6 +95,41 @@ TEST(BlockPolicy, TracePoliciesHaveTheEmulatorsRoles) {
   }
 }
 
+// NVIDIA's recipe quantizes the linear layers' GEMMs only: fmnist-vit's attention matmuls
+// (QK^T and PV, two per block) stay BF16 under nvfp4, with no Hadamard transform, and the
+// trace's named policy gives every GEMM layer the emulator's formats under each block policy.
+TEST(BlockPolicy, Nvfp4KeepsAttentionMatmulsInBf16) {
+  models::ZooOptions o;
+  o.batch = 2;
+  const models::Graph g = models::build_zoo_model("fmnist-vit", o);
+  const auto nv = plan_arithmetic(g, make_train_policy("nvfp4", std::nullopt), HardwareArith{});
+  std::size_t matmuls = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    if (g.layer(i).type != models::LayerType::kMatMul) continue;
+    ++matmuls;
+    const BlockArith& b = nv[i].block;
+    for (const OperandQuant* q : {&b.forward.a, &b.forward.b, &b.input_grad.a, &b.input_grad.b, &b.weight_grad.a,
+                                  &b.weight_grad.b}) {
+      EXPECT_EQ(q->format, fmt("bf16")) << g.layer(i).name;
+      EXPECT_FALSE(q->hadamard) << g.layer(i).name;
+    }
+  }
+  EXPECT_EQ(matmuls, 8u);
+  EXPECT_EQ(nv[g.find("blocks.0.mlp.fc1")].block.forward.a.format, fmt("nvfp4"));
+  for (const std::string& name : block_policy_names()) {
+    const auto plan = plan_arithmetic(g, make_train_policy(name, std::nullopt), HardwareArith{});
+    const auto precisions = workloads::layer_precisions(g, workloads::named_policy(name));
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      if (!models::is_gemm_layer(g.layer(i).type) || g.layer(i).inputs.empty()) continue;
+      const workloads::PrecisionFormats f = workloads::precision_formats(precisions[i], false);
+      EXPECT_EQ(std::string(plan[i].block.forward.a.format->name), numerics::format_name(f.activation))
+          << name << " " << g.layer(i).name;
+      EXPECT_EQ(std::string(plan[i].block.input_grad.a.format->name), numerics::format_name(f.gradient))
+          << name << " " << g.layer(i).name;
+    }
+  }
+}
+
 TEST(BlockPolicy, OtherPoliciesHaveNoBlockFormats) {
   EXPECT_FALSE(make_train_policy("int4-fp4", std::nullopt).block.has_value());
   EXPECT_FALSE(make_train_policy("fp32", std::nullopt).block.has_value());
@@ -158,6 +193,11 @@ TEST(BlockPolicy, PolicyFileErrorsNameFileLineAndKey) {
   const std::string role = policy_file("r.yaml", "block:\n  middle:\n    forward.weights: {format: nvfp4}\n");
   EXPECT_NE(policy_error("fp32", role).find("r.yaml:3: block.middle.forward.weights"), std::string::npos)
       << policy_error("fp32", role);
+  // The block section sets the attention matmuls; a top-level `attention:` would be ignored.
+  const std::string attention = policy_file("a.yaml", "name: x\nattention: fp16\nblock:\n  policy: nvfp4\n");
+  EXPECT_NE(policy_error("fp32", attention).find("a.yaml:2: attention: a block policy sets the attention matmuls itself"),
+            std::string::npos)
+      << policy_error("fp32", attention);
   // Block formats go on FP32 operands only.
   EXPECT_NE(policy_error("int4-fp4", bad_format).find("f.yaml:2: block: block formats replace the per-tensor ones"),
             std::string::npos)
