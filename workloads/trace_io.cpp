@@ -552,15 +552,13 @@ std::string write_trace(const Trace& trace) {
   // The oldest version that holds the trace, so a file keeps its bytes until it
   // uses something newer: a trace that names no tensors is what version 3 holds
   // (dependencies inferred from the order), one that names them version 4, and
-  // one with a hadamard op version 5.
-  const bool tensors = trace.names_tensors();
-  int needed = tensors ? 4 : 3;
+  // one with a hadamard op version 5. Version 4 and later lines carry the tensor
+  // fields, empty when the trace names none (it still orders by position).
+  int needed = trace.names_tensors() ? 4 : 3;
   for (const auto& op : trace.ops) {
     if (!op.is_gemm()) needed = std::max(needed, vector_kind_version(op.vector));
   }
-  if (!tensors && needed > 3) {
-    throw std::logic_error("write_trace: a version-" + std::to_string(needed) + " vector op in a trace that names no tensors");
-  }
+  const bool tensors = needed >= 4;
   std::string out;
   out.reserve(64 + trace.ops.size() * (tensors ? 200 : 120));
   out += kMagic;

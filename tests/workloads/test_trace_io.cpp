@@ -70,12 +70,20 @@ TEST(TraceIo, Version5AddsTheHadamardOp) {
   EXPECT_EQ(write_trace(t), "nibble-trace 5\n" + header + "# kind layer phase fields (see docs/trace-format.md)\n" + ops);
   EXPECT_EQ(read_error("nibble-trace 4\n" + header + ops),
             "t.trace:7: op: 'hadamard' needs trace version 5 (this file says 'nibble-trace 4')");
-  // A trace that names no tensors is version 3, which cannot hold the op: a program error.
+  // A trace that names no tensors is version 3, which cannot hold the op: it is written as
+  // version 5 with empty tensor lists, and reads back as the same trace (still ordered by position).
   Trace unnamed = t;
   unnamed.inputs.clear();
   unnamed.ops[0].reads.clear();
   unnamed.ops[0].writes.clear();
-  EXPECT_THROW(write_trace(unnamed), std::logic_error);
+  const std::string empty_lists = write_trace(unnamed);
+  EXPECT_EQ(empty_lists, "nibble-trace 5\nmodel m\nbatch 2\npolicy nvfp4\nops 1\n"
+                         "# kind layer phase fields (see docs/trace-format.md)\n"
+                         "vector fc weight_grad op=hadamard elements=64 in=bf16 out=bf16 reads= writes=\n");
+  const Trace back = read_trace(empty_lists, "again.trace");
+  EXPECT_FALSE(back.names_tensors());
+  EXPECT_TRUE(back == unnamed);
+  EXPECT_EQ(write_trace(back), empty_lists);
 }
 
 // Version 3 adds a GEMM's storage format (`out=`, after `acc=`). A version-1 or -2 GEMM
