@@ -34,6 +34,7 @@ struct OpShare {
   GemmPlan plan;                           ///< GEMMs: this core's tiling
   std::uint64_t elements = 0;              ///< vector ops: this core's elements
   bool fused = false;                      ///< vector ops: input left on chip by the op before
+  bool keeps_output = false;               ///< vector ops: result left on chip for the fused op after (no store)
   bool streams = false;                    ///< vector ops: input streamed from the GEMM just before (its OutputLog)
   bool log_outputs = false;                ///< GEMMs: the next op streams the output, keep the OutputLog
 };

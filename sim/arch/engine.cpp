@@ -836,7 +836,8 @@ std::uint64_t vector_chunk(const design::Design& d, const workloads::TraceOp& op
 
 RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& st,
-                    bool input_on_chip, const StreamSource* source, const SlotTimes* slots) {
+                    bool input_on_chip, const StreamSource* source, const SlotTimes* slots,
+                    bool output_on_chip) {
   if (elements == 0) return RunTimes{start, start, start, {}};
   const Counter count{counts};
   // Quarter bits: a block format's elements with their share of the block scales.
@@ -881,10 +882,14 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
     const std::uint64_t n = size_of(i);
     const std::uint64_t begin = std::max(loaded[i], compute_end);
     compute_end = begin + ceil_div(n, lanes) * cpe;
-    const std::uint64_t bytes = burst_bytes(d, stored_bytes(n, out_bits) + (i + 1 == chunks ? tensor_bytes : 0));
-    freed[i] = port.transfer(compute_end, bytes, true);
-    count.add(st.dram_bytes_written, bytes);
-    count.add(st.dram_transfers, 1);
+    if (output_on_chip) {
+      freed[i] = compute_end;  // left in the scratchpad for the op fused after this one
+    } else {
+      const std::uint64_t bytes = burst_bytes(d, stored_bytes(n, out_bits) + (i + 1 == chunks ? tensor_bytes : 0));
+      freed[i] = port.transfer(compute_end, bytes, true);
+      count.add(st.dram_bytes_written, bytes);
+      count.add(st.dram_transfers, 1);
+    }
     end = std::max({end, compute_end, freed[i]});
     if (i + lookahead < chunks) load(i + lookahead, freed[i]);
   }
@@ -894,7 +899,9 @@ RunTimes run_vector(const design::Design& d, const workloads::TraceOp& op, std::
   // fused op's input was written there by the op before it.
   count.add(st.spad_output_write_bytes,
             (input_on_chip ? 0 : stored_bytes(elements, in_bits)) + stored_bytes(elements, out_bits) + tensor_bytes);
-  count.add(st.spad_output_read_bytes, stored_bytes(elements, in_bits) + stored_bytes(elements, out_bits) + tensor_bytes);
+  // Results are read back to be stored; one kept on chip is read by the op fused after it.
+  count.add(st.spad_output_read_bytes,
+            stored_bytes(elements, in_bits) + (output_on_chip ? 0 : stored_bytes(elements, out_bits) + tensor_bytes));
   // The last chunk of each slot frees it (docs/timing.md, "Scratchpad reservations").
   RunTimes times{compute_end, end, compute_end, {}};
   times.freed.assign(freed.end() - static_cast<std::ptrdiff_t>(std::min(lookahead, chunks)), freed.end());

@@ -189,11 +189,13 @@ struct StreamSource {
 /// Runs a share of a vector op (`elements` of it) from cycle `start` in
 /// chunks through the output scratchpad; same contract as run_gemm. With
 /// `input_on_chip` (a fused op) each chunk's input is already in the output
-/// scratchpad, where the previous op left it: no DRAM load and no fill.
+/// scratchpad, where the previous op left it: no DRAM load and no fill. With
+/// `output_on_chip` (a hadamard whose result only the quantize fused after it
+/// reads) the results stay there for that op: no store.
 RunTimes run_vector(const design::Design& design, const workloads::TraceOp& op, std::uint64_t elements,
                     MemoryPort& port, std::uint64_t start, StatVector* counts, const ArchStats& stats,
                     bool input_on_chip = false, const StreamSource* source = nullptr,
-                    const SlotTimes* slots = nullptr);
+                    const SlotTimes* slots = nullptr, bool output_on_chip = false);
 
 /// `bytes` rounded up to whole DRAM bursts.
 std::uint64_t burst_bytes(const design::Design& design, std::uint64_t bytes);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -145,6 +146,14 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
                                         setting_ref("max_steps") + " to run it anyway");
   };
   const bool named = trace.names_tensors();
+  // How many ops read each tensor: a hadamard's result that only the quantize fused
+  // after it reads never leaves the chip (docs/timing.md, "Fused vector ops").
+  std::unordered_map<std::string, std::size_t> readers;
+  if (named) {
+    for (const auto& op : trace.ops) {
+      for (const auto& t : op.reads) ++readers[t];
+    }
+  }
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const TraceOp& op = trace.ops[i];
     if (op.is_gemm()) {
@@ -185,6 +194,11 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
       const bool streams = d.vector.stream_gemm_output && producer && streams_from_gemm(trace.ops[i - 1], op);
       if (streams) {
         for (auto& w : work) w.back().log_outputs = true;
+      }
+      const workloads::TraceOp* prev = i > 0 ? &trace.ops[i - 1] : nullptr;
+      if (fused && named && prev->vector == workloads::VectorKind::kHadamard && op.vector == workloads::VectorKind::kQuantize &&
+          std::all_of(prev->writes.begin(), prev->writes.end(), [&](const std::string& t) { return readers[t] == 1; })) {
+        for (auto& w : work) w.back().keeps_output = true;
       }
       for (std::uint64_t c = 0; c < cores; ++c) {
         OpShare s;

@@ -1130,6 +1130,38 @@ TEST(Dependencies, NamedTensorsReadAfterWriteWriteAfterReadAndWrite) {
   EXPECT_TRUE(reads_output_of(t.ops[2], t.ops[1], false));  // no names: the shapes decide, as before
 }
 
+// docs/timing.md, "Fused vector ops": NVFP4's Hadamard transform feeds the quantize fused after
+// it; when nothing else reads the transform's result, it is not stored (test-4x4, ideal DRAM,
+// 4 lanes, 4-byte bursts; eltwise 1, quantize 1 cycle per element). 100 fp32 elements:
+// the transform reads 400 B and computes ceil(100 / 4) x 1 x 4 = 100 cycles; the quantize
+// reads nothing from DRAM, computes 25 cycles and stores 100 x 4 bits = 50 B -> 52 B of bursts.
+TEST(Dependencies, HadamardResultOnlyTheQuantizeReadsStaysOnChip) {
+  using workloads::VectorKind;
+  const auto step = [](bool another_reader) {
+    std::vector<TraceOp> ops = {
+        named(vector_op("L", VectorKind::kHadamard, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad), {"x"},
+              {"L.X.H"}),
+        named(vector_op("L", VectorKind::kQuantize, 100, Format::kFp32, Format::kInt4, Phase::kWeightGrad), {"L.X.H"},
+              {"L.X.T"})};
+    if (another_reader) {
+      ops.push_back(named(vector_op("M", VectorKind::kActivation, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad),
+                          {"L.X.H"}, {"M.y"}));
+    }
+    workloads::Trace t = trace_of(ops);
+    t.inputs = {"x"};
+    return simulate(test_design("test-4x4.yaml"), t);
+  };
+  const SimResult kept = step(false);
+  EXPECT_EQ(kept.total("dram_bytes_read"), 400u);
+  EXPECT_EQ(kept.total("dram_bytes_written"), 52u);
+  EXPECT_EQ(kept.total("cycles"), 125u);
+  // Another op reads the transform's result: it is stored (400 B) and read again (400 B) by that op,
+  // which writes 400 B and computes 25 cycles.
+  const SimResult stored = step(true);
+  EXPECT_EQ(stored.total("dram_bytes_written"), 52u + 400u + 400u);
+  EXPECT_EQ(stored.total("dram_bytes_read"), 400u + 400u);
+}
+
 TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {
   // docs/timing.md, "Dependencies", the worked example (test-4x4, ideal memory):
   // conv1 (m=10, n=4, k=8: 32 cycles, IdealMemory.WeightStationary4x4) on the
