@@ -220,7 +220,12 @@ class Expander {
   /// "Block formats"), into the layer's `copy`; returns `copy`.
   std::string requantize_transposed(const Layer& layer, Phase phase, std::size_t index, Format format,
                                     const std::string& copy) {
-    vector(layer, phase, VectorKind::kQuantize, elements(index), m_format[index], format, {m_tensor[index]}, {copy});
+    return requantize_transposed_from(layer, phase, index, format, copy, m_tensor[index]);
+  }
+  /// The same from `source`, a tensor of the same elements and format (its Hadamard transform).
+  std::string requantize_transposed_from(const Layer& layer, Phase phase, std::size_t index, Format format,
+                                         const std::string& copy, const std::string& source) {
+    vector(layer, phase, VectorKind::kQuantize, elements(index), m_format[index], format, {source}, {copy});
     return copy;
   }
 
@@ -251,10 +256,9 @@ class Expander {
   std::string weight_grad_operand(const Layer& layer, std::size_t index, Format format, bool requant, bool hadamard,
                                   const char* role, const char* transformed) {
     if (!requant) return activation_copy(index, format);
-    const std::string source = hadamard_of(layer, hadamard, elements(index), m_format[index], m_tensor[index], transformed);
-    const std::string copy = tensor(layer, role);
-    vector(layer, Phase::kWeightGrad, VectorKind::kQuantize, elements(index), m_format[index], format, {source}, {copy});
-    return copy;
+    return requantize_transposed_from(
+        layer, Phase::kWeightGrad, index, format, tensor(layer, role),
+        hadamard_of(layer, hadamard, elements(index), m_format[index], m_tensor[index], transformed));
   }
 
   /// A consumer sends back the gradient of its input `input`, held in `gradient`.

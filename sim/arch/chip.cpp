@@ -120,9 +120,9 @@ RunTimes Core::execute(const OpShare& share, std::uint64_t start, std::uint64_t 
     t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, true, &source, &held.from);
     m_outputs.erase(share.index - 1);
   } else {
-    rec.ideal_cycles =
-        run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused, nullptr, nullptr, share.keeps_output)
-            .end;
+    rec.ideal_cycles = run_vector(d, *share.op, share.elements, ideal, 0, nullptr, st, share.fused, nullptr, nullptr,
+                                  share.keeps_output)
+                           .end;
     t = run_vector(d, *share.op, share.elements, dma, start, &rec.counts, st, share.fused, nullptr, &held.from,
                    share.keeps_output);
   }

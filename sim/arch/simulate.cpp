@@ -147,7 +147,7 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   };
   const bool named = trace.names_tensors();
   // How many ops read each tensor: a hadamard's result that only the quantize fused
-  // after it reads never leaves the chip (docs/timing.md, "Fused vector ops").
+  // after it reads never leaves the chip.
   std::unordered_map<std::string, std::size_t> readers;
   if (named) {
     for (const auto& op : trace.ops) {
@@ -195,9 +195,12 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
       if (streams) {
         for (auto& w : work) w.back().log_outputs = true;
       }
+      // A transform feeding only the quantizer keeps its result on chip (docs/timing.md,
+      // "A result kept on chip").
       const workloads::TraceOp* prev = i > 0 ? &trace.ops[i - 1] : nullptr;
-      if (fused && named && prev->vector == workloads::VectorKind::kHadamard && op.vector == workloads::VectorKind::kQuantize &&
-          std::all_of(prev->writes.begin(), prev->writes.end(), [&](const std::string& t) { return readers[t] == 1; })) {
+      const auto read_once = [&](const std::string& t) { return readers[t] == 1; };
+      if (fused && named && prev->vector == workloads::VectorKind::kHadamard &&
+          op.vector == workloads::VectorKind::kQuantize && std::all_of(prev->writes.begin(), prev->writes.end(), read_once)) {
         for (auto& w : work) w.back().keeps_output = true;
       }
       for (std::uint64_t c = 0; c < cores; ++c) {

@@ -22,8 +22,8 @@ using numerics::PeMode;
 
 VectorCost vector_cost(workloads::VectorKind kind) {
   using workloads::VectorKind;
-  // The transformer kinds of trace version 2 and version 5's Hadamard transform, costed by the kinds whose work they repeat
-  // (docs/timing.md, "Vector ops", derives each):
+  // The transformer kinds of trace version 2 and version 5's Hadamard transform, costed by
+  // the kinds whose work they repeat (docs/timing.md, "Vector ops", derives each):
   switch (kind) {
     case VectorKind::kSoftmaxGrad: return {VectorKind::kEltwise, 2};       // sum(dY*Y) per row, then Y*(dY - sum)
     case VectorKind::kLayerNorm: return {VectorKind::kNorm, 1};            // batch norm's work, on rows

@@ -1144,8 +1144,9 @@ TEST(Dependencies, HadamardResultOnlyTheQuantizeReadsStaysOnChip) {
         named(vector_op("L", VectorKind::kQuantize, 100, Format::kFp32, Format::kInt4, Phase::kWeightGrad), {"L.X.H"},
               {"L.X.T"})};
     if (another_reader) {
-      ops.push_back(named(vector_op("M", VectorKind::kActivation, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad),
-                          {"L.X.H"}, {"M.y"}));
+      ops.push_back(named(
+          vector_op("M", VectorKind::kActivation, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad), {"L.X.H"},
+          {"M.y"}));
     }
     workloads::Trace t = trace_of(ops);
     t.inputs = {"x"};
