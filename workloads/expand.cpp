@@ -217,14 +217,10 @@ class Expander {
   /// The transposed re-quantization of activation tensor `index` (from its
   /// stored format) to block format `format`, blocks along the other GEMM
   /// dimension, for the backward GEMM of `layer` in `phase` (docs/trace-format.md,
-  /// "Block formats"), into the layer's `copy`; returns `copy`.
+  /// "Block formats"), into the layer's `copy`, read from `source` (the tensor
+  /// itself, or its Hadamard transform: same elements and format); returns `copy`.
   std::string requantize_transposed(const Layer& layer, Phase phase, std::size_t index, Format format,
-                                    const std::string& copy) {
-    return requantize_transposed_from(layer, phase, index, format, copy, m_tensor[index]);
-  }
-  /// The same from `source`, a tensor of the same elements and format (its Hadamard transform).
-  std::string requantize_transposed_from(const Layer& layer, Phase phase, std::size_t index, Format format,
-                                         const std::string& copy, const std::string& source) {
+                                    const std::string& copy, const std::string& source) {
     vector(layer, phase, VectorKind::kQuantize, elements(index), m_format[index], format, {source}, {copy});
     return copy;
   }
@@ -256,7 +252,7 @@ class Expander {
   std::string weight_grad_operand(const Layer& layer, std::size_t index, Format format, bool requant, bool hadamard,
                                   const char* role, const char* transformed) {
     if (!requant) return activation_copy(index, format);
-    return requantize_transposed_from(
+    return requantize_transposed(
         layer, Phase::kWeightGrad, index, format, tensor(layer, role),
         hadamard_of(layer, hadamard, elements(index), m_format[index], m_tensor[index], transformed));
   }
@@ -484,8 +480,9 @@ class Expander {
         std::string dy_input_grad;
         if (needs(0)) {
           // dA = dY B^T reduces over B's columns: B again, blocks along them.
-          const std::string bq = requant ? requantize_transposed(layer, Phase::kInputGrad, b, fb.activation, tensor(layer, "B.T"))
-                                         : activation_copy(b, fb.activation);
+          const std::string bq =
+              requant ? requantize_transposed(layer, Phase::kInputGrad, b, fb.activation, tensor(layer, "B.T"), m_tensor[b])
+                      : activation_copy(b, fb.activation);
           dy_input_grad = quantize_gradient(layer, Phase::kInputGrad, out_elements, dy, fa.gradient, dy_tensor,
                                             gradient_copy(layer, "dY", Phase::kInputGrad, tpr, requant));
           const std::string da = tensor(layer, "dA");

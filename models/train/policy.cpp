@@ -114,9 +114,11 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
   }
   std::optional<BlockPolicy> block = named_block_policy(name);
   std::optional<YAML::Node> block_section;
+  std::optional<YAML::Node> attention_key;
   if (policy_file) {
     const YAML::Node root = config::load_yaml_file(*policy_file);
     if (root.IsMap() && root["block"]) block_section = root["block"];
+    if (root.IsMap() && root["attention"]) attention_key = root["attention"];
   }
   if (block || block_section) {
     // Block formats quantize on top of an FP32 base: FP32 accumulation, FP32 between GEMMs.
@@ -133,10 +135,9 @@ TrainPolicy make_train_policy(const std::string& name, const std::optional<std::
     }
     policy.base = policy_file ? workloads::read_policy_file(*policy_file, std::string("fp32"))
                               : workloads::named_policy("fp32");
-    if (policy_file && policy.base.attention) {
+    if (attention_key) {
       // The block section says what every GEMM layer runs, attention's matmuls included.
-      const YAML::Node root = config::load_yaml_file(*policy_file);
-      throw InputError(*policy_file, config::line_of(root["attention"]), "attention",
+      throw InputError(*policy_file, config::line_of(*attention_key), "attention",
                        "a block policy sets the attention matmuls itself (nvfp4: bf16; the others: as the middle "
                        "layers); set one with block.layers.NAME instead");
     }
