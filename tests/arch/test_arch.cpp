@@ -1163,6 +1163,48 @@ TEST(Dependencies, HadamardResultOnlyTheQuantizeReadsStaysOnChip) {
   EXPECT_EQ(stored.total("dram_bytes_read"), 400u + 400u);
 }
 
+TEST(Dependencies, Nvfp4QuantizeWaitsForTheWholeTensor) {
+  // docs/timing.md, "Fused vector ops": NVFP4's per-tensor scale needs the amax of the whole
+  // input, so its quantize is neither fused into the producer nor fed by a kept result. The same
+  // two chains as above and in IdealMemory.FusedVectorOpsReadTheirInputOnChip, quantizing into
+  // nvfp4 instead of int4 (test-4x4: ideal memory, 4 lanes, 4-byte bursts).
+  using workloads::VectorKind;
+  const auto chain = [](VectorKind first, Format out) {
+    std::vector<TraceOp> ops = {
+        named(vector_op("L", first, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad), {"x"}, {"L.y"}),
+        named(vector_op("L", VectorKind::kQuantize, 100, Format::kFp32, out, Phase::kWeightGrad), {"L.y"}, {"L.q"})};
+    workloads::Trace t = trace_of(ops);
+    t.inputs = {"x"};
+    return simulate(test_design("test-4x4.yaml"), t);
+  };
+  // int4: the quantize takes the producer's chunks on chip (reads only x's 400 B) and the
+  // transform's result is not stored; nvfp4: L.y is stored (400 B) and read back (400 B).
+  // nvfp4's 100 elements are 100 x (4 + 8 / 16) bits = 56.25 B, with the FP32 tensor scale
+  // 60.25 B -> 64 B in 4-byte bursts.
+  const SimResult int4_act = chain(VectorKind::kActivation, Format::kInt4);
+  EXPECT_EQ(int4_act.total("dram_bytes_read"), 400u);
+  EXPECT_EQ(int4_act.total("dram_bytes_written"), 400u + 52u);
+  const SimResult nv_act = chain(VectorKind::kActivation, Format::kNvfp4);
+  EXPECT_EQ(nv_act.total("dram_bytes_read"), 400u + 400u);
+  EXPECT_EQ(nv_act.total("dram_bytes_written"), 400u + 64u);
+  const SimResult int4_h = chain(VectorKind::kHadamard, Format::kInt4);
+  EXPECT_EQ(int4_h.total("dram_bytes_written"), 52u);
+  const SimResult nv_h = chain(VectorKind::kHadamard, Format::kNvfp4);
+  EXPECT_EQ(nv_h.total("dram_bytes_read"), 400u + 400u);
+  EXPECT_EQ(nv_h.total("dram_bytes_written"), 400u + 64u);
+  // Cycles are the vector unit's either way (ideal memory): 25 x 4 + 25 = 125 with the transform.
+  EXPECT_EQ(nv_h.total("cycles"), 125u);
+  EXPECT_EQ(int4_h.total("cycles"), 125u);
+  // Nor does it stream from a GEMM.
+  const TraceOp g = gemm("g", 20, 8, 4);
+  TraceOp q = vector_op("g", VectorKind::kQuantize, 160, Format::kInt32, Format::kInt4, Phase::kForward);
+  EXPECT_TRUE(streams_from_gemm(g, q));
+  q.out_format = Format::kNvfp4;
+  EXPECT_FALSE(streams_from_gemm(g, q));
+  q.out_format = Format::kMxfp4;  // MX scales are per block only
+  EXPECT_TRUE(streams_from_gemm(g, q));
+}
+
 TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {
   // docs/timing.md, "Dependencies", the worked example (test-4x4, ideal memory):
   // conv1 (m=10, n=4, k=8: 32 cycles, IdealMemory.WeightStationary4x4) on the
