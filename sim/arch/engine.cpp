@@ -786,17 +786,17 @@ RunTimes run_gemm(const design::Design& d, const design::Execution& exec, const 
   return times;
 }
 
-bool needs_whole_input(const workloads::TraceOp& op) {
+bool needs_whole_input(const design::Design& d, const workloads::TraceOp& op) {
   // NVFP4's tensor scale is amax(tensor) / (6 x 448), taken afresh for every tensor as the
   // recipe does: no block can be scaled before the producer wrote the last element. The amax
   // itself is taken on the producer's write path as it stores the tensor.
-  return !op.is_gemm() && op.vector == workloads::VectorKind::kQuantize &&
-         numerics::format_tensor_bits(op.out_format) > 0;
+  return d.vector.tensor_scale == design::TensorScaleTiming::kCurrent && !op.is_gemm() &&
+         op.vector == workloads::VectorKind::kQuantize && numerics::format_tensor_bits(op.out_format) > 0;
 }
 
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op) {
   using workloads::VectorKind;
-  if (prev.is_gemm() || op.is_gemm() || needs_whole_input(op)) return false;
+  if (prev.is_gemm() || op.is_gemm()) return false;
   // Unary elementwise ops only: each output element needs only its own input
   // element, so the op can run on a chunk as soon as the producer computed it.
   // Reductions (norms, pools, softmax) need the whole tensor first, and
@@ -809,7 +809,7 @@ bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceO
 
 bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op) {
   using workloads::VectorKind;
-  if (!gemm.is_gemm() || op.is_gemm() || needs_whole_input(op)) return false;
+  if (!gemm.is_gemm() || op.is_gemm()) return false;
   // As fuses_into_previous: each output element needs only its own input element.
   const bool unary = op.vector == VectorKind::kActivation || op.vector == VectorKind::kActivationGrad ||
                      op.vector == VectorKind::kQuantize;

@@ -167,22 +167,22 @@ std::uint64_t gemm_folds(const design::Design& design, const GemmPlan& plan);
 std::uint64_t vector_chunk(const design::Design& design, const workloads::TraceOp& op);
 
 /// True when vector op `op` cannot start before its producer finished the whole
-/// input: a quantize into a format with a per-tensor scale (NVFP4), whose scale
-/// comes from the amax of the entire tensor (docs/timing.md, "A quantize that
-/// waits for the whole tensor").
-bool needs_whole_input(const workloads::TraceOp& op);
+/// input on `design`: a quantize into a format with a per-tensor scale (NVFP4),
+/// whose scale comes from the amax of the entire tensor, unless the design takes
+/// it from the previous step (vector.tensor_scale: delayed; docs/timing.md, "A
+/// quantize that waits for the whole tensor"). Such an op is neither fused nor
+/// streamed, whatever fuses_into_previous and streams_from_gemm say.
+bool needs_whole_input(const design::Design& design, const workloads::TraceOp& op);
 
 /// True when vector op `op` is fused into the output path of `prev`, the op
 /// just before it (docs/timing.md, "Fused vector ops"): an elementwise
 /// activation, activation-grad or quantize reading exactly what `prev` wrote
-/// (a vector op of the same elements, prev's out format = op's in format),
-/// unless `op` waits for its whole input (needs_whole_input).
+/// (a vector op of the same elements, prev's out format = op's in format).
 bool fuses_into_previous(const workloads::TraceOp& prev, const workloads::TraceOp& op);
 
 /// True when vector op `op` may stream the output of GEMM `gemm`, the op just
 /// before it, on a design with vector.stream_gemm_output (docs/timing.md,
-/// "Streaming a GEMM's output"): a unary elementwise op reading exactly C,
-/// unless it waits for its whole input (needs_whole_input).
+/// "Streaming a GEMM's output"): a unary elementwise op reading exactly C.
 bool streams_from_gemm(const workloads::TraceOp& gemm, const workloads::TraceOp& op);
 
 /// A vector op's input as a GEMM produces it: the GEMM share's OutputLog and

@@ -188,10 +188,12 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
     } else {
       // Fused into the op before it (docs/timing.md): the input never leaves the chip.
       // In a trace that names its tensors, only when the op reads what that one wrote.
+      // A quantize that needs its whole input's amax first is neither (docs/timing.md).
       const bool producer = i > 0 && reads_output_of(op, trace.ops[i - 1], named);
-      const bool fused = producer && fuses_into_previous(trace.ops[i - 1], op);
+      const bool on_chip = producer && !needs_whole_input(d, op);
+      const bool fused = on_chip && fuses_into_previous(trace.ops[i - 1], op);
       // Streaming the GEMM just before it, tile by tile (docs/timing.md).
-      const bool streams = d.vector.stream_gemm_output && producer && streams_from_gemm(trace.ops[i - 1], op);
+      const bool streams = d.vector.stream_gemm_output && on_chip && streams_from_gemm(trace.ops[i - 1], op);
       if (streams) {
         for (auto& w : work) w.back().log_outputs = true;
       }

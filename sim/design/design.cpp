@@ -79,6 +79,10 @@ std::string_view unsupported_name(UnsupportedOps value) {
 
 std::string_view mapper_name(MapperKind value) { return value == MapperKind::kSearch ? "search" : "fixed"; }
 
+std::string_view tensor_scale_name(TensorScaleTiming value) {
+  return value == TensorScaleTiming::kDelayed ? "delayed" : "current";
+}
+
 std::vector<Dataflow> ArrayConfig::allowed_dataflows() const {
   std::vector<Dataflow> out{dataflow};
   for (const Dataflow f : dataflows) {
@@ -339,9 +343,12 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
   }
   {
     config::YamlMap vector = top.map("vector");
-    vector.finish({"lanes", "cycles_per_element", "stream_gemm_output"});
+    vector.finish({"lanes", "cycles_per_element", "stream_gemm_output", "tensor_scale"});
     d.vector.lanes = vector.u64("lanes", 1, kMaxLanes);
     d.vector.stream_gemm_output = vector.boolean_or("stream_gemm_output", false);
+    d.vector.tensor_scale =
+        pick<TensorScaleTiming>(vector.choice_or("tensor_scale", "current", {"current", "delayed"}),
+                                {{"current", TensorScaleTiming::kCurrent}, {"delayed", TensorScaleTiming::kDelayed}});
     config::YamlMap cpe = vector.map("cycles_per_element");
     std::vector<std::string> kinds;
     for (const auto kind : workloads::all_vector_kinds()) kinds.emplace_back(workloads::vector_kind_name(kind));
@@ -353,7 +360,7 @@ Design read_design(const YAML::Node& root, const std::string& origin) {
           vector_cost(kind).from == kind ? cpe.u64(key, 1, 1u << 20) : cpe.u64_or(key, 0, 1, 1u << 20);
     }
     cpe.finish();
-    vector.finish({"stream_gemm_output"});
+    vector.finish({"stream_gemm_output", "tensor_scale"});
   }
   top.finish({"timing", "mapper", "tech", "array", "matrix_units"});
   d.source = origin;
@@ -739,6 +746,8 @@ std::string design_to_json(const Design& d, int indent) {
     v["cycles_per_element"][std::string(workloads::vector_kind_name(kind))] = d.vector.cycles_for(kind);
   }
   v["stream_gemm_output"] = d.vector.stream_gemm_output;
+  // Only when not the default, so summary.json of every design without the key keeps its bytes.
+  if (d.vector.tensor_scale != TensorScaleTiming::kCurrent) v["tensor_scale"] = tensor_scale_name(d.vector.tensor_scale);
   return j.dump(indent);
 }
 

@@ -30,12 +30,16 @@ enum class UnsupportedOps { kError, kMultiPass };
 /// How each GEMM's plan is chosen (sim/arch/mapper.hpp): the design's dataflow with the
 /// loop order by bytes and the largest blocks (fixed), or the fastest candidate (search).
 enum class MapperKind { kFixed, kSearch };
+/// When a per-tensor scale (NVFP4's) is known to the quantizer: from this tensor's own amax, so
+/// the quantize waits for the whole tensor (current), or from the previous step's (delayed).
+enum class TensorScaleTiming { kCurrent, kDelayed };
 
 std::string_view dataflow_name(Dataflow value);           ///< ws os is
 std::string_view pe_kind_name(PeKind value);              ///< int4-fp4 fp16 hfp8 fp32 fp4-block bf16
 std::string_view timing_name(TimingConvention value);     ///< nibble scalesim
 std::string_view unsupported_name(UnsupportedOps value);  ///< error multi-pass
 std::string_view mapper_name(MapperKind value);           ///< fixed search
+std::string_view tensor_scale_name(TensorScaleTiming value);  ///< current delayed
 
 /// The systolic array and its PEs.
 struct ArrayConfig {
@@ -108,6 +112,9 @@ struct VectorConfig {
   /// A unary elementwise op right after a GEMM reads the GEMM's output tiles
   /// from the output scratchpad as they are produced (docs/timing.md, "Streaming a GEMM's output").
   bool stream_gemm_output = false;
+  /// Whether a quantize into a format with a per-tensor scale waits for its whole input
+  /// (docs/timing.md, "A quantize that waits for the whole tensor").
+  TensorScaleTiming tensor_scale = TensorScaleTiming::kCurrent;
 
   /// Cycles one lane spends per element of `kind`: its own value if it has one, else its
   /// rule's keyed kind's value times its passes.

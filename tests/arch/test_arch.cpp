@@ -1169,13 +1169,13 @@ TEST(Dependencies, Nvfp4QuantizeWaitsForTheWholeTensor) {
   // two chains as above and in IdealMemory.FusedVectorOpsReadTheirInputOnChip, quantizing into
   // nvfp4 instead of int4 (test-4x4: ideal memory, 4 lanes, 4-byte bursts).
   using workloads::VectorKind;
-  const auto chain = [](VectorKind first, Format out) {
+  const auto chain = [](VectorKind first, Format out, const std::vector<std::string>& set = {}) {
     std::vector<TraceOp> ops = {
         named(vector_op("L", first, 100, Format::kFp32, Format::kFp32, Phase::kWeightGrad), {"x"}, {"L.y"}),
         named(vector_op("L", VectorKind::kQuantize, 100, Format::kFp32, out, Phase::kWeightGrad), {"L.y"}, {"L.q"})};
     workloads::Trace t = trace_of(ops);
     t.inputs = {"x"};
-    return simulate(test_design("test-4x4.yaml"), t);
+    return simulate(test_design("test-4x4.yaml", set), t);
   };
   // int4: the quantize takes the producer's chunks on chip (reads only x's 400 B) and the
   // transform's result is not stored; nvfp4: L.y is stored (400 B) and read back (400 B).
@@ -1195,14 +1195,20 @@ TEST(Dependencies, Nvfp4QuantizeWaitsForTheWholeTensor) {
   // Cycles are the vector unit's either way (ideal memory): 25 x 4 + 25 = 125 with the transform.
   EXPECT_EQ(nv_h.total("cycles"), 125u);
   EXPECT_EQ(int4_h.total("cycles"), 125u);
-  // Nor does it stream from a GEMM.
-  const TraceOp g = gemm("g", 20, 8, 4);
+  // With the previous step's amax (vector.tensor_scale: delayed) it fuses as int4 does: only
+  // x's 400 B read, and no transform result stored.
+  const SimResult delayed = chain(VectorKind::kHadamard, Format::kNvfp4, {"vector.tensor_scale=delayed"});
+  EXPECT_EQ(delayed.total("dram_bytes_read"), 400u);
+  EXPECT_EQ(delayed.total("dram_bytes_written"), 64u);
+  // Nor does it stream from a GEMM (the same rule, checked before streams_from_gemm).
+  const design::Design current = test_design("test-4x4.yaml");
   TraceOp q = vector_op("g", VectorKind::kQuantize, 160, Format::kInt32, Format::kInt4, Phase::kForward);
-  EXPECT_TRUE(streams_from_gemm(g, q));
+  EXPECT_FALSE(needs_whole_input(current, q));
   q.out_format = Format::kNvfp4;
-  EXPECT_FALSE(streams_from_gemm(g, q));
+  EXPECT_TRUE(needs_whole_input(current, q));
+  EXPECT_FALSE(needs_whole_input(test_design("test-4x4.yaml", {"vector.tensor_scale=delayed"}), q));
   q.out_format = Format::kMxfp4;  // MX scales are per block only
-  EXPECT_TRUE(streams_from_gemm(g, q));
+  EXPECT_FALSE(needs_whole_input(current, q));
 }
 
 TEST(Dependencies, ResidualBlockShortcutBesideTheMainPath) {

@@ -123,6 +123,12 @@ TEST(DesignFile, WrongTypesAndRanges) {
   EXPECT_TRUE(parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=true"}).vector.stream_gemm_output);
   EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"vector.stream_gemm_output=yes"}); }),
             "{setting:override}: vector.stream_gemm_output: expected true or false, got 'yes'");
+  // vector.tensor_scale (default current).
+  EXPECT_EQ(parse_design(kTiny, "d.yaml").vector.tensor_scale, TensorScaleTiming::kCurrent);
+  EXPECT_EQ(parse_design(kTiny, "d.yaml", {"vector.tensor_scale=delayed"}).vector.tensor_scale,
+            TensorScaleTiming::kDelayed);
+  EXPECT_EQ(message_of([] { parse_design(kTiny, "d.yaml", {"vector.tensor_scale=delay"}); }),
+            "{setting:override}: vector.tensor_scale: expected one of current, delayed, got 'delay' (did you mean 'delayed'?)");
   // dram.channels (default 1): a whole number of channels sharing the bandwidth evenly.
   EXPECT_EQ(parse_design(kTiny, "d.yaml").dram.channels, 1u);
   EXPECT_EQ(parse_design(replace(kTiny, "  burst_bytes: 64\n", "  burst_bytes: 64\n  channels: 4\n"), "d.yaml")
