@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <systemc>
+#include <unordered_map>
 
 #include "sim/arch/arch_stats.hpp"
 #include "sim/arch/chip.hpp"
@@ -147,9 +147,10 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
   };
   const bool named = trace.names_tensors();
   // How many ops read each tensor: a hadamard's result that only the quantize fused
-  // after it reads never leaves the chip.
+  // after it reads never leaves the chip. Only a trace with such a transform needs it.
   std::unordered_map<std::string, std::size_t> readers;
-  if (named) {
+  const auto is_hadamard = [](const TraceOp& op) { return op.vector == workloads::VectorKind::kHadamard; };
+  if (named && std::any_of(trace.ops.begin(), trace.ops.end(), is_hadamard)) {
     for (const auto& op : trace.ops) {
       for (const auto& t : op.reads) ++readers[t];
     }
@@ -199,10 +200,9 @@ ChildResult run_here(const design::Design& d, const workloads::Trace& trace, con
       }
       // A transform feeding only the quantizer keeps its result on chip (docs/timing.md,
       // "A result kept on chip").
-      const workloads::TraceOp* prev = i > 0 ? &trace.ops[i - 1] : nullptr;
       const auto read_once = [&](const std::string& t) { return readers[t] == 1; };
-      if (fused && named && prev->vector == workloads::VectorKind::kHadamard &&
-          op.vector == workloads::VectorKind::kQuantize && std::all_of(prev->writes.begin(), prev->writes.end(), read_once)) {
+      if (fused && named && is_hadamard(trace.ops[i - 1]) && op.vector == workloads::VectorKind::kQuantize &&
+          std::all_of(trace.ops[i - 1].writes.begin(), trace.ops[i - 1].writes.end(), read_once)) {
         for (auto& w : work) w.back().keeps_output = true;
       }
       for (std::uint64_t c = 0; c < cores; ++c) {
